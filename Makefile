@@ -1,0 +1,64 @@
+# Gather: `make run` serves the demo site, `make test` runs the suite.
+# Both create .venv and install what they need first; both are safe to repeat.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+WEASYPRINT_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+
+.DEFAULT_GOAL := help
+.PHONY: help install system-check run serve test test-postgres lint format bench clean
+
+help:
+	@echo "make run     set up, load the demo once, and serve http://127.0.0.1:8000"
+	@echo "make test    set up and run the whole test suite"
+	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
+	@echo "make format  ruff format and fix"
+	@echo "make bench   run the benchmarks and print a table"
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Gather needs Python 3.11 ($(PYTHON) not found). Set PYTHON=/path/to/python3.11."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP) system-check
+
+# WeasyPrint needs Pango; without HarfBuzz's subsetter it falls back to a much
+# slower font subsetter. Say which Debian packages to install, then stop.
+system-check: | $(PY)
+	@$(PY) scripts/check_system_libs.py $(WEASYPRINT_DEBS)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py ensure_admin
+	@$(MAKE) --no-print-directory serve
+
+serve:
+	@echo "Serving http://127.0.0.1:8000 (Ctrl+C stops the server and the worker)"
+	@$(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	$(PY) -m tests.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

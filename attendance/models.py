@@ -1,0 +1,1 @@
+"""Attendance models: added with the facilitator toolkit."""

@@ -1,0 +1,399 @@
+"""Wagtail admin screens for sessions and venues.
+
+The screens parse input and call ``events.sessions``; none changes a
+session directly, so the UID and sequence rules hold everywhere.
+"""
+
+import re
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.ui.menus import MenuItem
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet, ViewSetGroup
+from wagtail.admin.widgets import AdminDateInput, AdminDateTimeInput, AdminTimeInput
+from wagtail.log_actions import log
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from . import sessions as session_workflows
+from .errors import EventsError
+from .models import EventPage, EventSession, Venue
+
+
+def _can_edit_event(user, event):
+    return event.permissions_for_user(user).can_edit()
+
+
+# Sessions -------------------------------------------------------------------
+
+
+def session_admin_links(event):
+    """Admin URLs for working on one event's sessions."""
+    return {
+        "list": reverse("event_sessions:index") + "?" + urlencode({"event": event.pk}),
+        "add": reverse("event_sessions:add") + "?" + urlencode({"event": event.pk}),
+        "series": reverse("event_sessions:series", args=[event.pk]),
+    }
+
+
+class SessionFilterSet(WagtailFilterSet):
+    """Filters for the sessions listing: event, status and dates."""
+
+    event = django_filters.ModelChoiceFilter(
+        queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
+    )
+    start = django_filters.DateFromToRangeFilter(
+        label=gettext_lazy("Date"), widget=DateRangePickerWidget
+    )
+
+    class Meta:
+        model = EventSession
+        fields = ["event", "status", "start"]
+
+
+class SessionForm(WagtailAdminModelForm):
+    """Fields a coordinator sets on a session; the workflow saves them."""
+
+    class Meta:
+        model = EventSession
+        fields = ["event", "start", "end", "venue", "public_note"]
+        widgets = {"start": AdminDateTimeInput, "end": AdminDateTimeInput}
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end <= start:
+            self.add_error("end", _("A session must end after it starts."))
+        return cleaned
+
+
+class SessionEditForm(SessionForm):
+    """Editing keeps the session on its event."""
+
+    class Meta(SessionForm.Meta):
+        fields = ["start", "end", "venue", "public_note"]
+
+
+class DomainErrorFormMixin:
+    """Turns a workflow's EventsError into a form error instead of a crash."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except EventsError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+
+
+class SessionCreateView(DomainErrorFormMixin, generic.CreateView):
+    def save_instance(self):
+        data = self.form.cleaned_data
+        session = session_workflows.add_session(
+            event=data["event"],
+            start=data["start"],
+            end=data["end"],
+            venue=data["venue"],
+            public_note=data["public_note"],
+        )
+        log(session, "wagtail.create", user=self.request.user)
+        return session
+
+
+class SessionEditView(DomainErrorFormMixin, generic.EditView):
+    def save_instance(self):
+        data = self.form.cleaned_data
+        session = session_workflows.reschedule_session(
+            session=self.object,
+            start=data["start"],
+            end=data["end"],
+            venue=data["venue"],
+            public_note=data["public_note"],
+        )
+        log(session, "events.session.changed", user=self.request.user)
+        return session
+
+
+class SessionIndexView(generic.IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if instance.is_cancelled:
+            label, name = _("Reinstate"), "reinstate"
+        else:
+            label, name = _("Cancel session"), "cancel"
+        buttons.append(
+            MenuItem(
+                label,
+                url=reverse(f"event_sessions:{name}", args=[instance.pk]),
+                icon_name="undo" if name == "reinstate" else "cross",
+                priority=25,
+            )
+        )
+        return buttons
+
+
+class SessionViewSet(ModelViewSet):
+    """Sessions: list, add, move, cancel and reinstate; weekly series."""
+
+    model = EventSession
+    icon = "date"
+    menu_label = gettext_lazy("Sessions")
+    url_prefix = "sessions"
+    url_namespace = "event_sessions"
+    index_view_class = SessionIndexView
+    add_view_class = SessionCreateView
+    edit_view_class = SessionEditView
+    filterset_class = SessionFilterSet
+    list_display = [
+        "event",
+        Column("start", label=gettext_lazy("Starts")),
+        Column("status", accessor="get_status_display", label=gettext_lazy("Status")),
+        Column("effective_venue", label=gettext_lazy("Venue")),
+        Column("sequence", label=gettext_lazy("Changes")),
+    ]
+    ordering = ["start"]
+    inspect_view_enabled = True
+    copy_view_enabled = False
+
+    def get_form_class(self, for_update=False):
+        return SessionEditForm if for_update else SessionForm
+
+    def get_queryset(self, request):
+        return EventSession.objects.select_related("event", "venue", "event__venue")
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/cancel/", cancel_session_view, name="cancel"),
+            path("<int:pk>/reinstate/", reinstate_session_view, name="reinstate"),
+            path("series/<int:event_id>/", weekly_series_view, name="series"),
+        ]
+
+
+class CancelSessionForm(forms.Form):
+    public_note = forms.CharField(
+        label=gettext_lazy("Note for participants"),
+        max_length=255,
+        required=False,
+        help_text=gettext_lazy("Optional, shown with the session, e.g. 'Snow day'."),
+    )
+
+
+def _session_for_change(request, pk):
+    session = get_object_or_404(EventSession.objects.select_related("event"), pk=pk)
+    if not request.user.has_perm("events.change_eventsession") or not _can_edit_event(
+        request.user, session.event
+    ):
+        raise PermissionDenied
+    return session
+
+
+@require_http_methods(["GET", "POST"])
+def cancel_session_view(request, pk):
+    """Ask for confirmation, then cancel the session."""
+    session = _session_for_change(request, pk)
+    form = CancelSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session_workflows.cancel_session(
+                session=session, public_note=form.cleaned_data["public_note"]
+            )
+        except EventsError as error:
+            messages.error(request, error.message)
+        else:
+            log(session, "events.session.cancelled", user=request.user)
+            messages.success(request, _("Session cancelled: %s") % session)
+        return redirect("event_sessions:index")
+    return TemplateResponse(
+        request,
+        "events/admin/confirm_session_action.html",
+        {
+            "session": session,
+            "form": form,
+            "title": _("Cancel session"),
+            "confirm_label": _("Yes, cancel this session"),
+            "explanation": _(
+                "The session stays listed, marked as cancelled, and calendars "
+                "that hold it will show it as cancelled."
+            ),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def reinstate_session_view(request, pk):
+    """Ask for confirmation, then undo a cancellation."""
+    session = _session_for_change(request, pk)
+    if request.method == "POST":
+        try:
+            session_workflows.reinstate_session(session=session)
+        except EventsError as error:
+            messages.error(request, error.message)
+        else:
+            log(session, "events.session.reinstated", user=request.user)
+            messages.success(request, _("Session reinstated: %s") % session)
+        return redirect("event_sessions:index")
+    return TemplateResponse(
+        request,
+        "events/admin/confirm_session_action.html",
+        {
+            "session": session,
+            "title": _("Reinstate session"),
+            "confirm_label": _("Yes, reinstate this session"),
+            "explanation": _("The session will go ahead as scheduled."),
+        },
+    )
+
+
+DATE_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class WeeklySeriesForm(forms.Form):
+    """Every week for N weeks at the same local time, skipping given dates."""
+
+    first_date = forms.DateField(
+        label=gettext_lazy("First session date"), widget=AdminDateInput
+    )
+    start_time = forms.TimeField(label=gettext_lazy("Starts at"), widget=AdminTimeInput)
+    end_time = forms.TimeField(label=gettext_lazy("Ends at"), widget=AdminTimeInput)
+    weeks = forms.IntegerField(
+        label=gettext_lazy("Number of weeks"),
+        min_value=1,
+        max_value=session_workflows.MAX_SERIES_WEEKS,
+        initial=8,
+    )
+    skip_dates = forms.CharField(
+        label=gettext_lazy("Skip these dates"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "Optional. Dates with no session, e.g. holidays: one per line, "
+            "written like 2026-12-24."
+        ),
+    )
+    venue = forms.ModelChoiceField(
+        queryset=Venue.objects.all(),
+        required=False,
+        label=gettext_lazy("Venue"),
+        help_text=gettext_lazy("Leave empty to use the event's venue."),
+    )
+
+    def clean_skip_dates(self):
+        field = forms.DateField(input_formats=["%Y-%m-%d"])
+        dates, bad = [], []
+        for token in DATE_SEPARATORS.split(self.cleaned_data["skip_dates"].strip()):
+            if not token:
+                continue
+            try:
+                dates.append(field.clean(token))
+            except forms.ValidationError:
+                bad.append(token)
+        if bad:
+            raise forms.ValidationError(
+                _("These are not dates like 2026-12-24: %(bad)s"),
+                params={"bad": ", ".join(bad)},
+            )
+        return dates
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", _("The end time must be after the start time."))
+        return cleaned
+
+
+@require_http_methods(["GET", "POST"])
+def weekly_series_view(request, event_id):
+    """Generate a weekly series of sessions for one event."""
+    event = get_object_or_404(EventPage, pk=event_id)
+    if not request.user.has_perm("events.add_eventsession") or not _can_edit_event(
+        request.user, event
+    ):
+        raise PermissionDenied
+    form = WeeklySeriesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = session_workflows.generate_weekly_series(
+                event=event,
+                first_date=data["first_date"],
+                start_time=data["start_time"],
+                end_time=data["end_time"],
+                weeks=data["weeks"],
+                skip_dates=data["skip_dates"],
+                venue=data["venue"],
+            )
+        except EventsError as error:
+            form.add_error(None, error.message)
+        else:
+            for session in created:
+                log(session, "wagtail.create", user=request.user)
+            messages.success(
+                request,
+                _("%(count)s sessions added to %(event)s.")
+                % {"count": len(created), "event": event.title},
+            )
+            return redirect("wagtailadmin_pages:edit", event.pk)
+    return TemplateResponse(
+        request,
+        "events/admin/weekly_series.html",
+        {"event": event, "form": form},
+    )
+
+
+# Venues ---------------------------------------------------------------------
+
+
+class VenueFilterSet(WagtailFilterSet):
+    class Meta:
+        model = Venue
+        fields = ["setting", "step_free", "hearing_loop", "quiet_room"]
+
+
+class VenueViewSet(SnippetViewSet):
+    """Venues: list, filter by setting and access, search by name."""
+
+    model = Venue
+    icon = "site"
+    menu_label = gettext_lazy("Venues")
+    list_display = [
+        "name",
+        "room",
+        Column(
+            "setting", accessor="get_setting_display", label=gettext_lazy("Setting")
+        ),
+        "default_capacity",
+    ]
+    list_export = [
+        "name",
+        "setting",
+        "address",
+        "room",
+        "step_free",
+        "hearing_loop",
+        "quiet_room",
+        "default_capacity",
+    ]
+    filterset_class = VenueFilterSet
+    ordering = ["name"]
+
+
+class EventsAdminGroup(ViewSetGroup):
+    """The Events menu: sessions and venues."""
+
+    menu_label = gettext_lazy("Events")
+    menu_icon = "date"
+    menu_order = 200
+    items = (SessionViewSet, VenueViewSet)

@@ -1,0 +1,121 @@
+"""The public events listing: filters, search and pagination.
+
+Every filter is a plain GET parameter. A value that does not parse is shown
+as an error next to its field and otherwise ignored, so no query string can
+make the page fail.
+"""
+
+from django import forms
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from taggit.models import Tag
+
+from .models import EventKind, EventPage, EventSession, EventTopic, Setting
+
+ANY = [("", _("Any"))]
+
+
+class DateInput(forms.DateInput):
+    """A native date picker that also accepts typed YYYY-MM-DD dates."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class EventFilterForm(forms.Form):
+    """The listing's search and filter fields; all optional."""
+
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    kind = forms.ChoiceField(
+        label=_("Type"), choices=ANY + EventKind.choices, required=False
+    )
+    setting = forms.ChoiceField(
+        label=_("Where"), choices=ANY + Setting.choices, required=False
+    )
+    topic = forms.ChoiceField(label=_("Topic"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args, topics=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = ANY + [(t.slug, t.name) for t in topics]
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+    @property
+    def is_filtered(self):
+        return any(self.valid_filters().values())
+
+    def valid_filters(self):
+        """The filters that parsed, ignoring any field with an error."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in self.errors and value not in (None, "")
+        }
+
+
+def topics_in_use(index_page):
+    """Topics used by live events below ``index_page``, by name."""
+    return Tag.objects.filter(
+        pk__in=EventTopic.objects.filter(
+            content_object__in=EventPage.objects.live()
+            .descendant_of(index_page)
+            .values("pk")
+        ).values("tag_id")
+    ).order_by("name")
+
+
+def filtered_sessions(*, index_page, filters):
+    """Upcoming published sessions below ``index_page`` matching ``filters``."""
+    sessions = EventSession.objects.upcoming().published().descendant_of(index_page)
+    if kind := filters.get("kind"):
+        sessions = sessions.filter(event__kind=kind)
+    if setting := filters.get("setting"):
+        # A session's own venue overrides the event's.
+        sessions = sessions.filter(
+            Q(venue__setting=setting)
+            | Q(venue__isnull=True, event__venue__setting=setting)
+        )
+    if topic := filters.get("topic"):
+        sessions = sessions.filter(event__tagged_topics__tag__slug=topic)
+    if date_from := filters.get("date_from"):
+        sessions = sessions.filter(start__date__gte=date_from)
+    if date_to := filters.get("date_to"):
+        sessions = sessions.filter(start__date__lte=date_to)
+    if query := filters.get("q"):
+        matches = (
+            EventPage.objects.live()
+            .descendant_of(index_page)
+            .search(query, operator="and")
+        )
+        sessions = sessions.filter(event_id__in=[page.pk for page in matches])
+    return sessions.for_listing()
+
+
+def listing_context(*, index_page, request):
+    """Context for the listing template: the form and one page of sessions."""
+    form = EventFilterForm(request.GET or None, topics=topics_in_use(index_page))
+    sessions = filtered_sessions(index_page=index_page, filters=form.valid_filters())
+    paginator = Paginator(sessions, settings.GATHER_LISTING_PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "filter_form": form,
+        "page_obj": page_obj,
+        "sessions": page_obj.object_list,
+        "query_string": query.urlencode(),
+    }

@@ -1,0 +1,510 @@
+"""Events people sign up for, their sessions, and the venues they meet in.
+
+An EventPage is one thing people sign up for (a one-off workshop or an
+8-week group series); its EventSession rows are the dates it meets. Sessions
+are a plain foreign key to the page rather than a ParentalKey: publishing an
+old page revision must never delete or rewind sessions that attendance and
+calendars depend on, so sessions are changed only through the functions in
+``events/sessions.py``.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+from wagtail.search import index
+
+from .panels import SessionsPanel
+
+
+class Setting(models.TextChoices):
+    """Where a venue is, which decides who can get there."""
+
+    HOSPITAL = "hospital", _("Hospital")
+    COMMUNITY = "community", _("Community")
+    ONLINE = "online", _("Online")
+
+
+class Venue(index.Indexed, models.Model):
+    """A place where sessions happen: a ward room, a community hall, or online."""
+
+    name = models.CharField(max_length=120)
+    setting = models.CharField(max_length=20, choices=Setting.choices)
+    address = models.TextField(
+        blank=True, help_text=_("Street address. Leave empty for online venues.")
+    )
+    room = models.CharField(
+        max_length=120, blank=True, help_text=_("e.g. 'Room 4B, second floor'.")
+    )
+    directions = models.TextField(
+        blank=True,
+        help_text=_("How to find the room: entrance, buses, parking."),
+    )
+    step_free = models.BooleanField(
+        _("step-free access"),
+        default=False,
+        help_text=_("No steps from street to room."),
+    )
+    hearing_loop = models.BooleanField(_("hearing loop"), default=False)
+    quiet_room = models.BooleanField(
+        _("quiet room"), default=False, help_text=_("A quiet space to take a break.")
+    )
+    accessibility_notes = models.TextField(
+        blank=True,
+        help_text=_("Anything else about access: lifts, toilets, lighting."),
+    )
+    online_joining_link = models.URLField(
+        blank=True,
+        help_text=_(
+            "For online venues. Shown only to people with a confirmed place, "
+            "never on public pages or feeds."
+        ),
+    )
+    default_capacity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("How many people the room holds. Used as the default capacity."),
+    )
+
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.SearchField("address"),
+        index.SearchField("room"),
+        index.FilterField("setting"),
+    ]
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("setting"),
+        MultiFieldPanel(
+            [FieldPanel("address"), FieldPanel("room"), FieldPanel("directions")],
+            heading=_("Location"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel(
+                    [
+                        FieldPanel("step_free"),
+                        FieldPanel("hearing_loop"),
+                        FieldPanel("quiet_room"),
+                    ]
+                ),
+                FieldPanel("accessibility_notes"),
+            ],
+            heading=_("Accessibility"),
+        ),
+        FieldPanel("online_joining_link"),
+        FieldPanel("default_capacity"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name}, {self.room}" if self.room else self.name
+
+    def clean(self):
+        super().clean()
+        if self.setting == Setting.ONLINE and not self.online_joining_link:
+            raise ValidationError(
+                {"online_joining_link": _("An online venue needs a joining link.")}
+            )
+
+    @property
+    def is_online(self):
+        return self.setting == Setting.ONLINE
+
+    @property
+    def access_features(self):
+        """Labels of the access features this venue has, for display."""
+        flags = [
+            (self.step_free, _("Step-free access")),
+            (self.hearing_loop, _("Hearing loop")),
+            (self.quiet_room, _("Quiet room")),
+        ]
+        return [label for present, label in flags if present]
+
+
+class EventIndexPage(Page):
+    """The public events listing: upcoming sessions of the events below it."""
+
+    intro = RichTextField(features=["bold", "italic", "link"], blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["website.HomePage"]
+    subpage_types = ["events.EventPage"]
+
+    class Meta:
+        verbose_name = _("events listing")
+
+    def get_context(self, request, *args, **kwargs):
+        from .listing import listing_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(listing_context(index_page=self, request=request))
+        return context
+
+
+class EventTopic(TaggedItemBase):
+    """Links an event to a topic tag (e.g. 'recovery', 'harm reduction')."""
+
+    content_object = ParentalKey(
+        "events.EventPage", on_delete=models.CASCADE, related_name="tagged_topics"
+    )
+
+
+class EventKind(models.TextChoices):
+    """What sort of thing an event is."""
+
+    GROUP = "group", _("Group series")
+    WORKSHOP = "workshop", _("Workshop")
+    EDUCATION = "education", _("Education session")
+    AWARENESS = "awareness", _("Awareness event")
+    SOCIAL = "social", _("Social activity")
+
+
+class RegistrationMode(models.TextChoices):
+    """Whether people sign up before coming."""
+
+    NONE = "none", _("No sign-up: just come along")
+    OPEN = "open", _("Sign-up welcome, drop-ins welcome too")
+    REQUIRED = "required", _("Sign-up required")
+
+
+class EventPage(Page):
+    """One thing people sign up for: a one-off event or a group series.
+
+    Registration covers every session of the series.
+    """
+
+    kind = models.CharField(
+        max_length=20, choices=EventKind.choices, default=EventKind.GROUP
+    )
+    workshop = models.ForeignKey(
+        "workshops.WorkshopPage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        help_text=_("The workshop program this event delivers, if any."),
+    )
+    summary = models.TextField(
+        help_text=_("One or two plain sentences shown in listings."),
+    )
+    what_to_expect = RichTextField(
+        features=["bold", "italic", "link", "ul", "ol"],
+        blank=True,
+        help_text=_(
+            "What happens, who comes, what to bring, whether you have to talk."
+        ),
+    )
+    venue = models.ForeignKey(
+        Venue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        help_text=_("Where sessions happen unless a session says otherwise."),
+    )
+    facilitators = ParentalManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="facilitated_events",
+        limit_choices_to={"groups__name": "Facilitators", "is_active": True},
+        help_text=_("People in the Facilitators group who lead this event."),
+    )
+    capacity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Most people who can have a place. Leave empty for no limit."),
+    )
+    registration_mode = models.CharField(
+        max_length=20,
+        choices=RegistrationMode.choices,
+        default=RegistrationMode.NONE,
+    )
+    registration_opens_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Leave empty to open sign-up now.")
+    )
+    registration_closes_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to close sign-up when the first session starts."),
+    )
+    waitlist_enabled = models.BooleanField(
+        _("waitlist"),
+        default=True,
+        help_text=_("When full, let people join a waitlist for a place."),
+    )
+    topics = ClusterTaggableManager(
+        through=EventTopic,
+        blank=True,
+        help_text=_("Short topics people can filter by, e.g. 'recovery'."),
+    )
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.SearchField("what_to_expect"),
+        index.RelatedFields("topics", [index.SearchField("name")]),
+        index.RelatedFields("venue", [index.SearchField("name")]),
+        index.FilterField("kind"),
+    ]
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("kind"),
+        FieldPanel("summary"),
+        FieldPanel("what_to_expect"),
+        FieldPanel("workshop"),
+        FieldPanel("topics"),
+        MultiFieldPanel(
+            [FieldPanel("venue"), FieldPanel("facilitators")],
+            heading=_("Where and who"),
+        ),
+        SessionsPanel(heading=_("Sessions")),
+        MultiFieldPanel(
+            [
+                FieldPanel("registration_mode"),
+                FieldPanel("capacity"),
+                FieldRowPanel(
+                    [
+                        FieldPanel("registration_opens_at"),
+                        FieldPanel("registration_closes_at"),
+                    ]
+                ),
+                FieldPanel("waitlist_enabled"),
+            ],
+            heading=_("Sign-up"),
+        ),
+    ]
+
+    parent_page_types = ["events.EventIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("event")
+
+    def clean(self):
+        super().clean()
+        opens, closes = self.registration_opens_at, self.registration_closes_at
+        if opens and closes and closes <= opens:
+            raise ValidationError(
+                {"registration_closes_at": _("Sign-up must close after it opens.")}
+            )
+
+    @property
+    def registration_on(self):
+        return self.registration_mode != RegistrationMode.NONE
+
+    @cached_property
+    def confirmed_count(self):
+        """How many people hold a confirmed place (from Registration rows)."""
+        return self.registrations.filter(status=RegistrationStatus.CONFIRMED).count()
+
+    @property
+    def places_left(self):
+        """Places still free, or None when there is no limit."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.confirmed_count, 0)
+
+    def sessions_for_display(self):
+        """Every session of this event, in date order, with its venue."""
+        return self.sessions.select_related("venue").order_by("start")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        sessions = list(self.sessions_for_display())
+        context.update(
+            sessions=sessions,
+            facilitators=self.facilitators.order_by("first_name", "last_name"),
+            session_venues=_distinct_venues(self.venue, sessions),
+        )
+        return context
+
+
+def _distinct_venues(default_venue, sessions):
+    """The venues an event meets in: its own first, then session overrides."""
+    venues = [default_venue] if default_venue else []
+    for session in sessions:
+        if session.venue and session.venue not in venues:
+            venues.append(session.venue)
+    return venues
+
+
+class SessionStatus(models.TextChoices):
+    """Whether a session goes ahead as first planned."""
+
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+    MOVED = "moved", _("Moved")
+
+
+class EventSessionQuerySet(models.QuerySet):
+    """Read rules for sessions, by name."""
+
+    def upcoming(self, now=None):
+        """Sessions that have not ended yet."""
+        return self.filter(end__gte=now or timezone.now())
+
+    def published(self):
+        """Sessions of events that are live and not behind a privacy setting."""
+        return self.filter(event__in=EventPage.objects.live().public().values("pk"))
+
+    def descendant_of(self, page):
+        """Sessions of events below ``page`` in the page tree."""
+        return self.filter(
+            event__path__startswith=page.path, event__depth__gt=page.depth
+        )
+
+    def not_cancelled(self):
+        return self.exclude(status=SessionStatus.CANCELLED)
+
+    def for_listing(self):
+        """Sessions with what a listing shows of them, soonest first."""
+        return self.select_related("event", "venue", "event__venue").order_by(
+            "start", "pk"
+        )
+
+
+def new_session_uid():
+    """A calendar UID: globally unique and never reused."""
+    return f"{uuid.uuid4()}@gather"
+
+
+class EventSession(models.Model):
+    """One meeting of an event, with a calendar identity that never changes.
+
+    ``uid`` stays the same for the life of the session; ``sequence`` goes up
+    with every change so calendar apps replace their copy.
+    """
+
+    event = models.ForeignKey(
+        EventPage, on_delete=models.CASCADE, related_name="sessions"
+    )
+    start = models.DateTimeField(db_index=True)
+    end = models.DateTimeField()
+    venue = models.ForeignKey(
+        Venue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+        help_text=_("Only if this session meets somewhere other than usual."),
+    )
+    status = models.CharField(
+        max_length=20, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
+    )
+    public_note = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text=_("Shown with the session, e.g. 'Moved because of the holiday'."),
+    )
+    uid = models.CharField(
+        max_length=255, unique=True, default=new_session_uid, editable=False
+    )
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EventSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")),
+                name="session_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.start)
+        return f"{self.event.title}: {local:%Y-%m-%d %H:%M}"
+
+    @property
+    def effective_venue(self):
+        """Where this session meets: its own venue, or the event's."""
+        return self.venue or self.event.venue
+
+    @property
+    def local_date(self):
+        return timezone.localdate(self.start)
+
+    @property
+    def is_cancelled(self):
+        return self.status == SessionStatus.CANCELLED
+
+    @property
+    def is_past(self):
+        return self.end < timezone.now()
+
+    @property
+    def number(self):
+        """This session's position in its series, counting from 1."""
+        return (
+            self.event.sessions.filter(
+                Q(start__lt=self.start) | Q(start=self.start, pk__lt=self.pk)
+            ).count()
+            + 1
+        )
+
+
+class RegistrationStatus(models.TextChoices):
+    """Where a person stands for a place."""
+
+    CONFIRMED = "confirmed", _("Confirmed")
+    WAITLISTED = "waitlisted", _("On the waitlist")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Registration(models.Model):
+    """A person's place on an event (the whole series).
+
+    Places left and waitlist order are always computed from these rows.
+    """
+
+    event = models.ForeignKey(
+        EventPage, on_delete=models.CASCADE, related_name="registrations"
+    )
+    name = models.CharField(
+        max_length=120, help_text=_("The name they want to be called.")
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    support_needs = models.TextField(
+        blank=True,
+        help_text=_(
+            "Support or access needs. Seen only by coordinators and facilitators."
+        ),
+    )
+    consent_to_contact = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=20,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.CONFIRMED,
+    )
+    waitlist_position = models.PositiveIntegerField(null=True, blank=True)
+    manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["event", "status"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_status_display()})"

@@ -1,0 +1,196 @@
+"""Workflows that create and change sessions.
+
+Every change to a session goes through these functions so that its calendar
+identity stays right: the UID never changes and the sequence number rises
+with each change. Views, admin screens, imports and tasks call them.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .errors import EventsError
+from .models import EventPage, EventSession, SessionStatus, Venue
+
+#: The longest weekly series the generator will make in one go.
+MAX_SERIES_WEEKS = 104
+
+
+def site_zone() -> ZoneInfo:
+    """The site's time zone, in which sessions keep their wall-clock times."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def weekly_starts(
+    *,
+    first_date: dt.date,
+    start_time: dt.time,
+    weeks: int,
+    skip_dates: Iterable[dt.date] = (),
+    zone: ZoneInfo | None = None,
+) -> list[dt.datetime]:
+    """Start times for a weekly series, at the same local hour every week.
+
+    Dates are counted in the local calendar, so a 6 pm group stays at 6 pm
+    when daylight saving starts or ends (its UTC time shifts instead).
+    ``weeks`` counts the weeks spanned; skipped dates are left out.
+    """
+    zone = zone or site_zone()
+    skipped = set(skip_dates)
+    starts = []
+    for week in range(weeks):
+        day = first_date + dt.timedelta(weeks=week)
+        if day in skipped:
+            continue
+        starts.append(dt.datetime.combine(day, start_time, tzinfo=zone))
+    return starts
+
+
+def _check_times(start: dt.datetime, end: dt.datetime) -> None:
+    if end <= start:
+        raise EventsError(
+            _("A session must end after it starts."), code="end_before_start"
+        )
+
+
+@transaction.atomic
+def add_session(
+    *,
+    event: EventPage,
+    start: dt.datetime,
+    end: dt.datetime,
+    venue: Venue | None = None,
+    public_note: str = "",
+) -> EventSession:
+    """Add one session to an event."""
+    _check_times(start, end)
+    return EventSession.objects.create(
+        event=event, start=start, end=end, venue=venue, public_note=public_note
+    )
+
+
+@transaction.atomic
+def generate_weekly_series(
+    *,
+    event: EventPage,
+    first_date: dt.date,
+    start_time: dt.time,
+    end_time: dt.time,
+    weeks: int,
+    skip_dates: Iterable[dt.date] = (),
+    venue: Venue | None = None,
+) -> list[EventSession]:
+    """Create a session every week for ``weeks`` weeks, skipping given dates.
+
+    Sessions keep the same local start and end times across daylight-saving
+    changes. Returns the new sessions in date order.
+    """
+    if not 1 <= weeks <= MAX_SERIES_WEEKS:
+        raise EventsError(
+            _("Choose between 1 and %(max)s weeks.") % {"max": MAX_SERIES_WEEKS},
+            code="weeks_out_of_range",
+        )
+    if end_time <= start_time:
+        raise EventsError(
+            _("The end time must be after the start time."), code="end_before_start"
+        )
+    zone = site_zone()
+    starts = weekly_starts(
+        first_date=first_date,
+        start_time=start_time,
+        weeks=weeks,
+        skip_dates=skip_dates,
+        zone=zone,
+    )
+    if not starts:
+        raise EventsError(
+            _("Every week was skipped, so there are no sessions to create."),
+            code="no_sessions",
+        )
+    sessions = [
+        EventSession(
+            event=event,
+            start=start,
+            end=dt.datetime.combine(start.date(), end_time, tzinfo=zone),
+            venue=venue,
+        )
+        for start in starts
+    ]
+    return EventSession.objects.bulk_create(sessions)
+
+
+def _lock(session: EventSession) -> EventSession:
+    """Re-read the session under a row lock, so concurrent edits queue."""
+    return EventSession.objects.select_for_update().get(pk=session.pk)
+
+
+@transaction.atomic
+def reschedule_session(
+    *,
+    session: EventSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    venue: Venue | None = None,
+    public_note: str | None = None,
+) -> EventSession:
+    """Move a session to a new time or place; marks it moved if anything changed.
+
+    The UID stays the same and the sequence number goes up, so calendars that
+    already hold the session update it in place.
+    """
+    _check_times(start, end)
+    current = _lock(session)
+    if current.status == SessionStatus.CANCELLED:
+        raise EventsError(
+            _("This session is cancelled. Reinstate it before moving it."),
+            code="session_cancelled",
+        )
+    moved = (current.start, current.end, current.venue_id) != (
+        start,
+        end,
+        venue.pk if venue else None,
+    )
+    note_changed = public_note is not None and public_note != current.public_note
+    if not (moved or note_changed):
+        return current
+    current.start, current.end, current.venue = start, end, venue
+    if public_note is not None:
+        current.public_note = public_note
+    if moved:
+        current.status = SessionStatus.MOVED
+    current.sequence += 1
+    current.save()
+    return current
+
+
+@transaction.atomic
+def cancel_session(*, session: EventSession, public_note: str = "") -> EventSession:
+    """Cancel a session. It stays listed, marked cancelled, with the same UID."""
+    current = _lock(session)
+    if current.status == SessionStatus.CANCELLED:
+        raise EventsError(
+            _("This session is already cancelled."), code="already_cancelled"
+        )
+    current.status = SessionStatus.CANCELLED
+    if public_note:
+        current.public_note = public_note
+    current.sequence += 1
+    current.save()
+    return current
+
+
+@transaction.atomic
+def reinstate_session(*, session: EventSession) -> EventSession:
+    """Undo a cancellation: the session goes ahead as scheduled."""
+    current = _lock(session)
+    if current.status != SessionStatus.CANCELLED:
+        raise EventsError(_("This session is not cancelled."), code="not_cancelled")
+    current.status = SessionStatus.SCHEDULED
+    current.public_note = ""
+    current.sequence += 1
+    current.save()
+    return current

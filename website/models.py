@@ -1,0 +1,138 @@
+"""Site-wide pages and settings: the home page, free-text pages, and the
+organisation's details shown on every page."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from .blocks import BodyBlock
+
+#: How many upcoming sessions the home page highlights.
+HOME_HIGHLIGHT_COUNT = 6
+
+
+class HomePage(Page):
+    """The site's root page: a welcome and the next few sessions.
+
+    There is one per site; events and workshops live below it.
+    """
+
+    intro = RichTextField(
+        features=["bold", "italic", "link"],
+        blank=True,
+        help_text=_("A short welcome: who the program is for and what it offers."),
+    )
+    body = StreamField(
+        BodyBlock(),
+        blank=True,
+        help_text=_("Anything else visitors should read on the home page."),
+    )
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = [
+        "events.EventIndexPage",
+        "workshops.WorkshopIndexPage",
+        "website.StandardPage",
+    ]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def upcoming_highlights(self):
+        """The next sessions of published events below this page, soonest first."""
+        from events.models import EventSession
+
+        return (
+            EventSession.objects.upcoming()
+            .published()
+            .descendant_of(self)
+            .for_listing()[:HOME_HIGHLIGHT_COUNT]
+        )
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["highlights"] = self.upcoming_highlights()
+        return context
+
+
+class StandardPage(Page):
+    """A free-text page: about us, privacy notice, contact."""
+
+    intro = models.TextField(
+        blank=True,
+        help_text=_("One or two sentences shown under the title."),
+    )
+    body = StreamField(BodyBlock(), blank=True)
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("intro"),
+        index.SearchField("body"),
+    ]
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+
+    parent_page_types = ["website.HomePage", "website.StandardPage"]
+
+    class Meta:
+        verbose_name = _("standard page")
+
+
+@register_setting(icon="site")
+class SiteSettings(BaseSiteSetting):
+    """The organisation's details, shown in every page's header and footer."""
+
+    organisation_name = models.CharField(
+        max_length=120,
+        default="Gather",
+        help_text=_("Shown in the page header and in emails."),
+    )
+    logo = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Optional. Shown next to the organisation name."),
+    )
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    crisis_line_text = RichTextField(
+        features=["bold", "link"],
+        blank=True,
+        help_text=_(
+            "Shown at the foot of every page, e.g. 'In crisis? Call 988 at any "
+            "time, or go to your nearest emergency department.'"
+        ),
+    )
+    privacy_notice_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Linked from every page footer and from sign-up forms."),
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("organisation_name"), FieldPanel("logo")],
+            heading=_("Organisation"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("phone"), FieldPanel("email"), FieldPanel("address")],
+            heading=_("Contact details"),
+        ),
+        FieldPanel("crisis_line_text"),
+        FieldPanel("privacy_notice_page"),
+    ]
+
+    class Meta:
+        verbose_name = _("site settings")

@@ -1,0 +1,16 @@
+"""Template tags used across the site's templates."""
+
+from django import template
+from wagtail.models import Site
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def site_nav_items(context):
+    """Live pages below the site's home page that are marked 'show in menus'."""
+    request = context.get("request")
+    site = Site.find_for_request(request) if request else None
+    if site is None:
+        return []
+    return site.root_page.get_children().live().in_menu().public()
