@@ -8,3 +8,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="dev-only-not-secret-gather")
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
+
+# Static files come from the app and project folders (no collectstatic needed).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

@@ -15,3 +15,7 @@ STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
 TIME_ZONE = "America/Toronto"
 BASE_URL = "http://testserver"
 WAGTAILADMIN_BASE_URL = BASE_URL
+
+# Static files come from the app and project folders (no collectstatic needed).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

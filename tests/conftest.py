@@ -1,0 +1,127 @@
+"""Shared fixtures and small builders for the test suite.
+
+Builders (``make_*``) create the least a test needs and take keyword
+overrides; they never rely on demo content.
+"""
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from events.models import EventIndexPage, EventPage, Venue
+from events.sessions import add_session
+from website.models import HomePage
+from workshops.models import WorkshopIndexPage, WorkshopPage
+
+_counter = itertools.count(1)
+
+
+def _unique(prefix):
+    return f"{prefix}-{next(_counter)}"
+
+
+@pytest.fixture
+def home_page(db):
+    """The site's HomePage, created by the website data migration."""
+    return HomePage.objects.get()
+
+
+@pytest.fixture
+def event_index(home_page):
+    return make_event_index(home_page)
+
+
+@pytest.fixture
+def workshop_index(home_page):
+    index = WorkshopIndexPage(title="Workshop library", slug="workshops")
+    home_page.add_child(instance=index)
+    return index
+
+
+@pytest.fixture
+def facilitators_group(db):
+    return Group.objects.get_or_create(name="Facilitators")[0]
+
+
+def make_event_index(home_page, **overrides):
+    fields = {"title": "Groups and events", "slug": _unique("events")} | overrides
+    index = EventIndexPage(**fields)
+    home_page.add_child(instance=index)
+    return index
+
+
+def make_venue(**overrides):
+    fields = {"name": _unique("Venue"), "setting": "community"} | overrides
+    return Venue.objects.create(**fields)
+
+
+def make_event(index, *, publish=True, topics=(), **overrides):
+    """An EventPage below ``index``, published unless ``publish=False``."""
+    title = overrides.pop("title", _unique("Event"))
+    fields = {
+        "title": title,
+        "slug": _unique("event"),
+        "summary": f"About {title}.",
+        "live": publish,
+    } | overrides
+    event = EventPage(**fields)
+    if topics:
+        event.topics.add(*topics)
+    index.add_child(instance=event)
+    if publish:
+        event.save_revision().publish()
+    return EventPage.objects.get(pk=event.pk)
+
+
+def make_session(event, *, start=None, hours=2, **overrides):
+    """A session of ``event``; by default tomorrow at 18:00 local time."""
+    if start is None:
+        tomorrow = timezone.localdate() + dt.timedelta(days=1)
+        start = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time(18)))
+    end = overrides.pop("end", start + dt.timedelta(hours=hours))
+    return add_session(event=event, start=start, end=end, **overrides)
+
+
+def make_workshop(index, **overrides):
+    segments = overrides.pop(
+        "segments",
+        [
+            ("Welcome", 10, "welcome"),
+            ("Talk", 40, "discussion"),
+            ("Close", 10, "closing"),
+        ],
+    )
+    fields = {
+        "title": _unique("Workshop"),
+        "slug": _unique("workshop"),
+        "summary": "A workshop.",
+        "duration_minutes": sum(minutes for _, minutes, _ in segments),
+        "outline": [
+            (
+                "segment",
+                {
+                    "title": title,
+                    "minutes": minutes,
+                    "kind": kind,
+                    "description": f"{title} part.",
+                    "facilitator_notes": f"Secret note for {title}.",
+                    "materials": ["Pens"],
+                },
+            )
+            for title, minutes, kind in segments
+        ],
+    } | overrides
+    workshop = WorkshopPage(**fields)
+    index.add_child(instance=workshop)
+    workshop.save_revision().publish()
+    return WorkshopPage.objects.get(pk=workshop.pk)
+
+
+@pytest.fixture
+def site_client(client):
+    """A test client that asks for the default site's host."""
+    client.defaults["HTTP_HOST"] = "localhost"
+    return client

@@ -1,0 +1,193 @@
+"""The public events listing: what it shows, filters, search, bad input."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from events.sessions import cancel_session
+from tests.conftest import make_event, make_session, make_venue
+
+pytestmark = pytest.mark.django_db
+
+
+def _local(days, hour=18):
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def _get(client, index, **params):
+    response = client.get(index.url, params)
+    assert response.status_code == 200
+    return response
+
+
+def _titles(response):
+    return {session.event.title for session in response.context["sessions"]}
+
+
+def test_lists_upcoming_sessions_grouped_by_date_and_not_past_ones(
+    site_client, event_index
+):
+    event = make_event(event_index, title="Walking group")
+    make_session(event, start=_local(1))
+    make_session(event, start=_local(1, hour=10))
+    make_session(event, start=_local(3))
+    past = make_event(event_index, title="Last month's talk")
+    make_session(past, start=_local(-3))
+
+    response = _get(site_client, event_index)
+
+    assert _titles(response) == {"Walking group"}
+    starts = [s.start for s in response.context["sessions"]]
+    assert starts == sorted(starts)
+    html = response.content.decode()
+    assert html.count('class="day__heading"') == 2
+    assert "Last month&#x27;s talk" not in html
+
+
+def test_draft_and_private_events_are_not_listed(site_client, event_index):
+    make_session(make_event(event_index, title="Draft", publish=False), start=_local(2))
+    make_session(make_event(event_index, title="Public"), start=_local(2))
+    assert _titles(_get(site_client, event_index)) == {"Public"}
+
+
+def test_cancelled_session_is_listed_and_marked(site_client, event_index):
+    session = make_session(make_event(event_index, title="Art group"), start=_local(2))
+    cancel_session(session=session, public_note="Facilitator unwell")
+    html = _get(site_client, event_index).content.decode()
+    assert "session-card--cancelled" in html
+    assert "Facilitator unwell" in html
+
+
+def test_filters_by_kind_topic_and_date_range(site_client, event_index):
+    make_session(
+        make_event(event_index, title="Group", kind="group", topics=["recovery"]),
+        start=_local(2),
+    )
+    make_session(
+        make_event(event_index, title="Talk", kind="education", topics=["naloxone"]),
+        start=_local(10),
+    )
+
+    assert _titles(_get(site_client, event_index, kind="education")) == {"Talk"}
+    assert _titles(_get(site_client, event_index, topic="recovery")) == {"Group"}
+    in_range = _get(
+        site_client,
+        event_index,
+        date_from=_local(5).date().isoformat(),
+        date_to=_local(12).date().isoformat(),
+    )
+    assert _titles(in_range) == {"Talk"}
+
+
+def test_setting_filter_uses_session_venue_over_event_venue(site_client, event_index):
+    hospital = make_venue(setting="hospital")
+    online = make_venue(setting="online", online_joining_link="https://meet.example/x")
+    event = make_event(event_index, title="Hybrid", venue=hospital)
+    in_hospital = make_session(event, start=_local(2))
+    online_session = make_session(event, start=_local(3), venue=online)
+
+    hospital_ids = {
+        s.pk
+        for s in _get(site_client, event_index, setting="hospital").context["sessions"]
+    }
+    online_ids = {
+        s.pk
+        for s in _get(site_client, event_index, setting="online").context["sessions"]
+    }
+    assert hospital_ids == {in_hospital.pk}
+    assert online_ids == {online_session.pk}
+
+
+def test_text_search_finds_events_by_title_and_summary(site_client, event_index):
+    make_session(
+        make_event(event_index, title="Hearing voices group", summary="Peer group."),
+        start=_local(2),
+    )
+    make_session(
+        make_event(event_index, title="Coffee morning", summary="Tea and a chat."),
+        start=_local(2),
+    )
+    assert _titles(_get(site_client, event_index, q="voices")) == {
+        "Hearing voices group"
+    }
+    assert _titles(_get(site_client, event_index, q="tea")) == {"Coffee morning"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"kind": "nonsense"},
+        {"setting": "moon"},
+        {"topic": "no-such-topic"},
+        {"date_from": "31/31/2026"},
+        {"date_to": "yesterday", "date_from": "2026-13-01"},
+        {"page": "abc"},
+        {"page": "99999"},
+        {"page": "-1"},
+        {"q": "x" * 500},
+        {"q": "\x00"},
+        {"kind": ["education", "group"]},  # repeated: the last one counts
+    ],
+)
+def test_malformed_filters_never_fail(site_client, event_index, params):
+    make_session(make_event(event_index, title="Still here"), start=_local(2))
+    response = _get(site_client, event_index, **params)
+    assert "Still here" in response.content.decode()
+
+
+def test_malformed_filter_shows_error_next_to_field(site_client, event_index):
+    make_session(make_event(event_index), start=_local(2))
+    html = _get(site_client, event_index, date_from="not-a-date").content.decode()
+    assert 'class="field__error"' in html
+    assert "Enter a valid date" in html
+
+
+def test_end_date_before_start_date_is_explained(site_client, event_index):
+    response = _get(
+        site_client, event_index, date_from="2026-12-10", date_to="2026-12-01"
+    )
+    assert "The end date is before the start date." in response.content.decode()
+
+
+def test_empty_state_is_helpful(site_client, event_index):
+    html = _get(site_client, event_index).content.decode()
+    assert "Nothing is planned at the moment" in html
+    html = _get(site_client, event_index, kind="social").content.decode()
+    assert "No upcoming sessions match what you chose." in html
+    assert "Clear the filters" in html
+
+
+def test_pagination_keeps_filters(site_client, event_index, settings):
+    settings.GATHER_LISTING_PAGE_SIZE = 2
+    event = make_event(event_index, kind="group")
+    for days in range(1, 6):
+        make_session(event, start=_local(days))
+
+    first = _get(site_client, event_index, kind="group")
+    assert len(first.context["sessions"]) == 2
+    assert "kind=group&amp;page=2" in first.content.decode()
+    last = _get(site_client, event_index, kind="group", page=3)
+    assert len(last.context["sessions"]) == 1
+
+
+def test_listing_query_count_does_not_grow_with_events(
+    site_client, event_index, django_assert_max_num_queries
+):
+    """Guards against one query per session row (event, venue or topic lookups)."""
+
+    def add_events(count):
+        venue = make_venue()
+        for _ in range(count):
+            event = make_event(event_index, venue=venue, topics=["recovery"])
+            make_session(event, start=_local(2))
+
+    add_events(2)
+    site_client.get(event_index.url)  # warm caches (site root paths)
+    with django_assert_max_num_queries(15) as few:
+        _get(site_client, event_index)
+    add_events(15)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = _get(site_client, event_index)
+    assert len(response.context["sessions"]) == 17

@@ -1,0 +1,171 @@
+"""The session workflows: weekly series, moving, cancelling, reinstating."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import IntegrityError
+
+from events.errors import EventsError
+from events.models import EventSession, SessionStatus
+from events.sessions import (
+    cancel_session,
+    generate_weekly_series,
+    reinstate_session,
+    reschedule_session,
+    weekly_starts,
+)
+from tests.conftest import make_event, make_session, make_venue
+
+TORONTO = ZoneInfo("America/Toronto")
+UTC = dt.UTC
+
+
+def test_weekly_series_keeps_local_hour_across_daylight_saving_end():
+    """Clocks go back on 2026-11-01 in Toronto: 6 pm stays 6 pm, UTC moves."""
+    starts = weekly_starts(
+        first_date=dt.date(2026, 10, 20), start_time=dt.time(18), weeks=3, zone=TORONTO
+    )
+    assert [s.date() for s in starts] == [
+        dt.date(2026, 10, 20),
+        dt.date(2026, 10, 27),
+        dt.date(2026, 11, 3),
+    ]
+    assert {s.hour for s in starts} == {18}
+    assert [s.astimezone(UTC).hour for s in starts] == [22, 22, 23]
+
+
+def test_weekly_series_keeps_local_hour_across_daylight_saving_start():
+    """Clocks go forward on 2027-03-14 in Toronto."""
+    starts = weekly_starts(
+        first_date=dt.date(2027, 3, 9),
+        start_time=dt.time(10, 30),
+        weeks=2,
+        zone=TORONTO,
+    )
+    assert [s.astimezone(UTC).time() for s in starts] == [
+        dt.time(15, 30),
+        dt.time(14, 30),
+    ]
+
+
+def test_weekly_series_skips_given_dates():
+    starts = weekly_starts(
+        first_date=dt.date(2026, 12, 3),
+        start_time=dt.time(18),
+        weeks=4,
+        skip_dates=[dt.date(2026, 12, 24)],
+        zone=TORONTO,
+    )
+    assert [s.date() for s in starts] == [
+        dt.date(2026, 12, 3),
+        dt.date(2026, 12, 10),
+        dt.date(2026, 12, 17),
+    ]
+
+
+@pytest.mark.django_db
+def test_generate_weekly_series_stores_sessions_across_dst(event_index):
+    event = make_event(event_index)
+    created = generate_weekly_series(
+        event=event,
+        first_date=dt.date(2026, 10, 20),
+        start_time=dt.time(18),
+        end_time=dt.time(19, 30),
+        weeks=3,
+    )
+    assert len(created) == 3
+    stored = list(event.sessions.order_by("start"))
+    assert [s.start.astimezone(TORONTO).time() for s in stored] == [dt.time(18)] * 3
+    assert [s.end.astimezone(TORONTO).time() for s in stored] == [dt.time(19, 30)] * 3
+    assert len({s.uid for s in stored}) == 3
+    assert all(s.sequence == 0 and s.status == SessionStatus.SCHEDULED for s in stored)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"weeks": 0}, "weeks_out_of_range"),
+        ({"weeks": 105}, "weeks_out_of_range"),
+        ({"end_time": dt.time(17)}, "end_before_start"),
+        ({"weeks": 1, "skip_dates": [dt.date(2026, 12, 3)]}, "no_sessions"),
+    ],
+)
+def test_generate_weekly_series_refuses_bad_input(event_index, kwargs, code):
+    event = make_event(event_index)
+    arguments = {
+        "event": event,
+        "first_date": dt.date(2026, 12, 3),
+        "start_time": dt.time(18),
+        "end_time": dt.time(19),
+        "weeks": 4,
+    } | kwargs
+    with pytest.raises(EventsError) as error:
+        generate_weekly_series(**arguments)
+    assert error.value.code == code
+    assert not EventSession.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reschedule_marks_moved_and_bumps_sequence_keeping_uid(event_index):
+    session = make_session(make_event(event_index))
+    new_venue = make_venue()
+    later = session.start + dt.timedelta(days=1)
+
+    moved = reschedule_session(
+        session=session,
+        start=later,
+        end=later + dt.timedelta(hours=1),
+        venue=new_venue,
+        public_note="Room change",
+    )
+
+    moved.refresh_from_db()
+    assert moved.uid == session.uid
+    assert moved.sequence == 1
+    assert moved.status == SessionStatus.MOVED
+    assert (moved.start, moved.venue, moved.public_note) == (
+        later,
+        new_venue,
+        "Room change",
+    )
+
+
+@pytest.mark.django_db
+def test_reschedule_without_change_keeps_sequence(event_index):
+    session = make_session(make_event(event_index))
+    same = reschedule_session(session=session, start=session.start, end=session.end)
+    assert (same.sequence, same.status) == (0, SessionStatus.SCHEDULED)
+
+
+@pytest.mark.django_db
+def test_cancel_then_reinstate_bumps_sequence_each_time(event_index):
+    session = make_session(make_event(event_index))
+
+    cancelled = cancel_session(session=session, public_note="Snow day")
+    assert (cancelled.status, cancelled.sequence, cancelled.public_note) == (
+        SessionStatus.CANCELLED,
+        1,
+        "Snow day",
+    )
+    with pytest.raises(EventsError) as error:
+        cancel_session(session=session)
+    assert error.value.code == "already_cancelled"
+    with pytest.raises(EventsError) as error:
+        reschedule_session(session=session, start=session.start, end=session.end)
+    assert error.value.code == "session_cancelled"
+
+    reinstated = reinstate_session(session=session)
+    assert (reinstated.status, reinstated.sequence) == (SessionStatus.SCHEDULED, 2)
+    assert reinstated.uid == session.uid
+
+
+@pytest.mark.django_db
+def test_session_must_end_after_start(event_index):
+    event = make_event(event_index)
+    start = dt.datetime(2026, 12, 3, 18, tzinfo=TORONTO)
+    with pytest.raises(EventsError):
+        make_session(event, start=start, end=start)
+    with pytest.raises(IntegrityError):
+        EventSession.objects.create(event=event, start=start, end=start)

@@ -1,0 +1,121 @@
+"""Page-type rules keep the tree sane, and each page type can be created in
+the admin with its real form."""
+
+from wagtail.models import Page
+from wagtail.test.utils import WagtailPageTestCase
+from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+
+from events.models import EventIndexPage, EventPage, Venue
+from website.models import HomePage, StandardPage
+from workshops.models import WorkshopIndexPage, WorkshopPage
+
+
+class PageTypeRulesTests(WagtailPageTestCase):
+    def test_home_page_children(self):
+        self.assertAllowedSubpageTypes(
+            HomePage, {EventIndexPage, WorkshopIndexPage, StandardPage}
+        )
+
+    def test_events_live_only_in_an_events_listing(self):
+        self.assertAllowedParentPageTypes(EventPage, {EventIndexPage})
+        self.assertAllowedSubpageTypes(EventPage, set())
+        self.assertAllowedSubpageTypes(EventIndexPage, {EventPage})
+
+    def test_workshops_live_only_in_the_library(self):
+        self.assertAllowedParentPageTypes(WorkshopPage, {WorkshopIndexPage})
+        self.assertAllowedSubpageTypes(WorkshopIndexPage, {WorkshopPage})
+
+    def test_listings_sit_below_the_home_page(self):
+        self.assertAllowedParentPageTypes(EventIndexPage, {HomePage})
+        self.assertAllowedParentPageTypes(WorkshopIndexPage, {HomePage})
+        self.assertCanNotCreateAt(Page, EventPage)
+        self.assertCanNotCreateAt(HomePage, EventPage)
+
+
+class AdminCreationTests(WagtailPageTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.home = HomePage.objects.get()
+        cls.events = EventIndexPage(title="Events", slug="events")
+        cls.home.add_child(instance=cls.events)
+        cls.library = WorkshopIndexPage(title="Library", slug="library")
+        cls.home.add_child(instance=cls.library)
+        cls.venue = Venue.objects.create(name="Hall", setting="community")
+
+    def setUp(self):
+        self.login()
+
+    def test_create_standard_page(self):
+        self.assertCanCreate(
+            self.home,
+            StandardPage,
+            nested_form_data(
+                {
+                    "title": "About us",
+                    "slug": "about",
+                    "intro": "Who we are.",
+                    "body": streamfield([("paragraph", rich_text("<p>Hello</p>"))]),
+                }
+            ),
+        )
+
+    def test_create_event_page(self):
+        self.assertCanCreate(
+            self.events,
+            EventPage,
+            nested_form_data(
+                {
+                    "title": "WRAP group",
+                    "slug": "wrap",
+                    "kind": "group",
+                    "summary": "An eight-week group.",
+                    "what_to_expect": rich_text("<p>Tea and talk.</p>"),
+                    "venue": self.venue.pk,
+                    "registration_mode": "required",
+                    "capacity": 12,
+                    "waitlist_enabled": "on",
+                    "topics": "recovery, wellness",
+                }
+            ),
+        )
+        event = EventPage.objects.get(slug="wrap")
+        self.assertEqual(
+            sorted(t.name for t in event.topics.all()), ["recovery", "wellness"]
+        )
+
+    def test_create_workshop_page_with_outline(self):
+        segment = {
+            "title": "Welcome",
+            "minutes": 30,
+            "kind": "welcome",
+            "description": "",
+            "facilitator_notes": "",
+            "materials": streamfield([]),
+        }
+        self.assertCanCreate(
+            self.library,
+            WorkshopPage,
+            nested_form_data(
+                {
+                    "title": "Peer support 101",
+                    "slug": "peer-support-101",
+                    "summary": "The basics.",
+                    "duration_minutes": 30,
+                    "outline": streamfield([("segment", segment)]),
+                }
+            ),
+        )
+
+    def test_workshop_outline_must_add_up_to_duration(self):
+        from django.core.exceptions import ValidationError
+
+        page = WorkshopPage(
+            title="Short",
+            slug="short",
+            summary="x",
+            duration_minutes=90,
+            outline=[("segment", {"title": "A", "minutes": 30, "kind": "welcome"})],
+        )
+        with self.assertRaises(ValidationError) as error:
+            page.full_clean()
+        self.assertIn("adds up to 30 minutes", str(error.exception))

@@ -1,0 +1,1 @@
+"""Management commands for the website app: ``manage.py load_demo``."""
