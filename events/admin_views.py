@@ -203,7 +203,7 @@ def _session_for_change(request, pk):
 def cancel_session_view(request, pk):
     """Ask for confirmation, then cancel the session."""
     session = _session_for_change(request, pk)
-    form = CancelSessionForm(request.POST or None)
+    form = CancelSessionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             session_workflows.cancel_session(
@@ -322,7 +322,7 @@ def weekly_series_view(request, event_id):
         request.user, event
     ):
         raise PermissionDenied
-    form = WeeklySeriesForm(request.POST or None)
+    form = WeeklySeriesForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

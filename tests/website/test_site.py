@@ -1,0 +1,95 @@
+"""Site-wide pages, settings and the base template."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from wagtail.models import Site
+
+from tests.conftest import make_event, make_session
+from website.models import SiteSettings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_highlights_next_sessions_only(site_client, home_page, event_index):
+    soon = make_event(event_index, title="Coffee morning")
+    make_session(soon)
+    draft = make_event(event_index, title="Unpublished plan", publish=False)
+    make_session(draft)
+
+    html = site_client.get("/").content.decode()
+
+    assert "Coffee morning" in html
+    assert "Unpublished plan" not in html
+
+
+def test_every_page_has_skip_link_landmarks_and_crisis_line(site_client, home_page):
+    site_settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+    site_settings.organisation_name = "Riverside Peer Support"
+    site_settings.crisis_line_text = "<p>In crisis? Call <b>988</b> at any time.</p>"
+    site_settings.save()
+
+    html = site_client.get("/").content.decode()
+
+    assert '<a class="skip-link" href="#main">' in html
+    assert '<main id="main"' in html and "<header" in html and "<footer" in html
+    assert "Call <b>988</b> at any time" in html
+    assert "Riverside Peer Support" in html
+    assert '<html lang="en">' in html
+
+
+def test_home_page_shows_empty_state_without_events(site_client, home_page):
+    assert (
+        "No groups or events are planned yet" in site_client.get("/").content.decode()
+    )
+
+
+def test_unknown_page_is_404(site_client, home_page):
+    assert site_client.get("/no-such-page/").status_code == 404
+
+
+def _run_with_settings(code, **env):
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")
+    } | env
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=environment,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+
+
+def test_sqlite_takes_write_lock_at_begin():
+    """Concurrent writers queue (IMMEDIATE) instead of failing mid-transaction."""
+    result = _run_with_settings(
+        "from website.settings import base;"
+        "print(base.DATABASES['default']['OPTIONS']['transaction_mode'])",
+        DATABASE_URL="sqlite:////tmp/gather-settings-check.sqlite3",
+    )
+    assert result.stdout.strip() == "IMMEDIATE", result.stderr
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _run_with_settings("import website.settings.production")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_starts_with_secret_key():
+    result = _run_with_settings(
+        "import website.settings.production", SECRET_KEY="x" * 50
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_times_shown_in_site_time_zone():
+    assert settings.TIME_ZONE == "America/Toronto"
+    aware = timezone.make_aware(dt.datetime(2026, 7, 1, 18))
+    assert aware.utcoffset() == dt.timedelta(hours=-4)
