@@ -174,6 +174,8 @@ LOGGING = {
     "loggers": {
         # Request logs carry URLs only; personal data never goes into URLs.
         "django.server": {"level": "INFO"},
+        # Page-created/published lines drown out the worker's output.
+        "wagtail": {"level": "WARNING"},
     },
 }
 

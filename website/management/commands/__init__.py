@@ -1,1 +1,1 @@
-"""Management commands for the website app: ``manage.py load_demo``."""
+"""Management commands for the website app: ``load_demo`` and ``ensure_admin``."""
