@@ -28,6 +28,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import sessions as session_workflows
+from .admin_registrations import RegistrationViewSet, registration_admin_links
 from .errors import EventsError
 from .models import EventPage, EventSession, Venue
 
@@ -45,6 +46,7 @@ def session_admin_links(event):
         "list": reverse("event_sessions:index") + "?" + urlencode({"event": event.pk}),
         "add": reverse("event_sessions:add") + "?" + urlencode({"event": event.pk}),
         "series": reverse("event_sessions:series", args=[event.pk]),
+        **registration_admin_links(event),
     }
 
 
@@ -391,9 +393,9 @@ class VenueViewSet(SnippetViewSet):
 
 
 class EventsAdminGroup(ViewSetGroup):
-    """The Events menu: sessions and venues."""
+    """The Events menu: sessions, registrations and venues."""
 
     menu_label = gettext_lazy("Events")
     menu_icon = "date"
     menu_order = 200
-    items = (SessionViewSet, VenueViewSet)
+    items = (SessionViewSet, RegistrationViewSet, VenueViewSet)

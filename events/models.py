@@ -21,6 +21,7 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
@@ -183,10 +184,11 @@ class RegistrationMode(models.TextChoices):
     REQUIRED = "required", _("Sign-up required")
 
 
-class EventPage(Page):
+class EventPage(RoutablePageMixin, Page):
     """One thing people sign up for: a one-off event or a group series.
 
-    Registration covers every session of the series.
+    Registration covers every session of the series; the sign-up form is a
+    route of the page (``sign-up/``).
     """
 
     kind = models.CharField(
@@ -321,15 +323,34 @@ class EventPage(Page):
             return None
         return max(self.capacity - self.confirmed_count, 0)
 
+    @path("sign-up/", name="sign_up")
+    def sign_up(self, request):
+        from .views import sign_up
+
+        return sign_up(request, self)
+
+    @path("sign-up/thanks/", name="sign_up_thanks")
+    def sign_up_thanks(self, request):
+        from .views import sign_up_thanks
+
+        return sign_up_thanks(request, self)
+
+    @property
+    def sign_up_url(self):
+        return self.url + self.reverse_subpage("sign_up")
+
     def sessions_for_display(self):
         """Every session of this event, in date order, with its venue."""
         return self.sessions.select_related("venue").order_by("start")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        from .registration import registration_refusal
+
         sessions = list(self.sessions_for_display())
         context.update(
             sessions=sessions,
+            signup_refusal=registration_refusal(self) if self.registration_on else None,
             facilitators=self.facilitators.order_by("first_name", "last_name"),
             session_venues=_distinct_venues(self.venue, sessions),
         )
@@ -471,10 +492,30 @@ class RegistrationStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class RegistrationQuerySet(models.QuerySet):
+    """Read rules for registrations, by name."""
+
+    def confirmed(self):
+        return self.filter(status=RegistrationStatus.CONFIRMED)
+
+    def waitlisted(self):
+        """People waiting for a place, first in line first."""
+        return self.filter(status=RegistrationStatus.WAITLISTED).order_by(
+            "waitlist_position", "pk"
+        )
+
+    def active(self):
+        """Everyone who has not cancelled."""
+        return self.exclude(status=RegistrationStatus.CANCELLED)
+
+
 class Registration(models.Model):
     """A person's place on an event (the whole series).
 
-    Places left and waitlist order are always computed from these rows.
+    Places left and waitlist order are always computed from these rows. The
+    manage link's token is never stored: it is derived from ``token_salt``
+    and the site's secret key (see ``events.registration``), and only its
+    hash is kept for look-ups.
     """
 
     event = models.ForeignKey(
@@ -498,13 +539,58 @@ class Registration(models.Model):
         default=RegistrationStatus.CONFIRMED,
     )
     waitlist_position = models.PositiveIntegerField(null=True, blank=True)
+    token_salt = models.CharField(max_length=64, editable=False)
     manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RegistrationQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["event", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="waitlisted", waitlist_position__isnull=False)
+                | (~Q(status="waitlisted") & Q(waitlist_position__isnull=True)),
+                name="waitlist_position_only_when_waitlisted",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "waitlist_position"],
+                name="one_person_per_waitlist_position",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def first_name_and_initial(self):
+        """'Sam R.' for 'Sam Rivera': enough for a sign-in sheet or a roll call."""
+        parts = self.name.split()
+        if len(parts) < 2:
+            return self.name
+        return f"{parts[0]} {parts[-1][0]}."
+
+
+class SentReminder(models.Model):
+    """Records that one person was reminded of one session, so it happens once."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="reminders"
+    )
+    session = models.ForeignKey(
+        EventSession, on_delete=models.CASCADE, related_name="reminders"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "session"], name="one_reminder_per_session"
+            )
+        ]
+
+    def __str__(self):
+        return f"Reminder {self.registration_id} / {self.session_id}"

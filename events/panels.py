@@ -30,4 +30,9 @@ class SessionsPanel(Panel):
                 else []
             )
             context["links"] = session_admin_links(event) if saved else {}
+            if saved:
+                counts = event.registrations.values_list("status", flat=True)
+                statuses = list(counts)
+                context["confirmed"] = statuses.count("confirmed")
+                context["waitlisted"] = statuses.count("waitlisted")
             return context

@@ -2,7 +2,9 @@
 
 Every change to a session goes through these functions so that its calendar
 identity stays right: the UID never changes and the sequence number rises
-with each change. Views, admin screens, imports and tasks call them.
+with each change, and everyone with a confirmed place hears when an upcoming
+session is cancelled or moved. Views, admin screens, imports and tasks call
+them.
 """
 
 import datetime as dt
@@ -15,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from .errors import EventsError
 from .models import EventPage, EventSession, SessionStatus, Venue
+from .tasks import enqueue_session_change_emails
 
 #: The longest weekly series the generator will make in one go.
 MAX_SERIES_WEEKS = 104
@@ -164,6 +167,8 @@ def reschedule_session(
         current.status = SessionStatus.MOVED
     current.sequence += 1
     current.save()
+    if moved and not current.is_past:
+        enqueue_session_change_emails(current)
     return current
 
 
@@ -180,6 +185,8 @@ def cancel_session(*, session: EventSession, public_note: str = "") -> EventSess
         current.public_note = public_note
     current.sequence += 1
     current.save()
+    if not current.is_past:
+        enqueue_session_change_emails(current)
     return current
 
 

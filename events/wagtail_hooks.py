@@ -22,3 +22,9 @@ def register_events_log_actions(actions):
     actions.register_action(
         "events.session.reinstated", _("Reinstate session"), _("Session reinstated")
     )
+    for action, label, message in [
+        ("cancelled", _("Cancel registration"), _("Registration cancelled")),
+        ("promoted", _("Promote from waitlist"), _("Promoted from the waitlist")),
+        ("moved", _("Move registration"), _("Registration moved")),
+    ]:
+        actions.register_action(f"events.registration.{action}", label, message)

@@ -1,0 +1,342 @@
+"""Wagtail admin screens for registrations: the confirmed list and waitlist
+of each event, adding someone by hand, cancelling, promoting, moving, and
+changing capacity. Every change goes through ``events.registration``.
+"""
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.ui.menus import MenuItem
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import log
+
+from . import registration as workflows
+from .errors import EventsError
+from .models import EventPage, Registration, RegistrationStatus
+
+
+class RegistrationFilterSet(WagtailFilterSet):
+    event = django_filters.ModelChoiceFilter(
+        queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
+    )
+
+    class Meta:
+        model = Registration
+        fields = ["event", "status"]
+
+
+class AddRegistrationForm(WagtailAdminModelForm):
+    """A coordinator adds someone by hand; capacity and the waitlist still hold."""
+
+    class Meta:
+        model = Registration
+        fields = [
+            "event",
+            "name",
+            "email",
+            "phone",
+            "support_needs",
+            "consent_to_contact",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            self.add_error("email", _("Give an email address or a phone number."))
+        return cleaned
+
+
+class EditRegistrationForm(AddRegistrationForm):
+    """Contact details only; status changes through the actions."""
+
+    class Meta(AddRegistrationForm.Meta):
+        fields = ["name", "email", "phone", "support_needs", "consent_to_contact"]
+
+
+class DomainErrorFormMixin:
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except EventsError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+
+
+class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
+    def save_instance(self):
+        data = self.form.cleaned_data
+        result = workflows.register(
+            event=data["event"],
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            support_needs=data["support_needs"],
+            consent_to_contact=data["consent_to_contact"],
+            by_coordinator=True,
+        )
+        log(result.registration, "wagtail.create", user=self.request.user)
+        return result.registration
+
+
+class RegistrationIndexView(generic.IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        actions = []
+        if instance.status != RegistrationStatus.CANCELLED:
+            actions += [
+                ("cancel", _("Cancel"), "cross"),
+                ("move", _("Move"), "resubmit"),
+            ]
+        if instance.status == RegistrationStatus.WAITLISTED:
+            actions.append(("promote", _("Give a place"), "arrow-up"))
+        for name, label, icon in actions:
+            buttons.append(
+                MenuItem(
+                    label,
+                    url=reverse(f"event_registrations:{name}", args=[instance.pk]),
+                    icon_name=icon,
+                    priority=25,
+                )
+            )
+        return buttons
+
+
+class RegistrationViewSet(ModelViewSet):
+    """Registrations: confirmed people first, then the waitlist in order."""
+
+    model = Registration
+    icon = "group"
+    menu_label = gettext_lazy("Registrations")
+    url_prefix = "registrations"
+    url_namespace = "event_registrations"
+    index_view_class = RegistrationIndexView
+    add_view_class = RegistrationCreateView
+    edit_view_class = generic.EditView
+    filterset_class = RegistrationFilterSet
+    list_display = [
+        "name",
+        "event",
+        Column("status", accessor="get_status_display", label=gettext_lazy("Status")),
+        Column("waitlist_position", label=gettext_lazy("Waitlist")),
+        Column("created_at", label=gettext_lazy("Signed up")),
+    ]
+    ordering = ["event__title", "status", "waitlist_position", "created_at"]
+    search_fields = ["name", "email"]
+    search_backend_name = None
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "event",
+        "name",
+        "email",
+        "phone",
+        "support_needs",
+        "consent_to_contact",
+        "status",
+        "waitlist_position",
+        "created_at",
+        "cancelled_at",
+    ]
+
+    def get_form_class(self, for_update=False):
+        return EditRegistrationForm if for_update else AddRegistrationForm
+
+    def get_queryset(self, request):
+        return Registration.objects.select_related("event")
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/cancel/", cancel_view, name="cancel"),
+            path("<int:pk>/promote/", promote_view, name="promote"),
+            path("<int:pk>/move/", move_view, name="move"),
+            path("capacity/<int:event_id>/", capacity_view, name="capacity"),
+        ]
+
+
+def registration_admin_links(event):
+    """Admin URLs for one event's registrations."""
+    return {
+        "registrations": reverse("event_registrations:index")
+        + "?"
+        + urlencode({"event": event.pk}),
+        "capacity": reverse("event_registrations:capacity", args=[event.pk]),
+    }
+
+
+def _registration_for_change(request, pk):
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), pk=pk
+    )
+    if not request.user.has_perm("events.change_registration"):
+        raise PermissionDenied
+    return registration
+
+
+def _back(registration):
+    return redirect(
+        reverse("event_registrations:index")
+        + "?"
+        + urlencode({"event": registration.event_id})
+    )
+
+
+def _confirm(request, registration, *, title, explanation, confirm_label, form=None):
+    return TemplateResponse(
+        request,
+        "events/admin/confirm_registration_action.html",
+        {
+            "registration": registration,
+            "title": title,
+            "explanation": explanation,
+            "confirm_label": confirm_label,
+            "form": form,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cancel_view(request, pk):
+    registration = _registration_for_change(request, pk)
+    if request.method == "POST":
+        try:
+            workflows.cancel(registration=registration)
+        except EventsError as error:
+            messages.error(request, error.message)
+        else:
+            log(registration, "events.registration.cancelled", user=request.user)
+            messages.success(request, _("Registration cancelled."))
+        return _back(registration)
+    return _confirm(
+        request,
+        registration,
+        title=_("Cancel registration"),
+        explanation=_(
+            "The person is told by email, and if they had a place it goes to "
+            "the first person on the waitlist."
+        ),
+        confirm_label=_("Yes, cancel"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def promote_view(request, pk):
+    registration = _registration_for_change(request, pk)
+    if request.method == "POST":
+        try:
+            workflows.promote(registration=registration)
+        except EventsError as error:
+            messages.error(request, error.message)
+        else:
+            log(registration, "events.registration.promoted", user=request.user)
+            messages.success(request, _("%s now has a place.") % registration.name)
+        return _back(registration)
+    return _confirm(
+        request,
+        registration,
+        title=_("Give a place"),
+        explanation=_(
+            "This gives the person a free place now, ahead of others waiting, "
+            "and tells them by email. It is refused when the event is full."
+        ),
+        confirm_label=_("Yes, give a place"),
+    )
+
+
+class MoveForm(forms.Form):
+    to_event = forms.ModelChoiceField(
+        queryset=EventPage.objects.live().order_by("title"),
+        label=gettext_lazy("Move to"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def move_view(request, pk):
+    registration = _registration_for_change(request, pk)
+    form = MoveForm(request.POST if request.method == "POST" else None)
+    form.fields["to_event"].queryset = form.fields["to_event"].queryset.exclude(
+        pk=registration.event_id
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = workflows.move(
+                registration=registration, to_event=form.cleaned_data["to_event"]
+            )
+        except EventsError as error:
+            form.add_error(None, error.message)
+        else:
+            log(moved, "events.registration.moved", user=request.user)
+            messages.success(
+                request,
+                _("Moved to %(event)s (%(status)s).")
+                % {"event": moved.event.title, "status": moved.get_status_display()},
+            )
+            return _back(registration)
+    return _confirm(
+        request,
+        registration,
+        title=_("Move to another event"),
+        explanation=_(
+            "The person gets a place on the other event (or its waitlist if it "
+            "is full); their place here goes to the next person waiting."
+        ),
+        confirm_label=_("Move"),
+        form=form,
+    )
+
+
+class CapacityForm(forms.Form):
+    capacity = forms.IntegerField(
+        label=gettext_lazy("Capacity"),
+        min_value=0,
+        required=False,
+        help_text=gettext_lazy(
+            "Leave empty for no limit. If places open, the waitlist is promoted "
+            "in order and everyone promoted is told by email."
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def capacity_view(request, event_id):
+    event = get_object_or_404(EventPage, pk=event_id)
+    if (
+        not request.user.has_perm("events.change_registration")
+        or not event.permissions_for_user(request.user).can_publish()
+    ):
+        raise PermissionDenied
+    form = CapacityForm(
+        request.POST if request.method == "POST" else None,
+        initial={"capacity": event.capacity},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            promoted = workflows.change_capacity(
+                event=event, capacity=form.cleaned_data["capacity"], user=request.user
+            )
+        except EventsError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Capacity saved. %(count)s people got a place from the waitlist.")
+                % {"count": len(promoted)},
+            )
+            return redirect(registration_admin_links(event)["registrations"])
+    return TemplateResponse(
+        request,
+        "events/admin/capacity.html",
+        {"event": event, "form": form, "places_left": event.places_left},
+    )

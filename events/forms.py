@@ -1,0 +1,82 @@
+"""Public forms for signing up."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+#: At least this many digits make a phone number we could call.
+MIN_PHONE_DIGITS = 7
+
+
+class SignUpForm(forms.Form):
+    """Only what is needed to hold a place and reach the person."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=120,
+        help_text=_("The name you would like us to call you. A first name is fine."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email address"),
+        required=False,
+        help_text=_("We send your confirmation and your private link here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=40,
+        required=False,
+        help_text=_("If you have no email, we will call or text you to confirm."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}
+        ),
+    )
+    support_needs = forms.CharField(
+        label=_("Anything that would help you take part? (optional)"),
+        max_length=2000,
+        required=False,
+        help_text=_(
+            "For example: step-free access, a hearing loop, a support person "
+            "coming with you. Only the organisers and facilitators see this."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    consent_to_contact = forms.BooleanField(
+        label=_(
+            "The organisers may contact me about this event, for example with a "
+            "reminder the day before."
+        ),
+        required=False,
+    )
+    # Honeypot: hidden from people, filled in by bots.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and sum(ch.isdigit() for ch in phone) < MIN_PHONE_DIGITS:
+            raise forms.ValidationError(
+                _("Please enter the whole number, including the area code.")
+            )
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            not cleaned.get("email")
+            and not cleaned.get("phone")
+            and "email" not in self.errors
+            and "phone" not in self.errors
+        ):
+            self.add_error(
+                "email",
+                _("Please give an email address or a phone number to reach you."),
+            )
+        return cleaned
+
+    @property
+    def is_spam(self):
+        return bool(self.data.get("website"))

@@ -1,0 +1,366 @@
+"""Registration workflows: sign up, cancel, promote, change capacity, move.
+
+Every function here is atomic and takes the event's row lock before it
+counts places, so two people can never take the last place at once:
+``select_for_update`` on PostgreSQL, and SQLite's IMMEDIATE transactions
+serialize writers. Places left and waitlist order are computed from
+Registration rows inside that transaction; there is no counter to drift.
+
+Emails are enqueued with ``transaction.on_commit``: a rolled-back change
+sends nothing, and a failed email never loses a registration.
+"""
+
+import dataclasses
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import dateformat, timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from .errors import EventsError
+from .models import (
+    EventPage,
+    Registration,
+    RegistrationMode,
+    RegistrationStatus,
+    SessionStatus,
+)
+
+TOKEN_KEY_SALT = "events.registration.manage-token"
+
+
+# Manage-link tokens ----------------------------------------------------------
+
+
+def manage_token(registration: Registration) -> str:
+    """The secret in a registration's manage link (256 bits, hex).
+
+    Derived from a random per-registration salt and the site's secret key,
+    so the database alone never holds a usable link.
+    """
+    return salted_hmac(
+        TOKEN_KEY_SALT, registration.token_salt, algorithm="sha256"
+    ).hexdigest()
+
+
+def hash_token(token: str) -> str:
+    """What is stored and looked up: a SHA-256 of the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token_fields() -> dict:
+    """A fresh salt and the hash of the token it gives."""
+    probe = Registration(token_salt=secrets.token_hex(32))
+    return {
+        "token_salt": probe.token_salt,
+        "manage_token_hash": hash_token(manage_token(probe)),
+    }
+
+
+def find_by_token(token: str) -> Registration | None:
+    """The registration a manage link points to, or None."""
+    if not token or len(token) > 128:
+        return None
+    return (
+        Registration.objects.select_related("event", "event__venue")
+        .filter(manage_token_hash=hash_token(token))
+        .first()
+    )
+
+
+# Locking and counting ----------------------------------------------------------
+
+
+def _lock_event(event: EventPage) -> EventPage:
+    """Re-read the event under a row lock; callers queue here one at a time."""
+    return EventPage.objects.select_for_update(of=("self",)).get(pk=event.pk)
+
+
+def _places_left(event: EventPage) -> int | None:
+    """Free places from the Registration rows, or None for no limit."""
+    if event.capacity is None:
+        return None
+    confirmed = Registration.objects.filter(
+        event=event, status=RegistrationStatus.CONFIRMED
+    ).count()
+    return max(event.capacity - confirmed, 0)
+
+
+def _renumber_waitlist(event: EventPage) -> None:
+    """Close gaps so waitlist positions run 1, 2, 3... in their current order.
+
+    Rows move one at a time, lowest first, so each new position is free when
+    it is taken and the unique constraint holds throughout.
+    """
+    waiting = Registration.objects.filter(event=event).waitlisted()
+    for position, registration in enumerate(waiting, start=1):
+        if registration.waitlist_position != position:
+            Registration.objects.filter(pk=registration.pk).update(
+                waitlist_position=position
+            )
+
+
+def _next_waitlist_position(event: EventPage) -> int:
+    return Registration.objects.filter(event=event).waitlisted().count() + 1
+
+
+def _notify(registration: Registration, kind: str) -> None:
+    """Send one of the registration emails once the transaction commits."""
+    if not registration.email:
+        return
+    from .tasks import send_registration_email
+
+    registration_id = registration.pk
+    transaction.on_commit(
+        lambda: send_registration_email.enqueue(registration_id, kind)
+    )
+
+
+# Registration rules ------------------------------------------------------------
+
+
+def registration_refusal(event: EventPage, *, now=None) -> EventsError | None:
+    """Why sign-up is refused right now, or None when it is open.
+
+    Capacity is not checked here (a full event may still take waitlist
+    sign-ups); ``register`` decides that under the lock.
+    """
+    now = now or timezone.now()
+    if event.registration_mode == RegistrationMode.NONE:
+        return EventsError(
+            _("This event has no sign-up. Just come along."), code="no_registration"
+        )
+    if not event.live:
+        return EventsError(_("This event is not published."), code="not_published")
+    sessions = list(event.sessions.order_by("start"))
+    going_ahead = [s for s in sessions if s.status != SessionStatus.CANCELLED]
+    if sessions and not going_ahead:
+        return EventsError(_("This event has been cancelled."), code="cancelled")
+    upcoming = [s for s in going_ahead if s.end >= now]
+    if not upcoming:
+        return EventsError(_("This event has already taken place."), code="past")
+    if event.registration_opens_at and now < event.registration_opens_at:
+        opens = timezone.localtime(event.registration_opens_at)
+        return EventsError(
+            _("Sign-up opens on %(date)s.")
+            % {"date": dateformat.format(opens, "l j F, g:i a")},
+            code="not_open_yet",
+        )
+    closes = event.registration_closes_at or going_ahead[0].start
+    if now >= closes:
+        return EventsError(_("Sign-up for this event has closed."), code="closed")
+    return None
+
+
+def _normalise_phone(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def _find_existing(event: EventPage, email: str, phone: str) -> Registration | None:
+    """An active registration of the same person on this event, if any."""
+    active = Registration.objects.filter(event=event).active()
+    if email:
+        match = active.filter(email__iexact=email).first()
+        if match:
+            return match
+    if phone and not email:
+        digits = _normalise_phone(phone)
+        for registration in active.filter(email="").exclude(phone=""):
+            if _normalise_phone(registration.phone) == digits:
+                return registration
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistrationResult:
+    """What ``register`` did: the row, and whether it is new."""
+
+    registration: Registration
+    created: bool
+
+
+@transaction.atomic
+def register(
+    *,
+    event: EventPage,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    support_needs: str = "",
+    consent_to_contact: bool = False,
+    by_coordinator: bool = False,
+    now=None,
+) -> RegistrationResult:
+    """Give a person a place, or a waitlist position when the event is full.
+
+    A repeat sign-up (same email, or same phone when no email) changes
+    nothing and sends the same email again, so the answer never reveals
+    who is registered. Coordinators adding someone by hand bypass the
+    sign-up window but not capacity.
+    """
+    email, phone, name = email.strip(), phone.strip(), name.strip()
+    if not name:
+        raise EventsError(_("Please tell us your name."), code="name_missing")
+    if not email and not phone:
+        raise EventsError(
+            _("Please give an email address or a phone number."), code="no_contact"
+        )
+    event = _lock_event(event)
+    if not by_coordinator:
+        refusal = registration_refusal(event, now=now)
+        if refusal:
+            raise refusal
+    elif event.registration_mode == RegistrationMode.NONE:
+        raise registration_refusal(event, now=now)
+
+    existing = _find_existing(event, email, phone)
+    if existing:
+        _notify(existing, _email_kind(existing))
+        return RegistrationResult(existing, created=False)
+
+    places = _places_left(event)
+    if places is None or places > 0:
+        status, position = RegistrationStatus.CONFIRMED, None
+    elif event.waitlist_enabled:
+        status, position = RegistrationStatus.WAITLISTED, _next_waitlist_position(event)
+    else:
+        raise EventsError(_("Sorry, this event is full."), code="full")
+
+    registration = Registration.objects.create(
+        event=event,
+        name=name,
+        email=email,
+        phone=phone,
+        support_needs=support_needs.strip(),
+        consent_to_contact=consent_to_contact,
+        status=status,
+        waitlist_position=position,
+        **_new_token_fields(),
+    )
+    _notify(registration, _email_kind(registration))
+    return RegistrationResult(registration, created=True)
+
+
+def _email_kind(registration: Registration) -> str:
+    return {
+        RegistrationStatus.CONFIRMED: "confirmed",
+        RegistrationStatus.WAITLISTED: "waitlisted",
+    }.get(registration.status, "cancelled")
+
+
+def _promote(event: EventPage) -> list[Registration]:
+    """Move the first waitlisted people into free places. Caller holds the lock."""
+    places = _places_left(event)
+    waiting = Registration.objects.filter(event=event).waitlisted()
+    chosen = list(waiting if places is None else waiting[:places])
+    for registration in chosen:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waitlist_position = None
+        registration.save(update_fields=["status", "waitlist_position", "updated_at"])
+        _notify(registration, "promoted")
+    if chosen:
+        _renumber_waitlist(event)
+    return chosen
+
+
+@transaction.atomic
+def cancel(*, registration: Registration) -> Registration:
+    """Cancel a place or leave the waitlist; promotes the next in line."""
+    event = _lock_event(registration.event)
+    current = Registration.objects.get(pk=registration.pk)
+    if current.status == RegistrationStatus.CANCELLED:
+        raise EventsError(
+            _("This registration is already cancelled."), code="already_cancelled"
+        )
+    was_confirmed = current.status == RegistrationStatus.CONFIRMED
+    current.status = RegistrationStatus.CANCELLED
+    current.waitlist_position = None
+    current.cancelled_at = timezone.now()
+    current.save()
+    _notify(current, "cancelled")
+    if was_confirmed:
+        _promote(event)
+    else:
+        _renumber_waitlist(event)
+    return current
+
+
+@transaction.atomic
+def promote_waitlist(*, event: EventPage) -> list[Registration]:
+    """Fill free places from the waitlist, in order. Returns who was promoted."""
+    return _promote(_lock_event(event))
+
+
+@transaction.atomic
+def promote(*, registration: Registration) -> Registration:
+    """A coordinator gives a free place to a waitlisted person, out of turn.
+
+    Never over capacity: when the event is full, raise the capacity instead.
+    """
+    event = _lock_event(registration.event)
+    current = Registration.objects.get(pk=registration.pk)
+    if current.status != RegistrationStatus.WAITLISTED:
+        raise EventsError(
+            _("Only someone on the waitlist can be promoted."), code="not_waitlisted"
+        )
+    if _places_left(event) == 0:
+        raise EventsError(
+            _(
+                "The event is full. Raise its capacity to make room; the waitlist "
+                "is then promoted in order."
+            ),
+            code="full",
+        )
+    current.status = RegistrationStatus.CONFIRMED
+    current.waitlist_position = None
+    current.save()
+    _notify(current, "promoted")
+    _renumber_waitlist(event)
+    return current
+
+
+@transaction.atomic
+def change_capacity(*, event: EventPage, capacity: int | None, user=None):
+    """Set an event's capacity and promote from the waitlist if places opened.
+
+    Publishes a new revision so the page editor shows the new number.
+    Lowering capacity below the confirmed count keeps everyone's place.
+    """
+    if capacity is not None and capacity < 0:
+        raise EventsError(_("Capacity cannot be negative."), code="bad_capacity")
+    locked = _lock_event(event)
+    page = locked.get_latest_revision_as_object()
+    page.capacity = capacity
+    page.save_revision(user=user, log_action=True).publish(user=user)
+    locked.capacity = capacity
+    return _promote(locked)
+
+
+@transaction.atomic
+def move(*, registration: Registration, to_event: EventPage) -> Registration:
+    """Move a person to another event: a place there (or its waitlist), and
+    their place here goes to the next in line."""
+    if registration.event_id == to_event.pk:
+        raise EventsError(_("That is the same event."), code="same_event")
+    # Lock both events in a fixed order so two opposite moves cannot deadlock.
+    first, second = sorted([registration.event, to_event], key=lambda e: e.pk)
+    _lock_event(first)
+    _lock_event(second)
+    current = Registration.objects.get(pk=registration.pk)
+    if current.status == RegistrationStatus.CANCELLED:
+        raise EventsError(
+            _("This registration is cancelled."), code="already_cancelled"
+        )
+    result = register(
+        event=to_event,
+        name=current.name,
+        email=current.email,
+        phone=current.phone,
+        support_needs=current.support_needs,
+        consent_to_contact=current.consent_to_contact,
+        by_coordinator=True,
+    )
+    cancel(registration=current)
+    return result.registration

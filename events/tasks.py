@@ -1,0 +1,76 @@
+"""Background tasks: registration, session-change and reminder emails.
+
+Tasks take ids, never personal data or tokens, because task arguments are
+stored by the task backend.
+"""
+
+import logging
+
+from django.db import transaction
+from django_tasks import task
+
+from .emails import build_email
+from .models import EventSession, Registration, RegistrationStatus, SessionStatus
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def send_registration_email(registration_id: int, kind: str) -> None:
+    """Send one registration email (confirmed, waitlisted, promoted, ...)."""
+    registration = (
+        Registration.objects.select_related("event", "event__venue")
+        .filter(pk=registration_id)
+        .first()
+    )
+    if registration is None or not registration.email:
+        return
+    build_email(registration, kind).send()
+    logger.info("Sent %s email for registration %s", kind, registration_id)
+
+
+@task()
+def send_session_change_emails(session_id: int) -> None:
+    """Tell everyone with a confirmed place that a session was cancelled or moved."""
+    session = (
+        EventSession.objects.select_related("event", "venue")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        return
+    kind = (
+        "session_cancelled"
+        if session.status == SessionStatus.CANCELLED
+        else "session_moved"
+    )
+    people = (
+        Registration.objects.filter(
+            event=session.event, status=RegistrationStatus.CONFIRMED
+        )
+        .exclude(email="")
+        .select_related("event", "event__venue")
+    )
+    for registration in people:
+        build_email(registration, kind, session=session).send()
+    logger.info("Sent %s emails for session %s", kind, session_id)
+
+
+@task()
+def send_reminder_email(registration_id: int, session_id: int) -> None:
+    """Remind one person of one session."""
+    registration = (
+        Registration.objects.select_related("event", "event__venue")
+        .filter(pk=registration_id, status=RegistrationStatus.CONFIRMED)
+        .first()
+    )
+    session = EventSession.objects.select_related("venue").filter(pk=session_id).first()
+    if registration is None or session is None or session.is_cancelled:
+        return
+    build_email(registration, "reminder", session=session).send()
+
+
+def enqueue_session_change_emails(session: EventSession) -> None:
+    """Queue the session-change emails once the current transaction commits."""
+    session_id = session.pk
+    transaction.on_commit(lambda: send_session_change_emails.enqueue(session_id))

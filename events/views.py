@@ -1,0 +1,176 @@
+"""Public views: signing up for an event and managing a registration.
+
+Views parse input, call ``events.registration`` and render; refusals become
+messages, never errors. Manage links carry a secret token, so their pages
+are never cached or sent on as a referrer.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from website.ratelimit import allow
+
+from . import registration as workflows
+from .calendars import build_calendar, calendar_bytes
+from .errors import EventsError
+from .forms import SignUpForm
+from .models import RegistrationStatus
+
+
+def _private(response):
+    """Headers for pages reached through a secret link."""
+    response["Cache-Control"] = "no-store, private"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _full_without_waitlist(event):
+    return event.places_left == 0 and not event.waitlist_enabled
+
+
+@never_cache
+def sign_up(request, event):
+    """The sign-up form of an event (a route of the EventPage)."""
+    refusal = workflows.registration_refusal(event)
+    if refusal is None and _full_without_waitlist(event):
+        refusal = EventsError(_("Sorry, this event is full."), code="full")
+    form = SignUpForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if refusal is not None:
+        form = None
+        status = 409 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = _handle_sign_up(request, event, form)
+        if status is None:
+            return redirect(event.url + event.reverse_subpage("sign_up_thanks"))
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    context = {
+        "page": event,
+        "form": form,
+        "refusal": refusal,
+        "full": event.places_left == 0,
+    }
+    return TemplateResponse(request, "events/sign_up.html", context, status=status)
+
+
+def _handle_sign_up(request, event, form):
+    """Register from a posted form; None on success, else the status to show."""
+    if not allow(
+        request,
+        scope="sign-up",
+        limit=settings.GATHER_SIGNUP_RATE_LIMIT,
+        window=settings.GATHER_SIGNUP_RATE_WINDOW,
+    ):
+        form.is_valid()
+        form.add_error(
+            None,
+            _(
+                "There have been too many sign-ups from your connection. Please "
+                "wait a few minutes and try again; what you typed is kept below."
+            ),
+        )
+        return 429
+    if not form.is_valid():
+        return 200
+    if form.is_spam:
+        return None  # look like success; keep nothing
+    data = form.cleaned_data
+    try:
+        workflows.register(
+            event=event,
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            support_needs=data["support_needs"],
+            consent_to_contact=data["consent_to_contact"],
+        )
+    except EventsError as error:
+        form.add_error(None, error.message)
+        return 409
+    return None
+
+
+def sign_up_thanks(request, event):
+    """The same answer for every sign-up, new or repeat."""
+    return TemplateResponse(request, "events/sign_up_thanks.html", {"page": event})
+
+
+def _registration_or_404(token):
+    registration = workflows.find_by_token(token)
+    if registration is None:
+        raise Http404(_("This link is not valid. It may have been mistyped."))
+    return registration
+
+
+@require_http_methods(["GET"])
+def manage(request, token):
+    """A person's own view of their place, reached from their private link."""
+    registration = _registration_or_404(token)
+    event = registration.event
+    sessions = event.sessions.select_related("venue").order_by("start")
+    venue = event.venue
+    context = {
+        "registration": registration,
+        "event": event,
+        "sessions": sessions,
+        "venue": venue,
+        "token": token,
+        "show_joining_link": registration.status == RegistrationStatus.CONFIRMED
+        and venue is not None
+        and venue.is_online,
+    }
+    return _private(TemplateResponse(request, "events/manage.html", context))
+
+
+@require_http_methods(["GET", "POST"])
+def manage_cancel(request, token):
+    """Confirm, then cancel a place or leave the waitlist."""
+    registration = _registration_or_404(token)
+    if registration.status == RegistrationStatus.CANCELLED:
+        return redirect("registration_manage", token)
+    if request.method == "POST":
+        try:
+            workflows.cancel(registration=registration)
+        except EventsError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Your place is cancelled. Thank you for letting us know.")
+                if registration.status == RegistrationStatus.CONFIRMED
+                else _("You have left the waitlist."),
+            )
+        return redirect("registration_manage", token)
+    context = {
+        "registration": registration,
+        "event": registration.event,
+        "token": token,
+    }
+    return _private(TemplateResponse(request, "events/manage_cancel.html", context))
+
+
+@require_http_methods(["GET"])
+def manage_calendar(request, token):
+    """The series this person joined, as an .ics file."""
+    registration = _registration_or_404(token)
+    event = registration.event
+    sessions = list(
+        event.sessions.select_related("venue", "event__venue").order_by("start")
+    )
+    include_link = registration.status == RegistrationStatus.CONFIRMED
+    calendar = build_calendar(
+        sessions, name=event.title, include_joining_link=include_link
+    )
+    response = HttpResponse(
+        calendar_bytes(calendar), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    return _private(response)

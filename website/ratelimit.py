@@ -1,0 +1,39 @@
+"""A fixed-window rate limit per client address, kept in Django's cache.
+
+With Redis as the cache the count is shared by every app server and process.
+Addresses are hashed before they become cache keys, so they are not stored.
+"""
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def client_address(request) -> str:
+    """The client's address, trusting only the configured number of proxies."""
+    proxies = settings.GATHER_TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def allow(request, *, scope: str, limit: int, window: int) -> bool:
+    """Count one request; False once ``limit`` is passed in this ``window`` (s)."""
+    address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
+    bucket = int(time.time() // window)
+    key = f"ratelimit:{scope}:{address}:{bucket}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count <= limit
