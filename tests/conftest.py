@@ -10,6 +10,7 @@ import itertools
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from wagtail.models import Locale, Page, Site
 
 from events.models import EventIndexPage, EventPage, Venue
 from events.sessions import add_session
@@ -25,8 +26,21 @@ def _unique(prefix):
 
 @pytest.fixture
 def home_page(db):
-    """The site's HomePage, created by the website data migration."""
-    return HomePage.objects.get()
+    """The site's HomePage, created by the website data migration.
+
+    Transactional tests empty the database afterwards, so it is rebuilt
+    when missing.
+    """
+    home = HomePage.objects.first()
+    if home is None:
+        Locale.objects.get_or_create(language_code="en")
+        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
+        home = root.add_child(instance=HomePage(title="Welcome", slug="home"))
+        Site.objects.update_or_create(
+            is_default_site=True,
+            defaults={"hostname": "localhost", "port": 80, "root_page": home},
+        )
+    return home
 
 
 @pytest.fixture
@@ -125,3 +139,39 @@ def site_client(client):
     """A test client that asks for the default site's host."""
     client.defaults["HTTP_HOST"] = "localhost"
     return client
+
+
+def make_registration_event(index, *, capacity=2, waitlist=True, **overrides):
+    """A published event with sign-up required and one session tomorrow."""
+    fields = {
+        "registration_mode": "required",
+        "capacity": capacity,
+        "waitlist_enabled": waitlist,
+    } | overrides
+    event = make_event(index, **fields)
+    make_session(event)
+    return event
+
+
+def sign_up(event, name="Sam", email=None, **overrides):
+    """Register one person through the workflow; returns the Registration."""
+    from events.registration import register
+
+    email = email if email is not None else f"{_unique('person')}@example.org"
+    return register(event=event, name=name, email=email, **overrides).registration
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` need real concurrent connections and row
+    locks; SQLite's shared in-memory test database cannot give them. They run
+    in the PostgreSQL leg of .ci/run."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL (runs in .ci/run's PostgreSQL leg)"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,19 @@
+"""Gather's benchmark harness: ``make bench`` (``python -m tests.bench``).
+
+Each benchmark times one public page with the Django test client and pairs it
+with a *floor*: a bare function view that renders the same template from the
+same rows with the fewest hand-written queries. Page and floor runs alternate,
+so machine noise hits both alike, and the table reports each page's median as
+a ratio of its floor's.
+
+Modules:
+
+* ``registry``: the ``Benchmark`` record and the list every benchmark joins.
+* ``environment``: the throwaway database and the data in it.
+* ``runner``: timing, query counting, sanity checks and the printed table.
+* ``floors`` and ``urls``: the floor views and the URLconf that routes them.
+* ``pages``: the events listing and event detail benchmarks.
+
+To add benchmarks, write a module that calls ``registry.register`` and list
+it in ``BENCHMARK_MODULES`` in ``__main__``.
+"""

@@ -1,0 +1,71 @@
+"""The list of benchmarks and the record that describes one.
+
+A benchmark is a callable that does one request and returns the HTML it got;
+its floor is another such callable for the bare-minimum version of the same
+page. Modules add theirs with ``register`` at import time::
+
+    register(
+        Benchmark(
+            name="events listing",
+            run=listing,
+            floor=listing_floor,
+            check=same_sessions,
+        )
+    )
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class BenchContext:
+    """What every benchmark and floor is given: one shared test client."""
+
+    client: Any
+    #: Values a benchmark module computes once and reuses (URLs, page ids).
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, path, **extra):
+        """GET ``path``; fail unless it answers 200; return the HTML."""
+        response = self.client.get(path, **extra)
+        if response.status_code != 200:
+            raise AssertionError(f"GET {path} answered {response.status_code}")
+        return response.content.decode()
+
+
+#: Does one request and returns the HTML it got.
+RunFunc = Callable[[BenchContext], str]
+#: Compares page HTML with floor HTML; returns problems, empty when they agree.
+CheckFunc = Callable[[str, str], list[str]]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One timed page, optionally paired with a floor and targets.
+
+    ``max_ratio`` is the most the page's median may be as a multiple of the
+    floor's median; ``query_limit`` is the number of SQL queries the page must
+    stay under. Either may be None for no target.
+    """
+
+    name: str
+    run: RunFunc
+    floor: RunFunc | None = None
+    check: CheckFunc | None = None
+    max_ratio: float | None = 1.5
+    query_limit: int | None = 15
+    description: str = ""
+
+
+#: Every registered benchmark, in the order they run and print.
+BENCHMARKS: list[Benchmark] = []
+
+
+def register(benchmark):
+    """Add ``benchmark`` to the run; names must be unique. Returns it."""
+    if any(existing.name == benchmark.name for existing in BENCHMARKS):
+        raise ValueError(f"A benchmark named {benchmark.name!r} already exists.")
+    BENCHMARKS.append(benchmark)
+    return benchmark

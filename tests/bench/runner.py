@@ -1,0 +1,332 @@
+"""Run benchmarks against their floors and print the table.
+
+For each benchmark: one request each to check the page and its floor show the
+same content, a few warm-up rounds, then measured rounds in which page and
+floor alternate (ABBA order), so slow spells on the machine hit both alike.
+Queries are counted in a separate, untimed request with
+``CaptureQueriesContext``; each query's origin (template tag and project code
+line) is recorded too, so repeated per-row queries can be traced to a line.
+"""
+
+import gc
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection
+from django.template.base import Node
+from django.test.utils import CaptureQueriesContext
+
+from .environment import BASE_DIR
+
+#: Code under these folders is not "ours" when tracing a query to its origin.
+LIBRARY_DIRS = (str(BASE_DIR / ".venv"), sys.prefix, sys.base_prefix)
+#: The harness's own frames are skipped too, except floor views.
+HARNESS_DIR = str(Path(__file__).resolve().parent)
+#: Library code too generic to say where a query came from.
+QUIET_LIBRARY_PARTS = ("django/db/", "django/utils/", "django/template/")
+#: A query shape seen this often in one request is flagged as repeated.
+REPEAT_THRESHOLD = 3
+
+
+@dataclass
+class Query:
+    """One SQL query a request made, and where it came from."""
+
+    sql: str
+    template: str = ""
+    code: str = ""
+    ms: float = 0.0
+
+    @property
+    def shape(self):
+        """The SQL with literal values blanked, to spot the same query repeated."""
+        sql = re.sub(r"'(?:[^']|'')*'", "?", self.sql)
+        sql = re.sub(r"\b\d+(\.\d+)?\b", "?", sql)
+        return re.sub(r"\((?:\s*\?\s*,)+\s*\?\s*\)", "(?...)", sql)
+
+    @property
+    def origin(self):
+        """Template location and project code line, where known."""
+        return " | ".join(part for part in (self.template, self.code) if part)
+
+
+class QueryRecorder:
+    """An execute wrapper that records each query with its origin."""
+
+    def __init__(self):
+        """Start with no queries."""
+        self.queries = []
+
+    def __call__(self, execute, sql, params, many, context):
+        """Record the query, then run it and note how long it took."""
+        query = Query(sql=sql, **locate(sys._getframe(1)))
+        self.queries.append(query)
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            query.ms = (time.perf_counter() - began) * 1000
+
+
+def locate(frame):
+    """The innermost template node, project code line and library line.
+
+    The library line (outside Django's ORM) is kept only when no project
+    code is on the stack, e.g. for queries Wagtail makes while routing.
+    """
+    template = code = library = ""
+    while frame is not None and not (template and code):
+        filename = frame.f_code.co_filename
+        if not template:
+            template = template_location(frame)
+        if not code and is_project_code(filename):
+            code = code_location(frame, Path(filename).relative_to(BASE_DIR))
+        if not (library or template) and filename.startswith(LIBRARY_DIRS):
+            relative = library_path(filename)
+            if relative and not relative.startswith(QUIET_LIBRARY_PARTS):
+                library = code_location(frame, relative)
+        frame = frame.f_back
+    return {"template": template, "code": code or ("" if template else library)}
+
+
+def template_location(frame):
+    """``template:line {% tag %}`` when ``frame`` renders a template node."""
+    node = frame.f_locals.get("self")
+    if frame.f_code.co_name != "render_annotated" or not isinstance(node, Node):
+        return ""
+    if node.origin is None:
+        return ""
+    name = node.origin.template_name or node.origin.name
+    token = node.token
+    if token.token_type.name == "VAR":
+        return f"{name}:{token.lineno} {{{{ {token.contents} }}}}"
+    return f"{name}:{token.lineno} {{% {token.contents} %}}"
+
+
+def is_project_code(filename):
+    """Whether ``filename`` is Gather's code (floor views count; the harness not)."""
+    if not filename.startswith(str(BASE_DIR)) or filename.startswith(LIBRARY_DIRS):
+        return False
+    in_harness = filename.startswith(HARNESS_DIR)
+    return not in_harness or Path(filename).name.startswith("floors")
+
+
+def library_path(filename):
+    """``filename`` relative to site-packages or the standard library."""
+    for pattern in (r"site-packages/(.+)$", r"lib/python3\.\d+/(.+)$"):
+        if match := re.search(pattern, filename):
+            return match.group(1)
+    return ""
+
+
+def code_location(frame, path):
+    """``path:line in function`` for ``frame``."""
+    return f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+@dataclass
+class Timing:
+    """Measured times (ms) and the queries of one page or floor."""
+
+    samples: list[float] = field(default_factory=list)
+    queries: list[Query] = field(default_factory=list)
+
+    @property
+    def median(self):
+        """Median time in milliseconds."""
+        return statistics.median(self.samples)
+
+    @property
+    def repeated(self):
+        """(count, example query) for query shapes repeated in one request."""
+        counts = Counter(query.shape for query in self.queries)
+        seen = {}
+        for query in self.queries:
+            seen.setdefault(query.shape, query)
+        return [
+            (count, seen[shape])
+            for shape, count in counts.most_common()
+            if count >= REPEAT_THRESHOLD
+        ]
+
+
+@dataclass
+class Result:
+    """A benchmark's page and floor timings, checks and target verdicts."""
+
+    benchmark: object
+    page: Timing
+    floor: Timing | None
+    problems: list[str]
+    identical_html: bool | None
+
+    @property
+    def ratio(self):
+        """Page median over floor median, or None without a floor."""
+        if self.floor is None:
+            return None
+        return self.page.median / self.floor.median
+
+    def verdicts(self):
+        """(description, passed) for each of the benchmark's targets."""
+        bench, verdicts = self.benchmark, []
+        if bench.max_ratio is not None and self.ratio is not None:
+            verdicts.append(
+                (
+                    f"median {self.ratio:.2f}x floor (target <= {bench.max_ratio}x)",
+                    self.ratio <= bench.max_ratio,
+                )
+            )
+        if bench.query_limit is not None:
+            count = len(self.page.queries)
+            verdicts.append(
+                (
+                    f"{count} queries (target under {bench.query_limit})",
+                    count < bench.query_limit,
+                )
+            )
+        return verdicts
+
+
+def timed(func, ctx):
+    """Milliseconds one call of ``func(ctx)`` takes."""
+    began = time.perf_counter()
+    func(ctx)
+    return (time.perf_counter() - began) * 1000
+
+
+def count_queries(func, ctx):
+    """Run ``func(ctx)`` once, untimed, and return the queries it made."""
+    recorder = QueryRecorder()
+    with CaptureQueriesContext(connection) as captured:
+        with connection.execute_wrapper(recorder):
+            func(ctx)
+    if len(captured.captured_queries) != len(recorder.queries):
+        raise AssertionError("Query recorder and CaptureQueriesContext disagree.")
+    return recorder.queries
+
+
+def run_benchmark(benchmark, ctx, *, warmup, runs):
+    """Check, warm up, then time the page and its floor in alternation."""
+    page, floor = Timing(), Timing() if benchmark.floor else None
+    page_html = benchmark.run(ctx)
+    problems, identical = [], None
+    if benchmark.floor:
+        floor_html = benchmark.floor(ctx)
+        identical = normalise(page_html) == normalise(floor_html)
+        if benchmark.check:
+            problems = benchmark.check(page_html, floor_html)
+    pairs = [(benchmark.run, page)]
+    if floor is not None:
+        pairs.append((benchmark.floor, floor))
+    for _ in range(warmup):
+        for func, _timing in pairs:
+            func(ctx)
+    gc.collect()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(runs):
+            for func, timing in pairs if i % 2 == 0 else reversed(pairs):
+                timing.samples.append(timed(func, ctx))
+            gc.collect()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    for func, timing in pairs:
+        timing.queries = count_queries(func, ctx)
+    return Result(benchmark, page, floor, problems, identical)
+
+
+def normalise(html):
+    """HTML with runs of whitespace collapsed, for an identity check."""
+    return re.sub(r"\s+", " ", html).strip()
+
+
+def format_table(results):
+    """The results table as lines of text."""
+    header = ("name", "median ms", "min", "max", "queries", "ratio to floor")
+    rows = []
+    for result in results:
+        timings = [(result.benchmark.name, result.page, result.ratio)]
+        if result.floor is not None:
+            timings.append(("  floor", result.floor, None))
+        for name, timing, ratio in timings:
+            rows.append(
+                (
+                    name,
+                    f"{timing.median:.2f}",
+                    f"{min(timing.samples):.2f}",
+                    f"{max(timing.samples):.2f}",
+                    str(len(timing.queries)),
+                    f"{ratio:.2f}x" if ratio is not None else "",
+                )
+            )
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(6)]
+
+    def line(cells):
+        first = cells[0].ljust(widths[0])
+        rest = [
+            cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)
+        ]
+        return " | ".join([first, *rest]).rstrip()
+
+    return [line(header), "-+-".join("-" * w for w in widths), *map(line, rows)]
+
+
+def format_report(results, *, explain=False):
+    """Targets, sanity checks and repeated queries, as lines of text."""
+    lines = ["", "Targets: each page within its ratio of the floor's median and"]
+    lines.append("under its query limit (default 1.5x and 15 queries).")
+    for result in results:
+        for text, passed in result.verdicts():
+            verdict = "PASS" if passed else "FAIL"
+            lines.append(f"  {verdict}  {result.benchmark.name}: {text}")
+    lines.append("")
+    for result in results:
+        name = result.benchmark.name
+        if result.floor is None:
+            continue
+        if result.problems:
+            lines.extend(f"  SANITY FAIL  {name}: {p}" for p in result.problems)
+        else:
+            same = "identical HTML" if result.identical_html else "same sessions"
+            lines.append(f"  sanity ok  {name}: floor renders {same}")
+    for result in results:
+        for label, timing in (("", result.page), (" floor", result.floor)):
+            if timing is None:
+                continue
+            for count, query in timing.repeated:
+                lines.append(
+                    f"  REPEATED x{count}  {result.benchmark.name}{label}: "
+                    f"{query.sql[:100]}... from {query.origin or '?'}"
+                )
+    if explain:
+        lines.extend(explain_queries(results))
+    return lines
+
+
+def explain_queries(results):
+    """Every query of every page and floor, with its origin."""
+    lines = []
+    for result in results:
+        for label, timing in (("", result.page), (" floor", result.floor)):
+            if timing is None:
+                continue
+            total = sum(query.ms for query in timing.queries)
+            lines.append("")
+            lines.append(
+                f"Queries: {result.benchmark.name}{label} "
+                f"({len(timing.queries)} queries, {total:.1f} ms executing; "
+                "SQLite counts only up to the first row)"
+            )
+            for n, query in enumerate(timing.queries, start=1):
+                origin = query.origin or "(origin unknown)"
+                lines.append(f"  {n:2d}. {query.ms:6.2f} ms  {origin}")
+                lines.append(f"      {query.sql[:300]}")
+    return lines

@@ -1,0 +1,23 @@
+"""The benchmark URLconf: floor views, then the site's own routes.
+
+The harness swaps this in as ``ROOT_URLCONF`` so floors go through the same
+test client and middleware as the pages they are compared with.
+"""
+
+from django.urls import include, path
+
+from . import floors
+
+urlpatterns = [
+    path(
+        "__bench__/floor/listing/<int:pk>/",
+        floors.listing_floor,
+        name="bench-floor-listing",
+    ),
+    path(
+        "__bench__/floor/event/<int:pk>/",
+        floors.event_floor,
+        name="bench-floor-event",
+    ),
+    path("", include("website.urls")),
+]
