@@ -13,7 +13,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -343,14 +343,40 @@ class EventPage(RoutablePageMixin, Page):
         """Every session of this event, in date order, with its venue."""
         return self.sessions.select_related("venue").order_by("start")
 
+    def load_for_display(self):
+        """Fetch the venue, workshop and confirmed count in one query.
+
+        Wagtail serves the page from a plain query; without this, each of
+        the three is a query of its own.
+        """
+        loaded = (
+            EventPage.objects.filter(pk=self.pk)
+            .select_related("venue", "workshop")
+            .annotate(
+                confirmed_total=Count(
+                    "registrations",
+                    filter=Q(registrations__status=RegistrationStatus.CONFIRMED),
+                )
+            )
+            .get()
+        )
+        self.venue, self.workshop = loaded.venue, loaded.workshop
+        self.confirmed_count = loaded.confirmed_total
+
     def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
         from .registration import registration_refusal
 
+        context = super().get_context(request, *args, **kwargs)
+        self.load_for_display()
         sessions = list(self.sessions_for_display())
+        refusal = (
+            registration_refusal(self, sessions=sessions)
+            if self.registration_on
+            else None
+        )
         context.update(
             sessions=sessions,
-            signup_refusal=registration_refusal(self) if self.registration_on else None,
+            signup_refusal=refusal,
             facilitators=self.facilitators.order_by("first_name", "last_name"),
             session_venues=_distinct_venues(self.venue, sessions),
         )
@@ -382,8 +408,18 @@ class EventSessionQuerySet(models.QuerySet):
         return self.filter(end__gte=now or timezone.now())
 
     def published(self):
-        """Sessions of events that are live and not behind a privacy setting."""
-        return self.filter(event__in=EventPage.objects.live().public().values("pk"))
+        """Sessions of events that are live and not behind a privacy setting.
+
+        Filters on the join rather than a subquery, so a listing can walk
+        sessions in start order and stop after one page.
+        """
+        from wagtail.models import PageViewRestriction
+
+        sessions = self.filter(event__live=True)
+        restricted = PageViewRestriction.objects.values_list("page__path", flat=True)
+        for path_prefix in restricted:
+            sessions = sessions.exclude(event__path__startswith=path_prefix)
+        return sessions
 
     def descendant_of(self, page):
         """Sessions of events below ``page`` in the page tree."""

@@ -121,11 +121,14 @@ def _notify(registration: Registration, kind: str) -> None:
 # Registration rules ------------------------------------------------------------
 
 
-def registration_refusal(event: EventPage, *, now=None) -> EventsError | None:
+def registration_refusal(
+    event: EventPage, *, now=None, sessions=None
+) -> EventsError | None:
     """Why sign-up is refused right now, or None when it is open.
 
     Capacity is not checked here (a full event may still take waitlist
-    sign-ups); ``register`` decides that under the lock.
+    sign-ups); ``register`` decides that under the lock. Pass ``sessions``
+    when the event's sessions are already loaded.
     """
     now = now or timezone.now()
     if event.registration_mode == RegistrationMode.NONE:
@@ -134,7 +137,8 @@ def registration_refusal(event: EventPage, *, now=None) -> EventsError | None:
         )
     if not event.live:
         return EventsError(_("This event is not published."), code="not_published")
-    sessions = list(event.sessions.order_by("start"))
+    if sessions is None:
+        sessions = list(event.sessions.order_by("start"))
     going_ahead = [s for s in sessions if s.status != SessionStatus.CANCELLED]
     if sessions and not going_ahead:
         return EventsError(_("This event has been cancelled."), code="cancelled")

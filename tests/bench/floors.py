@@ -11,8 +11,6 @@ Queries the templates themselves make (site settings, navigation, a page's
 parent and topics) happen in both the page and its floor.
 """
 
-from types import SimpleNamespace
-
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -92,31 +90,6 @@ def event_floor(request, pk):
     return HttpResponse(html)
 
 
-class LoadedSessions:
-    """Stands in for ``event.sessions``, answering from rows already loaded."""
-
-    def __init__(self, sessions):
-        """Keep the loaded sessions."""
-        self.sessions = sessions
-
-    def order_by(self, field):
-        """The loaded sessions sorted by one field, as the ORM would."""
-        return sorted(self.sessions, key=lambda session: getattr(session, field))
-
-
 def refusal(page, sessions):
-    """``registration_refusal`` for ``page``, using sessions already loaded.
-
-    The real function reads the event's fields and its sessions; given a
-    stand-in whose sessions come from memory, it decides the same way
-    without querying the sessions a second time.
-    """
-    fields = (
-        "registration_mode",
-        "live",
-        "registration_opens_at",
-        "registration_closes_at",
-    )
-    event = SimpleNamespace(**{name: getattr(page, name) for name in fields})
-    event.sessions = LoadedSessions(sessions)
-    return registration_refusal(event)
+    """``registration_refusal`` for ``page``, using sessions already loaded."""
+    return registration_refusal(page, sessions=sessions)

@@ -93,3 +93,23 @@ def test_times_shown_in_site_time_zone():
     assert settings.TIME_ZONE == "America/Toronto"
     aware = timezone.make_aware(dt.datetime(2026, 7, 1, 18))
     assert aware.utcoffset() == dt.timedelta(hours=-4)
+
+
+def test_menu_lists_live_menu_pages_but_not_private_ones(site_client, home_page):
+    from wagtail.models import PageViewRestriction
+
+    from website.models import StandardPage
+
+    for title, in_menu in [("About us", True), ("Staff only", True), ("Hidden", False)]:
+        home_page.add_child(
+            instance=StandardPage(
+                title=title, slug=title.lower().replace(" ", "-"), show_in_menus=in_menu
+            )
+        )
+    PageViewRestriction.objects.create(
+        page=StandardPage.objects.get(title="Staff only"),
+        restriction_type=PageViewRestriction.LOGIN,
+    )
+    nav = site_client.get("/").content.decode().split("<nav", 1)[1].split("</nav>")[0]
+    assert "About us" in nav
+    assert "Staff only" not in nav and "Hidden" not in nav

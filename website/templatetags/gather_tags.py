@@ -8,9 +8,19 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def site_nav_items(context):
-    """Live pages below the site's home page that are marked 'show in menus'."""
+    """Live pages below the site's home page that are marked 'show in menus'.
+
+    Pages with a privacy setting of their own are left out. One query: the
+    restriction check is a join rather than Wagtail's separate ``public()``
+    look-up (a restriction on the home page covers the whole menu anyway).
+    """
     request = context.get("request")
     site = Site.find_for_request(request) if request else None
     if site is None:
         return []
-    return site.root_page.get_children().live().in_menu().public()
+    return (
+        site.root_page.get_children()
+        .live()
+        .in_menu()
+        .filter(view_restrictions__isnull=True)
+    )
