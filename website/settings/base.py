@@ -176,6 +176,9 @@ LOGGING = {
         "django.server": {"level": "INFO"},
         # Page-created/published lines drown out the worker's output.
         "wagtail": {"level": "WARNING"},
+        # One line per task start and end would bury the emails the console
+        # backend prints in development.
+        "django_tasks": {"level": env.str("TASKS_LOG_LEVEL", "WARNING")},
     },
 }
 
