@@ -3,11 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from website.forms import AccessibleErrorsMixin
+
 #: At least this many digits make a phone number we could call.
 MIN_PHONE_DIGITS = 7
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(AccessibleErrorsMixin, forms.Form):
     """Only what is needed to hold a place and reach the person."""
 
     name = forms.CharField(

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
+from website.forms import AccessibleErrorsMixin
+
 from .models import EventKind, EventPage, EventSession, EventTopic, Setting
 
 ANY = [("", _("Any"))]
@@ -26,7 +28,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class EventFilterForm(forms.Form):
+class EventFilterForm(AccessibleErrorsMixin, forms.Form):
     """The listing's search and filter fields; all optional."""
 
     q = forms.CharField(label=_("Search"), max_length=200, required=False)

@@ -201,3 +201,14 @@ def test_unknown_token_is_404(site_client, home_page):
     assert site_client.get("/manage/" + "0" * 64 + "/").status_code == 404
     assert site_client.post("/manage/nope/cancel/").status_code == 404
     assert site_client.get("/manage/nope/calendar.ics").status_code == 404
+
+
+def test_error_messages_are_linked_to_their_inputs(site_client, event_index):
+    event = make_registration_event(event_index)
+    html = site_client.post(
+        _sign_up_url(event), VALID | {"phone": "12"}
+    ).content.decode()
+    phone_input = re.search(r"<input[^>]*name=\"phone\"[^>]*>", html).group(0)
+    assert 'aria-invalid="true"' in phone_input
+    assert 'aria-describedby="id_phone_helptext id_phone_error"' in phone_input
+    assert 'id="id_phone_error"' in html and 'id="id_phone_helptext"' in html
