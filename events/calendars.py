@@ -6,21 +6,25 @@ stays in the file with STATUS:CANCELLED so subscribed calendars remove it.
 Times carry the site's TZID with a matching VTIMEZONE.
 """
 
+import hashlib
 from collections.abc import Iterable
 
 import icalendar
 from django.conf import settings
+from django.db.models import Count, Max
+from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.utils.html import strip_tags
+from django.utils.http import http_date
 
-from .models import EventSession, SessionStatus
+from website import tokens
+from website.models import absolute_url
+
+from .models import CalendarFeedToken, EventSession, SessionStatus
 
 PRODID = "-//Gather//Peer support groups//EN"
-
-
-def absolute_url(path: str) -> str:
-    """A full URL on the public site for a site-relative path."""
-    return settings.BASE_URL + path
+CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
 def session_location(session: EventSession, *, include_joining_link=False) -> str:
@@ -37,11 +41,15 @@ def session_location(session: EventSession, *, include_joining_link=False) -> st
 
 
 def session_event(
-    session: EventSession, *, include_joining_link: bool = False
+    session: EventSession,
+    *,
+    include_joining_link: bool = False,
+    page_url: str | None = None,
 ) -> icalendar.Event:
     """One session as a VEVENT. Needs ``session.event`` and venues loaded."""
     event_page = session.event
-    page_url = absolute_url(event_page.url or "")
+    if page_url is None:
+        page_url = absolute_url(event_page.get_url() or "")
     zone = timezone.get_current_timezone()
     vevent = icalendar.Event()
     vevent.add("uid", session.uid)
@@ -80,9 +88,16 @@ def build_calendar(
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
+    page_urls = {}  # one URL look-up per event, not per session
     for session in sessions:
+        if session.event_id not in page_urls:
+            page_urls[session.event_id] = absolute_url(session.event.get_url() or "")
         calendar.add_component(
-            session_event(session, include_joining_link=include_joining_link)
+            session_event(
+                session,
+                include_joining_link=include_joining_link,
+                page_url=page_urls[session.event_id],
+            )
         )
     calendar.add_missing_timezones()
     return calendar
@@ -90,3 +105,113 @@ def build_calendar(
 
 def calendar_bytes(calendar: icalendar.Calendar) -> bytes:
     return calendar.to_ical()
+
+
+# Private feed addresses -------------------------------------------------------
+
+FEED_TOKEN_PURPOSE = "calendar.feed"
+
+
+def feed_token(user) -> str:
+    """The secret in ``user``'s private feed address, made on first use."""
+    record = CalendarFeedToken.objects.filter(user=user).first()
+    if record is None:
+        record = _store_new_feed_token(user)
+    return tokens.derive_token(FEED_TOKEN_PURPOSE, record.salt)
+
+
+def regenerate_feed_token(user) -> str:
+    """A new feed address for ``user``; the old one stops working at once."""
+    return tokens.derive_token(FEED_TOKEN_PURPOSE, _store_new_feed_token(user).salt)
+
+
+def _store_new_feed_token(user) -> CalendarFeedToken:
+    salt = tokens.new_salt()
+    record, _ = CalendarFeedToken.objects.update_or_create(
+        user=user,
+        defaults={
+            "salt": salt,
+            "token_hash": tokens.hash_token(
+                tokens.derive_token(FEED_TOKEN_PURPOSE, salt)
+            ),
+        },
+    )
+    return record
+
+
+def user_for_feed_token(token: str):
+    """The active user a private feed address belongs to, or None."""
+    if not tokens.is_plausible(token):
+        return None
+    record = (
+        CalendarFeedToken.objects.select_related("user")
+        .filter(token_hash=tokens.hash_token(token), user__is_active=True)
+        .first()
+    )
+    return record.user if record else None
+
+
+# HTTP ------------------------------------------------------------------------
+
+
+def _fingerprint(sessions):
+    """One query that changes whenever anything shown in the feed changes."""
+    return sessions.order_by().aggregate(
+        count=Count("pk"),
+        sessions=Max("updated_at"),
+        events=Max("event__last_published_at"),
+        venues=Max("venue__updated_at"),
+        event_venues=Max("event__venue__updated_at"),
+    )
+
+
+def calendar_response(
+    request,
+    sessions,
+    *,
+    name: str,
+    filename: str,
+    private: bool = False,
+    include_joining_link: bool = False,
+    max_age: int = 900,
+):
+    """An .ics response for a sessions queryset, answering 304 when unchanged.
+
+    Calendar apps poll feeds often: the ETag and Last-Modified come from one
+    aggregate query, and the calendar is built only when they changed. The
+    sessions are fetched in one query whatever their number.
+    """
+    fingerprint = _fingerprint(sessions)
+    stamps = [value for key, value in fingerprint.items() if key != "count" and value]
+    last_modified = max(stamps) if stamps else None
+    digest = hashlib.sha256(
+        repr((sorted(fingerprint.items()), name, include_joining_link)).encode()
+    ).hexdigest()[:32]
+    etag = f'"{digest}"'
+    cache_control = f"{'private' if private else 'public'}, max-age={max_age}"
+
+    not_modified = get_conditional_response(
+        request,
+        etag=etag,
+        last_modified=int(last_modified.timestamp()) if last_modified else None,
+    )
+    if not_modified is not None:
+        not_modified["Cache-Control"] = cache_control
+        return not_modified
+
+    rows = sessions.select_related("event", "venue", "event__venue").order_by(
+        "start", "pk"
+    )
+    calendar = build_calendar(
+        rows, name=name, include_joining_link=include_joining_link
+    )
+    response = HttpResponse(calendar_bytes(calendar), content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["ETag"] = etag
+    if last_modified:
+        response["Last-Modified"] = http_date(last_modified.timestamp())
+    response["Cache-Control"] = cache_control
+    if private:
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -4,11 +4,12 @@ Every message has a plain-text and an HTML part, says what happened in plain
 language, and carries the person's manage link.
 """
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from website.models import absolute_url
 
 from .calendars import build_calendar, calendar_bytes
 from .models import EventSession, Registration, RegistrationStatus
@@ -31,8 +32,9 @@ WITH_CALENDAR = {"confirmed", "promoted"}
 def manage_url(registration: Registration) -> str:
     from .registration import manage_token
 
-    path = reverse("registration_manage", args=[manage_token(registration)])
-    return settings.BASE_URL + path
+    return absolute_url(
+        reverse("registration_manage", args=[manage_token(registration)])
+    )
 
 
 def _organisation():
@@ -59,7 +61,7 @@ def build_email(
         "kind": kind,
         "registration": registration,
         "event": event,
-        "event_url": settings.BASE_URL + (event.url or ""),
+        "event_url": absolute_url(event.url or ""),
         "sessions": sessions,
         "session": session,
         "venue": session.effective_venue if session else event.venue,

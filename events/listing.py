@@ -9,6 +9,8 @@ from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
@@ -69,20 +71,29 @@ class EventFilterForm(AccessibleErrorsMixin, forms.Form):
         }
 
 
-def topics_in_use(index_page):
-    """Topics used by live events below ``index_page``, by name."""
+def _live_events(index_page=None):
+    events = EventPage.objects.live()
+    return events.descendant_of(index_page) if index_page else events
+
+
+def topics_in_use(index_page=None):
+    """Topics used by live events (below ``index_page`` if given), by name."""
     return Tag.objects.filter(
         pk__in=EventTopic.objects.filter(
-            content_object__in=EventPage.objects.live()
-            .descendant_of(index_page)
-            .values("pk")
+            content_object__in=_live_events(index_page).values("pk")
         ).values("tag_id")
     ).order_by("name")
 
 
-def filtered_sessions(*, index_page, filters):
-    """Upcoming published sessions below ``index_page`` matching ``filters``."""
-    sessions = EventSession.objects.upcoming().published().descendant_of(index_page)
+def filtered_sessions(*, index_page=None, filters):
+    """Upcoming published sessions matching ``filters``, soonest first.
+
+    Limited to events below ``index_page`` when one is given; the site-wide
+    calendar feed passes none.
+    """
+    sessions = EventSession.objects.upcoming().published()
+    if index_page is not None:
+        sessions = sessions.descendant_of(index_page)
     if kind := filters.get("kind"):
         sessions = sessions.filter(event__kind=kind)
     if setting := filters.get("setting"):
@@ -98,11 +109,7 @@ def filtered_sessions(*, index_page, filters):
     if date_to := filters.get("date_to"):
         sessions = sessions.filter(start__date__lte=date_to)
     if query := filters.get("q"):
-        matches = (
-            EventPage.objects.live()
-            .descendant_of(index_page)
-            .search(query, operator="and")
-        )
+        matches = _live_events(index_page).search(query, operator="and")
         sessions = sessions.filter(event_id__in=[page.pk for page in matches])
     return sessions.for_listing()
 
@@ -120,4 +127,18 @@ def listing_context(*, index_page, request):
         "page_obj": page_obj,
         "sessions": page_obj.object_list,
         "query_string": query.urlencode(),
+        "feed_urls": site_feed_urls(form.valid_filters()),
     }
+
+
+#: Listing filters that the calendar feed understands.
+FEED_FILTERS = ("kind", "setting", "topic")
+
+
+def site_feed_urls(filters):
+    """The site feed's https and webcal addresses, carrying feed filters."""
+    params = {name: filters[name] for name in FEED_FILTERS if filters.get(name)}
+    url = settings.BASE_URL + reverse("site_calendar_feed")
+    if params:
+        url += "?" + urlencode(params)
+    return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1]}

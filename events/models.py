@@ -77,6 +77,7 @@ class Venue(index.Indexed, models.Model):
         blank=True,
         help_text=_("How many people the room holds. Used as the default capacity."),
     )
+    updated_at = models.DateTimeField(auto_now=True)
 
     search_fields = [
         index.SearchField("name"),
@@ -255,6 +256,13 @@ class EventPage(RoutablePageMixin, Page):
         blank=True,
         help_text=_("Short topics people can filter by, e.g. 'recovery'."),
     )
+    import_source = models.CharField(
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text=_("The calendar this event was imported from, if any."),
+    )
+    import_uid = models.CharField(max_length=255, blank=True, editable=False)
 
     search_fields = [
         *Page.search_fields,
@@ -298,6 +306,13 @@ class EventPage(RoutablePageMixin, Page):
 
     class Meta:
         verbose_name = _("event")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_source", "import_uid"],
+                condition=~Q(import_uid=""),
+                name="one_event_per_imported_uid",
+            )
+        ]
 
     def clean(self):
         super().clean()
@@ -334,6 +349,18 @@ class EventPage(RoutablePageMixin, Page):
         from .views import sign_up_thanks
 
         return sign_up_thanks(request, self)
+
+    @path("calendar.ics", name="calendar")
+    def calendar(self, request):
+        from .feeds import event_feed
+
+        return event_feed(request, self)
+
+    @path("sessions/<int:session_id>/calendar.ics", name="session_calendar")
+    def session_calendar(self, request, session_id):
+        from .feeds import session_feed
+
+        return session_feed(request, self, session_id)
 
     @property
     def sign_up_url(self):
@@ -630,3 +657,22 @@ class SentReminder(models.Model):
 
     def __str__(self):
         return f"Reminder {self.registration_id} / {self.session_id}"
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in a person's private calendar feed address.
+
+    Like manage links, the token is derived from ``salt`` and the site's
+    secret key and only its hash is stored; a new salt makes the old
+    address stop working.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    salt = models.CharField(max_length=64, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Calendar feed of {self.user}"

@@ -11,13 +11,12 @@ sends nothing, and a failed email never loses a registration.
 """
 
 import dataclasses
-import hashlib
-import secrets
 
 from django.db import transaction
 from django.utils import dateformat, timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+
+from website import tokens
 
 from .errors import EventsError
 from .models import (
@@ -28,44 +27,35 @@ from .models import (
     SessionStatus,
 )
 
-TOKEN_KEY_SALT = "events.registration.manage-token"
+TOKEN_PURPOSE = "registration.manage"
 
 
 # Manage-link tokens ----------------------------------------------------------
 
 
 def manage_token(registration: Registration) -> str:
-    """The secret in a registration's manage link (256 bits, hex).
-
-    Derived from a random per-registration salt and the site's secret key,
-    so the database alone never holds a usable link.
-    """
-    return salted_hmac(
-        TOKEN_KEY_SALT, registration.token_salt, algorithm="sha256"
-    ).hexdigest()
-
-
-def hash_token(token: str) -> str:
-    """What is stored and looked up: a SHA-256 of the token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """The secret in a registration's manage link (see ``website.tokens``)."""
+    return tokens.derive_token(TOKEN_PURPOSE, registration.token_salt)
 
 
 def _new_token_fields() -> dict:
     """A fresh salt and the hash of the token it gives."""
-    probe = Registration(token_salt=secrets.token_hex(32))
+    salt = tokens.new_salt()
     return {
-        "token_salt": probe.token_salt,
-        "manage_token_hash": hash_token(manage_token(probe)),
+        "token_salt": salt,
+        "manage_token_hash": tokens.hash_token(
+            tokens.derive_token(TOKEN_PURPOSE, salt)
+        ),
     }
 
 
 def find_by_token(token: str) -> Registration | None:
     """The registration a manage link points to, or None."""
-    if not token or len(token) > 128:
+    if not tokens.is_plausible(token):
         return None
     return (
         Registration.objects.select_related("event", "event__venue")
-        .filter(manage_token_hash=hash_token(token))
+        .filter(manage_token_hash=tokens.hash_token(token))
         .first()
     )
 

@@ -2,9 +2,15 @@
 
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 urlpatterns = [
+    path("calendar/events.ics", feeds.site_feed, name="site_calendar_feed"),
+    path(
+        "calendar/facilitator/<str:token>.ics",
+        feeds.facilitator_feed,
+        name="facilitator_calendar_feed",
+    ),
     path("manage/<str:token>/", views.manage, name="registration_manage"),
     path("manage/<str:token>/cancel/", views.manage_cancel, name="registration_cancel"),
     path(

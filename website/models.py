@@ -1,6 +1,7 @@
 """Site-wide pages and settings: the home page, free-text pages, and the
 organisation's details shown on every page."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -10,6 +11,12 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from .blocks import BodyBlock
+
+
+def absolute_url(path: str) -> str:
+    """A full URL on the public site (``BASE_URL``) for a site-relative path."""
+    return settings.BASE_URL + path
+
 
 #: How many upcoming sessions the home page highlights.
 HOME_HIGHLIGHT_COUNT = 6

@@ -150,7 +150,7 @@ TASKS = {
     }
 }
 
-LOGIN_URL = "wagtailadmin_login"
+LOGIN_URL = "login"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 WAGTAIL_SITE_NAME = "Gather"
