@@ -7,7 +7,7 @@ from django.views.decorators.http import require_safe
 
 from .calendars import calendar_response, user_for_feed_token
 from .listing import EventFilterForm, filtered_sessions, topics_in_use
-from .models import EventSession
+from .models import EventPage, EventSession
 
 
 @require_safe
@@ -29,8 +29,17 @@ def site_feed(request):
     )
 
 
-def event_feed(request, event):
-    """Every session of one event's series (a route of the EventPage)."""
+def _published_event(event_id):
+    event = EventPage.objects.live().public().filter(pk=event_id).first()
+    if event is None:
+        raise Http404(_("There is no such event."))
+    return event
+
+
+@require_safe
+def event_feed(request, event_id):
+    """Every session of one event's series."""
+    event = _published_event(event_id)
     return calendar_response(
         request,
         EventSession.objects.filter(event=event),
@@ -39,14 +48,16 @@ def event_feed(request, event):
     )
 
 
-def session_feed(request, event, session_id):
-    """One session of an event, as its own file."""
-    sessions = EventSession.objects.filter(event=event, pk=session_id)
-    if not sessions.exists():
+@require_safe
+def session_feed(request, session_id):
+    """One session of a published event, as its own file."""
+    session = EventSession.objects.published().filter(pk=session_id).first()
+    if session is None:
         raise Http404(_("There is no such session."))
+    event = session.event
     return calendar_response(
         request,
-        sessions,
+        EventSession.objects.filter(pk=session_id),
         name=event.title,
         filename=f"{event.slug}-{session_id}.ics",
     )

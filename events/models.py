@@ -350,21 +350,17 @@ class EventPage(RoutablePageMixin, Page):
 
         return sign_up_thanks(request, self)
 
-    @path("calendar.ics", name="calendar")
-    def calendar(self, request):
-        from .feeds import event_feed
-
-        return event_feed(request, self)
-
-    @path("sessions/<int:session_id>/calendar.ics", name="session_calendar")
-    def session_calendar(self, request, session_id):
-        from .feeds import session_feed
-
-        return session_feed(request, self, session_id)
-
     @property
     def sign_up_url(self):
         return self.url + self.reverse_subpage("sign_up")
+
+    @property
+    def calendar_url(self):
+        """The .ics file of every session (outside the page tree: Wagtail's
+        page routes cannot end in a file extension)."""
+        from django.urls import reverse
+
+        return reverse("event_calendar", args=[self.pk])
 
     def sessions_for_display(self):
         """Every session of this event, in date order, with its venue."""

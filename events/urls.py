@@ -6,6 +6,12 @@ from . import feeds, views
 
 urlpatterns = [
     path("calendar/events.ics", feeds.site_feed, name="site_calendar_feed"),
+    path("calendar/event-<int:event_id>.ics", feeds.event_feed, name="event_calendar"),
+    path(
+        "calendar/session-<int:session_id>.ics",
+        feeds.session_feed,
+        name="session_calendar",
+    ),
     path(
         "calendar/facilitator/<str:token>.ics",
         feeds.facilitator_feed,

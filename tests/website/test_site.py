@@ -113,3 +113,11 @@ def test_menu_lists_live_menu_pages_but_not_private_ones(site_client, home_page)
     nav = site_client.get("/").content.decode().split("<nav", 1)[1].split("</nav>")[0]
     assert "About us" in nav
     assert "Staff only" not in nav and "Hidden" not in nav
+
+
+def test_public_pages_deny_framing_but_admin_previews_can_frame(
+    site_client, home_page, admin_user
+):
+    assert site_client.get("/")["X-Frame-Options"] == "DENY"
+    site_client.force_login(admin_user)
+    assert site_client.get("/admin/")["X-Frame-Options"] == "SAMEORIGIN"

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "website.middleware.AdminSameOriginFramesMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -182,8 +183,10 @@ LOGGING = {
     },
 }
 
-# The Wagtail admin previews pages in a same-origin frame.
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# Public pages may not be framed; the admin may frame itself for previews
+# (see website.middleware.AdminSameOriginFramesMiddleware).
+X_FRAME_OPTIONS = "DENY"
+GATHER_ADMIN_PATH = "admin/"
 
 #: Reminders go out this many hours before each session.
 GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
