@@ -68,12 +68,18 @@ def add_session(
     end: dt.datetime,
     venue: Venue | None = None,
     public_note: str = "",
+    uid: str | None = None,
 ) -> EventSession:
-    """Add one session to an event."""
+    """Add one session to an event. ``uid`` is for imports that keep a
+    calendar identity of their own; normally a new one is made."""
     _check_times(start, end)
-    return EventSession.objects.create(
+    session = EventSession(
         event=event, start=start, end=end, venue=venue, public_note=public_note
     )
+    if uid:
+        session.uid = uid
+    session.save()
+    return session
 
 
 @transaction.atomic

@@ -1,7 +1,9 @@
 """Registers the events admin screens and their audit-log actions."""
 
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 
 from .admin_views import EventsAdminGroup
 
@@ -28,3 +30,25 @@ def register_events_log_actions(actions):
         ("moved", _("Move registration"), _("Registration moved")),
     ]:
         actions.register_action(f"events.registration.{action}", label, message)
+
+
+@hooks.register("register_admin_urls")
+def register_import_url():
+    from .admin_import import import_view
+
+    return [path("events/import-calendar/", import_view, name="events_ics_import")]
+
+
+class ImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("events.add_eventsession")
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_menu_item():
+    return ImportMenuItem(
+        _("Import a calendar"),
+        reverse("events_ics_import"),
+        icon_name="download",
+        order=210,
+    )

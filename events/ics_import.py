@@ -1,0 +1,330 @@
+"""Importing a partner organisation's calendar (.ics) as draft events.
+
+Reading happens in two steps so a coordinator sees what will change before
+anything does: ``plan_import`` parses and expands the file into a plan, and
+``apply_import`` carries it out in one transaction. Each VEVENT (by UID)
+becomes one draft EventPage; its occurrences (RRULE, RDATE and EXDATE
+expanded by ``recurring-ical-events``) become sessions. Re-importing the
+same file from the same source updates instead of duplicating, and
+occurrences cancelled in the file, or gone from it, become cancelled
+sessions. Events imported earlier that a later file leaves out are left as
+they are: a partner may simply have exported a shorter date range.
+"""
+
+import dataclasses
+import datetime as dt
+import hashlib
+
+import icalendar
+import recurring_ical_events
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from .errors import EventsError
+from .models import EventIndexPage, EventPage, SessionStatus
+from .sessions import add_session, cancel_session, reschedule_session, site_zone
+
+#: Largest file accepted, in bytes.
+MAX_ICS_BYTES = 2 * 1024 * 1024
+#: How far ahead recurring events are expanded.
+HORIZON = dt.timedelta(days=366)
+
+
+@dataclasses.dataclass
+class Occurrence:
+    """One meeting of an imported event."""
+
+    uid: str
+    start: dt.datetime
+    end: dt.datetime
+    cancelled: bool
+
+
+@dataclasses.dataclass
+class PlannedEvent:
+    """What the import will do with one VEVENT UID."""
+
+    uid: str
+    title: str
+    summary: str
+    occurrences: list[Occurrence]
+    existing: EventPage | None = None
+
+    @property
+    def action(self) -> str:
+        return "update" if self.existing else "create"
+
+    @property
+    def first_start(self):
+        return min((o.start for o in self.occurrences), default=None)
+
+    @property
+    def cancelled_count(self):
+        return sum(o.cancelled for o in self.occurrences)
+
+
+@dataclasses.dataclass
+class ImportPlan:
+    """The whole preview: one entry per event in the file."""
+
+    source: str
+    events: list[PlannedEvent]
+    #: Events imported earlier from this source that the file no longer has.
+    untouched: int = 0
+
+    @property
+    def creates(self):
+        return [e for e in self.events if e.action == "create"]
+
+    @property
+    def updates(self):
+        return [e for e in self.events if e.action == "update"]
+
+
+def read_calendar(data: bytes) -> icalendar.Calendar:
+    """Parse ``data`` or raise EventsError saying what is wrong with it."""
+    if len(data) > MAX_ICS_BYTES:
+        raise EventsError(
+            _("The file is larger than %(size)s MB. Export a shorter date range.")
+            % {"size": MAX_ICS_BYTES // (1024 * 1024)},
+            code="too_large",
+        )
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError, UnicodeDecodeError) as error:
+        raise EventsError(
+            _("This is not a calendar file we can read (%(detail)s).")
+            % {"detail": str(error)[:200]},
+            code="malformed",
+        ) from error
+    if not isinstance(calendar, icalendar.Calendar) or calendar.name != "VCALENDAR":
+        raise EventsError(_("This is not a calendar (.ics) file."), code="malformed")
+    events = calendar.walk("VEVENT")
+    if not events:
+        raise EventsError(_("The file has no events in it."), code="no_events")
+    for vevent in events:
+        _check_event(vevent)
+    return calendar
+
+
+def _check_event(vevent) -> None:
+    uid = str(vevent.get("UID", "")).strip()
+    if not uid:
+        raise EventsError(_("An event in the file has no UID."), code="malformed")
+    if "DTSTART" not in vevent:
+        raise EventsError(
+            _("The event %(uid)s has no start time.") % {"uid": uid}, code="malformed"
+        )
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        prop = vevent.get(name)
+        if prop is None:
+            continue
+        tzid = prop.params.get("TZID")
+        value = prop.dt
+        if tzid and isinstance(value, dt.datetime) and value.tzinfo is None:
+            raise EventsError(
+                _("The event %(uid)s uses a time zone we do not know: %(tzid)s.")
+                % {"uid": uid, "tzid": tzid},
+                code="unknown_timezone",
+            )
+
+
+def source_name(calendar: icalendar.Calendar, fallback: str) -> str:
+    """A default name for the file's source: its calendar name, else ``fallback``."""
+    name = str(calendar.get("X-WR-CALNAME", "")).strip()
+    return (name or fallback)[:255]
+
+
+def _aware(value, zone) -> dt.datetime:
+    """A datetime in the site's zone; dates (all-day) start at local midnight."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(0))
+    if value.tzinfo is None:  # floating time: the site's local time
+        value = value.replace(tzinfo=zone)
+    return value
+
+
+def _session_uid(source: str, uid: str, recurrence: dt.datetime | None) -> str:
+    """A stable session UID: the same occurrence of the same source's event
+    always maps to the same session, and sources never collide. A one-off
+    event has one session whatever its time, so a moved one-off event
+    updates its session instead of replacing it."""
+    anchor = recurrence.astimezone(dt.UTC).isoformat() if recurrence else ""
+    key = f"{source}\n{uid}\n{anchor}"
+    return f"import-{hashlib.sha256(key.encode()).hexdigest()[:32]}@gather"
+
+
+def _recurring_uids(calendar) -> set[str]:
+    """UIDs of events that repeat (RRULE or RDATE) or have overridden dates."""
+    return {
+        str(vevent["UID"]).strip()
+        for vevent in calendar.walk("VEVENT")
+        if "RRULE" in vevent or "RDATE" in vevent or "RECURRENCE-ID" in vevent
+    }
+
+
+def _occurrences(calendar, *, source, now) -> dict[str, list[Occurrence]]:
+    zone = site_zone()
+    recurring = _recurring_uids(calendar)
+    start, stop = now - dt.timedelta(days=1), now + HORIZON
+    found: dict[str, list[Occurrence]] = {}
+    for vevent in recurring_ical_events.of(calendar).between(start, stop):
+        uid = str(vevent["UID"]).strip()
+        begins = _aware(vevent.DTSTART, zone)
+        if "DTEND" in vevent:
+            ends = _aware(vevent.DTEND, zone)
+        else:
+            ends = begins + (
+                vevent.DURATION if "DURATION" in vevent else dt.timedelta(days=1)
+            )
+        if ends <= begins:
+            ends = begins + dt.timedelta(hours=1)
+        recurrence = vevent.get("RECURRENCE-ID")
+        anchor = None
+        if uid in recurring:
+            anchor = _aware(recurrence.dt, zone) if recurrence else begins
+        status = str(vevent.get("STATUS", "")).upper()
+        found.setdefault(uid, []).append(
+            Occurrence(
+                uid=_session_uid(source, uid, anchor),
+                start=begins,
+                end=ends,
+                cancelled=status == "CANCELLED",
+            )
+        )
+    for occurrences in found.values():
+        occurrences.sort(key=lambda o: o.start)
+    return found
+
+
+def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
+    """Read ``data`` and say what importing it would create or update."""
+    now = now or timezone.now()
+    calendar = read_calendar(data)
+    source = source.strip()[:255]
+    if not source:
+        raise EventsError(_("Give the calendar's source a name."), code="no_source")
+    occurrences = _occurrences(calendar, source=source, now=now)
+    first_by_uid = {}
+    for vevent in calendar.walk("VEVENT"):
+        uid = str(vevent["UID"]).strip()
+        if "RECURRENCE-ID" not in vevent or uid not in first_by_uid:
+            first_by_uid[uid] = vevent
+    existing = {
+        page.import_uid: page
+        for page in EventPage.objects.filter(
+            import_source=source, import_uid__in=list(first_by_uid)
+        )
+    }
+    planned = []
+    for uid, vevent in first_by_uid.items():
+        planned.append(
+            PlannedEvent(
+                uid=uid,
+                title=str(vevent.get("SUMMARY", "")).strip()[:255]
+                or _("Untitled event"),
+                summary=str(vevent.get("DESCRIPTION", "")).strip(),
+                occurrences=occurrences.get(uid, []),
+                existing=existing.get(uid),
+            )
+        )
+    planned = [p for p in planned if p.occurrences or p.existing]
+    if not planned:
+        raise EventsError(
+            _("None of the events in the file take place in the coming year."),
+            code="no_events",
+        )
+    untouched = (
+        EventPage.objects.filter(import_source=source)
+        .exclude(import_uid__in=list(first_by_uid))
+        .count()
+    )
+    return ImportPlan(source=source, events=planned, untouched=untouched)
+
+
+@dataclasses.dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    sessions_added: int = 0
+    sessions_changed: int = 0
+    sessions_cancelled: int = 0
+
+
+@transaction.atomic
+def apply_import(plan: ImportPlan, *, index: EventIndexPage, user=None) -> ImportResult:
+    """Create or update draft events as planned. All or nothing."""
+    result = ImportResult()
+    for planned in plan.events:
+        event = planned.existing
+        if event is None:
+            event = _create_draft(planned, index=index, source=plan.source, user=user)
+            result.created += 1
+        else:
+            result.updated += 1
+        _sync_sessions(event, planned, result)
+    return result
+
+
+def _create_draft(planned, *, index, source, user) -> EventPage:
+    slug_base = slugify(planned.title)[:60] or "event"
+    slug = slug_base
+    siblings = set(index.get_children().values_list("slug", flat=True))
+    counter = 2
+    while slug in siblings:
+        slug, counter = f"{slug_base}-{counter}", counter + 1
+    summary = planned.summary.split("\n\n")[0][:500] or planned.title
+    event = EventPage(
+        title=planned.title,
+        slug=slug,
+        summary=summary,
+        live=False,
+        import_source=source,
+        import_uid=planned.uid,
+    )
+    index.add_child(instance=event)
+    event.save_revision(user=user, log_action=True)
+    return event
+
+
+def _sync_sessions(event, planned, result) -> None:
+    current = {session.uid: session for session in event.sessions.all()}
+    seen = set()
+    for occurrence in planned.occurrences:
+        seen.add(occurrence.uid)
+        session = current.get(occurrence.uid)
+        if session is None:
+            session = add_session(
+                event=event,
+                start=occurrence.start,
+                end=occurrence.end,
+                uid=occurrence.uid,
+            )
+            result.sessions_added += 1
+            if occurrence.cancelled:
+                cancel_session(session=session)
+                result.sessions_cancelled += 1
+            continue
+        if occurrence.cancelled:
+            if session.status != SessionStatus.CANCELLED:
+                cancel_session(session=session)
+                result.sessions_cancelled += 1
+            continue
+        if (session.start, session.end) != (occurrence.start, occurrence.end):
+            if session.status == SessionStatus.CANCELLED:
+                continue  # cancelled here by a coordinator: leave it
+            reschedule_session(
+                session=session, start=occurrence.start, end=occurrence.end
+            )
+            result.sessions_changed += 1
+    # Upcoming sessions that the file no longer has were cancelled at source.
+    for uid, session in current.items():
+        if (
+            uid not in seen
+            and not session.is_past
+            and session.status != SessionStatus.CANCELLED
+        ):
+            cancel_session(session=session)
+            result.sessions_cancelled += 1
