@@ -39,10 +39,13 @@ run: install
 	$(PY) manage.py ensure_admin
 	@$(MAKE) --no-print-directory serve
 
+# The web server, the task worker (emails appear in this terminal), and a
+# loop that queues session reminders every 10 minutes, as cron would.
 serve:
-	@echo "Serving http://127.0.0.1:8000 (Ctrl+C stops the server and the worker)"
+	@echo "Serving http://127.0.0.1:8000 (Ctrl+C stops the server, worker and reminders)"
 	@$(PY) manage.py db_worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	( while :; do $(PY) manage.py send_reminders >/dev/null; sleep 600; done ) & reminders=$$!; \
+	trap 'kill $$worker $$reminders 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
