@@ -1,18 +1,285 @@
-"""The facilitator area (``/facilitate/``): for now, the private calendar feed.
+"""The facilitator area (``/facilitate/``) and public self check-in.
 
-Everything here needs a login.
+Every facilitator view finds its session through
+``permissions.sessions_visible_to``: a facilitator of another event gets a
+404, never someone else's roster. Views parse input, call
+``attendance.records`` and redirect; refusals become messages.
 """
 
+import datetime as dt
+
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from events.calendars import feed_token, regenerate_feed_token
+from events.errors import EventsError
+from events.models import Registration, RegistrationStatus
+from website.forms import AccessibleErrorsMixin
 from website.models import absolute_url
+from website.qr import qr_svg
+from website.ratelimit import allow
+
+from . import checkin, records
+from .models import AttendanceRecord, AttendanceStatus, Headcount, SessionNote
+from .permissions import sessions_visible_to
+
+#: Past sessions stay in the facilitator's list this long, for notes.
+RECENT = dt.timedelta(days=14)
+
+
+def _private(response):
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _visible_session(user, session_id):
+    return get_object_or_404(
+        sessions_visible_to(user).select_related("event", "venue", "event__venue"),
+        pk=session_id,
+    )
+
+
+@login_required
+def session_list(request):
+    """Today's and upcoming sessions, and the last two weeks' for notes."""
+    now = timezone.now()
+    sessions = list(
+        sessions_visible_to(request.user)
+        .filter(end__gte=now - RECENT)
+        .select_related("event", "venue", "event__venue", "note")
+        .order_by("start")[:200]
+    )
+    today = timezone.localdate()
+    context = {
+        "today": [s for s in sessions if s.local_date == today],
+        "upcoming": [s for s in sessions if s.local_date > today],
+        "recent": [s for s in sessions if s.local_date < today][::-1],
+    }
+    return _private(TemplateResponse(request, "attendance/session_list.html", context))
+
+
+class WalkInForm(AccessibleErrorsMixin, forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Name of someone who came without signing up"),
+        max_length=120,
+    )
+
+
+class HeadcountForm(AccessibleErrorsMixin, forms.Form):
+    attendees = forms.IntegerField(
+        label=gettext_lazy("How many people came in total"), min_value=0, max_value=999
+    )
+    walk_ins = forms.IntegerField(
+        label=gettext_lazy("Of those, how many were new"),
+        min_value=0,
+        max_value=999,
+        initial=0,
+    )
+
+
+class NoteForm(AccessibleErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = SessionNote
+        fields = ["covered", "attendance_summary", "follow_ups", "needs_follow_up"]
+        widgets = {
+            "covered": forms.Textarea(attrs={"rows": 3}),
+            "attendance_summary": forms.Textarea(attrs={"rows": 2}),
+            "follow_ups": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+def _session_context(request, session, **forms_by_name):
+    confirmed, waitlist = records.roster(session)
+    by_registration = {
+        record.registration_id: record
+        for record in AttendanceRecord.objects.filter(
+            session=session, registration__isnull=False
+        )
+    }
+    walk_ins = AttendanceRecord.objects.filter(
+        session=session, registration__isnull=True
+    )
+    note = SessionNote.objects.filter(session=session).first()
+    headcount = Headcount.objects.filter(session=session).first()
+    context = {
+        "session": session,
+        "event": session.event,
+        "rows": [(r, by_registration.get(r.pk)) for r in confirmed],
+        "waitlist": waitlist,
+        "walk_ins": walk_ins,
+        "statuses": AttendanceStatus.choices,
+        "walk_in_form": WalkInForm(),
+        "note_form": NoteForm(instance=note),
+        "headcount_form": HeadcountForm(
+            initial={
+                "attendees": headcount.attendees if headcount else None,
+                "walk_ins": headcount.walk_ins if headcount else 0,
+            }
+        ),
+        "has_workshop": session.event.workshop_id is not None,
+        "check_in_open": checkin.window_is_open(session),
+    }
+    context.update(forms_by_name)
+    return context
+
+
+@login_required
+def session_detail(request, session_id):
+    """Everything a facilitator needs for one session, on one page."""
+    session = _visible_session(request.user, session_id)
+    return _private(
+        TemplateResponse(
+            request,
+            "attendance/session_detail.html",
+            _session_context(request, session),
+        )
+    )
+
+
+@login_required
+@require_POST
+def take_attendance(request, session_id):
+    """Save the attendance form, or mark everyone not yet recorded present."""
+    session = _visible_session(request.user, session_id)
+    try:
+        if "everyone_present" in request.POST:
+            count = records.mark_everyone_present(session=session, user=request.user)
+            messages.success(request, _("%s people marked present.") % count)
+        else:
+            statuses = {
+                key.removeprefix("status-"): value
+                for key, value in request.POST.items()
+                if key.startswith("status-") and value
+            }
+            changed = records.record_attendance(
+                session=session, statuses=statuses, user=request.user
+            )
+            messages.success(request, _("Attendance saved (%s changes).") % changed)
+    except EventsError as error:
+        messages.error(request, error.message)
+    return redirect("facilitate_session", session.pk)
+
+
+@login_required
+@require_POST
+def walk_in(request, session_id):
+    session = _visible_session(request.user, session_id)
+    form = WalkInForm(request.POST)
+    if form.is_valid():
+        try:
+            records.add_walk_in(
+                session=session, name=form.cleaned_data["name"], user=request.user
+            )
+        except EventsError as error:
+            form.add_error("name", error.message)
+        else:
+            messages.success(request, _("Walk-in added."))
+            return redirect("facilitate_session", session.pk)
+    context = _session_context(request, session, walk_in_form=form)
+    return TemplateResponse(
+        request, "attendance/session_detail.html", context, status=400
+    )
+
+
+@login_required
+@require_POST
+def headcount(request, session_id):
+    session = _visible_session(request.user, session_id)
+    form = HeadcountForm(request.POST)
+    if form.is_valid():
+        try:
+            records.save_headcount(
+                session=session, user=request.user, **form.cleaned_data
+            )
+        except EventsError as error:
+            form.add_error("walk_ins", error.message)
+        else:
+            messages.success(request, _("Headcount saved."))
+            return redirect("facilitate_session", session.pk)
+    context = _session_context(request, session, headcount_form=form)
+    return TemplateResponse(
+        request, "attendance/session_detail.html", context, status=400
+    )
+
+
+@login_required
+@require_POST
+def session_note(request, session_id):
+    session = _visible_session(request.user, session_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        records.save_note(session=session, user=request.user, **form.cleaned_data)
+        messages.success(request, _("Note saved."))
+        return redirect("facilitate_session", session.pk)
+    context = _session_context(request, session, note_form=form)
+    return TemplateResponse(
+        request, "attendance/session_detail.html", context, status=400
+    )
+
+
+@login_required
+def check_in_screen(request, session_id):
+    """A page to show on a screen: the check-in code and its QR code."""
+    session = _visible_session(request.user, session_id)
+    url = checkin.check_in_url(session)
+    context = {
+        "session": session,
+        "code": checkin.check_in_code(session),
+        "url": url,
+        "qr": qr_svg(url),
+        "open": checkin.window_is_open(session),
+    }
+    return _private(
+        TemplateResponse(request, "attendance/check_in_screen.html", context)
+    )
+
+
+def _pdf_documents():
+    from . import pdfs
+
+    return {
+        "sign-in-sheet": lambda session, request: pdfs.sign_in_sheet_pdf(
+            session, full_names=request.GET.get("names") == "full"
+        ),
+        "register": lambda session, request: pdfs.attendance_register_pdf(
+            session.event
+        ),
+        "guide": lambda session, request: pdfs.facilitator_guide_pdf(session),
+        "handout": lambda session, request: pdfs.participant_handout_pdf(
+            session.event.workshop, large_print=request.GET.get("large") == "1"
+        ),
+        "flyer": lambda session, request: pdfs.flyer_pdf(session.event),
+        "pack": lambda session, request: pdfs.session_pack_pdf(session),
+    }
+
+
+@login_required
+@require_http_methods(["GET"])
+def session_pdf(request, session_id, document):
+    """One of a session's printable documents, made in memory."""
+    session = _visible_session(request.user, session_id)
+    builders = _pdf_documents()
+    if document not in builders:
+        raise Http404(_("There is no such document."))
+    if document in ("guide", "handout") and session.event.workshop_id is None:
+        raise Http404(_("This event does not deliver a workshop."))
+    data = builders[document](session, request)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="{session.event.slug}-{session.pk}-{document}.pdf"'
+    )
+    return _private(response)
 
 
 @login_required
@@ -26,13 +293,129 @@ def calendar_feed(request):
             _("Your calendar has a new address. The old one no longer works."),
         )
         return redirect("facilitator_calendar")
-    token = feed_token(request.user)
-    url = absolute_url(reverse("facilitator_calendar_feed", args=[token]))
+    url = absolute_url(
+        reverse("facilitator_calendar_feed", args=[feed_token(request.user)])
+    )
     response = TemplateResponse(
         request,
         "attendance/calendar_feed.html",
         {"https_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]},
     )
-    response["Cache-Control"] = "no-store, private"
     response["Referrer-Policy"] = "no-referrer"
-    return response
+    return _private(response)
+
+
+# Public self check-in ------------------------------------------------------------
+
+
+class CheckInForm(AccessibleErrorsMixin, forms.Form):
+    person = forms.ChoiceField(
+        label=gettext_lazy("Choose your name"),
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    typed_name = forms.CharField(
+        label=gettext_lazy("Or type the name you signed up with"),
+        max_length=120,
+        required=False,
+    )
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = list(people)
+        self.fields["person"].choices = [
+            (str(p.pk), p.first_name_and_initial) for p in self.people
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen, typed = cleaned.get("person"), cleaned.get("typed_name", "").strip()
+        match = None
+        if chosen:
+            match = next((p for p in self.people if str(p.pk) == chosen), None)
+        elif typed:
+            matches = [p for p in self.people if p.name.casefold() == typed.casefold()]
+            match = matches[0] if len(matches) == 1 else None
+            if match is None:
+                self.add_error(
+                    "typed_name",
+                    _("We could not find that name. Please tell the facilitator."),
+                )
+        else:
+            self.add_error("person", _("Choose your name, or type it below."))
+        cleaned["registration"] = match
+        return cleaned
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def check_in(request, code):
+    """A participant checks in from the QR code. Shows first names and
+    initials only, and works only while the session's check-in is open."""
+    if request.method == "POST" and not allow(
+        request,
+        scope="check-in",
+        limit=settings.GATHER_CHECK_IN_RATE_LIMIT,
+        window=settings.GATHER_SIGNUP_RATE_WINDOW,
+    ):
+        return TemplateResponse(
+            request,
+            "attendance/check_in.html",
+            {
+                "closed": True,
+                "message": _("Too many tries. Please ask the facilitator."),
+            },
+            status=429,
+        )
+    session = checkin.session_for_code(code)
+    if session is None:
+        return TemplateResponse(
+            request,
+            "attendance/check_in.html",
+            {
+                "closed": True,
+                "message": _(
+                    "This check-in code is not open. Check-in opens 30 minutes "
+                    "before the session and closes when it ends."
+                ),
+            },
+            status=404,
+        )
+    checked_in = AttendanceRecord.objects.filter(
+        session=session, registration__isnull=False
+    ).values("registration_id")
+    people = (
+        Registration.objects.filter(
+            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
+        )
+        .exclude(pk__in=checked_in)
+        .order_by("name")
+    )
+    form = CheckInForm(
+        request.POST if request.method == "POST" else None, people=people
+    )
+    if request.method == "POST" and form.is_valid():
+        registration = form.cleaned_data["registration"]
+        try:
+            records.check_in(session=session, registration=registration)
+        except EventsError as error:
+            form.add_error(None, error.message)
+        else:
+            return TemplateResponse(
+                request,
+                "attendance/check_in.html",
+                {
+                    "done": True,
+                    "session": session,
+                    "name": registration.first_name_and_initial,
+                },
+            )
+    return TemplateResponse(
+        request,
+        "attendance/check_in.html",
+        {
+            "session": session,
+            "form": form,
+            "headcount_only": session.event.headcount_only,
+        },
+    )

@@ -246,6 +246,14 @@ class EventPage(RoutablePageMixin, Page):
         blank=True,
         help_text=_("Leave empty to close sign-up when the first session starts."),
     )
+    headcount_only = models.BooleanField(
+        _("headcount only"),
+        default=False,
+        help_text=_(
+            "For anonymous drop-ins: attendance is a number, and no names are "
+            "recorded anywhere."
+        ),
+    )
     waitlist_enabled = models.BooleanField(
         _("waitlist"),
         default=True,
@@ -296,6 +304,7 @@ class EventPage(RoutablePageMixin, Page):
                     ]
                 ),
                 FieldPanel("waitlist_enabled"),
+                FieldPanel("headcount_only"),
             ],
             heading=_("Sign-up"),
         ),

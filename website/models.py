@@ -128,6 +128,20 @@ class SiteSettings(BaseSiteSetting):
         help_text=_("Linked from every page footer and from sign-up forms."),
     )
 
+    paper_size = models.CharField(
+        max_length=10,
+        choices=[("A4", "A4"), ("letter", _("US Letter"))],
+        default="letter",
+        help_text=_("Paper size of printed sign-in sheets, guides and handouts."),
+    )
+    spare_handouts = models.PositiveIntegerField(
+        default=2,
+        help_text=_(
+            "Session packs print one handout per confirmed participant plus "
+            "this many spares for walk-ins."
+        ),
+    )
+
     panels = [
         MultiFieldPanel(
             [FieldPanel("organisation_name"), FieldPanel("logo")],
@@ -139,6 +153,10 @@ class SiteSettings(BaseSiteSetting):
         ),
         FieldPanel("crisis_line_text"),
         FieldPanel("privacy_notice_page"),
+        MultiFieldPanel(
+            [FieldPanel("paper_size"), FieldPanel("spare_handouts")],
+            heading=_("Printing"),
+        ),
     ]
 
     class Meta:

@@ -7,12 +7,15 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from attendance import views as attendance_views
+
 urlpatterns = [
     path(settings.GATHER_ADMIN_PATH, include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("facilitate/", include("attendance.urls")),
+    path("check-in/<str:code>/", attendance_views.check_in, name="check_in"),
     path("", include("events.urls")),
 ]
 

@@ -193,6 +193,8 @@ GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
 #: Sign-up POSTs allowed per client address in each window.
 GATHER_SIGNUP_RATE_LIMIT = env.int("GATHER_SIGNUP_RATE_LIMIT", default=10)
 GATHER_SIGNUP_RATE_WINDOW = env.int("GATHER_SIGNUP_RATE_WINDOW", default=600)
+#: Check-in POSTs allowed per client address in the same window.
+GATHER_CHECK_IN_RATE_LIMIT = env.int("GATHER_CHECK_IN_RATE_LIMIT", default=20)
 #: How many proxies in front of the app append to X-Forwarded-For (0: use
 #: REMOTE_ADDR). Used to find the client's address for rate limits.
 GATHER_TRUSTED_PROXY_COUNT = env.int("GATHER_TRUSTED_PROXY_COUNT", default=0)

@@ -1,0 +1,26 @@
+"""Who may see which sessions' people and paperwork: one question, one answer.
+
+Every facilitator view, PDF and export asks ``sessions_visible_to``; nothing
+else decides it.
+"""
+
+from events.models import EventSession
+
+COORDINATORS_GROUP = "Coordinators"
+
+
+def is_coordinator(user) -> bool:
+    """Coordinators (and superusers) see every session."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.groups.filter(name=COORDINATORS_GROUP).exists()
+
+
+def sessions_visible_to(user):
+    """Sessions whose roster, attendance and paperwork ``user`` may see:
+    all for coordinators, those of the events they facilitate otherwise."""
+    if not user.is_authenticated or not user.is_active:
+        return EventSession.objects.none()
+    if is_coordinator(user):
+        return EventSession.objects.all()
+    return EventSession.objects.filter(event__facilitators=user)

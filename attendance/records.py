@@ -1,0 +1,204 @@
+"""Attendance workflows: taking attendance, walk-ins, headcounts, self
+check-in and session notes.
+
+Each function is atomic. Records are upserted per registrant and session, so
+saving twice never duplicates anyone, and every change to an existing record
+is written to Wagtail's audit log with who made it and what it was before.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+
+from events.errors import EventsError
+from events.models import EventSession, Registration, RegistrationStatus
+
+from .models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    Headcount,
+    RecordedBy,
+    SessionNote,
+)
+
+
+def roster(session: EventSession):
+    """Confirmed people (by name) and the waitlist (in order) for a session's
+    event. Empty for headcount-only events, which record no names."""
+    if session.event.headcount_only:
+        return [], []
+    registrations = Registration.objects.filter(event_id=session.event_id)
+    confirmed = list(
+        registrations.filter(status=RegistrationStatus.CONFIRMED).order_by("name", "pk")
+    )
+    waitlist = list(registrations.waitlisted())
+    return confirmed, waitlist
+
+
+def _refuse_names(session):
+    if session.event.headcount_only:
+        raise EventsError(
+            _("This is a headcount-only session: no names are recorded."),
+            code="headcount_only",
+        )
+
+
+def _set_status(record, status, *, user, method):
+    """Change one record's status, logging the change if it had one before."""
+    if record.pk and record.status == status:
+        return False
+    previous = record.status if record.pk else None
+    record.status, record.recorded_by, record.method = status, user, method
+    record.save()
+    if previous is not None:
+        log(
+            record,
+            "attendance.record.changed",
+            user=user,
+            data={"session": record.session_id, "from": previous, "to": status},
+        )
+    return True
+
+
+@transaction.atomic
+def record_attendance(*, session: EventSession, statuses: dict, user) -> int:
+    """Save statuses by registration id (or walk-in record id, as ``"w<id>"``).
+
+    Unknown ids and statuses are refused; returns how many records changed.
+    """
+    _refuse_names(session)
+    valid = set(AttendanceStatus.values)
+    confirmed_ids = set(
+        Registration.objects.filter(
+            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
+        ).values_list("pk", flat=True)
+    )
+    existing = {
+        record.registration_id: record
+        for record in AttendanceRecord.objects.select_for_update().filter(
+            session=session, registration__isnull=False
+        )
+    }
+    walk_ins = {
+        f"w{record.pk}": record
+        for record in AttendanceRecord.objects.select_for_update().filter(
+            session=session, registration__isnull=True
+        )
+    }
+    changed = 0
+    for key, status in statuses.items():
+        if status not in valid:
+            raise EventsError(_("Unknown attendance status."), code="bad_status")
+        if key in walk_ins:
+            record = walk_ins[key]
+        elif str(key).isdigit() and int(key) in confirmed_ids:
+            record = existing.get(int(key)) or AttendanceRecord(
+                session=session, registration_id=int(key)
+            )
+        else:
+            raise EventsError(
+                _("That person is not on this session's list."), code="not_on_roster"
+            )
+        changed += _set_status(record, status, user=user, method=RecordedBy.FACILITATOR)
+    return changed
+
+
+@transaction.atomic
+def mark_everyone_present(*, session: EventSession, user) -> int:
+    """Mark every confirmed person without a record yet as present."""
+    _refuse_names(session)
+    recorded = AttendanceRecord.objects.filter(
+        session=session, registration__isnull=False
+    ).values("registration_id")
+    missing = Registration.objects.filter(
+        event_id=session.event_id, status=RegistrationStatus.CONFIRMED
+    ).exclude(pk__in=recorded)
+    records = [
+        AttendanceRecord(
+            session=session,
+            registration=registration,
+            status=AttendanceStatus.PRESENT,
+            recorded_by=user,
+        )
+        for registration in missing
+    ]
+    AttendanceRecord.objects.bulk_create(records, ignore_conflicts=True)
+    return len(records)
+
+
+@transaction.atomic
+def add_walk_in(*, session: EventSession, name: str, user) -> AttendanceRecord:
+    """Record someone who came without signing up, by the name they gave."""
+    _refuse_names(session)
+    name = name.strip()
+    if not name:
+        raise EventsError(_("Please type the person's name."), code="name_missing")
+    return AttendanceRecord.objects.create(
+        session=session,
+        walk_in_name=name[:120],
+        status=AttendanceStatus.PRESENT,
+        recorded_by=user,
+    )
+
+
+@transaction.atomic
+def check_in(*, session: EventSession, registration: Registration) -> AttendanceRecord:
+    """A confirmed participant marks themselves present (self check-in)."""
+    _refuse_names(session)
+    if (
+        registration.event_id != session.event_id
+        or registration.status != RegistrationStatus.CONFIRMED
+    ):
+        raise EventsError(_("That name is not on the list."), code="not_on_roster")
+    record, created = AttendanceRecord.objects.select_for_update().get_or_create(
+        session=session,
+        registration=registration,
+        defaults={
+            "status": AttendanceStatus.PRESENT,
+            "method": RecordedBy.SELF_CHECK_IN,
+        },
+    )
+    if not created and not record.attended:
+        _set_status(
+            record, AttendanceStatus.PRESENT, user=None, method=RecordedBy.SELF_CHECK_IN
+        )
+    return record
+
+
+@transaction.atomic
+def save_headcount(*, session: EventSession, attendees: int, walk_ins: int, user):
+    """Record the numbers for a headcount-only session."""
+    if walk_ins > attendees:
+        raise EventsError(
+            _("There cannot be more walk-ins than people in total."),
+            code="bad_headcount",
+        )
+    headcount, _created = Headcount.objects.update_or_create(
+        session=session,
+        defaults={"attendees": attendees, "walk_ins": walk_ins, "recorded_by": user},
+    )
+    return headcount
+
+
+@transaction.atomic
+def save_note(
+    *,
+    session: EventSession,
+    covered: str,
+    attendance_summary: str,
+    follow_ups: str,
+    needs_follow_up: bool,
+    user,
+) -> SessionNote:
+    """Create or update the facilitator's note for a session."""
+    note, _created = SessionNote.objects.update_or_create(
+        session=session,
+        defaults={
+            "covered": covered,
+            "attendance_summary": attendance_summary,
+            "follow_ups": follow_ups,
+            "needs_follow_up": needs_follow_up or bool(follow_ups.strip()),
+            "author": user,
+        },
+    )
+    return note

@@ -1,0 +1,264 @@
+"""The facilitator area: who sees what, attendance, walk-ins, headcounts,
+notes, and self check-in."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.models import ModelLogEntry
+
+from attendance.checkin import check_in_code
+from attendance.models import AttendanceRecord, Headcount, SessionNote
+from attendance.permissions import sessions_visible_to
+from tests.conftest import make_event, make_registration_event, make_session, sign_up
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def facilitator(django_user_model, facilitators_group):
+    user = django_user_model.objects.create_user("fac", password="pw", first_name="Fay")
+    user.groups.add(facilitators_group)
+    return user
+
+
+@pytest.fixture
+def other_facilitator(django_user_model, facilitators_group):
+    user = django_user_model.objects.create_user("other", password="pw")
+    user.groups.add(facilitators_group)
+    return user
+
+
+@pytest.fixture
+def session(event_index, facilitator):
+    event = make_registration_event(event_index, capacity=3, title="WRAP group")
+    event.facilitators.add(facilitator)
+    event.save_revision().publish()
+    return event.sessions.get()
+
+
+def _url(name, session, *args):
+    return reverse(name, args=[session.pk, *args])
+
+
+def test_facilitators_see_only_their_sessions_and_coordinators_all(
+    event_index, session, facilitator, other_facilitator, django_user_model
+):
+    unrelated = make_session(make_event(event_index))
+    assert list(sessions_visible_to(facilitator)) == [session]
+    assert list(sessions_visible_to(other_facilitator)) == []
+    coordinator = django_user_model.objects.create_user("coord")
+    coordinator.groups.add(Group.objects.create(name="Coordinators"))
+    assert set(sessions_visible_to(coordinator)) == {session, unrelated}
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "args"),
+    [
+        ("facilitate_session", "get", ()),
+        ("facilitate_attendance", "post", ()),
+        ("facilitate_walk_in", "post", ()),
+        ("facilitate_headcount", "post", ()),
+        ("facilitate_note", "post", ()),
+        ("facilitate_check_in_screen", "get", ()),
+        ("facilitate_pdf", "get", ("sign-in-sheet",)),
+        ("facilitate_pdf", "get", ("register",)),
+        ("facilitate_pdf", "get", ("pack",)),
+    ],
+)
+def test_other_facilitators_get_404_and_anonymous_must_log_in(
+    client, session, other_facilitator, name, method, args
+):
+    sign_up(session.event, "Ana Lopez")
+    url = _url(name, session, *args)
+    assert getattr(client, method)(url).status_code == 302  # to the login page
+    client.force_login(other_facilitator)
+    response = getattr(client, method)(url, {"name": "X", "status-1": "present"})
+    assert response.status_code == 404
+    assert "Ana" not in response.content.decode()
+    assert not AttendanceRecord.objects.exists()
+
+
+def test_session_page_shows_roster_needs_and_waitlist(client, session, facilitator):
+    sign_up(session.event, "Ana Lopez", support_needs="Needs a quiet seat")
+    sign_up(session.event, "Ben")
+    sign_up(session.event, "Cy")
+    sign_up(session.event, "Di Waiting")
+    client.force_login(facilitator)
+    html = client.get(_url("facilitate_session", session)).content.decode()
+    assert "Ana Lopez" in html and "Needs a quiet seat" in html
+    assert "Waitlist" in html and "Di Waiting" in html
+    assert html.count('class="attendance-person"') == 3
+
+
+def test_attendance_saved_twice_does_not_duplicate_and_edits_are_logged(
+    client, session, facilitator
+):
+    ana = sign_up(session.event, "Ana")
+    client.force_login(facilitator)
+    url = _url("facilitate_attendance", session)
+
+    client.post(url, {f"status-{ana.pk}": "present"})
+    client.post(url, {f"status-{ana.pk}": "present"})
+    assert AttendanceRecord.objects.count() == 1
+    assert not ModelLogEntry.objects.filter(action="attendance.record.changed").exists()
+
+    client.post(url, {f"status-{ana.pk}": "late"})
+    record = AttendanceRecord.objects.get()
+    assert (record.status, record.recorded_by) == ("late", facilitator)
+    entry = ModelLogEntry.objects.get(action="attendance.record.changed")
+    assert entry.user == facilitator
+    assert entry.data == {"session": session.pk, "from": "present", "to": "late"}
+    assert "Ana" not in entry.label
+
+
+def test_mark_everyone_present_skips_people_already_marked(
+    client, session, facilitator
+):
+    ana = sign_up(session.event, "Ana")
+    sign_up(session.event, "Ben")
+    client.force_login(facilitator)
+    client.post(_url("facilitate_attendance", session), {f"status-{ana.pk}": "excused"})
+    client.post(_url("facilitate_attendance", session), {"everyone_present": "1"})
+    statuses = dict(
+        AttendanceRecord.objects.values_list("registration__name", "status")
+    )
+    assert statuses == {"Ana": "excused", "Ben": "present"}
+    client.post(_url("facilitate_attendance", session), {"everyone_present": "1"})
+    assert AttendanceRecord.objects.count() == 2
+
+
+def test_bad_attendance_input_changes_nothing(client, session, facilitator):
+    ana = sign_up(session.event, "Ana")
+    stranger = sign_up(make_registration_event(session.event.get_parent()), "Stranger")
+    client.force_login(facilitator)
+    url = _url("facilitate_attendance", session)
+    for data in ({f"status-{ana.pk}": "asleep"}, {f"status-{stranger.pk}": "present"}):
+        response = client.post(url, data, follow=True)
+        assert response.status_code == 200
+    assert not AttendanceRecord.objects.exists()
+
+
+def test_walk_ins_are_added_by_name(client, session, facilitator):
+    client.force_login(facilitator)
+    client.post(_url("facilitate_walk_in", session), {"name": "Eve"})
+    response = client.post(_url("facilitate_walk_in", session), {"name": "  "})
+    assert response.status_code == 400
+    assert [r.walk_in_name for r in AttendanceRecord.objects.all()] == ["Eve"]
+
+
+def test_headcount_only_events_record_numbers_and_never_names(
+    client, event_index, facilitator
+):
+    event = make_registration_event(event_index, headcount_only=True)
+    event.facilitators.add(facilitator)
+    event.save_revision().publish()
+    session = event.sessions.get()
+    sign_up(event, "Secret Name")
+    client.force_login(facilitator)
+
+    html = client.get(_url("facilitate_session", session)).content.decode()
+    assert "Secret Name" not in html and "Headcount" in html
+    client.post(
+        _url("facilitate_headcount", session), {"attendees": "12", "walk_ins": "3"}
+    )
+    assert (Headcount.objects.get().attendees, Headcount.objects.get().walk_ins) == (
+        12,
+        3,
+    )
+    bad = client.post(
+        _url("facilitate_headcount", session), {"attendees": "2", "walk_ins": "3"}
+    )
+    assert bad.status_code == 400
+    client.post(_url("facilitate_walk_in", session), {"name": "Eve"})
+    assert not AttendanceRecord.objects.exists()
+
+
+def test_session_note_is_saved_and_follow_ups_flagged(client, session, facilitator):
+    client.force_login(facilitator)
+    page = client.get(_url("facilitate_session", session)).content.decode()
+    assert "No clinical notes" in page
+    client.post(
+        _url("facilitate_note", session),
+        {
+            "covered": "Wellness toolbox",
+            "attendance_summary": "8 came",
+            "follow_ups": "Room too cold",
+        },
+    )
+    note = SessionNote.objects.get()
+    assert (note.covered, note.needs_follow_up, note.author) == (
+        "Wellness toolbox",
+        True,
+        facilitator,
+    )
+
+
+def test_facilitator_list_shows_today_and_upcoming(client, session, facilitator):
+    client.force_login(facilitator)
+    html = client.get(reverse("facilitate")).content.decode()
+    assert "WRAP group" in html
+
+
+# Self check-in ------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_session(event_index, facilitator):
+    event = make_registration_event(event_index, capacity=5, title="Art group")
+    session = event.sessions.get()
+    event.sessions.update(
+        start=timezone.now() + dt.timedelta(minutes=10),
+        end=timezone.now() + dt.timedelta(hours=2),
+    )
+    session.refresh_from_db()
+    cache.clear()
+    return session
+
+
+def test_check_in_by_choosing_a_name_shows_initials_only(client, open_session):
+    ana = sign_up(open_session.event, "Ana Lopez")
+    url = reverse("check_in", args=[check_in_code(open_session)])
+
+    html = client.get(url).content.decode()
+    assert "Ana L." in html and "Lopez" not in html
+
+    response = client.post(url, {"person": str(ana.pk)})
+    assert "You are checked in" in response.content.decode()
+    record = AttendanceRecord.objects.get()
+    assert (record.registration, record.status, record.method) == (
+        ana,
+        "present",
+        "self_check_in",
+    )
+    assert "Ana L." not in client.get(url).content.decode()  # off the list now
+
+
+def test_check_in_by_typing_a_name(client, open_session):
+    sign_up(open_session.event, "Ana Lopez")
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    assert (
+        "could not find" in client.post(url, {"typed_name": "Nobody"}).content.decode()
+    )
+    client.post(url, {"typed_name": "ana lopez"})
+    assert AttendanceRecord.objects.count() == 1
+
+
+def test_check_in_only_while_open(client, open_session, time_machine):
+    sign_up(open_session.event, "Ana")
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    time_machine.move_to(open_session.start - dt.timedelta(hours=2))
+    assert client.get(url).status_code == 404
+    time_machine.move_to(open_session.end + dt.timedelta(minutes=1))
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("check_in", args=["WRONGCOD"])).status_code == 404
+
+
+def test_check_in_is_rate_limited(client, open_session, settings):
+    settings.GATHER_CHECK_IN_RATE_LIMIT = 3
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    statuses = [client.post(url, {"typed_name": "guess"}).status_code for _ in range(5)]
+    assert statuses[-1] == 429
