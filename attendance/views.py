@@ -237,7 +237,7 @@ def check_in_screen(request, session_id):
         "session": session,
         "code": checkin.check_in_code(session),
         "url": url,
-        "qr": qr_svg(url),
+        "qr": qr_svg(url, label=_("QR code for checking in")),
         "open": checkin.window_is_open(session),
     }
     return _private(

@@ -262,3 +262,32 @@ def test_check_in_is_rate_limited(client, open_session, settings):
     url = reverse("check_in", args=[check_in_code(open_session)])
     statuses = [client.post(url, {"typed_name": "guess"}).status_code for _ in range(5)]
     assert statuses[-1] == 429
+
+
+@pytest.mark.parametrize(
+    "document", ["sign-in-sheet", "register", "guide", "handout", "flyer", "pack"]
+)
+def test_facilitator_gets_each_pdf_of_their_session(
+    client, event_index, workshop_index, facilitator, document
+):
+    from tests.conftest import make_workshop
+
+    event = make_registration_event(event_index, workshop=make_workshop(workshop_index))
+    event.facilitators.add(facilitator)
+    event.save_revision().publish()
+    session = event.sessions.get()
+    sign_up(event, "Ana Lopez")
+    client.force_login(facilitator)
+
+    response = client.get(_url("facilitate_pdf", session, document))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_guide_for_an_event_without_a_workshop_is_404(client, session, facilitator):
+    client.force_login(facilitator)
+    assert client.get(_url("facilitate_pdf", session, "guide")).status_code == 404
+    assert client.get(_url("facilitate_pdf", session, "nonsense")).status_code == 404
