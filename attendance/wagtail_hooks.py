@@ -1,7 +1,11 @@
-"""Audit-log actions of the attendance app."""
+"""Audit-log actions and admin screens (reports) of the attendance app."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from .permissions import is_coordinator
 
 
 @hooks.register("register_log_actions")
@@ -10,4 +14,35 @@ def register_attendance_log_actions(actions):
         "attendance.record.changed",
         _("Change attendance"),
         _("Attendance changed"),
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    from django.urls import path
+
+    from .admin_reports import download_view, pdf_view, reports_view
+
+    return [
+        path("attendance/reports/", reports_view, name="attendance_reports"),
+        path("attendance/reports/summary.pdf", pdf_view, name="attendance_reports_pdf"),
+        path(
+            "attendance/reports/<slug:slug>.<slug:fmt>",
+            download_view,
+            name="attendance_report_download",
+        ),
+    ]
+
+
+class ReportsMenuItem(MenuItem):
+    """Shown to coordinators (and superusers) only."""
+
+    def is_shown(self, request):
+        return is_coordinator(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_reports_menu_item():
+    return ReportsMenuItem(
+        _("Reports"), reverse("attendance_reports"), icon_name="table", order=220
     )

@@ -1,0 +1,365 @@
+"""Wagtail admin screen for attendance reports, with CSV, XLSX and PDF
+downloads.
+
+A GET form chooses the date range (the last three months by default), and
+optionally an event kind, a venue setting and one event; the page shows
+each report from ``attendance.reports`` as a chart and a table with the
+same numbers. Only coordinators and superusers may see reports; anyone
+else gets 403.
+
+Reports hold counts only, never names or contact details, so downloading
+them is not written to the audit log (participant exports are).
+"""
+
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+from import_export.formats.base_formats import CSV, XLSX
+from tablib import Dataset
+
+from events.models import EventKind, EventPage, Setting
+
+from . import reports
+from .charts import render_svg
+from .permissions import is_coordinator
+
+#: Earliest and latest dates the form accepts (keeps ranges and week
+#: buckets small, and date arithmetic far from the calendar's limits).
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2100, 12, 31)
+#: The longest range one report covers.
+MAX_RANGE_DAYS = 5 * 366
+#: Download formats: (django-import-export format, content type).
+FORMATS = {
+    "csv": (CSV, "text/csv; charset=utf-8"),
+    "xlsx": (
+        XLSX,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+}
+#: Characters that make a spreadsheet cell a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker; the value is always YYYY-MM-DD."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class EventChoiceField(forms.ModelChoiceField):
+    """An event by id; anything that is not a plausible id is refused before
+    it reaches the database."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not str(value).isdigit() or len(str(value)) > 12:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class ReportFilterForm(forms.Form):
+    """The report filters, read from the query string."""
+
+    date_from = forms.DateField(label=gettext_lazy("From"), widget=DateInput())
+    date_to = forms.DateField(
+        label=gettext_lazy("To"),
+        widget=DateInput(),
+        help_text=gettext_lazy("Both dates are included."),
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of event"),
+        choices=[("", gettext_lazy("All kinds")), *EventKind.choices],
+        required=False,
+    )
+    setting = forms.ChoiceField(
+        label=gettext_lazy("Setting"),
+        choices=[("", gettext_lazy("All settings")), *Setting.choices],
+        required=False,
+        help_text=gettext_lazy(
+            "Where sessions met: the session's venue, or else the event's."
+        ),
+    )
+    event = EventChoiceField(
+        label=gettext_lazy("Event"),
+        queryset=EventPage.objects.order_by("title", "pk"),
+        required=False,
+        empty_label=gettext_lazy("All events"),
+    )
+    period = forms.ChoiceField(
+        label=gettext_lazy("Attendance over time by"),
+        choices=[("month", gettext_lazy("Month")), ("week", gettext_lazy("Week"))],
+    )
+
+    @classmethod
+    def from_query(cls, query):
+        """Bind the form to the query string, with the defaults (the last
+        three months, by month) for anything not given at all."""
+        defaults = reports.ReportFilters.default()
+        data = query.copy()
+        data.setdefault("date_from", defaults.date_from.isoformat())
+        data.setdefault("date_to", defaults.date_to.isoformat())
+        data.setdefault("period", "month")
+        return cls(data)
+
+    def _clean_date(self, name):
+        value = self.cleaned_data[name]
+        if not EARLIEST <= value <= LATEST:
+            raise ValidationError(
+                _("Choose a date between %(earliest)s and %(latest)s.")
+                % {
+                    "earliest": date_format(EARLIEST, "DATE_FORMAT"),
+                    "latest": date_format(LATEST, "DATE_FORMAT"),
+                }
+            )
+        return value
+
+    def clean_date_from(self):
+        return self._clean_date("date_from")
+
+    def clean_date_to(self):
+        return self._clean_date("date_to")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end:
+            if end < start:
+                self.add_error(
+                    "date_to", _("The end date must not be before the start.")
+                )
+            elif (end - start).days > MAX_RANGE_DAYS:
+                self.add_error("date_to", _("Choose a range of five years or less."))
+        return cleaned
+
+    def filters(self) -> reports.ReportFilters:
+        data = self.cleaned_data
+        return reports.ReportFilters(
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            kind=data["kind"],
+            setting=data["setting"],
+            event=data["event"].pk if data["event"] else None,
+        )
+
+    def query_string(self) -> str:
+        """The cleaned filters as a query string, for download links."""
+        data = self.cleaned_data
+        return urlencode(
+            {
+                "date_from": data["date_from"].isoformat(),
+                "date_to": data["date_to"].isoformat(),
+                "kind": data["kind"],
+                "setting": data["setting"],
+                "event": data["event"].pk if data["event"] else "",
+                "period": data["period"],
+            }
+        )
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(label, value) of each filter, for the PDF and file names."""
+        data = self.cleaned_data
+        return [
+            (
+                _("Dates"),
+                _("%(start)s to %(end)s")
+                % {
+                    "start": date_format(data["date_from"], "DATE_FORMAT"),
+                    "end": date_format(data["date_to"], "DATE_FORMAT"),
+                },
+            ),
+            (
+                _("Kind of event"),
+                reports.kind_label(data["kind"]) if data["kind"] else _("All kinds"),
+            ),
+            (
+                _("Setting"),
+                reports.setting_label(data["setting"])
+                if data["setting"]
+                else _("All settings"),
+            ),
+            (_("Event"), data["event"].title if data["event"] else _("All events")),
+        ]
+
+
+def _forbidden(request):
+    return TemplateResponse(
+        request, "attendance/reports/forbidden.html", {}, status=403
+    )
+
+
+def _format_cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, dt.date):
+        return date_format(value, "DATE_FORMAT")
+    return str(value)
+
+
+def table(report: reports.Report) -> dict:
+    """The report's rows and totals row as display strings."""
+
+    def cells(row):
+        return [_format_cell(value) for value in row]
+
+    return {
+        "rows": [cells(row) for row in report.rows],
+        "totals": cells(report.totals) if report.totals else None,
+    }
+
+
+def _sections(report_list, *, width=760, height=None, id_prefix="chart"):
+    return [
+        {
+            "report": report,
+            "table": table(report),
+            "svg": render_svg(
+                report.chart,
+                chart_id=f"{id_prefix}-{report.slug}",
+                width=width,
+                height=height,
+            ),
+        }
+        for report in report_list
+    ]
+
+
+def _invalid(request, form, status=200):
+    return TemplateResponse(
+        request,
+        "attendance/reports/index.html",
+        {"form": form, "sections": [], "definitions": reports.definitions()},
+        status=status,
+    )
+
+
+@require_GET
+def reports_view(request):
+    """The reports page: filters, then each report's chart and table."""
+    if not is_coordinator(request.user):
+        return _forbidden(request)
+    form = ReportFilterForm.from_query(request.GET)
+    if not form.is_valid():
+        return _invalid(request, form)
+    period = form.cleaned_data["period"]
+    report_list = reports.build_reports(form.filters(), period=period)
+    query = form.query_string()
+    sections = _sections(report_list)
+    for section in sections:
+        slug = section["report"].slug
+        section["downloads"] = [
+            (
+                label,
+                reverse("attendance_report_download", args=[slug, fmt]) + "?" + query,
+            )
+            for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX"))
+        ]
+    return TemplateResponse(
+        request,
+        "attendance/reports/index.html",
+        {
+            "form": form,
+            "sections": sections,
+            "definitions": reports.definitions(),
+            "pdf_url": reverse("attendance_reports_pdf") + "?" + query,
+        },
+    )
+
+
+def _safe_cell(value):
+    """Dates and numbers as they are; text that a spreadsheet would run as a
+    formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def dataset(report: reports.Report) -> Dataset:
+    """The report's table (with its totals row) as a tablib Dataset."""
+    data = Dataset(headers=[str(c) for c in report.columns], title=report.title[:31])
+    for row in report.all_rows():
+        data.append([_safe_cell(value) for value in row])
+    return data
+
+
+def _file_name(form, stem, extension):
+    data = form.cleaned_data
+    return "{}-{}-{}.{}".format(
+        slugify(stem),
+        data["date_from"].isoformat(),
+        data["date_to"].isoformat(),
+        extension,
+    )
+
+
+@require_GET
+def download_view(request, slug, fmt):
+    """One report's table as CSV or XLSX (headings first, then the rows)."""
+    if not is_coordinator(request.user):
+        return _forbidden(request)
+    if slug not in reports.BUILDERS or fmt not in FORMATS:
+        raise Http404
+    form = ReportFilterForm.from_query(request.GET)
+    if not form.is_valid():
+        return _invalid(request, form, status=400)
+    (report,) = reports.build_reports(
+        form.filters(), period=form.cleaned_data["period"], only={slug}
+    )
+    format_class, content_type = FORMATS[fmt]
+    content = format_class().export_data(dataset(report))
+    response = HttpResponse(content, content_type=content_type)
+    name = _file_name(form, f"{_('attendance')}-{slug}", fmt)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+def pdf_view(request):
+    """The summary for funders: every report's chart and table in one PDF."""
+    if not is_coordinator(request.user):
+        return _forbidden(request)
+    form = ReportFilterForm.from_query(request.GET)
+    if not form.is_valid():
+        return _invalid(request, form, status=400)
+    from .pdfs import render_pdf
+
+    report_list = reports.build_reports(
+        form.filters(), period=form.cleaned_data["period"]
+    )
+    context = {
+        "title": _("Attendance summary"),
+        "filters": form.summary(),
+        "sections": _sections(
+            report_list, width=760, height=290, id_prefix="pdf-chart"
+        ),
+        "definitions": reports.definitions(),
+        "generated": timezone.localtime(),
+    }
+    pdf = render_pdf("pdf/report_summary.html", context, tagged=True)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = _file_name(form, _("attendance-summary"), "pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

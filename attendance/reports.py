@@ -1,0 +1,1085 @@
+"""Attendance reports for coordinators, team meetings and funders.
+
+Every report is a plain function of a :class:`ReportFilters` (a date range
+and optional kind, venue setting and event) that reads the database with a
+fixed number of aggregate queries, whatever the amount of data, and returns
+a :class:`Report`: a title, column headings, rows of plain values and a
+:class:`Chart` spec that ``attendance.charts`` draws. Nothing here renders
+HTML or files; the admin screen, the CSV/XLSX downloads and the PDF summary
+all show the same rows.
+
+How the numbers are counted (the admin page and the PDF show the same
+definitions, from :func:`definitions`):
+
+* **Sessions in the range**: sessions whose start falls on a local date
+  from ``date_from`` to ``date_to`` (both included), of events matching the
+  filters. Draft and unpublished events count too.
+* **Held session**: a session in the range that is not cancelled and has
+  started (its start is before now). Moved sessions count where they met.
+  Only held sessions contribute to any attendance number.
+* **Cancelled session**: a session in the range with status cancelled,
+  whether its date has passed or not.
+* **Attendance recorded**: a held session with at least one attendance
+  record (of any status) or a headcount.
+* **Attendances**: attendance records with an attended status (present,
+  late, left early) on held sessions, plus ``Headcount.attendees`` for
+  sessions of headcount-only events. Walk-ins are attendances.
+* **Unique participants**: different registrations with at least one
+  attendance. Walk-ins not linked to a registration and headcounts are not
+  counted, because we cannot tell who they were; a walk-in record linked
+  to a registration counts as that registrant.
+* **Average attendance per session**: attendances divided by held sessions
+  with attendance recorded (sessions nobody recorded would otherwise count
+  as empty).
+* **Setting**: the session's own venue, or else the event's venue;
+  sessions with neither are "No venue set".
+* **No-show rate** (per event, named events only): on held sessions with
+  attendance recorded, the people expected are everyone with a record for
+  the session plus everyone with a confirmed place now who signed up before
+  the session started. A no-show is an expected person recorded absent or
+  with no record. Excused absences are left out of both sides.
+  Rate = no-shows / (attended + no-shows).
+* **Retention** (per event, named events only): the registrants of an
+  event are everyone with a confirmed place now who signed up before its
+  last held session in the range, plus anyone who attended one of its held
+  sessions in the range (e.g. who came and later cancelled). For each, the
+  number of held sessions in the range they attended. Session numbers are
+  positions among all the event's sessions, as on sign-in sheets, so a
+  cancelled session's number is skipped.
+* **Waitlist demand**: events with a capacity and a non-cancelled session
+  in the range (held or still to come) whose confirmed places have reached
+  the capacity or that have people waiting. Gather keeps no history of
+  waitlist places (promotion and leaving the waitlist clear the position),
+  so "waiting now" is the only count available: people who waited and then
+  got a place or left are not counted, and demand is a lower bound.
+
+Reports hold counts only, never personal names, so downloading them needs
+no audit-log entry (unlike exports of participant data).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from events.models import (
+    EventKind,
+    EventPage,
+    EventSession,
+    Registration,
+    RegistrationStatus,
+    SessionStatus,
+    Setting,
+)
+
+from .models import AttendanceRecord, AttendanceStatus
+
+#: How far back the reports look by default.
+DEFAULT_MONTHS = 3
+#: Ways to group attendance over time.
+PERIODS = ("week", "month")
+#: Events drawn as separate lines or bars in per-event charts; the tables
+#: always list every event.
+CHART_EVENTS = 8
+#: The setting key of sessions with no venue at all.
+NO_SETTING = ""
+
+
+# Filters ---------------------------------------------------------------------
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months earlier, clamped to the end
+    of a shorter month (31 May minus 3 months is 28 or 29 February)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    next_month = dt.date(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_month - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last_day))
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a report covers: local dates from ``date_from`` to ``date_to``
+    (both included), and optionally one event kind (``EventKind``), one venue
+    setting (``Setting``) and one event (an EventPage id)."""
+
+    date_from: dt.date
+    date_to: dt.date
+    kind: str = ""
+    setting: str = ""
+    event: int | None = None
+
+    @classmethod
+    def default(cls, today: dt.date | None = None) -> "ReportFilters":
+        """The last three months up to and including today."""
+        today = today or timezone.localdate()
+        return cls(date_from=months_before(today, DEFAULT_MONTHS), date_to=today)
+
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        """The range as aware datetimes: start included, end excluded, in
+        the site's time zone."""
+        start = dt.datetime.combine(self.date_from, dt.time.min)
+        end = dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time.min)
+        return timezone.make_aware(start), timezone.make_aware(end)
+
+
+# Report shapes ---------------------------------------------------------------
+
+
+@dataclass
+class ChartSeries:
+    """One named line or set of bars; ``None`` leaves a gap."""
+
+    name: str
+    values: list
+
+
+@dataclass
+class Chart:
+    """What to draw, independent of the charting library.
+
+    ``kind`` is ``bar``, ``horizontal_bar`` or ``line``; ``percent`` shows
+    values as percentages; ``note`` says when the chart shows only part of
+    the table.
+    """
+
+    kind: str
+    title: str
+    description: str
+    x_labels: list[str]
+    series: list[ChartSeries]
+    x_title: str = ""
+    y_title: str = ""
+    percent: bool = False
+    note: str = ""
+
+
+@dataclass
+class Report:
+    """One report: headings, rows of plain values (int, float, str, date or
+    None), an optional totals row, the chart, and how it is counted."""
+
+    slug: str
+    title: str
+    help_text: str
+    columns: list[str]
+    rows: list[list]
+    chart: Chart
+    totals: list | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def all_rows(self) -> list[list]:
+        """The rows followed by the totals row, as exported."""
+        return [*self.rows, self.totals] if self.totals else list(self.rows)
+
+
+def definitions() -> list[tuple[str, str]]:
+    """(term, meaning) pairs shown on the reports page and in the PDF."""
+    return [
+        (
+            _("Held session"),
+            _(
+                "A session in the date range that was not cancelled and has "
+                "started. Only held sessions count towards attendance. Moved "
+                "sessions count where they met."
+            ),
+        ),
+        (
+            _("Cancelled session"),
+            _("A session in the date range that was cancelled, past or future."),
+        ),
+        (
+            _("Attendance recorded"),
+            _("A held session with at least one attendance record or a headcount."),
+        ),
+        (
+            _("Attendances"),
+            _(
+                "People marked present, late or left early at held sessions, "
+                "including walk-ins, plus the headcount at headcount-only "
+                "sessions."
+            ),
+        ),
+        (
+            _("Unique participants"),
+            _(
+                "Different registered people with at least one attendance. "
+                "Walk-ins who never signed up and headcounts cannot be told "
+                "apart, so they are not included."
+            ),
+        ),
+        (
+            _("Average attendance per session"),
+            _("Attendances divided by held sessions with attendance recorded."),
+        ),
+        (
+            _("Setting"),
+            _("The session's own venue if it has one, otherwise the event's venue."),
+        ),
+    ]
+
+
+def _setting_label(key: str) -> str:
+    if key == NO_SETTING:
+        return _("No venue set")
+    return str(Setting(key).label) if key in Setting.values else key
+
+
+def _average(total: int, sessions: int) -> float | None:
+    return round(total / sessions, 1) if sessions else None
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+# Reading the database --------------------------------------------------------
+
+
+def sessions_in_range(filters: ReportFilters):
+    """Sessions starting in the range, of events matching the filters, with
+    their ``effective_setting`` (session venue, else event venue, else "")."""
+    start, end = filters.window()
+    sessions = EventSession.objects.filter(start__gte=start, start__lt=end).annotate(
+        effective_setting=Coalesce(
+            "venue__setting",
+            "event__venue__setting",
+            Value(NO_SETTING),
+            output_field=CharField(),
+        )
+    )
+    if filters.kind:
+        sessions = sessions.filter(event__kind=filters.kind)
+    if filters.setting:
+        sessions = sessions.filter(effective_setting=filters.setting)
+    if filters.event:
+        sessions = sessions.filter(event_id=filters.event)
+    return sessions
+
+
+def held_sessions(filters: ReportFilters, now: dt.datetime | None = None):
+    """Sessions in the range that were not cancelled and have started."""
+    return (
+        sessions_in_range(filters)
+        .exclude(status=SessionStatus.CANCELLED)
+        .filter(start__lt=now or timezone.now())
+    )
+
+
+@dataclass
+class SessionFigures:
+    """One session in the range with its attendance counts."""
+
+    pk: int
+    event_id: int
+    event_title: str
+    headcount_only: bool
+    start: dt.datetime
+    status: str
+    setting: str
+    number: int
+    registrants_attended: int
+    walk_ins_attended: int
+    absent: int
+    excused: int
+    records: int
+    headcount: int | None
+    missing: int
+    held: bool
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
+
+    @property
+    def recorded(self) -> bool:
+        """Attendance was taken: any record, or a headcount."""
+        return self.records > 0 or self.headcount is not None
+
+    @property
+    def headcount_attendances(self) -> int:
+        return (self.headcount or 0) if self.headcount_only else 0
+
+    @property
+    def attendances(self) -> int:
+        return (
+            self.registrants_attended
+            + self.walk_ins_attended
+            + self.headcount_attendances
+        )
+
+    @property
+    def local_date(self) -> dt.date:
+        return timezone.localdate(self.start)
+
+
+class _Source:
+    """The queries behind every report for one set of filters, each run at
+    most once however many reports use it."""
+
+    def __init__(self, filters: ReportFilters, now: dt.datetime | None = None):
+        self.filters = filters
+        self.now = now or timezone.now()
+
+    def held(self):
+        return held_sessions(self.filters, self.now)
+
+    @cached_property
+    def sessions(self) -> list[SessionFigures]:
+        """Every session in the range, in start order, in one query."""
+        attended = AttendanceStatus.attended()
+        named = Q(attendance__registration__isnull=False)
+        recorded = AttendanceRecord.objects.filter(
+            session_id=OuterRef(OuterRef("pk")), registration_id=OuterRef("pk")
+        )
+        missing = (
+            Registration.objects.filter(
+                event_id=OuterRef("event_id"),
+                status=RegistrationStatus.CONFIRMED,
+                created_at__lt=OuterRef("start"),
+            )
+            .filter(~Exists(recorded))
+            .order_by()
+            .values("event_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        earlier = (
+            EventSession.objects.filter(event_id=OuterRef("event_id"))
+            .filter(
+                Q(start__lt=OuterRef("start"))
+                | Q(start=OuterRef("start"), pk__lt=OuterRef("pk"))
+            )
+            .order_by()
+            .values("event_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        rows = (
+            sessions_in_range(self.filters)
+            .annotate(
+                registrants_attended=Count(
+                    "attendance", filter=named & Q(attendance__status__in=attended)
+                ),
+                walk_ins_attended=Count(
+                    "attendance",
+                    filter=Q(
+                        attendance__registration__isnull=True,
+                        attendance__status__in=attended,
+                    ),
+                ),
+                absent=Count(
+                    "attendance",
+                    filter=named & Q(attendance__status=AttendanceStatus.ABSENT),
+                ),
+                excused=Count(
+                    "attendance",
+                    filter=named & Q(attendance__status=AttendanceStatus.EXCUSED),
+                ),
+                records=Count("attendance"),
+                headcount_attendees=Max("headcount__attendees"),
+                missing=Coalesce(
+                    Subquery(missing, output_field=IntegerField()), Value(0)
+                ),
+                earlier=Coalesce(
+                    Subquery(earlier, output_field=IntegerField()), Value(0)
+                ),
+            )
+            .values(
+                "pk",
+                "event_id",
+                "event__title",
+                "event__headcount_only",
+                "start",
+                "status",
+                "effective_setting",
+                "registrants_attended",
+                "walk_ins_attended",
+                "absent",
+                "excused",
+                "records",
+                "headcount_attendees",
+                "missing",
+                "earlier",
+            )
+            .order_by("start", "pk")
+        )
+        return [
+            SessionFigures(
+                pk=row["pk"],
+                event_id=row["event_id"],
+                event_title=row["event__title"],
+                headcount_only=row["event__headcount_only"],
+                start=row["start"],
+                status=row["status"],
+                setting=row["effective_setting"],
+                number=row["earlier"] + 1,
+                registrants_attended=row["registrants_attended"],
+                walk_ins_attended=row["walk_ins_attended"],
+                absent=row["absent"],
+                excused=row["excused"],
+                records=row["records"],
+                headcount=row["headcount_attendees"],
+                missing=row["missing"],
+                held=row["status"] != SessionStatus.CANCELLED
+                and row["start"] < self.now,
+            )
+            for row in rows
+        ]
+
+    @property
+    def held_figures(self) -> list[SessionFigures]:
+        return [s for s in self.sessions if s.held]
+
+    def _attended_records(self):
+        return AttendanceRecord.objects.filter(
+            session_id__in=self.held().values("pk"),
+            status__in=AttendanceStatus.attended(),
+            registration__isnull=False,
+        )
+
+    @cached_property
+    def unique_participants(self) -> int:
+        """Different registrations with an attendance, in one query."""
+        return self._attended_records().aggregate(
+            n=Count("registration_id", distinct=True)
+        )["n"]
+
+    @cached_property
+    def unique_by_setting(self) -> dict[str, int]:
+        """Different registrations with an attendance per setting, in one
+        query."""
+        rows = (
+            self._attended_records()
+            .annotate(
+                effective_setting=Coalesce(
+                    "session__venue__setting",
+                    "session__event__venue__setting",
+                    Value(NO_SETTING),
+                    output_field=CharField(),
+                )
+            )
+            .order_by()
+            .values("effective_setting")
+            .annotate(n=Count("registration_id", distinct=True))
+        )
+        return {row["effective_setting"]: row["n"] for row in rows}
+
+    @cached_property
+    def sessions_attended(self) -> dict[int, list[int]]:
+        """Per event: how many held sessions each registrant attended, zeros
+        included, in two queries."""
+        per_person = (
+            self._attended_records()
+            .order_by()
+            .values("session__event_id", "registration_id")
+            .annotate(n=Count("pk"))
+        )
+        result: dict[int, list[int]] = {}
+        for row in per_person:
+            result.setdefault(row["session__event_id"], []).append(row["n"])
+        held = self.held()
+        last_held = (
+            held.filter(event_id=OuterRef("event_id"))
+            .order_by("-start")
+            .values("start")[:1]
+        )
+        never = (
+            Registration.objects.filter(
+                status=RegistrationStatus.CONFIRMED,
+                event_id__in=held.values("event_id"),
+            )
+            .annotate(last_held=Subquery(last_held))
+            .filter(created_at__lt=F("last_held"))
+            .exclude(pk__in=self._attended_records().values("registration_id"))
+            .order_by()
+            .values("event_id")
+            .annotate(n=Count("pk"))
+        )
+        for row in never:
+            result.setdefault(row["event_id"], []).extend([0] * row["n"])
+        return result
+
+    @cached_property
+    def capacity_events(self) -> list[dict]:
+        """Events with a capacity and a non-cancelled session in the range,
+        with their confirmed and waiting counts, in one query."""
+        in_range = (
+            sessions_in_range(self.filters)
+            .exclude(status=SessionStatus.CANCELLED)
+            .values("event_id")
+        )
+        return list(
+            EventPage.objects.filter(pk__in=in_range, capacity__isnull=False)
+            .annotate(
+                confirmed=Count(
+                    "registrations",
+                    filter=Q(registrations__status=RegistrationStatus.CONFIRMED),
+                ),
+                waiting=Count(
+                    "registrations",
+                    filter=Q(registrations__status=RegistrationStatus.WAITLISTED),
+                ),
+            )
+            .values("pk", "title", "capacity", "confirmed", "waiting")
+            .order_by("title", "pk")
+        )
+
+
+def _events_in_order(sessions: list[SessionFigures]) -> list[tuple[int, str]]:
+    """(event id, title) of the sessions' events, by first session."""
+    seen = {}
+    for session in sessions:
+        seen.setdefault(session.event_id, session.event_title)
+    return list(seen.items())
+
+
+def _chart_note(shown: int, total: int) -> str:
+    if total <= shown:
+        return ""
+    return _("The chart shows the first %(shown)s of %(total)s events.") % {
+        "shown": shown,
+        "total": total,
+    }
+
+
+# Reports ---------------------------------------------------------------------
+
+
+def _overview(source: _Source) -> Report:
+    held = source.held_figures
+    recorded = [s for s in held if s.recorded]
+    cancelled = sum(1 for s in source.sessions if s.cancelled)
+    to_come = sum(1 for s in source.sessions if not s.cancelled and not s.held)
+    registrants = sum(s.registrants_attended for s in held)
+    walk_ins = sum(s.walk_ins_attended for s in held)
+    headcounts = sum(s.headcount_attendances for s in held)
+    attendances = registrants + walk_ins + headcounts
+    unique = source.unique_participants
+    rows = [
+        [_("Sessions held"), len(held)],
+        [_("Sessions held with attendance recorded"), len(recorded)],
+        [_("Sessions cancelled"), cancelled],
+        [_("Sessions not yet held (later in the range)"), to_come],
+        [_("Attendances"), attendances],
+        [_("Attendances by registered people"), registrants],
+        [_("Attendances by walk-ins"), walk_ins],
+        [_("Attendances counted at headcount-only sessions"), headcounts],
+        [_("Unique participants"), unique],
+        [_("Average attendance per session"), _average(attendances, len(recorded))],
+    ]
+    labels = [
+        _("Sessions held"),
+        _("Sessions cancelled"),
+        _("Attendances"),
+        _("Unique participants"),
+    ]
+    values = [len(held), cancelled, attendances, unique]
+    return Report(
+        slug="overview",
+        title=_("Overview"),
+        help_text=_(
+            "Sessions, attendances and people for the whole range. Walk-ins "
+            "count as attendances but not as unique participants."
+        ),
+        columns=[_("Measure"), _("Number")],
+        rows=rows,
+        chart=Chart(
+            kind="horizontal_bar",
+            title=_("Overview"),
+            description=_(
+                "Bar chart of sessions held, sessions cancelled, attendances "
+                "and unique participants. The same numbers are in the table."
+            ),
+            x_labels=labels,
+            series=[ChartSeries(_("Number"), values)],
+        ),
+    )
+
+
+def _by_setting(source: _Source) -> Report:
+    keys = [*Setting.values]
+    if any(s.setting == NO_SETTING for s in source.sessions):
+        keys.append(NO_SETTING)
+    unique = source.unique_by_setting
+    rows = []
+    for key in keys:
+        sessions = [s for s in source.sessions if s.setting == key]
+        held = [s for s in sessions if s.held]
+        attendances = sum(s.attendances for s in held)
+        recorded = sum(1 for s in held if s.recorded)
+        rows.append(
+            [
+                _setting_label(key),
+                len(held),
+                sum(1 for s in sessions if s.cancelled),
+                attendances,
+                unique.get(key, 0),
+                _average(attendances, recorded),
+            ]
+        )
+    labels = [row[0] for row in rows]
+    return Report(
+        slug="settings",
+        title=_("Hospital, community and online"),
+        help_text=_(
+            "The same numbers split by where sessions met. Someone who came "
+            "in more than one setting is a unique participant in each, so "
+            "the settings can add up to more than the overview."
+        ),
+        columns=[
+            _("Setting"),
+            _("Sessions held"),
+            _("Sessions cancelled"),
+            _("Attendances"),
+            _("Unique participants"),
+            _("Average attendance per session"),
+        ],
+        rows=rows,
+        chart=Chart(
+            kind="bar",
+            title=_("Hospital, community and online"),
+            description=_(
+                "Grouped bar chart of sessions held, attendances and unique "
+                "participants in each setting."
+            ),
+            x_labels=labels,
+            series=[
+                ChartSeries(_("Sessions held"), [row[1] for row in rows]),
+                ChartSeries(_("Attendances"), [row[3] for row in rows]),
+                ChartSeries(_("Unique participants"), [row[4] for row in rows]),
+            ],
+        ),
+    )
+
+
+def period_start(day: dt.date, period: str) -> dt.date:
+    """The Monday of ``day``'s week, or the first of its month."""
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def _next_period(start: dt.date, period: str) -> dt.date:
+    if period == "week":
+        return start + dt.timedelta(weeks=1)
+    return (start + dt.timedelta(days=32)).replace(day=1)
+
+
+def _period_label(start: dt.date, period: str) -> str:
+    return start.isoformat() if period == "week" else start.strftime("%Y-%m")
+
+
+def _over_time(source: _Source, period: str) -> Report:
+    if period not in PERIODS:
+        raise ValueError(f"Unknown period {period!r}")
+    buckets: dict[dt.date, list[SessionFigures]] = {}
+    start = period_start(source.filters.date_from, period)
+    last = period_start(source.filters.date_to, period)
+    while start <= last:
+        buckets[start] = []
+        start = _next_period(start, period)
+    for session in source.sessions:
+        buckets[period_start(session.local_date, period)].append(session)
+    rows = []
+    for start, sessions in buckets.items():
+        held = [s for s in sessions if s.held]
+        attendances = sum(s.attendances for s in held)
+        rows.append(
+            [
+                _period_label(start, period),
+                len(held),
+                sum(1 for s in sessions if s.cancelled),
+                attendances,
+                _average(attendances, sum(1 for s in held if s.recorded)),
+            ]
+        )
+    heading = _("Week starting") if period == "week" else _("Month")
+    title = _("Attendance by week") if period == "week" else _("Attendance by month")
+    return Report(
+        slug="over-time",
+        title=title,
+        help_text=_(
+            "Sessions and attendances in each week (Monday to Sunday) or "
+            "calendar month of the range, by the session's local date."
+        ),
+        columns=[
+            heading,
+            _("Sessions held"),
+            _("Sessions cancelled"),
+            _("Attendances"),
+            _("Average attendance per session"),
+        ],
+        rows=rows,
+        chart=Chart(
+            kind="line",
+            title=title,
+            description=_(
+                "Line chart of attendances and sessions held in each period."
+            ),
+            x_labels=[row[0] for row in rows],
+            series=[
+                ChartSeries(_("Attendances"), [row[3] for row in rows]),
+                ChartSeries(_("Sessions held"), [row[1] for row in rows]),
+            ],
+            x_title=heading,
+        ),
+    )
+
+
+def _retention(source: _Source) -> Report:
+    held = source.held_figures
+    held_per_event: dict[int, int] = {}
+    for session in held:
+        held_per_event[session.event_id] = held_per_event.get(session.event_id, 0) + 1
+    attended = source.sessions_attended
+    events = [
+        (pk, title)
+        for pk, title in _events_in_order(held)
+        if attended.get(pk) and held_per_event.get(pk)
+    ]
+    rows, distributions = [], []
+    for pk, title in events:
+        counts = attended[pk]
+        total = len(counts)
+        distribution = [0] * (held_per_event[pk] + 1)
+        for n in counts:
+            distribution[n] += 1
+        distributions.append((title, distribution))
+        for n, registrants in enumerate(distribution):
+            rows.append(
+                [
+                    title,
+                    held_per_event[pk],
+                    n,
+                    registrants,
+                    _percent(registrants, total),
+                ]
+            )
+    longest = max((len(d) for _title, d in distributions), default=0)
+    shown = distributions[:CHART_EVENTS]
+    return Report(
+        slug="retention",
+        title=_("Retention: sessions attended per registrant"),
+        help_text=_(
+            "For each event, how many of its held sessions in the range each "
+            "registrant came to. Registrants are people with a confirmed place "
+            "who signed up before the last held session, plus anyone who "
+            "attended (even if they cancelled later). Headcount-only events "
+            "have no registrants."
+        ),
+        columns=[
+            _("Event"),
+            _("Sessions held"),
+            _("Sessions attended"),
+            _("Registrants"),
+            _("Share of registrants (%)"),
+        ],
+        rows=rows,
+        chart=Chart(
+            kind="bar",
+            title=_("Sessions attended per registrant"),
+            description=_(
+                "Bar chart: for each number of sessions attended, how many "
+                "registrants of each event attended that many."
+            ),
+            x_labels=[str(n) for n in range(longest)],
+            series=[
+                ChartSeries(title, d + [None] * (longest - len(d)))
+                for title, d in shown
+            ],
+            x_title=_("Sessions attended"),
+            y_title=_("Registrants"),
+            note=_chart_note(len(shown), len(distributions)),
+        ),
+    )
+
+
+def _by_session_number(source: _Source) -> Report:
+    held = source.held_figures
+    rows = []
+    per_event: dict[int, dict[int, int]] = {}
+    for session in sorted(held, key=lambda s: (s.event_title, s.event_id, s.number)):
+        rows.append(
+            [
+                session.event_title,
+                session.number,
+                session.local_date,
+                session.attendances,
+                session.registrants_attended,
+            ]
+        )
+        per_event.setdefault(session.event_id, {})[session.number] = session.attendances
+    events = _events_in_order(held)
+    longest = max((max(numbers) for numbers in per_event.values()), default=0)
+    shown = events[:CHART_EVENTS]
+    return Report(
+        slug="session-numbers",
+        title=_("Retention: attendance by session number"),
+        help_text=_(
+            "Attendance at each held session of each event, numbered as on "
+            "sign-in sheets (cancelled sessions keep their number, so it is "
+            "skipped here). A falling line means people stop coming."
+        ),
+        columns=[
+            _("Event"),
+            _("Session number"),
+            _("Date"),
+            _("Attendances"),
+            _("Of which registered people"),
+        ],
+        rows=rows,
+        chart=Chart(
+            kind="line",
+            title=_("Attendance by session number"),
+            description=_(
+                "Line chart with one line per event: attendances at session "
+                "1, 2, 3 and so on."
+            ),
+            x_labels=[str(n) for n in range(1, longest + 1)],
+            series=[
+                ChartSeries(
+                    title,
+                    [per_event[pk].get(n) for n in range(1, longest + 1)],
+                )
+                for pk, title in shown
+            ],
+            x_title=_("Session number"),
+            y_title=_("Attendances"),
+            note=_chart_note(len(shown), len(events)),
+        ),
+    )
+
+
+def _no_shows(source: _Source) -> Report:
+    figures: dict[int, dict] = {}
+    for session in source.held_figures:
+        if session.headcount_only or not session.recorded:
+            continue
+        row = figures.setdefault(
+            session.event_id,
+            {
+                "title": session.event_title,
+                "sessions": 0,
+                "attended": 0,
+                "absent": 0,
+                "missing": 0,
+                "excused": 0,
+            },
+        )
+        row["sessions"] += 1
+        row["attended"] += session.registrants_attended
+        row["absent"] += session.absent
+        row["missing"] += session.missing
+        row["excused"] += session.excused
+
+    def line(label, f):
+        no_shows = f["absent"] + f["missing"]
+        expected = f["attended"] + no_shows + f["excused"]
+        return [
+            label,
+            f["sessions"],
+            expected,
+            f["attended"],
+            f["absent"],
+            f["missing"],
+            f["excused"],
+            _percent(no_shows, f["attended"] + no_shows),
+        ]
+
+    ordered = sorted(figures.values(), key=lambda f: f["title"])
+    rows = [line(f["title"], f) for f in ordered]
+    totals = None
+    if rows:
+        summed = {
+            key: sum(f[key] for f in ordered)
+            for key in ("sessions", "attended", "absent", "missing", "excused")
+        }
+        totals = line(_("All events"), summed)
+    return Report(
+        slug="no-shows",
+        title=_("No-show rate"),
+        help_text=_(
+            "On held sessions with attendance recorded, the people expected "
+            "are everyone with a record for the session plus everyone with a "
+            "confirmed place who signed up before it started. A no-show is "
+            "someone expected who was recorded absent or has no record. "
+            "Excused absences are not no-shows and are left out of the rate: "
+            "no-show rate = no-shows / (attended + no-shows). People given a "
+            "place from the waitlist count as expected from when they signed "
+            "up, because Gather does not record when they got the place. "
+            "Headcount-only events are not included."
+        ),
+        columns=[
+            _("Event"),
+            _("Sessions with attendance recorded"),
+            _("Expected"),
+            _("Attended"),
+            _("Recorded absent"),
+            _("No record"),
+            _("Excused"),
+            _("No-show rate (%)"),
+        ],
+        rows=rows,
+        totals=totals,
+        chart=Chart(
+            kind="horizontal_bar",
+            title=_("No-show rate"),
+            description=_("Bar chart of each event's no-show rate, in per cent."),
+            x_labels=[row[0] for row in rows],
+            series=[ChartSeries(_("No-show rate (%)"), [row[7] for row in rows])],
+            percent=True,
+        ),
+    )
+
+
+def _waitlist(source: _Source) -> Report:
+    with_capacity = source.capacity_events
+    filled = [
+        e for e in with_capacity if e["confirmed"] >= e["capacity"] or e["waiting"]
+    ]
+    rows = [[e["title"], e["capacity"], e["confirmed"], e["waiting"]] for e in filled]
+    totals = None
+    if rows:
+        totals = [
+            _("All events"),
+            sum(e["capacity"] for e in filled),
+            sum(e["confirmed"] for e in filled),
+            sum(e["waiting"] for e in filled),
+        ]
+    return Report(
+        slug="waitlist",
+        title=_("Waitlist demand"),
+        help_text=_(
+            "Events with a session in the range (held or still to come) whose "
+            "places are all taken or that have people waiting. Gather keeps no "
+            "history of the waitlist, so 'Waiting now' counts only the people "
+            "waiting today: people who waited and then got a place or left are "
+            "not included, and real demand was at least this."
+        ),
+        columns=[
+            _("Event"),
+            _("Capacity"),
+            _("Confirmed places"),
+            _("Waiting now"),
+        ],
+        rows=rows,
+        totals=totals,
+        notes=[
+            ngettext(
+                "%(filled)s of %(total)s event with a capacity filled.",
+                "%(filled)s of %(total)s events with a capacity filled.",
+                len(with_capacity),
+            )
+            % {"filled": len(filled), "total": len(with_capacity)}
+        ],
+        chart=Chart(
+            kind="bar",
+            title=_("Waitlist demand"),
+            description=_(
+                "Grouped bar chart of confirmed places and people waiting now "
+                "for each event that filled."
+            ),
+            x_labels=[row[0] for row in rows],
+            series=[
+                ChartSeries(_("Confirmed places"), [row[2] for row in rows]),
+                ChartSeries(_("Waiting now"), [row[3] for row in rows]),
+            ],
+        ),
+    )
+
+
+# Public functions ------------------------------------------------------------
+
+
+def overview_report(filters: ReportFilters, *, now=None) -> Report:
+    """Sessions held, cancelled and still to come; attendances by registrants,
+    walk-ins and headcounts; unique participants; average per session."""
+    return _overview(_Source(filters, now))
+
+
+def setting_report(filters: ReportFilters, *, now=None) -> Report:
+    """The overview's numbers for hospital, community and online venues."""
+    return _by_setting(_Source(filters, now))
+
+
+def over_time_report(filters: ReportFilters, *, period="month", now=None) -> Report:
+    """Sessions and attendances per week (Monday start) or calendar month,
+    every period of the range listed even when empty."""
+    return _over_time(_Source(filters, now), period)
+
+
+def retention_report(filters: ReportFilters, *, now=None) -> Report:
+    """Per event: how many registrants attended 0, 1, 2... held sessions."""
+    return _retention(_Source(filters, now))
+
+
+def session_number_report(filters: ReportFilters, *, now=None) -> Report:
+    """Per event: attendances at each held session, by session number."""
+    return _by_session_number(_Source(filters, now))
+
+
+def no_show_report(filters: ReportFilters, *, now=None) -> Report:
+    """Per event and in total: expected, attended, absent, no record,
+    excused, and the no-show rate."""
+    return _no_shows(_Source(filters, now))
+
+
+def waitlist_report(filters: ReportFilters, *, now=None) -> Report:
+    """Events that filled, with capacity, confirmed places and the waitlist
+    today."""
+    return _waitlist(_Source(filters, now))
+
+
+#: Every report by slug, in the order the page and the PDF show them. Each
+#: builder takes the shared query source and the over-time period.
+BUILDERS = {
+    "overview": lambda source, period: _overview(source),
+    "settings": lambda source, period: _by_setting(source),
+    "over-time": _over_time,
+    "retention": lambda source, period: _retention(source),
+    "session-numbers": lambda source, period: _by_session_number(source),
+    "no-shows": lambda source, period: _no_shows(source),
+    "waitlist": lambda source, period: _waitlist(source),
+}
+
+
+def build_reports(
+    filters: ReportFilters, *, period: str = "month", only=None, now=None
+) -> list[Report]:
+    """Every report (or those whose slugs are in ``only``) sharing one set of
+    queries: six at most, however much data there is."""
+    source = _Source(filters, now)
+    return [
+        build(source, period)
+        for slug, build in BUILDERS.items()
+        if only is None or slug in only
+    ]
+
+
+def kind_label(kind: str) -> str:
+    """The display name of an event kind key, for filter summaries."""
+    return str(EventKind(kind).label) if kind in EventKind.values else kind
+
+
+def setting_label(key: str) -> str:
+    """The display name of a setting key ("" is "No venue set")."""
+    return _setting_label(key)
