@@ -22,6 +22,8 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 
+from website.spreadsheets import SpreadsheetButtonsMixin
+
 from . import registration as workflows
 from .errors import EventsError
 from .models import EventPage, Registration, RegistrationStatus
@@ -90,7 +92,9 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
         return result.registration
 
 
-class RegistrationIndexView(generic.IndexView):
+class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
+    spreadsheet_resources = ("registrations",)
+
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
         actions = []

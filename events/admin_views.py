@@ -25,7 +25,10 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ViewSetGroup
 from wagtail.admin.widgets import AdminDateInput, AdminDateTimeInput, AdminTimeInput
 from wagtail.log_actions import log
+from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
+
+from website.spreadsheets import SpreadsheetButtonsMixin
 
 from . import sessions as session_workflows
 from .admin_registrations import RegistrationViewSet, registration_admin_links
@@ -127,7 +130,9 @@ class SessionEditView(DomainErrorFormMixin, generic.EditView):
         return session
 
 
-class SessionIndexView(generic.IndexView):
+class SessionIndexView(SpreadsheetButtonsMixin, generic.IndexView):
+    spreadsheet_resources = ("schedule", "attendance")
+
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
         if instance.is_cancelled:
@@ -364,6 +369,12 @@ class VenueFilterSet(WagtailFilterSet):
         fields = ["setting", "step_free", "hearing_loop", "quiet_room"]
 
 
+class VenueIndexView(SpreadsheetButtonsMixin, SnippetIndexView):
+    """Venue listing with spreadsheet export (filters kept) and import."""
+
+    spreadsheet_resources = ("venues",)
+
+
 class VenueViewSet(SnippetViewSet):
     """Venues: list, filter by setting and access, search by name."""
 
@@ -378,16 +389,7 @@ class VenueViewSet(SnippetViewSet):
         ),
         "default_capacity",
     ]
-    list_export = [
-        "name",
-        "setting",
-        "address",
-        "room",
-        "step_free",
-        "hearing_loop",
-        "quiet_room",
-        "default_capacity",
-    ]
+    index_view_class = VenueIndexView
     filterset_class = VenueFilterSet
     ordering = ["name"]
 

@@ -1,0 +1,193 @@
+"""The admin screens: upload, dry-run preview with every problem by row and
+column, confirm, background jobs with progress, recent imports, and the
+Export/Import buttons of the listings."""
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from events.models import Venue
+from tests.conftest import make_event, make_registration_event, make_session
+from tests.spreadsheets.support import (
+    csv_bytes,
+)
+from website.models import ImportJob
+from website.spreadsheets import Progress, progress_key
+
+pytestmark = pytest.mark.django_db
+
+VENUES = [["name", "setting"], ["Hall", "community"], ["Ward", "hospital"]]
+
+
+def _upload(client, key, content, name="venues.csv", **data):
+    return client.post(
+        reverse("spreadsheets_import", args=[key]),
+        {"file": SimpleUploadedFile(name, content), **data},
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"name,setting\nHall,community\n", "venues.pdf", "ends in “.pdf”"),
+        ("name,setting\nZoë,community\n".encode("latin-1"), "venues.csv", "UTF-8"),
+        (b"", "venues.csv", "The submitted file is empty."),
+        (b"\n\n", "venues.csv", "The file is empty."),
+        (
+            b"room,address\nA,B\n",
+            "venues.csv",
+            "These columns are missing: name, setting",
+        ),
+        (b"not a zip", "venues.xlsx", "not an Excel workbook"),
+    ],
+)
+def test_bad_files_get_a_message_next_to_the_field(
+    client, coordinator, content, name, message
+):
+    client.force_login(coordinator)
+    response = _upload(client, "venues", content, name)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_upload_preview_then_confirm(client, coordinator):
+    client.force_login(coordinator)
+    assert (
+        client.get(reverse("spreadsheets_import", args=["venues"])).status_code == 200
+    )
+    response = _upload(client, "venues", csv_bytes(VENUES))
+    job = ImportJob.objects.get()
+    assert response.url == reverse("spreadsheets_job", args=[job.pk])
+    page = client.get(response.url).content.decode()
+    assert "What the import will do" in page
+    assert page.count('<span class="action">New</span>') == 2
+    assert "Import now" in page
+    assert not Venue.objects.exists()
+    confirm_url = reverse("spreadsheets_confirm", args=[job.pk])
+    assert client.post(confirm_url).status_code == 302
+    assert Venue.objects.count() == 2
+    client.post(confirm_url)  # a second click imports nothing more
+    assert Venue.objects.count() == 2
+    page = client.get(response.url).content.decode()
+    assert "Imported: 2 new, 0 updated, 0 unchanged." in page
+
+
+def test_preview_shows_each_problem_next_to_its_row_and_column(client, coordinator):
+    client.force_login(coordinator)
+    rows = [
+        ["name", "setting"],
+        ["Hall", "castle"],
+        ["", "community"],
+        ["Ok", "online"],
+    ]
+    rows[3][1] = "hospital"
+    response = _upload(client, "venues", csv_bytes(rows))
+    page = client.get(response.url).content.decode()
+    assert "Nothing will be imported while any row has a problem" in page
+    assert "Import now" not in page
+    assert (
+        '<td class="problem">castle<span class="cell-error">setting must be one of'
+        in page
+    )
+    assert "Every venue needs a name." in page
+    only = client.get(response.url, {"problems": "1"}).content.decode()
+    assert only.count('<tr class="problem">') == 2 and '<tr class="new">' not in only
+    assert '<tr class="new">' in page
+
+
+def test_large_files_run_as_a_background_task(client, coordinator, settings):
+    settings.GATHER_IMPORT_BACKGROUND_ROWS = 1  # the tests' task backend runs at once
+    client.force_login(coordinator)
+    response = _upload(client, "venues", csv_bytes(VENUES))
+    job = ImportJob.objects.get()
+    assert job.status == "previewed"
+    client.post(reverse("spreadsheets_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == "done" and Venue.objects.count() == 2
+    assert client.get(response.url).status_code == 200
+
+
+def test_progress_shows_while_running_and_survives_a_reload(client, coordinator):
+    job = ImportJob.objects.create(
+        resource="venues",
+        user=coordinator,
+        file_name="big.csv",
+        status="importing",
+        total_rows=5000,
+        processed_rows=1000,
+    )
+    client.force_login(coordinator)
+    page = client.get(reverse("spreadsheets_job", args=[job.pk])).content.decode()
+    assert '<progress max="5000" value="1000"' in page
+    assert 'http-equiv="refresh"' in page
+    progress = Progress(job)
+    progress(1250)  # what the worker reports from inside its transaction
+    progress.close_side()
+    assert cache.get(progress_key(job.pk)) == 1250
+    page = client.get(reverse("spreadsheets_job", args=[job.pk])).content.decode()
+    assert '<progress max="5000" value="1250"' in page and "25%" in page
+    jobs = client.get(reverse("spreadsheets_jobs")).content.decode()
+    assert "big.csv" in jobs and "Importing" in jobs
+
+
+def test_other_peoples_jobs_are_not_found(client, coordinator, staff_member):
+    job = ImportJob.objects.create(
+        resource="venues", user=coordinator, file_name="x.csv"
+    )
+    client.force_login(staff_member)
+    assert client.get(reverse("spreadsheets_job", args=[job.pk])).status_code == 404
+    assert (
+        client.post(reverse("spreadsheets_confirm", args=[job.pk])).status_code == 404
+    )
+
+
+def test_listings_offer_export_with_their_filters_and_import(
+    client, coordinator, event_index
+):
+    event = make_registration_event(event_index)
+    make_session(make_event(event_index))
+    client.force_login(coordinator)
+    sessions = client.get(reverse("event_sessions:index"), {"event": event.pk}).content
+    sessions = sessions.decode()
+    assert (
+        f"/admin/spreadsheets/export/schedule/?event={event.pk}&amp;format=xlsx"
+        in sessions
+    )
+    assert (
+        f"/admin/spreadsheets/export/attendance/?event={event.pk}&amp;format=csv"
+        in sessions
+    )
+    assert reverse("spreadsheets_import", args=["schedule"]) in sessions
+    registrations = client.get(
+        reverse("event_registrations:index"), {"event": event.pk, "status": "confirmed"}
+    ).content.decode()
+    assert (
+        f"/admin/spreadsheets/export/registrations/?event={event.pk}&amp;status=confirmed"
+        "&amp;format=json" in registrations
+    )
+    venues = client.get(reverse("wagtailsnippets_events_venue:list")).content.decode()
+    assert "/admin/spreadsheets/export/venues/?format=csv" in venues
+    assert "Download CSV" not in venues  # Wagtail's own, unneutralised export is gone
+
+
+def test_personal_data_buttons_are_hidden_from_people_not_allowed(
+    client, staff_member, event_index
+):
+    make_registration_event(event_index)
+    client.force_login(staff_member)
+    page = client.get(reverse("event_registrations:index")).content.decode()
+    assert "/spreadsheets/export/registrations/" not in page
+    page = client.get(reverse("event_sessions:index")).content.decode()
+    assert "/spreadsheets/export/schedule/" in page
+    assert "/spreadsheets/export/attendance/" not in page
+
+
+def test_bad_export_requests_do_not_fail(client, coordinator):
+    client.force_login(coordinator)
+    url = reverse("spreadsheets_export", args=["registrations"])
+    assert client.get(url, {"format": "pdf"}).status_code == 400
+    response = client.get(url, {"format": "csv", "event": "not-a-number"})
+    assert response.status_code == 302
+    assert client.get(reverse("spreadsheets_export", args=["nope"])).status_code == 404
