@@ -615,6 +615,10 @@ class Registration(models.Model):
 
     objects = RegistrationQuerySet.as_manager()
 
+    # A registration is not a "use" of its event page in the admin's sense,
+    # and indexing it would queue a task inside every sign-up's transaction.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["event", "status"])]

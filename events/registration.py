@@ -63,9 +63,28 @@ def find_by_token(token: str) -> Registration | None:
 # Locking and counting ----------------------------------------------------------
 
 
+#: The event fields the registration rules read, fetched under the lock.
+RULE_FIELDS = (
+    "title",
+    "live",
+    "capacity",
+    "registration_mode",
+    "registration_opens_at",
+    "registration_closes_at",
+    "waitlist_enabled",
+)
+
+
 def _lock_event(event: EventPage) -> EventPage:
-    """Re-read the event under a row lock; callers queue here one at a time."""
-    return EventPage.objects.select_for_update(of=("self",)).get(pk=event.pk)
+    """Re-read the event under a row lock; callers queue here one at a time.
+
+    Only the fields the rules need are read, to keep the locked section short.
+    """
+    return (
+        EventPage.objects.select_for_update(of=("self",))
+        .only(*RULE_FIELDS)
+        .get(pk=event.pk)
+    )
 
 
 def _places_left(event: EventPage) -> int | None:

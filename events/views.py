@@ -32,37 +32,58 @@ def _private(response):
 
 
 def _full_without_waitlist(event):
-    return event.places_left == 0 and not event.waitlist_enabled
+    return not event.waitlist_enabled and event.places_left == 0
+
+
+#: Refusals that end the sign-up, shown instead of the form.
+REFUSALS = {
+    "no_registration",
+    "not_published",
+    "cancelled",
+    "past",
+    "not_open_yet",
+    "closed",
+    "full",
+}
 
 
 @never_cache
 def sign_up(request, event):
-    """The sign-up form of an event (a route of the EventPage)."""
-    refusal = workflows.registration_refusal(event)
-    if refusal is None and _full_without_waitlist(event):
-        refusal = EventsError(_("Sorry, this event is full."), code="full")
+    """The sign-up form of an event (a route of the EventPage).
+
+    A GET checks whether sign-up is open to show the form or the reason it is
+    not; a POST leaves every check to ``register``, which makes them under
+    the event's lock anyway.
+    """
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405)
+    refusal, status = None, 200
     form = SignUpForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if refusal is not None:
-        form = None
-        status = 409 if request.method == "POST" else 200
-    elif request.method == "POST":
-        status = _handle_sign_up(request, event, form)
+    if request.method == "GET":
+        refusal = workflows.registration_refusal(event)
+        if refusal is None and _full_without_waitlist(event):
+            refusal = EventsError(_("Sorry, this event is full."), code="full")
+    else:
+        try:
+            status = _handle_sign_up(request, event, form)
+        except EventsError as error:
+            refusal, status = error, 409
         if status is None:
             return redirect(event.url + event.reverse_subpage("sign_up_thanks"))
-    elif request.method != "GET":
-        return HttpResponse(status=405)
     context = {
         "page": event,
-        "form": form,
+        "form": None if refusal else form,
         "refusal": refusal,
-        "full": event.places_left == 0,
+        "full": refusal is None and event.places_left == 0,
     }
     return TemplateResponse(request, "events/sign_up.html", context, status=status)
 
 
 def _handle_sign_up(request, event, form):
-    """Register from a posted form; None on success, else the status to show."""
+    """Register from a posted form; None on success, else the status to show.
+
+    Raises the workflow's EventsError when sign-up is refused outright.
+    """
     if not allow(
         request,
         scope="sign-up",
@@ -93,8 +114,10 @@ def _handle_sign_up(request, event, form):
             consent_to_contact=data["consent_to_contact"],
         )
     except EventsError as error:
+        if error.code in REFUSALS:
+            raise
         form.add_error(None, error.message)
-        return 409
+        return 400
     return None
 
 

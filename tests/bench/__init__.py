@@ -13,6 +13,10 @@ Modules:
 * ``runner``: timing, query counting, sanity checks and the printed table.
 * ``floors`` and ``urls``: the floor views and the URLconf that routes them.
 * ``pages``: the events listing and event detail benchmarks.
+* ``signup``: the sign-up POST benchmark, over HTTP against gunicorn and
+  PostgreSQL, with ``signup_setup`` (its database, in a subprocess),
+  ``settings`` and ``gunicorn_conf`` (its server), ``load`` (its HTTP
+  clients) and ``cpu`` (where the CPU went).
 
 To add benchmarks, write a module that calls ``registry.register`` and list
 it in ``BENCHMARK_MODULES`` in ``__main__``.

@@ -8,6 +8,10 @@ Environment variables (see also ``environment``):
 * ``BENCH_EXPLAIN=1``: also list every query with its template and code line.
 * ``BENCH_STRICT=1``: exit 1 when a target fails (default: always exit 0).
 
+The sign-up benchmark (``BENCH_ONLY=sign-up``) runs against gunicorn and
+PostgreSQL instead; ``signup`` lists its own settings. Without PostgreSQL it
+prints why it was skipped and the rest still runs.
+
 A sanity-check failure (a floor not showing what its page shows) exits 2,
 whatever ``BENCH_STRICT`` says: the timings would not compare like with like.
 """
@@ -21,7 +25,13 @@ import time
 from . import environment
 
 #: Modules that register benchmarks; later features add theirs here.
-BENCHMARK_MODULES = ["tests.bench.pages"]
+BENCHMARK_MODULES = [
+    "tests.bench.pages",
+    "tests.bench.calendar",
+    "tests.bench.pdfs",
+    "tests.bench.signup",
+    "tests.bench.spreadsheets",
+]
 
 
 def log(message):
@@ -44,11 +54,12 @@ def main():
     from .registry import BENCHMARKS, BenchContext
     from .runner import format_report, format_table, run_benchmark
 
-    generated = environment.prepare(config, log)
     for module in BENCHMARK_MODULES:
         importlib.import_module(module)
     only = os.environ.get("BENCH_ONLY", "")
     selected = [b for b in BENCHMARKS if only.lower() in b.name.lower()]
+    needs_data = any(b.needs_data for b in selected)
+    generated = environment.prepare(config, log) if needs_data else None
     runs = environment.env_int("BENCH_RUNS", 15)
     warmup = environment.env_int("BENCH_WARMUP", 3)
 
@@ -60,13 +71,17 @@ def main():
             results.append(run_benchmark(benchmark, ctx, warmup=warmup, runs=runs))
 
     data = f"generated in {generated:.1f}s" if generated is not None else "reused"
-    header = [
-        f"Gather benchmarks: {config.events} events, {config.sessions} sessions "
-        f"({data}), database {config.database_label}",
-        f"{runs} measured runs after {warmup} warm-up, page and floor alternating; "
-        f"Python {platform.python_version()}, Django {django.get_version()}",
-        "",
-    ]
+    versions = f"Python {platform.python_version()}, Django {django.get_version()}"
+    if needs_data:
+        header = [
+            f"Gather benchmarks: {config.events} events, {config.sessions} sessions "
+            f"({data}), database {config.database_label}",
+            f"{runs} measured runs after {warmup} warm-up, page and floor "
+            f"alternating; {versions}",
+            "",
+        ]
+    else:
+        header = [f"Gather benchmarks; {versions}", ""]
     explain = os.environ.get("BENCH_EXPLAIN") == "1"
     lines = [*header, *format_table(results), *format_report(results, explain=explain)]
     lines.append(f"\nTotal time {time.perf_counter() - began:.1f}s.")

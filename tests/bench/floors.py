@@ -9,17 +9,21 @@ so skipping the privacy checks does not change which rows are shown.
 
 Queries the templates themselves make (site settings, navigation, a page's
 parent and topics) happen in both the page and its floor.
+
+``sign_up_floor`` is the floor of a sign-up POST: it only validates the form.
 """
 
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from taggit.models import Tag
 
+from events.forms import SignUpForm
 from events.listing import EventFilterForm
 from events.models import (
     EventIndexPage,
@@ -93,3 +97,19 @@ def event_floor(request, pk):
 def refusal(page, sessions):
     """``registration_refusal`` for ``page``, using sessions already loaded."""
     return registration_refusal(page, sessions=sessions)
+
+
+@never_cache
+def sign_up_floor(request):
+    """A sign-up POST that only validates the form, then redirects.
+
+    It goes through the same middleware as the real sign-up (CSRF included,
+    so it is not exempt) and is ``never_cache`` like it, but skips Wagtail's
+    routing, the sign-up checks, the rate limit and every database write.
+    """
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = SignUpForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Invalid sign-up.", status=400)
+    return redirect(request.path + "thanks/")

@@ -12,6 +12,10 @@ page. Modules add theirs with ``register`` at import time::
             check=same_sessions,
         )
     )
+
+A benchmark that cannot be timed through the test client (the sign-up POST
+runs against gunicorn and PostgreSQL) gives ``execute`` instead of ``run``:
+it measures everything itself and returns a ``runner.Result``.
 """
 
 from collections.abc import Callable
@@ -39,6 +43,8 @@ class BenchContext:
 RunFunc = Callable[[BenchContext], str]
 #: Compares page HTML with floor HTML; returns problems, empty when they agree.
 CheckFunc = Callable[[str, str], list[str]]
+#: Measures a whole benchmark by itself; returns a ``runner.Result``.
+ExecuteFunc = Callable[[BenchContext], Any]
 
 
 @dataclass(frozen=True)
@@ -48,15 +54,28 @@ class Benchmark:
     ``max_ratio`` is the most the page's median may be as a multiple of the
     floor's median; ``query_limit`` is the number of SQL queries the page must
     stay under. Either may be None for no target.
+
+    ``execute``, given instead of ``run``, measures the benchmark its own way
+    and returns a ``runner.Result``. ``needs_data`` says whether it reads the
+    generated events data, so a run of only other benchmarks can skip it.
     """
 
     name: str
-    run: RunFunc
+    run: RunFunc | None = None
     floor: RunFunc | None = None
     check: CheckFunc | None = None
     max_ratio: float | None = 1.5
     query_limit: int | None = 15
     description: str = ""
+    execute: ExecuteFunc | None = None
+    needs_data: bool = True
+    #: The most the page's median may take, in milliseconds, or None.
+    max_median_ms: float | None = None
+
+    def __post_init__(self):
+        """Exactly one of ``run`` and ``execute``."""
+        if (self.run is None) == (self.execute is None):
+            raise ValueError(f"{self.name!r} needs exactly one of run and execute.")
 
 
 #: Every registered benchmark, in the order they run and print.

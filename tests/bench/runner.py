@@ -6,6 +6,10 @@ floor alternate (ABBA order), so slow spells on the machine hit both alike.
 Queries are counted in a separate, untimed request with
 ``CaptureQueriesContext``; each query's origin (template tag and project code
 line) is recorded too, so repeated per-row queries can be traced to a line.
+
+Benchmarks with an ``execute`` function (the sign-up POST) measure themselves
+and hand back a ``Result`` with extra notes and targets, or the reason they
+were skipped; the table and report print those alongside the others.
 """
 
 import gc
@@ -76,8 +80,10 @@ class QueryRecorder:
 def locate(frame):
     """The innermost template node, project code line and library line.
 
-    The library line (outside Django's ORM) is kept only when no project
-    code is on the stack, e.g. for queries Wagtail makes while routing.
+    The library line (outside Django's ORM) is kept when it is nearer the
+    query than any template or project code, e.g. for queries Wagtail makes
+    while routing: then it reads ``library line via project line`` (the
+    project line may be only a middleware passing the request on).
     """
     template = code = library = ""
     while frame is not None and not (template and code):
@@ -86,11 +92,13 @@ def locate(frame):
             template = template_location(frame)
         if not code and is_project_code(filename):
             code = code_location(frame, Path(filename).relative_to(BASE_DIR))
-        if not (library or template) and filename.startswith(LIBRARY_DIRS):
+        if not (library or template or code) and filename.startswith(LIBRARY_DIRS):
             relative = library_path(filename)
             if relative and not relative.startswith(QUIET_LIBRARY_PARTS):
                 library = code_location(frame, relative)
         frame = frame.f_back
+    if library and code:
+        code = f"{library} via {code}"
     return {"template": template, "code": code or ("" if template else library)}
 
 
@@ -164,22 +172,40 @@ class Result:
     floor: Timing | None
     problems: list[str]
     identical_html: bool | None
+    #: Lines printed under the table (how it was measured, throughput).
+    notes: list[str] = field(default_factory=list)
+    #: Targets besides the ratio and query limit: (description, passed).
+    extra_verdicts: list[tuple[str, bool]] = field(default_factory=list)
+    #: What the sanity check confirmed, when it is not an HTML comparison.
+    sanity: str = ""
+    #: Why there are no timings (``skipped: ...`` or ``failed: ...``), or "".
+    skipped: str = ""
 
     @property
     def ratio(self):
         """Page median over floor median, or None without a floor."""
-        if self.floor is None:
+        if self.floor is None or self.skipped:
             return None
         return self.page.median / self.floor.median
 
     def verdicts(self):
         """(description, passed) for each of the benchmark's targets."""
         bench, verdicts = self.benchmark, []
+        if self.skipped:
+            return verdicts
         if bench.max_ratio is not None and self.ratio is not None:
             verdicts.append(
                 (
                     f"median {self.ratio:.2f}x floor (target <= {bench.max_ratio}x)",
                     self.ratio <= bench.max_ratio,
+                )
+            )
+        if bench.max_median_ms is not None:
+            verdicts.append(
+                (
+                    f"median {self.page.median:.1f} ms "
+                    f"(target under {bench.max_median_ms:g} ms)",
+                    self.page.median < bench.max_median_ms,
                 )
             )
         if bench.query_limit is not None:
@@ -190,7 +216,7 @@ class Result:
                     count < bench.query_limit,
                 )
             )
-        return verdicts
+        return verdicts + self.extra_verdicts
 
 
 def timed(func, ctx):
@@ -200,19 +226,37 @@ def timed(func, ctx):
     return (time.perf_counter() - began) * 1000
 
 
+#: Logged by Django for transactions, but not run through execute wrappers.
+TRANSACTION_STATEMENTS = {"BEGIN", "COMMIT", "ROLLBACK"}
+
+
 def count_queries(func, ctx):
-    """Run ``func(ctx)`` once, untimed, and return the queries it made."""
+    """Run ``func(ctx)`` once, untimed, and return the queries it made.
+
+    BEGIN, COMMIT and ROLLBACK (which Django logs on PostgreSQL) are not
+    counted as queries.
+    """
     recorder = QueryRecorder()
     with CaptureQueriesContext(connection) as captured:
         with connection.execute_wrapper(recorder):
             func(ctx)
-    if len(captured.captured_queries) != len(recorder.queries):
+    logged = [
+        query
+        for query in captured.captured_queries
+        if query["sql"] not in TRANSACTION_STATEMENTS
+    ]
+    if len(logged) != len(recorder.queries):
         raise AssertionError("Query recorder and CaptureQueriesContext disagree.")
     return recorder.queries
 
 
 def run_benchmark(benchmark, ctx, *, warmup, runs):
-    """Check, warm up, then time the page and its floor in alternation."""
+    """Check, warm up, then time the page and its floor in alternation.
+
+    A benchmark with ``execute`` runs that instead, with its own settings.
+    """
+    if benchmark.execute is not None:
+        return benchmark.execute(ctx)
     page, floor = Timing(), Timing() if benchmark.floor else None
     page_html = benchmark.run(ctx)
     problems, identical = [], None
@@ -253,6 +297,8 @@ def format_table(results):
     header = ("name", "median ms", "min", "max", "queries", "ratio to floor")
     rows = []
     for result in results:
+        if result.skipped:
+            continue
         timings = [(result.benchmark.name, result.page, result.ratio)]
         if result.floor is not None:
             timings.append(("  floor", result.floor, None))
@@ -267,7 +313,13 @@ def format_table(results):
                     f"{ratio:.2f}x" if ratio is not None else "",
                 )
             )
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(6)]
+    skipped = [(r.benchmark.name, r.skipped) for r in results if r.skipped]
+    widths = [
+        max(len(row[i]) for row in [header, *rows, *((n, "") for n, _ in skipped)])
+        if i == 0
+        else max(len(row[i]) for row in [header, *rows])
+        for i in range(6)
+    ]
 
     def line(cells):
         first = cells[0].ljust(widths[0])
@@ -276,12 +328,18 @@ def format_table(results):
         ]
         return " | ".join([first, *rest]).rstrip()
 
-    return [line(header), "-+-".join("-" * w for w in widths), *map(line, rows)]
+    lines = [line(header), "-+-".join("-" * w for w in widths), *map(line, rows)]
+    lines.extend(f"{name.ljust(widths[0])} | {reason}" for name, reason in skipped)
+    return lines
 
 
 def format_report(results, *, explain=False):
-    """Targets, sanity checks and repeated queries, as lines of text."""
-    lines = ["", "Targets: each page within its ratio of the floor's median and"]
+    """Notes, targets, sanity checks and repeated queries, as lines of text."""
+    lines = []
+    for result in results:
+        if result.notes:
+            lines.extend(["", *result.notes])
+    lines.extend(["", "Targets: each page within its ratio of the floor's median and"])
     lines.append("under its query limit (default 1.5x and 15 queries).")
     for result in results:
         for text, passed in result.verdicts():
@@ -290,10 +348,12 @@ def format_report(results, *, explain=False):
     lines.append("")
     for result in results:
         name = result.benchmark.name
-        if result.floor is None:
-            continue
         if result.problems:
             lines.extend(f"  SANITY FAIL  {name}: {p}" for p in result.problems)
+        elif result.sanity:
+            lines.append(f"  sanity ok  {name}: {result.sanity}")
+        elif result.floor is None:
+            continue
         else:
             same = "identical HTML" if result.identical_html else "same sessions"
             lines.append(f"  sanity ok  {name}: floor renders {same}")

@@ -1,7 +1,8 @@
 """The benchmark URLconf: floor views, then the site's own routes.
 
 The harness swaps this in as ``ROOT_URLCONF`` so floors go through the same
-test client and middleware as the pages they are compared with.
+test client and middleware as the pages they are compared with; the sign-up
+benchmark's gunicorn server uses it too (``tests.bench.settings``).
 """
 
 from django.urls import include, path
@@ -18,6 +19,11 @@ urlpatterns = [
         "__bench__/floor/event/<int:pk>/",
         floors.event_floor,
         name="bench-floor-event",
+    ),
+    path(
+        "__bench__/floor/sign-up/",
+        floors.sign_up_floor,
+        name="bench-floor-sign-up",
     ),
     path("", include("website.urls")),
 ]

@@ -87,6 +87,11 @@ VENUES = [
     },
 ]
 
+#: A topic given to exactly FEED_EVENTS events, so the calendar benchmark
+#: can ask the site feed for a known number of sessions (400 x 5 = 2,000).
+FEED_TOPIC = "feed-bench"
+FEED_EVENTS = 400
+
 TOPICS = [
     "Recovery",
     "Harm reduction",
@@ -212,6 +217,7 @@ class Command(BaseCommand):
         venues = self.make_venues()
         facilitators = self.make_facilitators()
         tags = [Tag.objects.get_or_create(name=name)[0] for name in TOPICS]
+        feed_tag = Tag.objects.get_or_create(name=FEED_TOPIC, slug=FEED_TOPIC)[0]
         workshops = self.make_workshops(home)
         index = home.add_child(
             instance=EventIndexPage(
@@ -224,6 +230,10 @@ class Command(BaseCommand):
         )
         pages = self.make_events(index, events, venues=venues, workshops=workshops)
         self.link_rows(pages, tags=tags, facilitators=facilitators)
+        EventTopic.objects.bulk_create(
+            EventTopic(tag=feed_tag, content_object=page)
+            for page in pages[:FEED_EVENTS]
+        )
         self.make_sessions(pages, sessions, venues=venues)
         return index
 
