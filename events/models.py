@@ -21,7 +21,6 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
@@ -185,11 +184,11 @@ class RegistrationMode(models.TextChoices):
     REQUIRED = "required", _("Sign-up required")
 
 
-class EventPage(RoutablePageMixin, Page):
+class EventPage(Page):
     """One thing people sign up for: a one-off event or a group series.
 
-    Registration covers every session of the series; the sign-up form is a
-    route of the page (``sign-up/``).
+    Registration covers every session of the series; the sign-up form is at
+    ``sign_up_url`` (see ``events.views.sign_up``).
     """
 
     kind = models.CharField(
@@ -347,21 +346,11 @@ class EventPage(RoutablePageMixin, Page):
             return None
         return max(self.capacity - self.confirmed_count, 0)
 
-    @path("sign-up/", name="sign_up")
-    def sign_up(self, request):
-        from .views import sign_up
-
-        return sign_up(request, self)
-
-    @path("sign-up/thanks/", name="sign_up_thanks")
-    def sign_up_thanks(self, request):
-        from .views import sign_up_thanks
-
-        return sign_up_thanks(request, self)
-
     @property
     def sign_up_url(self):
-        return self.url + self.reverse_subpage("sign_up")
+        from django.urls import reverse
+
+        return reverse("event_sign_up", args=[self.pk])
 
     @property
     def calendar_url(self):

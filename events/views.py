@@ -20,7 +20,7 @@ from . import registration as workflows
 from .calendars import build_calendar, calendar_bytes
 from .errors import EventsError
 from .forms import SignUpForm
-from .models import RegistrationStatus
+from .models import EventPage, RegistrationStatus
 
 
 def _private(response):
@@ -47,16 +47,28 @@ REFUSALS = {
 }
 
 
-@never_cache
-def sign_up(request, event):
-    """The sign-up form of an event (a route of the EventPage).
+def _published_event(event_id):
+    """A live event without a privacy setting, or 404."""
+    event = EventPage.objects.live().public().filter(pk=event_id).first()
+    if event is None:
+        raise Http404(_("There is no such event."))
+    return event
 
+
+@never_cache
+def sign_up(request, event_id):
+    """The sign-up form of an event.
+
+    Served by a plain URL rather than as a route of the page: a sign-up POST
+    is the busiest write in Gather, and Wagtail's page routing would cost
+    as much as the sign-up itself. The live and privacy checks are the same.
     A GET checks whether sign-up is open to show the form or the reason it is
     not; a POST leaves every check to ``register``, which makes them under
     the event's lock anyway.
     """
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
+    event = _published_event(event_id)
     refusal, status = None, 200
     form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "GET":
@@ -69,7 +81,7 @@ def sign_up(request, event):
         except EventsError as error:
             refusal, status = error, 409
         if status is None:
-            return redirect(event.url + event.reverse_subpage("sign_up_thanks"))
+            return redirect("event_sign_up_thanks", event.pk)
     context = {
         "page": event,
         "form": None if refusal else form,
@@ -121,8 +133,9 @@ def _handle_sign_up(request, event, form):
     return None
 
 
-def sign_up_thanks(request, event):
+def sign_up_thanks(request, event_id):
     """The same answer for every sign-up, new or repeat."""
+    event = _published_event(event_id)
     return TemplateResponse(request, "events/sign_up_thanks.html", {"page": event})
 
 

@@ -212,3 +212,18 @@ def test_error_messages_are_linked_to_their_inputs(site_client, event_index):
     assert 'aria-invalid="true"' in phone_input
     assert 'aria-describedby="id_phone_helptext id_phone_error"' in phone_input
     assert 'id="id_phone_error"' in html and 'id="id_phone_helptext"' in html
+
+
+def test_sign_up_for_a_draft_or_private_event_is_404(site_client, event_index):
+    from wagtail.models import PageViewRestriction
+
+    draft = make_registration_event(event_index, publish=False)
+    private = make_registration_event(event_index)
+    PageViewRestriction.objects.create(
+        page=private, restriction_type=PageViewRestriction.LOGIN
+    )
+    for event in (draft, private):
+        assert site_client.get(_sign_up_url(event)).status_code == 404
+        assert site_client.post(_sign_up_url(event), VALID).status_code == 404
+    assert site_client.get("/sign-up/999999/").status_code == 404
+    assert not Registration.objects.exists()
