@@ -68,11 +68,18 @@ class EditRegistrationForm(AddRegistrationForm):
 
 
 class DomainErrorFormMixin:
+    """Turns a workflow's EventsError into a form error instead of a crash.
+
+    Used by every admin create and edit view that saves through a workflow.
+    """
+
     def form_valid(self, form):
         try:
             return super().form_valid(form)
         except EventsError as error:
             form.add_error(None, error.message)
+            self.produced_error_code = error.code
+            self.produced_error_message = error.message
             return self.form_invalid(form)
 
 

@@ -31,7 +31,11 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from website.spreadsheets import SpreadsheetButtonsMixin
 
 from . import sessions as session_workflows
-from .admin_registrations import RegistrationViewSet, registration_admin_links
+from .admin_registrations import (
+    DomainErrorFormMixin,
+    RegistrationViewSet,
+    registration_admin_links,
+)
 from .errors import EventsError
 from .models import EventPage, EventSession, Venue
 
@@ -89,17 +93,6 @@ class SessionEditForm(SessionForm):
 
     class Meta(SessionForm.Meta):
         fields = ["start", "end", "venue", "public_note"]
-
-
-class DomainErrorFormMixin:
-    """Turns a workflow's EventsError into a form error instead of a crash."""
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except EventsError as error:
-            form.add_error(None, error.message)
-            return self.form_invalid(form)
 
 
 class SessionCreateView(DomainErrorFormMixin, generic.CreateView):

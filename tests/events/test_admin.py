@@ -208,3 +208,25 @@ def test_event_editor_shows_sessions_panel(client, admin_user, event_index):
     ).content.decode()
     assert "Add a weekly series" in html
     assert reverse("event_sessions:series", args=[event.pk]) in html
+
+
+def test_editing_a_cancelled_session_is_refused_with_a_message(
+    client, admin_user, event_index
+):
+    from events.sessions import cancel_session
+
+    session = cancel_session(session=make_session(make_event(event_index)))
+    client.force_login(admin_user)
+    start = session.start.astimezone(TORONTO) + dt.timedelta(days=1)
+    response = client.post(
+        reverse("event_sessions:edit", args=[session.pk]),
+        {
+            "start": start.strftime("%Y-%m-%d %H:%M"),
+            "end": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+            "public_note": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "Reinstate it before moving it." in response.content.decode()
+    session.refresh_from_db()
+    assert session.sequence == 1

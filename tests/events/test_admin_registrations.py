@@ -1,0 +1,92 @@
+"""Coordinator screens for registrations: list, add by hand, cancel, promote,
+move and change capacity, all through the registration workflows."""
+
+import pytest
+from django.urls import reverse
+
+from events.models import Registration
+from tests.conftest import make_registration_event, sign_up
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_listing_shows_confirmed_then_waitlist_in_order(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1)
+    for name in ["Ana", "Ben", "Cy"]:
+        sign_up(event, name)
+    response = admin_client.get(
+        reverse("event_registrations:index"), {"event": event.pk}
+    )
+    rows = [(r.name, r.waitlist_position) for r in response.context["object_list"]]
+    assert rows == [("Ana", None), ("Ben", 1), ("Cy", 2)]
+
+
+def test_add_by_hand_respects_capacity(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1, waitlist=False)
+    url = reverse("event_registrations:add")
+    data = {"event": event.pk, "name": "Ana", "email": "ana@example.org", "phone": ""}
+    assert admin_client.post(url, data).status_code == 302
+    response = admin_client.post(url, data | {"name": "Ben", "email": "b@example.org"})
+    assert "Sorry, this event is full." in response.content.decode()
+    assert list(Registration.objects.values_list("name", flat=True)) == ["Ana"]
+
+
+def test_cancel_asks_then_promotes_the_next_person(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1)
+    ana, ben = sign_up(event, "Ana"), sign_up(event, "Ben")
+    url = reverse("event_registrations:cancel", args=[ana.pk])
+    assert "Yes, cancel" in admin_client.get(url).content.decode()
+    admin_client.post(url)
+    ana.refresh_from_db()
+    ben.refresh_from_db()
+    assert (ana.status, ben.status) == ("cancelled", "confirmed")
+
+
+def test_raising_capacity_promotes_from_the_waitlist(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1)
+    for name in ["Ana", "Ben", "Cy"]:
+        sign_up(event, name)
+    url = reverse("event_registrations:capacity", args=[event.pk])
+    assert admin_client.post(url, {"capacity": "-3"}).status_code == 200  # refused
+    admin_client.post(url, {"capacity": "2"})
+    statuses = dict(Registration.objects.values_list("name", "status"))
+    assert statuses == {"Ana": "confirmed", "Ben": "confirmed", "Cy": "waitlisted"}
+
+
+def test_promote_refuses_when_full_and_move_gives_a_place_elsewhere(
+    admin_client, event_index
+):
+    here = make_registration_event(event_index, capacity=1)
+    there = make_registration_event(event_index, capacity=5)
+    sign_up(here, "Ana")
+    ben = sign_up(here, "Ben")
+    admin_client.post(reverse("event_registrations:promote", args=[ben.pk]))
+    ben.refresh_from_db()
+    assert ben.status == "waitlisted"
+
+    admin_client.post(
+        reverse("event_registrations:move", args=[ben.pk]), {"to_event": there.pk}
+    )
+    moved = Registration.objects.get(event=there)
+    assert (moved.name, moved.status) == ("Ben", "confirmed")
+
+
+def test_plain_admin_users_cannot_change_registrations(
+    client, django_user_model, event_index
+):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("plain")
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(user)
+    event = make_registration_event(event_index)
+    ana = sign_up(event, "Ana")
+    client.post(reverse("event_registrations:cancel", args=[ana.pk]))
+    ana.refresh_from_db()
+    assert ana.status == "confirmed"
