@@ -26,6 +26,7 @@ from events.calendars import feed_token, regenerate_feed_token
 from events.errors import EventsError
 from events.models import Registration, RegistrationStatus
 from website.forms import AccessibleErrorsMixin
+from website.http import private
 from website.models import absolute_url
 from website.qr import qr_svg
 from website.ratelimit import allow
@@ -36,11 +37,6 @@ from .permissions import sessions_visible_to
 
 #: Past sessions stay in the facilitator's list this long, for notes.
 RECENT = dt.timedelta(days=14)
-
-
-def _private(response):
-    response["Cache-Control"] = "no-store, private"
-    return response
 
 
 def _visible_session(user, session_id):
@@ -66,7 +62,7 @@ def session_list(request):
         "upcoming": [s for s in sessions if s.local_date > today],
         "recent": [s for s in sessions if s.local_date < today][::-1],
     }
-    return _private(TemplateResponse(request, "attendance/session_list.html", context))
+    return private(TemplateResponse(request, "attendance/session_list.html", context))
 
 
 class WalkInForm(AccessibleErrorsMixin, forms.Form):
@@ -138,7 +134,7 @@ def _session_context(request, session, **forms_by_name):
 def session_detail(request, session_id):
     """Everything a facilitator needs for one session, on one page."""
     session = _visible_session(request.user, session_id)
-    return _private(
+    return private(
         TemplateResponse(
             request,
             "attendance/session_detail.html",
@@ -240,7 +236,7 @@ def check_in_screen(request, session_id):
         "qr": qr_svg(url, label=_("QR code for checking in")),
         "open": checkin.window_is_open(session),
     }
-    return _private(
+    return private(
         TemplateResponse(request, "attendance/check_in_screen.html", context)
     )
 
@@ -279,7 +275,7 @@ def session_pdf(request, session_id, document):
     response["Content-Disposition"] = (
         f'inline; filename="{session.event.slug}-{session.pk}-{document}.pdf"'
     )
-    return _private(response)
+    return private(response)
 
 
 @login_required
@@ -301,8 +297,7 @@ def calendar_feed(request):
         "attendance/calendar_feed.html",
         {"https_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]},
     )
-    response["Referrer-Policy"] = "no-referrer"
-    return _private(response)
+    return private(response)
 
 
 # Public self check-in ------------------------------------------------------------

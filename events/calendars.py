@@ -18,6 +18,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
 from website import tokens
+from website.http import private as private_response
 from website.models import absolute_url
 
 from .models import CalendarFeedToken, EventSession, SessionStatus
@@ -231,8 +232,7 @@ def calendar_response(
     response["ETag"] = etag
     if last_modified:
         response["Last-Modified"] = http_date(last_modified.timestamp())
-    response["Cache-Control"] = cache_control
     if private:
-        response["Referrer-Policy"] = "no-referrer"
-        response["X-Robots-Tag"] = "noindex, nofollow"
+        return private_response(response, cache=cache_control)
+    response["Cache-Control"] = cache_control
     return response

@@ -530,16 +530,6 @@ class EventSession(models.Model):
     def is_past(self):
         return self.end < timezone.now()
 
-    @property
-    def number(self):
-        """This session's position in its series, counting from 1."""
-        return (
-            self.event.sessions.filter(
-                Q(start__lt=self.start) | Q(start=self.start, pk__lt=self.pk)
-            ).count()
-            + 1
-        )
-
 
 class RegistrationStatus(models.TextChoices):
     """Where a person stands for a place."""

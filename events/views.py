@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from website.http import private
 from website.ratelimit import allow
 
 from . import registration as workflows
@@ -21,14 +22,6 @@ from .calendars import build_calendar, calendar_bytes
 from .errors import EventsError
 from .forms import SignUpForm
 from .models import EventPage, RegistrationStatus
-
-
-def _private(response):
-    """Headers for pages reached through a secret link."""
-    response["Cache-Control"] = "no-store, private"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 def _full_without_waitlist(event):
@@ -163,7 +156,7 @@ def manage(request, token):
         and venue is not None
         and venue.is_online,
     }
-    return _private(TemplateResponse(request, "events/manage.html", context))
+    return private(TemplateResponse(request, "events/manage.html", context))
 
 
 @require_http_methods(["GET", "POST"])
@@ -190,7 +183,7 @@ def manage_cancel(request, token):
         "event": registration.event,
         "token": token,
     }
-    return _private(TemplateResponse(request, "events/manage_cancel.html", context))
+    return private(TemplateResponse(request, "events/manage_cancel.html", context))
 
 
 @require_http_methods(["GET"])
@@ -209,4 +202,4 @@ def manage_calendar(request, token):
         calendar_bytes(calendar), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
-    return _private(response)
+    return private(response)

@@ -88,7 +88,10 @@ def test_session_page_shows_roster_needs_and_waitlist(client, session, facilitat
     sign_up(session.event, "Cy")
     sign_up(session.event, "Di Waiting")
     client.force_login(facilitator)
-    html = client.get(_url("facilitate_session", session)).content.decode()
+    response = client.get(_url("facilitate_session", session))
+    html = response.content.decode()
+    assert "no-store" in response["Cache-Control"]  # names and needs: never cached
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert "Ana Lopez" in html and "Needs a quiet seat" in html
     assert "Waitlist" in html and "Di Waiting" in html
     assert html.count('class="attendance-person"') == 3
