@@ -4,6 +4,8 @@ Every message has a plain-text and an HTML part, says what happened in plain
 language, and carries the person's manage link.
 """
 
+import functools
+
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -37,37 +39,78 @@ def manage_url(registration: Registration) -> str:
     )
 
 
-def _organisation():
-    from wagtail.models import Site
+class EmailContext:
+    """What emails about the same events share, read once: each event's
+    sessions, its calendar attachment, and the organisation's details.
 
-    from website.models import SiteSettings
+    Pass one to ``build_email`` when building many emails in a row.
+    """
 
-    site = Site.objects.filter(is_default_site=True).first()
-    return SiteSettings.for_site(site) if site else None
+    def __init__(self):
+        self._sessions = {}
+        self._calendars = {}
+        self._urls = {}
+
+    def event_url(self, event) -> str:
+        if event.pk not in self._urls:
+            self._urls[event.pk] = absolute_url(event.url or "")
+        return self._urls[event.pk]
+
+    def sessions(self, event) -> list[EventSession]:
+        if event.pk not in self._sessions:
+            sessions = list(
+                event.sessions.select_related("venue", "event__venue").order_by("start")
+            )
+            for each in sessions:
+                each.event = event
+            self._sessions[event.pk] = sessions
+        return self._sessions[event.pk]
+
+    def calendar(self, event, *, include_joining_link: bool) -> bytes:
+        """The event's sessions as an .ics file."""
+        key = (event.pk, include_joining_link)
+        if key not in self._calendars:
+            calendar = build_calendar(
+                self.sessions(event),
+                name=event.title,
+                include_joining_link=include_joining_link,
+            )
+            self._calendars[key] = calendar_bytes(calendar)
+        return self._calendars[key]
+
+    @functools.cached_property
+    def organisation(self):
+        from wagtail.models import Site
+
+        from website.models import SiteSettings
+
+        site = Site.objects.filter(is_default_site=True).first()
+        return SiteSettings.for_site(site) if site else None
 
 
 def build_email(
-    registration: Registration, kind: str, *, session: EventSession | None = None
+    registration: Registration,
+    kind: str,
+    *,
+    session: EventSession | None = None,
+    shared: EmailContext | None = None,
 ) -> EmailMultiAlternatives:
     """The email of ``kind`` for one registration, ready to send."""
+    shared = shared or EmailContext()
     event = registration.event
-    sessions = list(
-        event.sessions.select_related("venue", "event__venue").order_by("start")
-    )
-    for each in sessions:
-        each.event = event
+    sessions = shared.sessions(event)
     show_joining_link = registration.status == RegistrationStatus.CONFIRMED
     context = {
         "kind": kind,
         "registration": registration,
         "event": event,
-        "event_url": absolute_url(event.url or ""),
+        "event_url": shared.event_url(event),
         "sessions": sessions,
         "session": session,
         "venue": session.effective_venue if session else event.venue,
         "show_joining_link": show_joining_link,
         "manage_url": manage_url(registration),
-        "organisation": _organisation(),
+        "organisation": shared.organisation,
     }
     subject = SUBJECTS[kind].format(event=event.title)
     text = render_to_string(f"email/{kind}.txt", context)
@@ -77,12 +120,9 @@ def build_email(
     )
     message.attach_alternative(html, "text/html")
     if kind in WITH_CALENDAR and sessions:
-        calendar = build_calendar(
-            sessions, name=event.title, include_joining_link=show_joining_link
-        )
         message.attach(
             f"{event.slug}.ics",
-            calendar_bytes(calendar),
+            shared.calendar(event, include_joining_link=show_joining_link),
             "text/calendar; charset=utf-8",
         )
     return message

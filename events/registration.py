@@ -10,6 +10,7 @@ Emails are enqueued with ``transaction.on_commit``: a rolled-back change
 sends nothing, and a failed email never loses a registration.
 """
 
+import contextlib
 import dataclasses
 
 from django.db import transaction
@@ -127,6 +128,22 @@ def _notify(registration: Registration, kind: str) -> None:
     )
 
 
+#: Most registrations one email task sends to (a task's arguments are stored).
+EMAILS_PER_TASK = 500
+
+
+def _notify_many(registrations, kind: str) -> None:
+    """The same email to many people, a few tasks once the transaction commits."""
+    from .tasks import send_registration_emails
+
+    ids = [r.pk for r in registrations if r.email]
+    for start in range(0, len(ids), EMAILS_PER_TASK):
+        chunk = ids[start : start + EMAILS_PER_TASK]
+        transaction.on_commit(
+            lambda chunk=chunk: send_registration_emails.enqueue(chunk, kind)
+        )
+
+
 # Registration rules ------------------------------------------------------------
 
 
@@ -167,8 +184,17 @@ def registration_refusal(
     return None
 
 
-def _normalise_phone(phone: str) -> str:
+def normalise_phone(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit())
+
+
+def person_key(email: str, phone: str) -> tuple | None:
+    """Who someone is: their email (any case), else their phone's digits."""
+    email = email.strip().lower()
+    if email:
+        return ("email", email)
+    digits = normalise_phone(phone)
+    return ("phone", digits) if digits else None
 
 
 def _find_existing(event: EventPage, email: str, phone: str) -> Registration | None:
@@ -179,9 +205,9 @@ def _find_existing(event: EventPage, email: str, phone: str) -> Registration | N
         if match:
             return match
     if phone and not email:
-        digits = _normalise_phone(phone)
+        digits = normalise_phone(phone)
         for registration in active.filter(email="").exclude(phone=""):
-            if _normalise_phone(registration.phone) == digits:
+            if normalise_phone(registration.phone) == digits:
                 return registration
     return None
 
@@ -192,6 +218,57 @@ class RegistrationResult:
 
     registration: Registration
     created: bool
+
+
+def _person(
+    name: str, email: str, phone: str, support_needs: str, consent_to_contact: bool
+) -> dict:
+    """A newcomer's fields, stripped; refuses a nameless or unreachable person."""
+    person = {
+        "name": name.strip(),
+        "email": email.strip(),
+        "phone": phone.strip(),
+        "support_needs": support_needs.strip(),
+        "consent_to_contact": consent_to_contact,
+    }
+    if not person["name"]:
+        raise EventsError(_("Please tell us your name."), code="name_missing")
+    if not person["email"] and not person["phone"]:
+        raise EventsError(
+            _("Please give an email address or a phone number."), code="no_contact"
+        )
+    return person
+
+
+def _check_open(event: EventPage, *, by_coordinator: bool, now=None) -> None:
+    """Raise when the event takes no sign-up now. Coordinators adding people by
+    hand bypass the sign-up window, but not an event without sign-up."""
+    if not by_coordinator:
+        refusal = registration_refusal(event, now=now)
+        if refusal:
+            raise refusal
+    elif event.registration_mode == RegistrationMode.NONE:
+        raise registration_refusal(event, now=now)
+
+
+def _newcomer(
+    event: EventPage, places_left: int | None, waitlist_next, person: dict
+) -> Registration:
+    """An unsaved registration with a fresh manage-link secret: a place, or a
+    waitlist position (``waitlist_next()``) when the event is full."""
+    if places_left is None or places_left > 0:
+        status, position = RegistrationStatus.CONFIRMED, None
+    elif event.waitlist_enabled:
+        status, position = RegistrationStatus.WAITLISTED, waitlist_next()
+    else:
+        raise EventsError(_("Sorry, this event is full."), code="full")
+    return Registration(
+        event=event,
+        status=status,
+        waitlist_position=position,
+        **person,
+        **_new_token_fields(),
+    )
 
 
 @transaction.atomic
@@ -213,47 +290,142 @@ def register(
     who is registered. Coordinators adding someone by hand bypass the
     sign-up window but not capacity.
     """
-    email, phone, name = email.strip(), phone.strip(), name.strip()
-    if not name:
-        raise EventsError(_("Please tell us your name."), code="name_missing")
-    if not email and not phone:
-        raise EventsError(
-            _("Please give an email address or a phone number."), code="no_contact"
-        )
+    person = _person(name, email, phone, support_needs, consent_to_contact)
     event = _lock_event(event)
-    if not by_coordinator:
-        refusal = registration_refusal(event, now=now)
-        if refusal:
-            raise refusal
-    elif event.registration_mode == RegistrationMode.NONE:
-        raise registration_refusal(event, now=now)
+    _check_open(event, by_coordinator=by_coordinator, now=now)
 
-    existing = _find_existing(event, email, phone)
+    existing = _find_existing(event, person["email"], person["phone"])
     if existing:
         _notify(existing, _email_kind(existing))
         return RegistrationResult(existing, created=False)
 
-    places = _places_left(event)
-    if places is None or places > 0:
-        status, position = RegistrationStatus.CONFIRMED, None
-    elif event.waitlist_enabled:
-        status, position = RegistrationStatus.WAITLISTED, _next_waitlist_position(event)
-    else:
-        raise EventsError(_("Sorry, this event is full."), code="full")
-
-    registration = Registration.objects.create(
-        event=event,
-        name=name,
-        email=email,
-        phone=phone,
-        support_needs=support_needs.strip(),
-        consent_to_contact=consent_to_contact,
-        status=status,
-        waitlist_position=position,
-        **_new_token_fields(),
+    registration = _newcomer(
+        event, _places_left(event), lambda: _next_waitlist_position(event), person
     )
+    registration.save(force_insert=True)
     _notify(registration, _email_kind(registration))
     return RegistrationResult(registration, created=True)
+
+
+class RegistrationBatch:
+    """Many people added to events by a coordinator, in one transaction.
+
+    The same rules as ``register(by_coordinator=True)``, for imports: the
+    events are locked once, in id order (so two batches, or a batch and
+    ``move``, cannot deadlock), and read once; each ``add`` then decides a
+    place or a waitlist position in memory, in the order people are added.
+    ``save`` writes the new rows with ``bulk_create`` and queues their emails
+    in a few tasks once the transaction commits. The number of queries does
+    not grow with the number of people.
+
+    Unlike a public sign-up, adding someone already registered changes
+    nothing and sends no email: a coordinator's list is not a request for
+    another confirmation. Use inside ``transaction.atomic``, and run other
+    workflows on the batch's events inside ``with batch.changing(event):``.
+    """
+
+    def __init__(self, events):
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("RegistrationBatch must run inside transaction.atomic.")
+        self._events = {}
+        self._confirmed = {}
+        self._last_position = {}
+        self._people = {}
+        self._pending = []
+        self._load([event.pk for event in events])
+
+    def _load(self, event_ids) -> None:
+        """Lock and read ``event_ids``: two queries for any number of events."""
+        if not event_ids:
+            return
+        locked = (
+            EventPage.objects.select_for_update(of=("self",))
+            .only(*RULE_FIELDS)
+            .filter(pk__in=event_ids)
+            .order_by("pk")
+        )
+        for event in locked:
+            self._events[event.pk] = event
+            self._confirmed[event.pk] = 0
+            self._last_position[event.pk] = 0
+            self._people[event.pk] = {}
+        active = (
+            Registration.objects.filter(event_id__in=event_ids)
+            .active()
+            .only("pk", "event_id", "email", "phone", "status", "waitlist_position")
+            .order_by("pk")
+        )
+        for registration in active:
+            self._remember(registration)
+
+    def _remember(self, registration: Registration) -> None:
+        event_id = registration.event_id
+        if registration.status == RegistrationStatus.CONFIRMED:
+            self._confirmed[event_id] += 1
+        else:
+            self._last_position[event_id] = max(
+                self._last_position[event_id], registration.waitlist_position or 0
+            )
+        key = person_key(registration.email, registration.phone)
+        if key:
+            self._people[event_id].setdefault(key, registration)
+
+    @contextlib.contextmanager
+    def changing(self, event: EventPage):
+        """Around another workflow's change to ``event``'s registrations
+        (``cancel``, ``promote``): saves what is pending first, and reads the
+        event again afterwards."""
+        self.save()
+        yield
+        self._load([event.pk])
+
+    def add(
+        self,
+        *,
+        event: EventPage,
+        name: str,
+        email: str = "",
+        phone: str = "",
+        support_needs: str = "",
+        consent_to_contact: bool = False,
+    ) -> RegistrationResult:
+        """A place or a waitlist position for one person (saved by ``save``)."""
+        person = _person(name, email, phone, support_needs, consent_to_contact)
+        locked = self._events.get(event.pk)
+        if locked is None:
+            raise EventsError(
+                _("This event is not part of the import."), code="not_in_batch"
+            )
+        _check_open(locked, by_coordinator=True)
+        existing = self._people[event.pk].get(
+            person_key(person["email"], person["phone"])
+        )
+        if existing:
+            return RegistrationResult(existing, created=False)
+
+        def next_position():
+            self._last_position[event.pk] += 1
+            return self._last_position[event.pk]
+
+        places_left = (
+            None
+            if locked.capacity is None
+            else max(locked.capacity - self._confirmed[event.pk], 0)
+        )
+        registration = _newcomer(locked, places_left, next_position, person)
+        self._remember(registration)
+        self._pending.append(registration)
+        return RegistrationResult(registration, created=True)
+
+    def save(self) -> list[Registration]:
+        """Insert the people added since the last save; returns them."""
+        created, self._pending = self._pending, []
+        if not created:
+            return created
+        Registration.objects.bulk_create(created)
+        for kind in ("confirmed", "waitlisted"):
+            _notify_many([r for r in created if _email_kind(r) == kind], kind)
+        return created
 
 
 def _email_kind(registration: Registration) -> str:

@@ -9,6 +9,7 @@ right and people hear about moves), registrations through
 ``before_import``, so reading a file never costs a query per row.
 """
 
+import contextlib
 import dataclasses
 import re
 from collections import defaultdict
@@ -16,6 +17,7 @@ from collections import defaultdict
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_email
+from django.db import DatabaseError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -53,6 +55,7 @@ from .models import (
     Setting,
     Venue,
 )
+from .registration import normalise_phone, person_key
 
 FACILITATORS_GROUP = "Facilitators"
 
@@ -1022,17 +1025,7 @@ def _split_people(value):
 # Registrations ------------------------------------------------------------------
 
 
-def normalise_phone(phone) -> str:
-    return "".join(ch for ch in as_text(phone) if ch.isdigit())
-
-
-def person_key(email, phone):
-    """Who a row is: their email (any case), else their phone's digits."""
-    email = as_text(email).lower()
-    if email:
-        return ("email", email)
-    digits = normalise_phone(phone)
-    return ("phone", digits) if digits else None
+EMAIL_MAX_LENGTH = Registration._meta.get_field("email").max_length
 
 
 @dataclasses.dataclass
@@ -1106,8 +1099,10 @@ class RegistrationResource(GatherResource):
     """Registrations: name, email, phone and status, for one event or for the
     events named in an ``event_id`` column.
 
-    New people are added with ``register(by_coordinator=True)``, so capacity
-    and the waitlist hold (and they get the usual email); "cancelled" goes
+    New people are added with the coordinator's rules of
+    ``events.registration`` (``RegistrationBatch`` in bulk mode, else
+    ``register(by_coordinator=True)`` per row), so capacity and the waitlist
+    hold, in file order, and they get the usual email; "cancelled" goes
     through ``cancel`` and "confirmed" for someone waiting through
     ``promote``. A person is found by email (any case), else by phone when
     they gave no email. Rows already true are skipped.
@@ -1142,11 +1137,11 @@ class RegistrationResource(GatherResource):
         export_order = fields
         import_id_fields = ("email",)
         instance_loader_class = CachedRegistrationLoader
-        # Bulk mode only switches off the library's savepoint around each
-        # row: every write of a row already runs in register(), cancel() or
-        # promote()'s own transaction (or is one UPDATE), so a refused row
-        # leaves nothing behind. Nothing is bulk-created: ``save_instance``
-        # calls the workflows and never queues instances.
+        # Bulk mode: no savepoint per row, new people go into one
+        # RegistrationBatch (inserted by ``bulk_create`` when the rows are
+        # done) and changed names into one ``bulk_update``. A refused row has
+        # written nothing: the batch decides in memory, and cancel() and
+        # promote() run in their own savepoints.
         use_bulk = True
 
     @classmethod
@@ -1187,9 +1182,17 @@ class RegistrationResource(GatherResource):
         # People the file gives a place (so a "cancelled" row for the same
         # person means an older, cancelled registration).
         self.active_in_file = set()
+        # In bulk mode new people are added by one batch that locks and reads
+        # the events once, and inserted together when the rows are done.
+        self.batch = None
+        if self._meta.use_bulk:
+            self.batch = registration_workflows.RegistrationBatch(
+                [event for event in self.events.values() if event is not None]
+            )
+        self.renamed = []
         for row in rows:
             status = as_text(row.get("status")).lower()
-            key = person_key(row.get("email"), row.get("phone"))
+            key = person_key(as_text(row.get("email")), as_text(row.get("phone")))
             if key and status not in ("cancelled", str(_("Cancelled")).lower()):
                 self.active_in_file.add((as_text(row.get("event_id")), key))
         self._seen = {}
@@ -1237,7 +1240,9 @@ class RegistrationResource(GatherResource):
             errors["name"] = [_("Every row needs the person's name.")]
         elif len(name) > 120:
             errors["name"] = [_("Keep the name under 120 characters.")]
-        if email:
+        if len(email) > EMAIL_MAX_LENGTH:
+            errors["email"] = [_("This email address is too long.")]
+        elif email:
             try:
                 validate_email(email)
             except ValidationError:
@@ -1342,35 +1347,30 @@ class RegistrationResource(GatherResource):
         parsed = self.current
         try:
             if is_create:
-                result = registration_workflows.register(
-                    event=parsed.event,
-                    name=parsed.name,
-                    email=parsed.email,
-                    phone=parsed.phone,
-                    by_coordinator=True,
-                )
+                result = self._add(parsed)
                 registration.pk = result.registration.pk
-                if result.registration.status == RegistrationStatus.WAITLISTED:
-                    self.row_notes[number] = _("On the waitlist: the event is full.")
-                elif not result.created:
+                if not result.created:
                     self.row_notes[number] = _("Already registered.")
+                elif result.registration.status == RegistrationStatus.WAITLISTED:
+                    self.row_notes[number] = _("On the waitlist: the event is full.")
                 return
             before = registration._gather_snapshot
             if (registration.name, registration.phone) != before[:2]:
-                Registration.objects.filter(pk=registration.pk).update(
-                    name=registration.name,
-                    phone=registration.phone,
-                    updated_at=timezone.now(),
-                )
+                registration.updated_at = timezone.now()
+                if self.batch is None:
+                    registration.save(update_fields=["name", "phone", "updated_at"])
+                else:
+                    self.renamed.append(registration)
             wanted = registration._wanted_status
             if wanted == registration.status:
                 return
-            if wanted == RegistrationStatus.CANCELLED:
-                registration_workflows.cancel(registration=registration)
-                self.row_notes[number] = _("Cancelled.")
-            elif wanted == RegistrationStatus.CONFIRMED:
-                registration_workflows.promote(registration=registration)
-                self.row_notes[number] = _("Given a place from the waitlist.")
+            with self._changing(parsed.event):
+                if wanted == RegistrationStatus.CANCELLED:
+                    registration_workflows.cancel(registration=registration)
+                    self.row_notes[number] = _("Cancelled.")
+                elif wanted == RegistrationStatus.CONFIRMED:
+                    registration_workflows.promote(registration=registration)
+                    self.row_notes[number] = _("Given a place from the waitlist.")
         except EventsError as error:
             column = {
                 "name_missing": "name",
@@ -1378,6 +1378,42 @@ class RegistrationResource(GatherResource):
                 "full": "status",
             }.get(error.code, "event_id" if "event_id" in row else NON_FIELD_ERRORS)
             raise ValidationError({column: [error.message]}) from error
+
+    def _add(self, parsed):
+        """A new person: added to the batch in bulk mode, else registered now
+        (the library's default, one row at a time)."""
+        person = {"event": parsed.event, "name": parsed.name}
+        person.update(email=parsed.email, phone=parsed.phone)
+        if self.batch is not None:
+            return self.batch.add(**person)
+        return registration_workflows.register(**person, by_coordinator=True)
+
+    def _changing(self, event):
+        if self.batch is None:
+            return contextlib.nullcontext()
+        return self.batch.changing(event)
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, **kwargs):
+        """Insert the people the batch added; the library calls this once the
+        rows are done (the preview's dry run inserts too, then rolls back)."""
+        if self.batch is None:
+            return
+        try:
+            self.batch.save()
+        except DatabaseError as error:  # reported like the library's bulk errors
+            self.handle_import_error(kwargs.get("result"), error, raise_errors)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, **kwargs):
+        """Save changed names and phone numbers in one statement per batch."""
+        renamed, self.renamed = self.renamed, []
+        if not renamed:
+            return
+        try:
+            Registration.objects.bulk_update(
+                renamed, ["name", "phone", "updated_at"], batch_size=500
+            )
+        except DatabaseError as error:
+            self.handle_import_error(kwargs.get("result"), error, raise_errors)
 
     # Export ------------------------------------------------------------------
 

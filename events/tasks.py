@@ -6,10 +6,11 @@ stored by the task backend.
 
 import logging
 
+from django.core.mail import get_connection
 from django.db import transaction
 from django_tasks import task
 
-from .emails import build_email
+from .emails import EmailContext, build_email
 from .models import EventSession, Registration, RegistrationStatus, SessionStatus
 
 logger = logging.getLogger(__name__)
@@ -18,15 +19,26 @@ logger = logging.getLogger(__name__)
 @task()
 def send_registration_email(registration_id: int, kind: str) -> None:
     """Send one registration email (confirmed, waitlisted, promoted, ...)."""
-    registration = (
+    send_registration_emails.call([registration_id], kind)
+
+
+@task()
+def send_registration_emails(registration_ids: list[int], kind: str) -> None:
+    """Send the same kind of registration email to several people, over one
+    mail connection, reading each event's sessions once (imports queue these)."""
+    registrations = (
         Registration.objects.select_related("event", "event__venue")
-        .filter(pk=registration_id)
-        .first()
+        .filter(pk__in=registration_ids)
+        .exclude(email="")
+        .order_by("event_id", "pk")
     )
-    if registration is None or not registration.email:
-        return
-    build_email(registration, kind).send()
-    logger.info("Sent %s email for registration %s", kind, registration_id)
+    messages = []
+    shared = EmailContext()
+    for registration in registrations:
+        messages.append(build_email(registration, kind, shared=shared))
+    if messages:
+        get_connection().send_messages(messages)
+    logger.info("Sent %s %s emails", len(messages), kind)
 
 
 @task()
@@ -51,8 +63,13 @@ def send_session_change_emails(session_id: int) -> None:
         .exclude(email="")
         .select_related("event", "event__venue")
     )
-    for registration in people:
-        build_email(registration, kind, session=session).send()
+    shared = EmailContext()
+    messages = [
+        build_email(registration, kind, session=session, shared=shared)
+        for registration in people
+    ]
+    if messages:
+        get_connection().send_messages(messages)
     logger.info("Sent %s emails for session %s", kind, session_id)
 
 

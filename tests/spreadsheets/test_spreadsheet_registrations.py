@@ -7,6 +7,7 @@ from django.core import mail
 from wagtail.models import ModelLogEntry
 
 from events.models import Registration
+from events.resources import RegistrationResource
 from tests.conftest import make_event, make_registration_event, make_session, sign_up
 from tests.spreadsheets.support import (
     actions,
@@ -18,6 +19,7 @@ from tests.spreadsheets.support import (
     make_job,
     xlsx_bytes,
 )
+from website.spreadsheets import read_dataset
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +134,7 @@ def test_every_kind_of_row_error(coordinator, event_index):
         [e, "Placed", placed.email, "", "waitlisted"],
         [e, "Long", "l@example.org", "1" * 41, ""],
         ["", "No event", "n@example.org", "", ""],
+        [e, "Long email", "l" * 250 + "@example.org", "", ""],
     ]
     job = make_job(coordinator, "registrations", csv_bytes(rows), options={})
     found = errors(job)
@@ -147,7 +150,8 @@ def test_every_kind_of_row_error(coordinator, event_index):
     assert "cannot be put on the waitlist" in found[12]["status"][0]
     assert "under 40" in found[13]["phone"][0]
     assert "Choose the event" in found[14]["event_id"][0]
-    assert len(found) == 12
+    assert "too long" in found[15]["email"][0]
+    assert len(found) == 13
     chosen = make_job(
         coordinator,
         "registrations",
@@ -158,6 +162,61 @@ def test_every_kind_of_row_error(coordinator, event_index):
     )
     assert "another event" in errors(chosen)[2]["event_id"][0]
     assert Registration.objects.count() == 1  # checking changed nothing
+
+
+class RowByRowRegistrations(RegistrationResource):
+    """The library's default: each new person saved as their row is read."""
+
+    class Meta(RegistrationResource.Meta):
+        use_bulk = False
+
+
+@pytest.mark.parametrize(
+    "resource_class", [RegistrationResource, RowByRowRegistrations]
+)
+def test_bulk_and_row_by_row_imports_agree_on_a_mixed_file(
+    coordinator, event_index, resource_class, django_capture_on_commit_callbacks
+):
+    """Cancellations free places for the rows after them, in file order, in
+    bulk mode too (new people wait in memory until the end)."""
+    event = make_registration_event(event_index, capacity=2)
+    sign_up(event, "Ana", email="ana@example.org")
+    sign_up(event, "Ben", email="ben@example.org")
+    sign_up(event, "Cy", email="cy@example.org")  # waiting at 1
+    rows = [
+        HEADER,
+        ["Di", "di@example.org", "", ""],
+        ["Ana", "ana@example.org", "", "cancelled"],
+        ["Ben B.", "ben@example.org", "555", ""],
+        ["Ed", "ed@example.org", "", ""],
+    ]
+    resource = resource_class(user=coordinator, options={"event": event.pk})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = resource.import_data(
+            read_dataset(csv_bytes(rows), "mixed.csv"),
+            dry_run=False,
+            use_transactions=True,
+            raise_errors=False,
+        )
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert list(
+        Registration.objects.filter(event=event)
+        .order_by("pk")
+        .values_list("name", "phone", "status", "waitlist_position")
+    ) == [
+        ("Ana", "", "cancelled", None),
+        ("Ben B.", "555", "confirmed", None),
+        ("Cy", "", "confirmed", None),
+        ("Di", "", "waitlisted", 1),
+        ("Ed", "", "waitlisted", 2),
+    ]
+    assert sorted((m.to[0], m.subject.split(":")[0]) for m in mail.outbox) == [
+        ("ana@example.org", "Your place is cancelled"),
+        ("cy@example.org", "Good news, a place opened up"),
+        ("di@example.org", "You are on the waitlist"),
+        ("ed@example.org", "You are on the waitlist"),
+    ]
 
 
 def test_any_bad_row_means_nothing_is_imported(coordinator, event_index):

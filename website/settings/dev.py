@@ -12,3 +12,13 @@ STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
 # Static files come from the app and project folders (no collectstatic needed).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# A file cache the web server and the task worker share, so an import running
+# in the worker shows its progress bar (``make serve`` runs both). Production
+# sets CACHE_URL to Redis.
+CACHES = {
+    "default": env.cache(
+        "CACHE_URL",
+        default=f"filecache://{BASE_DIR / '.cache' / 'django'}",  # noqa: F405
+    )
+}

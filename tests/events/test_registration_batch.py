@@ -1,0 +1,183 @@
+"""RegistrationBatch: the coordinator's rules for many people at once."""
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from events import registration as workflows
+from events.errors import EventsError
+from events.models import Registration
+from events.registration import RegistrationBatch, find_by_token, manage_token
+from tests.conftest import make_event, make_registration_event, sign_up
+
+pytestmark = pytest.mark.django_db
+
+
+def _statuses(event):
+    rows = Registration.objects.filter(event=event).order_by("pk")
+    return [(r.name, r.status, r.waitlist_position) for r in rows]
+
+
+def _add_all(event, names, *, emails=True):
+    with transaction.atomic():
+        batch = RegistrationBatch([event])
+        results = [
+            batch.add(
+                event=event,
+                name=name,
+                email=f"{name.lower()}@example.org" if emails else "",
+                phone="" if emails else f"416 555 {n:04d}",
+            )
+            for n, name in enumerate(names)
+        ]
+        batch.save()
+    return results
+
+
+def test_places_then_the_waitlist_in_order_after_people_already_there(event_index):
+    event = make_registration_event(event_index, capacity=2)
+    sign_up(event, "Ana")
+    sign_up(event, "Ben")
+    sign_up(event, "Cy")  # waiting at 1
+    _add_all(event, ["Di", "Ed"])
+    assert _statuses(event) == [
+        ("Ana", "confirmed", None),
+        ("Ben", "confirmed", None),
+        ("Cy", "waitlisted", 1),
+        ("Di", "waitlisted", 2),
+        ("Ed", "waitlisted", 3),
+    ]
+
+
+def test_fills_free_places_first_and_ignores_cancelled_people(event_index):
+    event = make_registration_event(event_index, capacity=2)
+    gone = sign_up(event, "Ana", email="ana@example.org")
+    workflows.cancel(registration=gone)
+    results = _add_all(event, ["Ana", "Ben", "Cy"])
+    assert [r.created for r in results] == [True, True, True]
+    assert _statuses(event)[1:] == [
+        ("Ana", "confirmed", None),
+        ("Ben", "confirmed", None),
+        ("Cy", "waitlisted", 1),
+    ]
+
+
+def test_people_already_registered_are_found_and_not_emailed_again(
+    event_index, django_capture_on_commit_callbacks
+):
+    event = make_registration_event(event_index, capacity=None)
+    ana = sign_up(event, "Ana", email="ana@example.org")
+    bo = sign_up(event, "Bo", email="", phone="(416) 555-0100")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        batch = RegistrationBatch([event])
+        again = batch.add(event=event, name="Ana", email="ANA@example.org ")
+        by_phone = batch.add(event=event, name="Bo", phone="416.555.0100")
+        new = batch.add(event=event, name="Cy", email="cy@example.org")
+        twice = batch.add(event=event, name="Cy", email="Cy@Example.org")
+        batch.save()
+    assert (again.created, again.registration.pk) == (False, ana.pk)
+    assert (by_phone.created, by_phone.registration.pk) == (False, bo.pk)
+    assert new.created and not twice.created
+    assert twice.registration is new.registration
+    assert Registration.objects.filter(event=event).count() == 3
+    assert [m.to for m in mail.outbox] == [["cy@example.org"]]
+
+
+def test_refusals(event_index):
+    no_signup = make_event(event_index, registration_mode="none")
+    full = make_registration_event(event_index, capacity=1, waitlist=False)
+    sign_up(full, "Ana")
+    other = make_registration_event(event_index)
+    with transaction.atomic():
+        batch = RegistrationBatch([no_signup, full])
+        for event, code in [
+            (no_signup, "no_registration"),
+            (full, "full"),
+            (other, "not_in_batch"),
+        ]:
+            with pytest.raises(EventsError) as error:
+                batch.add(event=event, name="Ben", email="ben@example.org")
+            assert error.value.code == code
+        with pytest.raises(EventsError) as error:
+            batch.add(event=full, name=" ", email="ben@example.org")
+        assert error.value.code == "name_missing"
+        with pytest.raises(EventsError) as error:
+            batch.add(event=full, name="Ben")
+        assert error.value.code == "no_contact"
+        assert batch.save() == []
+    assert Registration.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_needs_a_transaction(event_index):
+    event = make_registration_event(event_index)
+    with pytest.raises(RuntimeError):
+        RegistrationBatch([event])
+
+
+def test_queries_do_not_grow_with_the_people(event_index):
+    def count(people):
+        event = make_registration_event(event_index, capacity=people // 2)
+        with CaptureQueriesContext(connection) as queries:
+            _add_all(event, [f"P{people}x{n}" for n in range(people)])
+        assert Registration.objects.filter(event=event).count() == people
+        return len(queries)
+
+    assert count(4) == count(60)
+
+
+def test_emails_go_out_after_commit_in_shared_tasks(
+    event_index, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(workflows, "EMAILS_PER_TASK", 2)
+    event = make_registration_event(event_index, capacity=3)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        results = _add_all(event, ["Ana", "Ben", "Cy", "Di", "Ed"])
+    assert len(callbacks) == 3  # confirmed: 2 + 1; waitlisted: 1
+    by_address = {m.to[0]: m for m in mail.outbox}
+    assert len(by_address) == 5
+    for result in results:
+        person = result.registration
+        message = by_address[person.email]
+        token = manage_token(person)
+        assert token in message.body
+        assert find_by_token(token).pk == person.pk
+        has_calendar = any(a[0].endswith(".ics") for a in message.attachments)
+        assert has_calendar == (person.status == "confirmed")
+    assert by_address["di@example.org"].subject.startswith("You are on the waitlist")
+
+
+def test_a_rolled_back_batch_leaves_nothing(
+    event_index, django_capture_on_commit_callbacks
+):
+    event = make_registration_event(event_index)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            batch = RegistrationBatch([event])
+            batch.add(event=event, name="Ana", email="ana@example.org")
+            batch.save()
+            1 / 0  # noqa: B018
+    assert callbacks == []
+    assert mail.outbox == []
+    assert not Registration.objects.exists()
+
+
+def test_changing_saves_first_and_reads_the_event_again(event_index):
+    event = make_registration_event(event_index, capacity=1)
+    with transaction.atomic():
+        batch = RegistrationBatch([event])
+        ana = batch.add(event=event, name="Ana", email="ana@example.org")
+        with batch.changing(event):
+            assert Registration.objects.filter(event=event).count() == 1
+            workflows.cancel(registration=ana.registration)
+        ben = batch.add(event=event, name="Ben", email="ben@example.org")
+        batch.save()
+    assert ben.registration.status == "confirmed"
+    assert _statuses(event) == [
+        ("Ana", "cancelled", None),
+        ("Ben", "confirmed", None),
+    ]
