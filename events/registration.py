@@ -281,6 +281,7 @@ def register(
     support_needs: str = "",
     consent_to_contact: bool = False,
     by_coordinator: bool = False,
+    notify: bool = True,
     now=None,
 ) -> RegistrationResult:
     """Give a person a place, or a waitlist position when the event is full.
@@ -288,7 +289,8 @@ def register(
     A repeat sign-up (same email, or same phone when no email) changes
     nothing and sends the same email again, so the answer never reveals
     who is registered. Coordinators adding someone by hand bypass the
-    sign-up window but not capacity.
+    sign-up window but not capacity, and may choose ``notify=False`` (no
+    email, e.g. for people who already know).
     """
     person = _person(name, email, phone, support_needs, consent_to_contact)
     event = _lock_event(event)
@@ -296,14 +298,16 @@ def register(
 
     existing = _find_existing(event, person["email"], person["phone"])
     if existing:
-        _notify(existing, _email_kind(existing))
+        if notify:
+            _notify(existing, _email_kind(existing))
         return RegistrationResult(existing, created=False)
 
     registration = _newcomer(
         event, _places_left(event), lambda: _next_waitlist_position(event), person
     )
     registration.save(force_insert=True)
-    _notify(registration, _email_kind(registration))
+    if notify:
+        _notify(registration, _email_kind(registration))
     return RegistrationResult(registration, created=True)
 
 
@@ -315,8 +319,8 @@ class RegistrationBatch:
     ``move``, cannot deadlock), and read once; each ``add`` then decides a
     place or a waitlist position in memory, in the order people are added.
     ``save`` writes the new rows with ``bulk_create`` and queues their emails
-    in a few tasks once the transaction commits. The number of queries does
-    not grow with the number of people.
+    in a few tasks once the transaction commits (``notify=False``: no
+    emails). The number of queries does not grow with the number of people.
 
     Unlike a public sign-up, adding someone already registered changes
     nothing and sends no email: a coordinator's list is not a request for
@@ -324,7 +328,7 @@ class RegistrationBatch:
     workflows on the batch's events inside ``with batch.changing(event):``.
     """
 
-    def __init__(self, events):
+    def __init__(self, events, *, notify: bool = True):
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("RegistrationBatch must run inside transaction.atomic.")
         self._events = {}
@@ -332,6 +336,7 @@ class RegistrationBatch:
         self._last_position = {}
         self._people = {}
         self._pending = []
+        self.notify = notify
         self._load([event.pk for event in events])
 
     def _load(self, event_ids) -> None:
@@ -423,7 +428,7 @@ class RegistrationBatch:
         if not created:
             return created
         Registration.objects.bulk_create(created)
-        for kind in ("confirmed", "waitlisted"):
+        for kind in ("confirmed", "waitlisted") if self.notify else ():
             _notify_many([r for r in created if _email_kind(r) == kind], kind)
         return created
 

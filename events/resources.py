@@ -1187,7 +1187,8 @@ class RegistrationResource(GatherResource):
         self.batch = None
         if self._meta.use_bulk:
             self.batch = registration_workflows.RegistrationBatch(
-                [event for event in self.events.values() if event is not None]
+                [event for event in self.events.values() if event is not None],
+                notify=self.notify,
             )
         self.renamed = []
         for row in rows:
@@ -1386,7 +1387,15 @@ class RegistrationResource(GatherResource):
         person.update(email=parsed.email, phone=parsed.phone)
         if self.batch is not None:
             return self.batch.add(**person)
-        return registration_workflows.register(**person, by_coordinator=True)
+        return registration_workflows.register(
+            **person, by_coordinator=True, notify=self.notify
+        )
+
+    @property
+    def notify(self):
+        """Whether new people get the usual email (an upload option; yes by
+        default, and for jobs from before the option)."""
+        return self.options.get("notify", True)
 
     def _changing(self, event):
         if self.batch is None:
@@ -1457,13 +1466,27 @@ class RegistrationResource(GatherResource):
                     "The event these people signed up for. Leave empty when "
                     "the file has an event_id column (as exports do)."
                 ),
-            )
+            ),
+            "notify": forms.BooleanField(
+                required=False,
+                initial=True,
+                label=gettext_lazy("Email the people added"),
+                help_text=gettext_lazy(
+                    "Each new person gets the usual confirmation or waitlist "
+                    "email with their link to cancel. Untick when they already "
+                    "know, for example when typing up a paper list. "
+                    "Cancellations and promotions in the file are always emailed."
+                ),
+            ),
         }
 
     @classmethod
     def clean_options(cls, cleaned_data, user):
         event = cleaned_data.get("event")
-        return {"event": event.pk if event else None}
+        return {
+            "event": event.pk if event else None,
+            "notify": bool(cleaned_data.get("notify")),
+        }
 
     @classmethod
     def check_options(cls, options, user):
@@ -1479,7 +1502,12 @@ class RegistrationResource(GatherResource):
     @classmethod
     def describe_options(cls, options):
         event = EventPage.objects.filter(pk=options.get("event")).first()
-        return [_("Event: %(title)s") % {"title": event.title}] if event else []
+        lines = [_("Event: %(title)s") % {"title": event.title}] if event else []
+        if options.get("notify", True):
+            lines.append(_("The people added get the usual email."))
+        else:
+            lines.append(_("The people added are not emailed."))
+        return lines
 
     @classmethod
     def export_queryset(cls, request):

@@ -181,3 +181,28 @@ def test_changing_saves_first_and_reads_the_event_again(event_index):
         ("Ana", "cancelled", None),
         ("Ben", "confirmed", None),
     ]
+
+
+def test_notify_false_sends_nothing(event_index, django_capture_on_commit_callbacks):
+    event = make_registration_event(event_index, capacity=1)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            batch = RegistrationBatch([event], notify=False)
+            batch.add(event=event, name="Ana", email="ana@example.org")
+            batch.add(event=event, name="Ben", email="ben@example.org")
+            batch.save()
+        workflows.register(
+            event=event,
+            name="Cy",
+            email="cy@example.org",
+            by_coordinator=True,
+            notify=False,
+        )
+    assert callbacks == []
+    assert mail.outbox == []
+    assert _statuses(event) == [
+        ("Ana", "confirmed", None),
+        ("Ben", "waitlisted", 1),
+        ("Cy", "waitlisted", 2),
+    ]

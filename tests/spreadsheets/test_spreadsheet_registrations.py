@@ -4,6 +4,8 @@ formula neutralisation; personal data only to those allowed; audit log."""
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from events.models import Registration
@@ -19,6 +21,7 @@ from tests.spreadsheets.support import (
     make_job,
     xlsx_bytes,
 )
+from website.models import ImportJob
 from website.spreadsheets import read_dataset
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +324,34 @@ def test_xlsx_import_with_numbers_in_text_columns(coordinator, event_index):
     )
     assert job.status == "done", errors(job)
     assert Registration.objects.get().phone == "4165550100"
+
+
+def test_coordinators_can_add_people_without_emailing_them(
+    client, coordinator, event_index, django_capture_on_commit_callbacks
+):
+    event = make_registration_event(event_index, capacity=1)
+    client.force_login(coordinator)
+    upload_url = reverse("spreadsheets_import", args=["registrations"])
+    assert "Email the people added" in client.get(upload_url).content.decode()
+    rows = [
+        HEADER,
+        ["Sam", "sam@example.org", "", ""],
+        ["Kim", "kim@example.org", "", ""],
+    ]
+    response = client.post(  # the box left unticked
+        upload_url,
+        {"file": SimpleUploadedFile("r.csv", csv_bytes(rows)), "event": event.pk},
+    )
+    job = ImportJob.objects.get()
+    assert job.options == {"event": event.pk, "notify": False}
+    assert (
+        "The people added are not emailed." in client.get(response.url).content.decode()
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("spreadsheets_confirm", args=[job.pk]))
+    assert _statuses(event) == {
+        "sam@example.org": "confirmed",
+        "kim@example.org": "waitlisted",
+    }
+    assert mail.outbox == []
