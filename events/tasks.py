@@ -56,9 +56,12 @@ def send_session_change_emails(session_id: int) -> None:
         if session.status == SessionStatus.CANCELLED
         else "session_moved"
     )
+    # People who signed up after the change saw it when they did.
     people = (
         Registration.objects.filter(
-            event=session.event, status=RegistrationStatus.CONFIRMED
+            event=session.event,
+            status=RegistrationStatus.CONFIRMED,
+            created_at__lte=session.updated_at,
         )
         .exclude(email="")
         .select_related("event", "event__venue")

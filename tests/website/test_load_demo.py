@@ -11,14 +11,17 @@ from django.utils import timezone
 from django.utils.html import escape
 from wagtail.models import GroupPagePermission, Page, Revision, Site
 
+from attendance.models import AttendanceRecord, Headcount, SessionNote
 from events.models import (
     EventKind,
     EventPage,
     EventSession,
+    Registration,
     RegistrationMode,
     SessionStatus,
     Venue,
 )
+from website.management import demo_history
 from website.management.commands import load_demo
 from website.models import HomePage, SiteSettings, StandardPage
 from workshops.models import WorkshopPage
@@ -26,6 +29,7 @@ from workshops.models import WorkshopPage
 pytestmark = pytest.mark.django_db
 
 FACILITATOR_USERNAMES = {"amara.okafor", "daniel.tremblay", "priya.nair"}
+PAST_SLUGS = [spec["slug"] for spec in demo_history.PAST_EVENTS]
 
 
 def run_load_demo():
@@ -46,6 +50,10 @@ def counts():
         "groups": Group.objects.count(),
         "page_permissions": GroupPagePermission.objects.count(),
         "site_settings": SiteSettings.objects.count(),
+        "registrations": Registration.objects.count(),
+        "attendance": AttendanceRecord.objects.count(),
+        "headcounts": Headcount.objects.count(),
+        "notes": SessionNote.objects.count(),
     }
 
 
@@ -87,12 +95,17 @@ def test_builds_at_least_twelve_live_events_of_every_kind():
         assert event.topics.exists()
 
 
-def test_every_session_is_from_tomorrow_on():
+def program_sessions():
+    """Sessions of the upcoming program (not the past term's)."""
+    return EventSession.objects.exclude(event__slug__in=PAST_SLUGS)
+
+
+def test_every_session_of_the_program_is_from_tomorrow_on():
     run_load_demo()
 
     today = timezone.localdate()
-    assert EventSession.objects.exists()
-    for session in EventSession.objects.all():
+    assert program_sessions().exists()
+    for session in program_sessions():
         assert session.local_date > today
         assert session.local_date <= today + dt.timedelta(weeks=8)
 
@@ -166,7 +179,7 @@ def is_closed(session):
 
 
 @pytest.mark.parametrize(
-    ("month", "day"), [(11, 10), (11, 30), (12, 14), (12, 27)], ids=str
+    ("month", "day"), [(11, 10), (11, 30), (12, 14), (12, 27), (1, 12)], ids=str
 )
 def test_schedule_fits_eight_weeks_and_skips_winter_holidays(monkeypatch, month, day):
     """Whatever day it runs, sessions start tomorrow or later, end within
@@ -175,7 +188,7 @@ def test_schedule_fits_eight_weeks_and_skips_winter_holidays(monkeypatch, month,
     monkeypatch.setattr(load_demo, "demo_today", lambda: today)
     run_load_demo()
 
-    sessions = EventSession.objects.all()
+    sessions = program_sessions()
     assert min(s.local_date for s in sessions) > today
     assert max(s.local_date for s in sessions) <= today + dt.timedelta(weeks=8)
     going_ahead = sessions.exclude(status=SessionStatus.CANCELLED)
@@ -186,6 +199,11 @@ def test_schedule_fits_eight_weeks_and_skips_winter_holidays(monkeypatch, month,
     if any(is_closed(s) for s in wrap):
         assert is_closed(cancelled)
     assert EventPage.objects.live().count() >= 12
+    past = EventSession.objects.filter(event__slug__in=PAST_SLUGS)
+    assert past.count() == sum(s["sessions"] for s in demo_history.PAST_EVENTS)
+    assert max(s.local_date for s in past) < today
+    assert min(s.local_date for s in past) >= today - dt.timedelta(weeks=8)
+    assert [s for s in past if is_closed(s)] == []
 
 
 def test_demo_pages_render(client):

@@ -2,9 +2,11 @@
 
 The demo is "Riverside Peer Support": site settings, the standard pages, four
 venues, six workshops with full timed outlines, three facilitator accounts,
-a Coordinators group with admin access, and about fifteen groups and events
-over the next eight weeks. Every session is created through the workflow
-functions in ``events/sessions.py``, so calendar identities are right.
+a Coordinators group with admin access, about fifteen groups and events
+over the next eight weeks, and (``website.management.demo_history``) made-up
+people signed up for them and a past term with attendance to report on.
+Every session is created through the workflow functions in
+``events/sessions.py``, so calendar identities are right.
 
 The command is safe to repeat: once the events listing exists below the home
 page it says so and changes nothing. Everything is built inside one
@@ -39,6 +41,7 @@ from events.sessions import (
     reschedule_session,
     site_zone,
 )
+from website.management.demo_history import build_history
 from website.models import HomePage, SiteSettings, StandardPage
 from workshops.models import WorkshopIndexPage, WorkshopPage
 
@@ -1443,6 +1446,14 @@ class Command(BaseCommand):
                 workshops=workshops,
                 facilitators=facilitators,
             )
+            registrations, past_events = build_history(
+                event_index,
+                today=today,
+                venues=venues,
+                facilitators=facilitators,
+                is_closed=is_closed,
+                publish=publish_child,
+            )
         sessions = EventSession.objects.filter(event__in=events)
         cancelled = sessions.filter(status=SessionStatus.CANCELLED).count()
         self.stdout.write(
@@ -1450,7 +1461,9 @@ class Command(BaseCommand):
                 f"Loaded the {ORGANISATION_NAME} demo: {len(venues)} venues, "
                 f"{len(workshops)} workshops, {len(events)} events with "
                 f"{sessions.count()} sessions ({cancelled} cancelled), and "
-                f"{len(facilitators)} facilitator accounts."
+                f"{len(facilitators)} facilitator accounts; "
+                f"{len(registrations)} registrations, and a past term of "
+                f"{len(past_events)} events with attendance for the reports."
             )
         )
         self.stdout.write(

@@ -1,0 +1,192 @@
+"""The demo's people and past term: what a new coordinator does with them
+(export, edit and re-import registrations; import a term; read reports)."""
+
+import io
+import re
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from attendance.models import AttendanceRecord, Headcount, SessionNote
+from events.models import EventPage, Registration
+from tests.spreadsheets.support import csv_bytes
+from website.management import demo_history
+from website.models import ImportJob
+from website.spreadsheets import unneutralise
+
+pytestmark = pytest.mark.django_db
+
+NAMED = [spec for spec in demo_history.PAST_EVENTS if "attendance" in spec]
+
+
+def run_load_demo():
+    call_command("load_demo", stdout=io.StringIO())
+
+
+def wrap_group():
+    return EventPage.objects.get(slug="wrap-group")
+
+
+def _cell(html, label):
+    """The number cell after the row heading ``label`` in a report table."""
+    match = re.search(
+        rf'<th scope="row">{re.escape(label)}</th><td class="number">([^<]*)</td>',
+        html,
+    )
+    return match and match.group(1)
+
+
+def test_people_sign_up_for_the_program_and_nobody_is_emailed(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run_load_demo()
+
+    assert mail.outbox == []
+    wrap = wrap_group()
+    assert wrap.registrations.confirmed().count() == wrap.capacity == 12
+    assert [r.waitlist_position for r in wrap.registrations.waitlisted()] == [1, 2, 3]
+    for slug, (count, _first) in demo_history.UPCOMING_SIGN_UPS.items():
+        assert Registration.objects.filter(event__slug=slug).count() == count
+    emails = Registration.objects.exclude(email="").values_list("email", flat=True)
+    assert {email.split("@")[1] for email in emails} == {"example.org"}
+    assert Registration.objects.filter(email="").exclude(phone="").exists()
+
+
+def test_the_past_term_is_recorded_as_its_tables_say():
+    run_load_demo()
+
+    for spec in NAMED:
+        event = EventPage.objects.get(slug=spec["slug"])
+        records = AttendanceRecord.objects.filter(session__event=event)
+        letters = "".join(spec["attendance"])
+        walk_ins = sum(len(names) for names in spec["walk_ins"])
+        assert records.filter(registration__isnull=False).count() == len(letters)
+        assert records.filter(registration__isnull=True).count() == walk_ins
+        assert records.filter(status="absent").count() == letters.count("A")
+        assert SessionNote.objects.filter(session__event=event).count() == len(
+            spec["notes"]
+        )
+    voices = next(s for s in demo_history.PAST_EVENTS if "headcounts" in s)
+    assert sorted(
+        Headcount.objects.filter(session__event__slug=voices["slug"]).values_list(
+            "attendees", "walk_ins"
+        )
+    ) == sorted(voices["headcounts"])
+
+
+def test_reports_show_the_demo_attendance(client, admin_user):
+    run_load_demo()
+    held = sum(
+        spec["sessions"] - (1 if "cancel" in spec else 0)
+        for spec in demo_history.PAST_EVENTS
+    )
+    by_people = sum(
+        "".join(spec["attendance"]).count(letter)
+        for spec in NAMED
+        for letter in demo_history.ATTENDED
+    )
+    walk_ins = sum(len(names) for spec in NAMED for names in spec["walk_ins"])
+    headcounts = sum(
+        attendees
+        for spec in demo_history.PAST_EVENTS
+        for attendees, _ in spec.get("headcounts", [])
+    )
+    unique = sum(
+        1
+        for spec in NAMED
+        for row in spec["attendance"]
+        if set(row) & set(demo_history.ATTENDED)
+    )
+    total = by_people + walk_ins + headcounts
+    client.force_login(admin_user)
+
+    html = client.get(reverse("attendance_reports")).content.decode()
+
+    assert _cell(html, "Sessions held") == str(held)
+    assert _cell(html, "Sessions cancelled") == "1"
+    assert _cell(html, "Attendances by registered people") == str(by_people)
+    assert _cell(html, "Attendances by walk-ins") == str(walk_ins)
+    assert _cell(html, "Attendances counted at headcount-only sessions") == str(
+        headcounts
+    )
+    assert _cell(html, "Attendances") == str(total)
+    assert _cell(html, "Unique participants") == str(unique)
+    assert _cell(html, "Average attendance per session") == str(round(total / held, 1))
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 7
+
+
+def test_export_edit_and_reimport_the_demo_registrations(client, admin_user):
+    run_load_demo()
+    client.force_login(admin_user)
+    response = client.get(
+        reverse("spreadsheets_export", args=["registrations"]), {"format": "xlsx"}
+    )
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    assert sheet.max_row - 1 == Registration.objects.count()
+    name_cell = sheet.cell(row=2, column=header.index("name") + 1)
+    email = unneutralise(sheet.cell(row=2, column=header.index("email") + 1).value)
+    name_cell.value = "Someone Renamed"
+    edited = io.BytesIO()
+    book.save(edited)
+
+    response = client.post(
+        reverse("spreadsheets_import", args=["registrations"]),
+        {
+            "file": SimpleUploadedFile("registrations.xlsx", edited.getvalue()),
+            "notify": "on",
+        },
+    )
+    job = ImportJob.objects.get()
+    assert job.preview["totals"] == {
+        "new": 0,
+        "update": 1,
+        "skip": Registration.objects.count() - 1,
+        "problem": 0,
+    }
+    client.post(reverse("spreadsheets_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == "done", job.message
+    renamed = Registration.objects.get(name="Someone Renamed")
+    assert renamed.email == (email or "")
+
+
+def test_import_a_term_schedule_into_the_demo(client, admin_user):
+    run_load_demo()
+    index = EventPage.objects.get(slug="wrap-group").get_parent()
+    rows = [["event", "kind", "venue", "start", "end", "capacity", "facilitators"]]
+    for week in range(3):
+        day = f"2031-01-{6 + 7 * week:02d}"
+        rows.append(
+            [
+                "Spring peer support group",
+                "group",
+                "Riverside Community Centre",
+                f"{day} 18:00",
+                f"{day} 19:30",
+                "12",
+                "amara.okafor",
+            ]
+        )
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("spreadsheets_import", args=["schedule"]),
+        {"file": SimpleUploadedFile("term.csv", csv_bytes(rows)), "parent": index.pk},
+    )
+
+    job = ImportJob.objects.get()
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert job.preview["totals"]["new"] == 3, job.preview
+    client.post(reverse("spreadsheets_confirm", args=[job.pk]))
+    event = EventPage.objects.get(title="Spring peer support group")
+    assert not event.live
+    assert event.sessions.count() == 3
+    assert event.capacity == 12
