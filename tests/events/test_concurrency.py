@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from events import registration as workflows
 from events.models import EventPage, Registration, RegistrationStatus
@@ -110,6 +110,38 @@ def test_cancellations_racing_sign_ups_keep_the_invariants(index, round_number):
     waiting = Registration.objects.filter(event=event, status="waitlisted").count()
     assert confirmed == CAPACITY
     assert confirmed + waiting == 20 - len(leaving) + 20
+
+
+def _import_job(event, people, tag):
+    """A coordinator's import of ``people`` new people, in one transaction."""
+
+    def job():
+        with transaction.atomic():
+            batch = workflows.RegistrationBatch([event], notify=False)
+            for i in range(people):
+                batch.add(
+                    event=event,
+                    name=f"Imported {tag}{i}",
+                    email=f"{tag}{i}@example.org",
+                )
+            batch.save()
+
+    return job
+
+
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_imports_racing_sign_ups_keep_the_invariants(index, round_number):
+    event = make_registration_event(index, capacity=CAPACITY)
+
+    jobs = [_import_job(event, 8, "a"), _import_job(event, 8, "b")]
+    jobs += [_signup_job(event, i) for i in range(16)]
+    errors = _run_at_once(jobs)
+
+    assert errors == []
+    assert invariant_problems(event) == []
+    rows = Registration.objects.filter(event=event)
+    assert rows.filter(status="confirmed").count() == CAPACITY
+    assert rows.count() == 32
 
 
 def test_control_without_the_lock_overbooks(index, monkeypatch):
