@@ -34,6 +34,26 @@ def _start(days, hour=18):
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
+def test_each_session_has_its_own_events_url_and_its_venue(site_client, event_index):
+    hall = make_venue(name="Community Hall", room="", address="1 Main St")
+    ward = make_venue(name="Unit 4", room="Day room", address="2 Hospital Rd")
+    first = make_event(event_index, title="Group one", venue=hall)
+    second = make_event(event_index, title="Group two", venue=None)
+    at_hall = make_session(first, start=_start(1))
+    on_ward = make_session(first, start=_start(2), venue=ward)
+    nowhere = make_session(second, start=_start(3))
+
+    events = _by_uid(_parse(site_client.get(FEED)))
+
+    assert str(events[at_hall.uid]["URL"]) == "http://testserver" + first.url
+    assert str(events[nowhere.uid]["URL"]) == "http://testserver" + second.url
+    assert first.url != second.url
+    assert str(events[at_hall.uid]["LOCATION"]) == "Community Hall, 1 Main St"
+    assert str(events[on_ward.uid]["LOCATION"]) == "Unit 4, Day room, 2 Hospital Rd"
+    assert "LOCATION" not in events[nowhere.uid]
+    assert str(events[nowhere.uid]["SUMMARY"]) == "Group two"
+
+
 def test_round_trip_gives_back_sessions_times_and_statuses(site_client, event_index):
     venue = make_venue(name="Community Hall", room="Room 2", address="1 Main St")
     event = make_event(event_index, title="WRAP group", venue=venue)
