@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -600,7 +601,15 @@ class Registration(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["event", "status"])]
+        indexes = [
+            models.Index(fields=["event", "status"]),
+            # The repeat-sign-up check looks people up by email, in any case.
+            models.Index(
+                models.F("event"),
+                Upper("email"),
+                name="registration_event_email_ci",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="waitlisted", waitlist_position__isnull=False)

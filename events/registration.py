@@ -6,8 +6,9 @@ counts places, so two people can never take the last place at once:
 serialize writers. Places left and waitlist order are computed from
 Registration rows inside that transaction; there is no counter to drift.
 
-Emails are enqueued with ``transaction.on_commit``: a rolled-back change
-sends nothing, and a failed email never loses a registration.
+Emails are queued with ``website.background.enqueue_on_commit``: a
+rolled-back change sends nothing, and a failed email never loses a
+registration.
 """
 
 import contextlib
@@ -18,6 +19,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from website import tokens
+from website.background import enqueue_on_commit
 
 from .errors import EventsError
 from .models import (
@@ -122,10 +124,7 @@ def _notify(registration: Registration, kind: str) -> None:
         return
     from .tasks import send_registration_email
 
-    registration_id = registration.pk
-    transaction.on_commit(
-        lambda: send_registration_email.enqueue(registration_id, kind)
-    )
+    enqueue_on_commit(send_registration_email, registration.pk, kind)
 
 
 #: Most registrations one email task sends to (a task's arguments are stored).
@@ -138,9 +137,8 @@ def _notify_many(registrations, kind: str) -> None:
 
     ids = [r.pk for r in registrations if r.email]
     for start in range(0, len(ids), EMAILS_PER_TASK):
-        chunk = ids[start : start + EMAILS_PER_TASK]
-        transaction.on_commit(
-            lambda chunk=chunk: send_registration_emails.enqueue(chunk, kind)
+        enqueue_on_commit(
+            send_registration_emails, ids[start : start + EMAILS_PER_TASK], kind
         )
 
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from website.background import enqueue_on_commit
+
 from .models import EventSession, Registration, SentReminder
 from .tasks import send_reminder_email
 
@@ -47,12 +49,7 @@ def send_due_reminders(
                     SentReminder.objects.create(
                         registration=registration, session=session
                     )
-                    registration_id, session_id = registration.pk, session.pk
-                    transaction.on_commit(
-                        lambda r=registration_id, s=session_id: (
-                            send_reminder_email.enqueue(r, s)
-                        )
-                    )
+                    enqueue_on_commit(send_reminder_email, registration.pk, session.pk)
             except IntegrityError:
                 continue  # another run got there first
             queued += 1

@@ -7,8 +7,9 @@ stored by the task backend.
 import logging
 
 from django.core.mail import get_connection
-from django.db import transaction
 from django_tasks import task
+
+from website.background import enqueue_on_commit
 
 from .emails import EmailContext, build_email
 from .models import EventSession, Registration, RegistrationStatus, SessionStatus
@@ -91,6 +92,5 @@ def send_reminder_email(registration_id: int, session_id: int) -> None:
 
 
 def enqueue_session_change_emails(session: EventSession) -> None:
-    """Queue the session-change emails once the current transaction commits."""
-    session_id = session.pk
-    transaction.on_commit(lambda: send_session_change_emails.enqueue(session_id))
+    """Queue the session-change emails for when the current transaction commits."""
+    enqueue_on_commit(send_session_change_emails, session.pk)
