@@ -196,17 +196,17 @@ def person_key(email: str, phone: str) -> tuple | None:
 
 
 def _find_existing(event: EventPage, email: str, phone: str) -> Registration | None:
-    """An active registration of the same person on this event, if any."""
+    """An active registration of the same person (``person_key``) on this
+    event, if any."""
+    key = person_key(email, phone)
+    if key is None:
+        return None
     active = Registration.objects.filter(event=event).active()
-    if email:
-        match = active.filter(email__iexact=email).first()
-        if match:
-            return match
-    if phone and not email:
-        digits = normalise_phone(phone)
-        for registration in active.filter(email="").exclude(phone=""):
-            if normalise_phone(registration.phone) == digits:
-                return registration
+    if key[0] == "email":
+        return active.filter(email__iexact=email).first()
+    for registration in active.filter(email="").exclude(phone=""):
+        if normalise_phone(registration.phone) == key[1]:
+            return registration
     return None
 
 

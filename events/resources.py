@@ -44,6 +44,7 @@ from website.spreadsheets import (
 from . import registration as registration_workflows
 from . import sessions as session_workflows
 from .errors import EventsError
+from .forms import MIN_PHONE_DIGITS
 from .models import (
     EventIndexPage,
     EventKind,
@@ -1139,9 +1140,10 @@ class RegistrationResource(GatherResource):
         instance_loader_class = CachedRegistrationLoader
         # Bulk mode: no savepoint per row, new people go into one
         # RegistrationBatch (inserted by ``bulk_create`` when the rows are
-        # done) and changed names into one ``bulk_update``. A refused row has
-        # written nothing: the batch decides in memory, and cancel() and
-        # promote() run in their own savepoints.
+        # done) and changed names into one ``bulk_update``. A refused row
+        # writes nothing: the batch decides in memory, cancel() and promote()
+        # run in their own savepoints, and a row's new name or phone is kept
+        # only once its status change has gone through.
         use_bulk = True
 
     @classmethod
@@ -1250,6 +1252,7 @@ class RegistrationResource(GatherResource):
                 errors["email"] = [_("This is not an email address.")]
         if len(phone) > 40:
             errors["phone"] = [_("Keep the phone number under 40 characters.")]
+
         if not email and not phone:
             errors["email" if "email" in row else "phone"] = [
                 _("Give an email address or a phone number.")
@@ -1314,6 +1317,16 @@ class RegistrationResource(GatherResource):
                         "here. Cancel the place instead, or leave the status as it is."
                     )
                 ]
+        if (
+            "phone" not in errors
+            and parsed.phone
+            and parsed.phone != registration.phone  # new, or changed
+            and len(normalise_phone(parsed.phone)) < MIN_PHONE_DIGITS
+        ):
+            errors["phone"] = [
+                _("This is not a phone number: it needs at least %(n)s digits.")
+                % {"n": MIN_PHONE_DIGITS}
+            ]
         if errors:
             raise ValidationError(errors)
         registration.name = parsed.name
@@ -1355,6 +1368,16 @@ class RegistrationResource(GatherResource):
                 elif result.registration.status == RegistrationStatus.WAITLISTED:
                     self.row_notes[number] = _("On the waitlist: the event is full.")
                 return
+            # The status first: a refused change leaves the whole row out.
+            wanted = registration._wanted_status
+            if wanted != registration.status:
+                with self._changing(parsed.event):
+                    if wanted == RegistrationStatus.CANCELLED:
+                        registration_workflows.cancel(registration=registration)
+                        self.row_notes[number] = _("Cancelled.")
+                    elif wanted == RegistrationStatus.CONFIRMED:
+                        registration_workflows.promote(registration=registration)
+                        self.row_notes[number] = _("Given a place from the waitlist.")
             before = registration._gather_snapshot
             if (registration.name, registration.phone) != before[:2]:
                 registration.updated_at = timezone.now()
@@ -1362,16 +1385,6 @@ class RegistrationResource(GatherResource):
                     registration.save(update_fields=["name", "phone", "updated_at"])
                 else:
                     self.renamed.append(registration)
-            wanted = registration._wanted_status
-            if wanted == registration.status:
-                return
-            with self._changing(parsed.event):
-                if wanted == RegistrationStatus.CANCELLED:
-                    registration_workflows.cancel(registration=registration)
-                    self.row_notes[number] = _("Cancelled.")
-                elif wanted == RegistrationStatus.CONFIRMED:
-                    registration_workflows.promote(registration=registration)
-                    self.row_notes[number] = _("Given a place from the waitlist.")
         except EventsError as error:
             column = {
                 "name_missing": "name",

@@ -145,11 +145,14 @@ def reschedule_session(
     end: dt.datetime,
     venue: Venue | None = None,
     public_note: str | None = None,
+    notify: bool = True,
 ) -> EventSession:
     """Move a session to a new time or place; marks it moved if anything changed.
 
     The UID stays the same and the sequence number goes up, so calendars that
-    already hold the session update it in place.
+    already hold the session update it in place. Everyone confirmed is
+    emailed about an upcoming session, unless ``notify=False`` (for history
+    being built, as in the demo).
     """
     _check_times(start, end)
     current = _lock(session)
@@ -173,14 +176,20 @@ def reschedule_session(
         current.status = SessionStatus.MOVED
     current.sequence += 1
     current.save()
-    if moved and not current.is_past:
+    if moved and notify and not current.is_past:
         enqueue_session_change_emails(current)
     return current
 
 
 @transaction.atomic
-def cancel_session(*, session: EventSession, public_note: str = "") -> EventSession:
-    """Cancel a session. It stays listed, marked cancelled, with the same UID."""
+def cancel_session(
+    *, session: EventSession, public_note: str = "", notify: bool = True
+) -> EventSession:
+    """Cancel a session. It stays listed, marked cancelled, with the same UID.
+
+    Everyone confirmed is emailed about an upcoming session, unless
+    ``notify=False``.
+    """
     current = _lock(session)
     if current.status == SessionStatus.CANCELLED:
         raise EventsError(
@@ -191,7 +200,7 @@ def cancel_session(*, session: EventSession, public_note: str = "") -> EventSess
         current.public_note = public_note
     current.sequence += 1
     current.save()
-    if not current.is_past:
+    if notify and not current.is_past:
         enqueue_session_change_emails(current)
     return current
 

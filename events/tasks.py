@@ -17,6 +17,44 @@ from .models import EventSession, Registration, RegistrationStatus, SessionStatu
 logger = logging.getLogger(__name__)
 
 
+class EmailsNotSent(Exception):
+    """Some emails of a task could not be sent; the others were."""
+
+
+def _send_each(registrations, build, *, what: str) -> None:
+    """Build and send one email per registration over one mail connection.
+
+    A failure (a refused address, a dropped connection, a template error) is
+    logged with the registration id and the others still go; the task then
+    fails naming the registrations missed, so they can be sent again without
+    repeating anyone else's.
+    """
+    connection = get_connection()
+    sent, failed = 0, []
+    connection.open()
+    try:
+        for registration in registrations:
+            try:
+                message = build(registration)
+                message.connection = connection
+                message.send()
+            except Exception:  # noqa: BLE001 - one failure must not stop the rest
+                logger.exception(
+                    "Could not send the %s email of registration %s",
+                    what,
+                    registration.pk,
+                )
+                failed.append(registration.pk)
+                connection.close()  # the next send opens a fresh connection
+            else:
+                sent += 1
+    finally:
+        connection.close()
+    logger.info("Sent %s %s emails", sent, what)
+    if failed:
+        raise EmailsNotSent(f"{what} emails not sent to registrations {failed}")
+
+
 @task()
 def send_registration_email(registration_id: int, kind: str) -> None:
     """Send one registration email (confirmed, waitlisted, promoted, ...)."""
@@ -33,13 +71,12 @@ def send_registration_emails(registration_ids: list[int], kind: str) -> None:
         .exclude(email="")
         .order_by("event_id", "pk")
     )
-    messages = []
     shared = EmailContext()
-    for registration in registrations:
-        messages.append(build_email(registration, kind, shared=shared))
-    if messages:
-        get_connection().send_messages(messages)
-    logger.info("Sent %s %s emails", len(messages), kind)
+    _send_each(
+        registrations,
+        lambda registration: build_email(registration, kind, shared=shared),
+        what=kind,
+    )
 
 
 @task()
@@ -57,24 +94,22 @@ def send_session_change_emails(session_id: int) -> None:
         if session.status == SessionStatus.CANCELLED
         else "session_moved"
     )
-    # People who signed up after the change saw it when they did.
     people = (
         Registration.objects.filter(
-            event=session.event,
-            status=RegistrationStatus.CONFIRMED,
-            created_at__lte=session.updated_at,
+            event=session.event, status=RegistrationStatus.CONFIRMED
         )
         .exclude(email="")
         .select_related("event", "event__venue")
+        .order_by("pk")
     )
     shared = EmailContext()
-    messages = [
-        build_email(registration, kind, session=session, shared=shared)
-        for registration in people
-    ]
-    if messages:
-        get_connection().send_messages(messages)
-    logger.info("Sent %s emails for session %s", kind, session_id)
+    _send_each(
+        people,
+        lambda registration: build_email(
+            registration, kind, session=session, shared=shared
+        ),
+        what=kind,
+    )
 
 
 @task()

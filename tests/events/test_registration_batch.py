@@ -1,7 +1,10 @@
 """RegistrationBatch: the coordinator's rules for many people at once."""
 
+import smtplib
+
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -9,6 +12,7 @@ from events import registration as workflows
 from events.errors import EventsError
 from events.models import Registration
 from events.registration import RegistrationBatch, find_by_token, manage_token
+from events.tasks import EmailsNotSent, send_registration_emails
 from tests.conftest import make_event, make_registration_event, sign_up
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +210,30 @@ def test_notify_false_sends_nothing(event_index, django_capture_on_commit_callba
         ("Ben", "waitlisted", 1),
         ("Cy", "waitlisted", 2),
     ]
+
+
+class RefusingBackend(locmem.EmailBackend):
+    """Refuses one address, as an SMTP server would."""
+
+    def send_messages(self, messages):
+        for message in messages:
+            if "refused@example.org" in message.to:
+                raise smtplib.SMTPRecipientsRefused({"refused@example.org": (550, b"")})
+        return super().send_messages(messages)
+
+
+def test_one_refused_address_does_not_stop_the_others(event_index, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    event = make_registration_event(event_index, capacity=None)
+    with transaction.atomic():
+        batch = RegistrationBatch([event], notify=False)
+        for name in ["ana", "refused", "cy"]:
+            batch.add(event=event, name=name, email=f"{name}@example.org")
+        people = batch.save()
+    mail.outbox.clear()
+    refused = people[1].pk
+
+    with pytest.raises(EmailsNotSent, match=rf"registrations \[{refused}\]"):
+        send_registration_emails.call([p.pk for p in people], "confirmed")
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.org", "cy@example.org"]

@@ -85,7 +85,7 @@ def test_reimport_skips_and_cancelling_promotes_the_next_person(
     changed = [
         HEADER,
         ["Sam R.", "SAM@example.org", "", "cancelled"],
-        ["Kim", "kim@example.org", "555", ""],
+        ["Kim", "kim@example.org", "416 555 0100", ""],
     ]
     job = import_file(
         coordinator, "registrations", csv_bytes(changed), options={"event": event.pk}
@@ -95,7 +95,7 @@ def test_reimport_skips_and_cancelling_promotes_the_next_person(
         "sam@example.org": "cancelled",
         "kim@example.org": "confirmed",
     }
-    assert Registration.objects.get(email="kim@example.org").phone == "555"
+    assert Registration.objects.get(email="kim@example.org").phone == "416 555 0100"
     assert Registration.objects.count() == 2
 
 
@@ -138,6 +138,7 @@ def test_every_kind_of_row_error(coordinator, event_index):
         [e, "Long", "l@example.org", "1" * 41, ""],
         ["", "No event", "n@example.org", "", ""],
         [e, "Long email", "l" * 250 + "@example.org", "", ""],
+        [e, "Short phone", "", "12", ""],
     ]
     job = make_job(coordinator, "registrations", csv_bytes(rows), options={})
     found = errors(job)
@@ -154,7 +155,8 @@ def test_every_kind_of_row_error(coordinator, event_index):
     assert "under 40" in found[13]["phone"][0]
     assert "Choose the event" in found[14]["event_id"][0]
     assert "too long" in found[15]["email"][0]
-    assert len(found) == 13
+    assert "at least 7 digits" in found[16]["phone"][0]
+    assert len(found) == 14
     chosen = make_job(
         coordinator,
         "registrations",
@@ -190,7 +192,7 @@ def test_bulk_and_row_by_row_imports_agree_on_a_mixed_file(
         HEADER,
         ["Di", "di@example.org", "", ""],
         ["Ana", "ana@example.org", "", "cancelled"],
-        ["Ben B.", "ben@example.org", "555", ""],
+        ["Ben B.", "ben@example.org", "416 555 0100", ""],
         ["Ed", "ed@example.org", "", ""],
     ]
     resource = resource_class(user=coordinator, options={"event": event.pk})
@@ -209,7 +211,7 @@ def test_bulk_and_row_by_row_imports_agree_on_a_mixed_file(
         .values_list("name", "phone", "status", "waitlist_position")
     ) == [
         ("Ana", "", "cancelled", None),
-        ("Ben B.", "555", "confirmed", None),
+        ("Ben B.", "416 555 0100", "confirmed", None),
         ("Cy", "", "confirmed", None),
         ("Di", "", "waitlisted", 1),
         ("Ed", "", "waitlisted", 2),
@@ -355,3 +357,32 @@ def test_coordinators_can_add_people_without_emailing_them(
         "kim@example.org": "waitlisted",
     }
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    "resource_class", [RegistrationResource, RowByRowRegistrations]
+)
+def test_a_refused_row_keeps_nothing_when_valid_rows_are_imported(
+    coordinator, event_index, resource_class
+):
+    event = make_registration_event(event_index, capacity=1)
+    sign_up(event, "Ana", email="ana@example.org")
+    sign_up(event, "Ben", email="ben@example.org")  # waiting; the event is full
+    rows = [
+        HEADER,
+        ["Benjamin", "ben@example.org", "555 0100 123", "confirmed"],
+        ["Cy", "cy@example.org", "", ""],
+    ]
+    resource = resource_class(user=coordinator, options={"event": event.pk})
+    result = resource.import_data(
+        read_dataset(csv_bytes(rows), "r.csv"),
+        dry_run=False,
+        use_transactions=True,
+        rollback_on_validation_errors=False,
+        raise_errors=False,
+    )
+    [invalid] = result.invalid_rows
+    assert "full" in str(invalid.error_dict["status"])
+    ben = Registration.objects.get(email="ben@example.org")
+    assert (ben.name, ben.phone, ben.status) == ("Ben", "", "waitlisted")
+    assert Registration.objects.get(email="cy@example.org").status == "waitlisted"

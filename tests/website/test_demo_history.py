@@ -12,7 +12,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from attendance.models import AttendanceRecord, Headcount, SessionNote
-from events.models import EventPage, Registration
+from events.models import EventIndexPage, EventPage, Registration
+from tests.conftest import make_event
 from tests.spreadsheets.support import csv_bytes
 from website.management import demo_history
 from website.models import ImportJob
@@ -190,3 +191,14 @@ def test_import_a_term_schedule_into_the_demo(client, admin_user):
     assert not event.live
     assert event.sessions.count() == 3
     assert event.capacity == 12
+
+
+def test_events_elsewhere_with_a_demo_slug_are_left_alone(home_page):
+    partners = EventIndexPage(title="Partner events", slug="partner-events")
+    home_page.add_child(instance=partners)
+    theirs = make_event(partners, slug="peer-support-101", registration_mode="none")
+
+    run_load_demo()
+
+    assert not theirs.registrations.exists()
+    assert EventPage.objects.filter(slug="peer-support-101").count() == 2

@@ -216,7 +216,7 @@ def build_past_events(index, *, today, venues, facilitators, is_closed, publish)
         if cancel := spec.get("cancel"):
             number, note = cancel
             session = event.sessions.order_by("start")[number]
-            cancel_session(session=session, public_note=note)
+            cancel_session(session=session, public_note=note, notify=False)
         events.append((spec, event))
     return events
 
@@ -281,7 +281,11 @@ def build_history(index, *, today, venues, facilitators, is_closed, publish):
         is_closed=is_closed,
         publish=publish,
     )
-    upcoming = EventPage.objects.filter(slug__in=UPCOMING_SIGN_UPS).order_by("pk")
+    upcoming = (
+        EventPage.objects.child_of(index)
+        .filter(slug__in=UPCOMING_SIGN_UPS)
+        .order_by("pk")
+    )
     wanted = [(event, UPCOMING_SIGN_UPS[event.slug]) for event in upcoming]
     wanted += [(event, spec["sign_ups"]) for spec, event in past if "sign_ups" in spec]
     registrations = sign_up_people(wanted)

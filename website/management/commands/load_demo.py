@@ -1346,7 +1346,7 @@ def schedule_sessions(event, spec, *, today, venues):
         number, note = cancel
         closed = [session for session in sessions if is_closed(session.local_date)]
         session = closed[0] if closed else sessions[number]
-        cancel_session(session=session, public_note=note)
+        cancel_session(session=session, public_note=note, notify=False)
     if move := spec.get("move"):
         number, venue_key, note = move
         session = sessions[min(number, len(sessions) - 1)]
@@ -1356,6 +1356,7 @@ def schedule_sessions(event, spec, *, today, venues):
             end=session.end,
             venue=venues[venue_key],
             public_note=note,
+            notify=False,
         )
 
 
