@@ -29,6 +29,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from tablib import Dataset
 
 from events.models import EventKind, EventPage, Setting
+from website.forms import PageChoiceField
 
 from . import reports
 from .charts import render_svg
@@ -61,20 +62,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-class EventChoiceField(forms.ModelChoiceField):
-    """An event by id; anything that is not a plausible id is refused before
-    it reaches the database."""
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if not str(value).isdigit() or len(str(value)) > 12:
-            raise ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
-            )
-        return super().to_python(value)
-
-
 class ReportFilterForm(forms.Form):
     """The report filters, read from the query string."""
 
@@ -97,7 +84,7 @@ class ReportFilterForm(forms.Form):
             "Where sessions met: the session's venue, or else the event's."
         ),
     )
-    event = EventChoiceField(
+    event = PageChoiceField(
         label=gettext_lazy("Event"),
         queryset=EventPage.objects.order_by("title", "pk"),
         required=False,

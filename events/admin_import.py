@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from website.forms import PageChoiceField
+
 from . import ics_import
 from .errors import EventsError
 from .models import EventIndexPage
@@ -40,7 +42,7 @@ class UploadForm(forms.Form):
             "to use the calendar's own name."
         ),
     )
-    parent = forms.ModelChoiceField(
+    parent = PageChoiceField(
         queryset=EventIndexPage.objects.order_by("title"),
         label=gettext_lazy("Put new events in"),
     )

@@ -3,7 +3,6 @@ of each event, adding someone by hand, cancelling, promoting, moving, and
 changing capacity. Every change goes through ``events.registration``.
 """
 
-import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -22,6 +21,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 
+from website.forms import PageChoiceField, PageChoiceFilter
 from website.spreadsheets import SpreadsheetButtonsMixin
 
 from . import registration as workflows
@@ -30,7 +30,7 @@ from .models import EventPage, Registration, RegistrationStatus
 
 
 class RegistrationFilterSet(WagtailFilterSet):
-    event = django_filters.ModelChoiceFilter(
+    event = PageChoiceFilter(
         queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
     )
 
@@ -173,7 +173,7 @@ class RegistrationViewSet(ModelViewSet):
             path("<int:pk>/cancel/", cancel_view, name="cancel"),
             path("<int:pk>/promote/", promote_view, name="promote"),
             path("<int:pk>/move/", move_view, name="move"),
-            path("capacity/<int:event_id>/", capacity_view, name="capacity"),
+            path("capacity/<id:event_id>/", capacity_view, name="capacity"),
         ]
 
 
@@ -267,7 +267,7 @@ def promote_view(request, pk):
 
 
 class MoveForm(forms.Form):
-    to_event = forms.ModelChoiceField(
+    to_event = PageChoiceField(
         queryset=EventPage.objects.live().order_by("title"),
         label=gettext_lazy("Move to"),
     )

@@ -28,6 +28,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from website.forms import PageChoiceFilter
 from website.spreadsheets import SpreadsheetButtonsMixin
 
 from . import sessions as session_workflows
@@ -60,7 +61,7 @@ def session_admin_links(event):
 class SessionFilterSet(WagtailFilterSet):
     """Filters for the sessions listing: event, status and dates."""
 
-    event = django_filters.ModelChoiceFilter(
+    event = PageChoiceFilter(
         queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
     )
     start = django_filters.DateFromToRangeFilter(
@@ -177,7 +178,7 @@ class SessionViewSet(ModelViewSet):
             *super().get_urlpatterns(),
             path("<int:pk>/cancel/", cancel_session_view, name="cancel"),
             path("<int:pk>/reinstate/", reinstate_session_view, name="reinstate"),
-            path("series/<int:event_id>/", weekly_series_view, name="series"),
+            path("series/<id:event_id>/", weekly_series_view, name="series"),
         ]
 
 

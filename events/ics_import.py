@@ -122,7 +122,14 @@ def _check_event(vevent) -> None:
         if prop is None:
             continue
         tzid = prop.params.get("TZID")
-        value = prop.dt
+        try:
+            value = prop.dt
+        except ValueError as error:  # icalendar's BrokenCalendarProperty
+            raise EventsError(
+                _("The event %(uid)s has a %(name)s we cannot read.")
+                % {"uid": uid, "name": name},
+                code="malformed",
+            ) from error
         if tzid and isinstance(value, dt.datetime) and value.tzinfo is None:
             raise EventsError(
                 _("The event %(uid)s uses a time zone we do not know: %(tzid)s.")
@@ -166,6 +173,17 @@ def _recurring_uids(calendar) -> set[str]:
 
 
 def _occurrences(calendar, *, source, now) -> dict[str, list[Occurrence]]:
+    try:
+        return _expand(calendar, source=source, now=now)
+    except ValueError as error:  # a broken RRULE, EXDATE, DURATION...
+        raise EventsError(
+            _("An event in the file has a value we cannot read (%(detail)s).")
+            % {"detail": str(error)[:200]},
+            code="malformed",
+        ) from error
+
+
+def _expand(calendar, *, source, now) -> dict[str, list[Occurrence]]:
     zone = site_zone()
     recurring = _recurring_uids(calendar)
     start, stop = now - dt.timedelta(days=1), now + HORIZON

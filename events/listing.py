@@ -5,6 +5,8 @@ as an error next to its field and otherwise ignored, so no query string can
 make the page fail.
 """
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -30,6 +32,10 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+#: What the listing searches for: words (letters and digits, any script).
+WORDS = re.compile(r"\w+")
+
+
 class EventFilterForm(AccessibleErrorsMixin, forms.Form):
     """The listing's search and filter fields; all optional."""
 
@@ -47,6 +53,12 @@ class EventFilterForm(AccessibleErrorsMixin, forms.Form):
     def __init__(self, *args, topics=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["topic"].choices = ANY + [(t.slug, t.name) for t in topics]
+
+    def clean_q(self):
+        """The words of the search, without quotes and symbols: search
+        backends read some of them as syntax (SQLite's full-text search
+        fails on an unmatched quote)."""
+        return " ".join(WORDS.findall(self.cleaned_data["q"]))
 
     def clean(self):
         cleaned = super().clean()

@@ -28,6 +28,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 from wagtail.models import Revision
 
 from attendance.permissions import is_coordinator, sessions_visible_to
+from website.forms import PageChoiceField
 from website.spreadsheets import (
     GatherResource,
     SpreadsheetError,
@@ -972,11 +973,10 @@ class ScheduleResource(GatherResource):
 
     @classmethod
     def upload_fields(cls, user):
-        from django import forms
 
         indexes = cls.allowed_indexes(user)
         return {
-            "parent": forms.ModelChoiceField(
+            "parent": PageChoiceField(
                 queryset=EventIndexPage.objects.filter(pk__in=[i.pk for i in indexes]),
                 label=gettext_lazy("Put new events in"),
                 help_text=gettext_lazy(
@@ -1471,7 +1471,7 @@ class RegistrationResource(GatherResource):
         if not is_coordinator(user):
             events = events.filter(pk__in=sessions_visible_to(user).values("event_id"))
         return {
-            "event": forms.ModelChoiceField(
+            "event": PageChoiceField(
                 queryset=events,
                 required=False,
                 label=gettext_lazy("Event"),

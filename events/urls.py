@@ -5,14 +5,14 @@ from django.urls import path
 from . import feeds, views
 
 urlpatterns = [
-    path("sign-up/<int:event_id>/", views.sign_up, name="event_sign_up"),
+    path("sign-up/<id:event_id>/", views.sign_up, name="event_sign_up"),
     path(
-        "sign-up/<int:event_id>/thanks/",
+        "sign-up/<id:event_id>/thanks/",
         views.sign_up_thanks,
         name="event_sign_up_thanks",
     ),
     path("calendar/events.ics", feeds.site_feed, name="site_calendar_feed"),
-    path("calendar/event-<int:event_id>.ics", feeds.event_feed, name="event_calendar"),
+    path("calendar/event-<id:event_id>.ics", feeds.event_feed, name="event_calendar"),
     path(
         "calendar/session-<int:session_id>.ics",
         feeds.session_feed,

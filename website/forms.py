@@ -1,4 +1,54 @@
-"""Form helpers shared by the public site."""
+"""Form helpers shared by the public site and the admin."""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+
+#: The largest id a database key holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
+def plausible_id(value) -> bool:
+    """Whether ``value`` could be a database id: digits, 1 to ``MAX_ID``."""
+    text = str(value)
+    return text.isdigit() and len(text) <= 19 and 0 < int(text) <= MAX_ID
+
+
+class PageChoiceField(forms.ModelChoiceField):
+    """A page (or any model) chosen by id. Anything that is not a plausible
+    id is an invalid choice before it reaches the database: a page's id is a
+    one-to-one key, which Django does not range-check, and SQLite fails on
+    integers over 64 bits."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not plausible_id(value):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class PageChoiceFilter(django_filters.ModelChoiceFilter):
+    """A listing filter on a page, with ``PageChoiceField``'s checks."""
+
+    field_class = PageChoiceField
+
+
+class IdConverter:
+    """``<id:name>`` in URL patterns: a plausible database id, else no match
+    (a 404) instead of a database error."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value):
+        if not plausible_id(value):
+            raise ValueError(value)
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
 
 
 class AccessibleErrorsMixin:

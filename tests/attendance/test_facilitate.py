@@ -82,6 +82,17 @@ def test_other_facilitators_get_404_and_anonymous_must_log_in(
     assert not AttendanceRecord.objects.exists()
 
 
+def test_facilitators_can_sign_out(client, session, facilitator):
+    client.force_login(facilitator)
+    page = client.get(reverse("facilitate")).content.decode()
+    assert "Signed in as Fay." in page and reverse("logout") in page
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302 and response.url == "/"
+    assert client.get(reverse("facilitate")).status_code == 302
+
+
 def test_session_page_shows_roster_needs_and_waitlist(client, session, facilitator):
     sign_up(session.event, "Ana Lopez", support_needs="Needs a quiet seat")
     sign_up(session.event, "Ben")

@@ -173,6 +173,9 @@ def test_same_uid_from_another_source_is_a_different_event(event_index):
             "unknown_timezone",
         ),
         (ics(FAIR) + b" " * MAX_ICS_BYTES, "too_large"),
+        (ics(BOOK_CLUB.replace("20261201T180000", "2026121")), "malformed"),
+        (ics(BOOK_CLUB.replace("FREQ=WEEKLY", "FREQ=SOMETIMES")), "malformed"),
+        (ics(BOOK_CLUB.replace("COUNT=5", "COUNT=five")), "malformed"),
         (
             ics(FAIR.replace("20261205", "20201205").replace("20261206", "20201206")),
             "no_events",

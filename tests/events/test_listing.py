@@ -113,6 +113,13 @@ def test_text_search_finds_events_by_title_and_summary(site_client, event_index)
         "Hearing voices group"
     }
     assert _titles(_get(site_client, event_index, q="tea")) == {"Coffee morning"}
+    # Quotes and symbols are not search syntax (SQLite's full-text search
+    # would fail on them): the words are searched for.
+    assert _titles(_get(site_client, event_index, q='"voices')) == {
+        "Hearing voices group"
+    }
+    assert _titles(_get(site_client, event_index, q='tea*"(')) == {"Coffee morning"}
+    assert len(_titles(_get(site_client, event_index, q='"'))) == 2
 
 
 @pytest.mark.parametrize(

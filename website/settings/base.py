@@ -151,6 +151,8 @@ TASKS = {
 }
 
 LOGIN_URL = "login"
+# Signing out (a POST) goes back to the home page, not to the admin's page.
+LOGOUT_REDIRECT_URL = "/"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 WAGTAIL_SITE_NAME = "Gather"
