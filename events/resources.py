@@ -734,10 +734,15 @@ class ScheduleResource(GatherResource):
                 parsed.end = parse_datetime(row.get("end"), column_label=_("end"))
         except ValueError as error:
             errors.setdefault("end", []).append(str(error))
-        if parsed.start and parsed.end and parsed.end <= parsed.start:
-            errors.setdefault("end", []).append(
-                _("A session must end after it starts.")
-            )
+        for column in ("start", "end"):
+            value = getattr(parsed, column)
+            if value is not None and (error := session_workflows.missing_time(value)):
+                errors.setdefault(column, []).append(error.message)
+        if parsed.start and parsed.end and not errors.keys() & {"start", "end"}:
+            try:
+                session_workflows.check_times(parsed.start, parsed.end)
+            except EventsError as error:
+                errors.setdefault("end", []).append(error.message)
         if "venue" in row:
             parsed.venue_given = not is_empty(row["venue"])
             try:

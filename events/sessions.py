@@ -53,8 +53,31 @@ def weekly_starts(
     return starts
 
 
-def _check_times(start: dt.datetime, end: dt.datetime) -> None:
-    if end <= start:
+def missing_time(value: dt.datetime) -> EventsError | None:
+    """The error for a local time that does not exist, as in the hour
+    skipped when the clocks go forward (2:30 a.m. that night comes out as
+    3:30 a.m.); None for a real time."""
+    there_and_back = value.astimezone(dt.UTC).astimezone(value.tzinfo)
+    if there_and_back.replace(tzinfo=None) == value.replace(tzinfo=None):
+        return None
+    return EventsError(
+        _(
+            "There is no %(time)s on %(date)s: the clocks go forward that "
+            "night. Choose another time."
+        )
+        % {"time": value.strftime("%H:%M"), "date": value.strftime("%Y-%m-%d")},
+        code="time_does_not_exist",
+    )
+
+
+def check_times(start: dt.datetime, end: dt.datetime) -> None:
+    """Refuse a start or end that does not exist locally, and an end that is
+    not after the start. Times are compared as instants: Python compares two
+    times in the same zone by their clock faces, across a clock change too."""
+    for value in (start, end):
+        if error := missing_time(value):
+            raise error
+    if end.astimezone(dt.UTC) <= start.astimezone(dt.UTC):
         raise EventsError(
             _("A session must end after it starts."), code="end_before_start"
         )
@@ -72,7 +95,7 @@ def add_session(
 ) -> EventSession:
     """Add one session to an event. ``uid`` is for imports that keep a
     calendar identity of their own; normally a new one is made."""
-    _check_times(start, end)
+    check_times(start, end)
     session = EventSession(
         event=event, start=start, end=end, venue=venue, public_note=public_note
     )
@@ -154,7 +177,7 @@ def reschedule_session(
     emailed about an upcoming session, unless ``notify=False`` (for history
     being built, as in the demo).
     """
-    _check_times(start, end)
+    check_times(start, end)
     current = _lock(session)
     if current.status == SessionStatus.CANCELLED:
         raise EventsError(

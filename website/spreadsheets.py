@@ -876,7 +876,15 @@ def _execute(job, *, dry_run, progress):
         job.status = ImportJob.Status.PREVIEWED
         return
     problems = totals["problem"] or job.preview["errors"]
-    if result.has_errors() or (problems and not job.skip_invalid):
+    if result.has_errors():
+        job.status = ImportJob.Status.FAILED
+        job.message = _(
+            "Nothing was imported: something went wrong while importing the "
+            "rows marked below. Please try again, and ask for help if it "
+            "happens again."
+        )
+        return
+    if problems and not job.skip_invalid:
         job.status = ImportJob.Status.FAILED
         job.message = _(
             "Nothing was imported: the file has problems now that it did not "

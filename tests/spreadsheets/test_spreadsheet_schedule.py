@@ -267,3 +267,27 @@ def test_events_the_user_cannot_edit_are_refused(
         user, "schedule", csv_bytes(rows), options={"parent": event_index.pk}
     )
     assert refused.status == "failed" and "cannot add events" in refused.message
+
+
+def test_times_the_clocks_skip_are_refused_and_valid_rows_still_import(
+    coordinator, event_index
+):
+    """2:30 a.m. on the night the clocks go forward (Toronto, 2027-03-14)
+    does not exist; 02:30-03:30 would be an hour long on the clock face and
+    no time at all."""
+    rows = [
+        HEADER,
+        ["Night group", "", "", "2027-03-14 02:30", "03:30", "", ""],
+        ["Night group", "", "", "2027-03-13 23:00", "2027-03-14 03:30", "", ""],
+        ["Day group", "", "", "2027-03-14 10:00", "11:00", "", ""],
+    ]
+    job = _import(coordinator, rows, event_index, skip_invalid=True)
+    assert job.status == "done", job.message
+    found = errors(job)
+    assert list(found) == [2]
+    assert "There is no 02:30 on 2027-03-14" in found[2]["start"][0]
+    day, night = EventPage.objects.order_by("title")
+    assert [s.end - s.start for s in night.sessions.all()] == [
+        dt.timedelta(hours=3, minutes=30)
+    ]
+    assert day.sessions.count() == 1
