@@ -7,12 +7,19 @@ is written to Wagtail's audit log with who made it and what it was before.
 """
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from events.errors import EventsError
-from events.models import EventSession, Registration, RegistrationStatus
+from events.models import (
+    EventSession,
+    Registration,
+    RegistrationStatus,
+    SessionStatus,
+)
 
+from .checkin import OPENS_BEFORE
 from .models import (
     AttendanceRecord,
     AttendanceStatus,
@@ -33,6 +40,34 @@ def roster(session: EventSession):
     )
     waitlist = list(registrations.waitlisted())
     return confirmed, waitlist
+
+
+def attendance_refusal(session: EventSession, now=None) -> EventsError | None:
+    """Why attendance cannot be recorded for ``session`` now, or None: not
+    for a cancelled session, nor before the self check-in window opens (30
+    minutes before the start)."""
+    if session.status == SessionStatus.CANCELLED:
+        return EventsError(
+            _("This session was cancelled, so there is no attendance to record."),
+            code="session_cancelled",
+        )
+    if (now or timezone.now()) < session.start - OPENS_BEFORE:
+        return EventsError(
+            _(
+                "This session has not started yet. Attendance can be recorded "
+                "from 30 minutes before it starts."
+            ),
+            code="not_started",
+        )
+    return None
+
+
+def _refuse(session, *, names=True):
+    """Raise unless attendance (by name, when ``names``) can be recorded."""
+    if refusal := attendance_refusal(session):
+        raise refusal
+    if names:
+        _refuse_names(session)
 
 
 def _refuse_names(session):
@@ -66,7 +101,7 @@ def record_attendance(*, session: EventSession, statuses: dict, user) -> int:
 
     Unknown ids and statuses are refused; returns how many records changed.
     """
-    _refuse_names(session)
+    _refuse(session)
     valid = set(AttendanceStatus.values)
     confirmed_ids = set(
         Registration.objects.filter(
@@ -106,7 +141,7 @@ def record_attendance(*, session: EventSession, statuses: dict, user) -> int:
 @transaction.atomic
 def mark_everyone_present(*, session: EventSession, user) -> int:
     """Mark every confirmed person without a record yet as present."""
-    _refuse_names(session)
+    _refuse(session)
     recorded = AttendanceRecord.objects.filter(
         session=session, registration__isnull=False
     ).values("registration_id")
@@ -129,7 +164,7 @@ def mark_everyone_present(*, session: EventSession, user) -> int:
 @transaction.atomic
 def add_walk_in(*, session: EventSession, name: str, user) -> AttendanceRecord:
     """Record someone who came without signing up, by the name they gave."""
-    _refuse_names(session)
+    _refuse(session)
     name = name.strip()
     if not name:
         raise EventsError(_("Please type the person's name."), code="name_missing")
@@ -168,6 +203,7 @@ def check_in(*, session: EventSession, registration: Registration) -> Attendance
 @transaction.atomic
 def save_headcount(*, session: EventSession, attendees: int, walk_ins: int, user):
     """Record the numbers for a headcount-only session."""
+    _refuse(session, names=False)
     if walk_ins > attendees:
         raise EventsError(
             _("There cannot be more walk-ins than people in total."),

@@ -179,8 +179,12 @@ class AttendanceResource(GatherResource):
             walk_in = False
         name = as_text(row.get("name"))
         email = as_text(row.get("email"))
-        if parsed.session is not None and parsed.session.event.headcount_only:
-            errors["session_uid" if "session_uid" in row else "session"] = [
+        session_column = "session_uid" if "session_uid" in row else "session"
+        refusal = parsed.session and records.attendance_refusal(parsed.session)
+        if refusal:
+            errors[session_column] = [refusal.message]
+        elif parsed.session is not None and parsed.session.event.headcount_only:
+            errors[session_column] = [
                 _("This is a headcount-only session: no names are recorded.")
             ]
         elif parsed.session is not None:

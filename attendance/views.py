@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -151,7 +151,15 @@ def take_attendance(request, session_id):
     try:
         if "everyone_present" in request.POST:
             count = records.mark_everyone_present(session=session, user=request.user)
-            messages.success(request, _("%s people marked present.") % count)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s person marked present.",
+                    "%(count)s people marked present.",
+                    count,
+                )
+                % {"count": count},
+            )
         else:
             statuses = {
                 key.removeprefix("status-"): value
@@ -161,7 +169,15 @@ def take_attendance(request, session_id):
             changed = records.record_attendance(
                 session=session, statuses=statuses, user=request.user
             )
-            messages.success(request, _("Attendance saved (%s changes).") % changed)
+            messages.success(
+                request,
+                ngettext(
+                    "Attendance saved (%(count)s change).",
+                    "Attendance saved (%(count)s changes).",
+                    changed,
+                )
+                % {"count": changed},
+            )
     except EventsError as error:
         messages.error(request, error.message)
     return redirect("facilitate_session", session.pk)

@@ -13,6 +13,7 @@ from wagtail.models import ModelLogEntry
 from attendance.checkin import check_in_code
 from attendance.models import AttendanceRecord, Headcount, SessionNote
 from attendance.permissions import sessions_visible_to
+from events.sessions import cancel_session
 from tests.conftest import make_event, make_registration_event, make_session, sign_up
 
 pytestmark = pytest.mark.django_db
@@ -109,9 +110,10 @@ def test_session_page_shows_roster_needs_and_waitlist(client, session, facilitat
 
 
 def test_attendance_saved_twice_does_not_duplicate_and_edits_are_logged(
-    client, session, facilitator
+    client, session, facilitator, time_machine
 ):
     ana = sign_up(session.event, "Ana")
+    time_machine.move_to(session.start)
     client.force_login(facilitator)
     url = _url("facilitate_attendance", session)
 
@@ -130,10 +132,11 @@ def test_attendance_saved_twice_does_not_duplicate_and_edits_are_logged(
 
 
 def test_mark_everyone_present_skips_people_already_marked(
-    client, session, facilitator
+    client, session, facilitator, time_machine
 ):
     ana = sign_up(session.event, "Ana")
     sign_up(session.event, "Ben")
+    time_machine.move_to(session.start)
     client.force_login(facilitator)
     client.post(_url("facilitate_attendance", session), {f"status-{ana.pk}": "excused"})
     client.post(_url("facilitate_attendance", session), {"everyone_present": "1"})
@@ -156,7 +159,8 @@ def test_bad_attendance_input_changes_nothing(client, session, facilitator):
     assert not AttendanceRecord.objects.exists()
 
 
-def test_walk_ins_are_added_by_name(client, session, facilitator):
+def test_walk_ins_are_added_by_name(client, session, facilitator, time_machine):
+    time_machine.move_to(session.start)
     client.force_login(facilitator)
     client.post(_url("facilitate_walk_in", session), {"name": "Eve"})
     response = client.post(_url("facilitate_walk_in", session), {"name": "  "})
@@ -165,13 +169,14 @@ def test_walk_ins_are_added_by_name(client, session, facilitator):
 
 
 def test_headcount_only_events_record_numbers_and_never_names(
-    client, event_index, facilitator
+    client, event_index, facilitator, time_machine
 ):
     event = make_registration_event(event_index, headcount_only=True)
     event.facilitators.add(facilitator)
     event.save_revision().publish()
     session = event.sessions.get()
     sign_up(event, "Secret Name")
+    time_machine.move_to(session.start)
     client.force_login(facilitator)
 
     html = client.get(_url("facilitate_session", session)).content.decode()
@@ -305,3 +310,28 @@ def test_guide_for_an_event_without_a_workshop_is_404(client, session, facilitat
     client.force_login(facilitator)
     assert client.get(_url("facilitate_pdf", session, "guide")).status_code == 404
     assert client.get(_url("facilitate_pdf", session, "nonsense")).status_code == 404
+
+
+def test_no_attendance_for_cancelled_or_future_sessions(
+    client, session, facilitator, time_machine
+):
+    ana = sign_up(session.event, "Ana")
+    client.force_login(facilitator)
+    time_machine.move_to(session.start - dt.timedelta(minutes=31))
+    response = client.post(
+        _url("facilitate_attendance", session),
+        {f"status-{ana.pk}": "present"},
+        follow=True,
+    )
+    assert "has not started yet" in response.content.decode()
+    client.post(_url("facilitate_attendance", session), {"everyone_present": "1"})
+    client.post(_url("facilitate_walk_in", session), {"name": "Eve"})
+    assert not AttendanceRecord.objects.exists()
+
+    time_machine.move_to(session.start - dt.timedelta(minutes=29))
+    client.post(_url("facilitate_walk_in", session), {"name": "Eve"})
+    assert AttendanceRecord.objects.count() == 1
+
+    cancel_session(session=session, notify=False)
+    client.post(_url("facilitate_walk_in", session), {"name": "Fay"})
+    assert AttendanceRecord.objects.count() == 1

@@ -2,12 +2,15 @@
 attendance.records, row errors, all-or-nothing, re-import, round trip,
 permissions (facilitators: their own sessions) and the audit log."""
 
+import datetime as dt
+
 import pytest
 from wagtail.models import ModelLogEntry
 
 from attendance.models import AttendanceRecord
 from events.registration import register
-from tests.conftest import make_registration_event, sign_up
+from events.sessions import cancel_session
+from tests.conftest import make_event, make_registration_event, make_session, sign_up
 from tests.spreadsheets.support import (
     actions,
     confirm,
@@ -25,12 +28,15 @@ HEADER = ["session_uid", "name", "email", "walk_in", "status"]
 
 
 @pytest.fixture
-def session(event_index):
+def session(event_index, time_machine):
+    """A session, now under way, with two people confirmed and one waiting."""
     event = make_registration_event(event_index, capacity=2, title="Circle")
     sign_up(event, name="Sam Rivera", email="sam@example.org")
     sign_up(event, name="Kim Lee", email="kim@example.org")
     sign_up(event, name="Waiting", email="w@example.org")
-    return event.sessions.get()
+    session = event.sessions.get()
+    time_machine.move_to(session.start + dt.timedelta(minutes=10))
+    return session
 
 
 def _records(session):
@@ -92,7 +98,11 @@ def test_reimport_skips_then_updates(coordinator, session):
 
 
 def test_every_kind_of_row_error(coordinator, session, event_index):
-    headcount = make_registration_event(event_index, headcount_only=True)
+    headcount = make_event(event_index, headcount_only=True)
+    make_session(headcount, start=session.start)
+    later = make_session(session.event, start=session.start + dt.timedelta(days=7))
+    called_off = make_session(session.event, start=session.start - dt.timedelta(days=7))
+    cancel_session(session=called_off, notify=False)
     rows = [
         HEADER,
         ["nope", "Sam", "", "", "present"],
@@ -105,6 +115,8 @@ def test_every_kind_of_row_error(coordinator, session, event_index):
         [headcount.sessions.get().uid, "Jo", "", "yes", "present"],
         [session.uid, "Kim Lee", "", "", "present"],
         [session.uid, "", "KIM@example.org", "", "late"],
+        [later.uid, "Kim Lee", "", "", "present"],
+        [called_off.uid, "Kim Lee", "", "", "present"],
     ]
     job = make_job(coordinator, "attendance", csv_bytes(rows))
     found = errors(job)
@@ -117,6 +129,8 @@ def test_every_kind_of_row_error(coordinator, session, event_index):
     assert "yes or no" in found[8]["walk_in"][0]
     assert "headcount-only" in found[9]["session_uid"][0]
     assert 10 not in found and "also on row 10" in found[11]["name"][0]
+    assert "has not started yet" in found[12]["session_uid"][0]
+    assert "was cancelled" in found[13]["session_uid"][0]
     assert not AttendanceRecord.objects.exists()
     assert confirm(job).status == "failed"
     assert not AttendanceRecord.objects.exists()
@@ -143,7 +157,7 @@ def test_round_trip_changes_nothing(client, coordinator, session):
 
 
 def test_facilitators_import_and_export_only_their_sessions(
-    client, session, event_index, facilitators_group, django_user_model
+    client, session, event_index, facilitators_group, django_user_model, time_machine
 ):
     from django.contrib.auth.models import Permission
 
@@ -167,6 +181,7 @@ def test_facilitators_import_and_export_only_their_sessions(
     assert job.status == "done"
     from attendance.records import record_attendance
 
+    time_machine.move_to(other_session.start)
     record_attendance(
         session=other_session, statuses={str(person.pk): "present"}, user=None
     )
