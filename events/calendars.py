@@ -21,7 +21,14 @@ from website import tokens
 from website.http import private as private_response
 from website.models import absolute_url
 
-from .models import CalendarFeedToken, EventPage, EventSession, SessionStatus, Venue
+from .models import (
+    CalendarFeedToken,
+    EventPage,
+    EventSession,
+    RegistrationStatus,
+    SessionStatus,
+    Venue,
+)
 
 PRODID = "-//Gather//Peer support groups//EN"
 
@@ -115,13 +122,29 @@ def session_location(session: EventSession, *, include_joining_link=False) -> st
     return ", ".join(part for part in parts if part)
 
 
+def vevent_status(session, registration_status: str | None = None) -> str:
+    """STATUS for a session: CANCELLED when it is cancelled, or, in a
+    person's own calendar, when their place is; TENTATIVE while they wait
+    for a place; else CONFIRMED."""
+    if (
+        session.status == SessionStatus.CANCELLED
+        or registration_status == RegistrationStatus.CANCELLED
+    ):
+        return "CANCELLED"
+    if registration_status == RegistrationStatus.WAITLISTED:
+        return "TENTATIVE"
+    return "CONFIRMED"
+
+
 def session_event(
     session: EventSession,
     *,
     include_joining_link: bool = False,
     page_url: str | None = None,
+    registration_status: str | None = None,
 ) -> icalendar.Event:
-    """One session as a VEVENT. Needs ``session.event`` and venues loaded."""
+    """One session as a VEVENT. Needs ``session.event`` and venues loaded.
+    ``registration_status``: whose calendar this is, for a person's own."""
     event_page = session.event
     if page_url is None:
         page_url = absolute_url(event_page.get_url() or "")
@@ -143,10 +166,7 @@ def session_event(
     if location:
         vevent.add("location", location)
     vevent.add("url", page_url)
-    vevent.add(
-        "status",
-        "CANCELLED" if session.status == SessionStatus.CANCELLED else "CONFIRMED",
-    )
+    vevent.add("status", vevent_status(session, registration_status))
     return vevent
 
 
@@ -155,8 +175,11 @@ def build_calendar(
     *,
     name: str,
     include_joining_link: bool = False,
+    registration_status: str | None = None,
 ) -> icalendar.Calendar:
-    """A VCALENDAR of ``sessions`` with the VTIMEZONE their times refer to."""
+    """A VCALENDAR of ``sessions`` with the VTIMEZONE their times refer to;
+    ``registration_status`` for one person's own calendar (see
+    ``vevent_status``)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -173,6 +196,7 @@ def build_calendar(
                 session,
                 include_joining_link=include_joining_link,
                 page_url=page_urls[session.event_id],
+                registration_status=registration_status,
             )
         )
     calendar.add_missing_timezones()

@@ -123,6 +123,6 @@ def build_email(
         message.attach(
             f"{event.slug}.ics",
             shared.calendar(event, include_joining_link=show_joining_link),
-            "text/calendar; charset=utf-8",
+            "text/calendar",  # Django adds the charset
         )
     return message

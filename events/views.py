@@ -196,7 +196,10 @@ def manage_calendar(request, token):
     )
     include_link = registration.status == RegistrationStatus.CONFIRMED
     calendar = build_calendar(
-        sessions, name=event.title, include_joining_link=include_link
+        sessions,
+        name=event.title,
+        include_joining_link=include_link,
+        registration_status=registration.status,
     )
     response = HttpResponse(
         calendar_bytes(calendar), content_type="text/calendar; charset=utf-8"

@@ -1,15 +1,17 @@
 """The public sign-up form and the private manage pages."""
 
+import datetime as dt
 import re
 
 import icalendar
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.utils import timezone
 
 from events.models import Registration
-from events.registration import manage_token
-from tests.conftest import make_registration_event, make_venue, sign_up
+from events.registration import cancel, manage_token
+from tests.conftest import make_registration_event, make_session, make_venue, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +178,27 @@ def test_manage_page_shows_status_and_calendar_and_hides_token_from_referrers(
     assert ics["Content-Type"] == "text/calendar; charset=utf-8"
     vevent = icalendar.Calendar.from_ical(ics.content).events[0]
     assert str(vevent["SUMMARY"]) == event.title
+    assert str(vevent["STATUS"]) == "CONFIRMED"
+
+
+def _own_calendar_statuses(client, registration):
+    ics = client.get(f"/manage/{manage_token(registration)}/calendar.ics")
+    return {str(e["STATUS"]) for e in icalendar.Calendar.from_ical(ics.content).events}
+
+
+def test_own_calendar_shows_waiting_as_tentative_and_a_cancelled_place_as_cancelled(
+    site_client, event_index
+):
+    event = make_registration_event(event_index, capacity=1)
+    make_session(event, start=timezone.now() + dt.timedelta(days=8))
+    ana, ben = sign_up(event, "Ana"), sign_up(event, "Ben")
+    assert _own_calendar_statuses(site_client, ana) == {"CONFIRMED"}
+    assert _own_calendar_statuses(site_client, ben) == {"TENTATIVE"}
+
+    cancel(registration=ana)  # Ben gets the place
+
+    assert _own_calendar_statuses(site_client, ana) == {"CANCELLED"}
+    assert _own_calendar_statuses(site_client, ben) == {"CONFIRMED"}
 
 
 def test_cancel_asks_first_then_cancels_and_promotes(
