@@ -22,6 +22,7 @@ SUBJECTS = {
     "waitlisted": _("You are on the waitlist: {event}"),
     "promoted": _("Good news, a place opened up: {event}"),
     "cancelled": _("Your place is cancelled: {event}"),
+    "left_waitlist": _("You have left the waitlist: {event}"),
     "session_cancelled": _("A session is cancelled: {event}"),
     "session_moved": _("A session has changed: {event}"),
     "reminder": _("Reminder: {event} is coming up"),

@@ -172,8 +172,11 @@ def registration_refusal(
     if event.registration_opens_at and now < event.registration_opens_at:
         opens = timezone.localtime(event.registration_opens_at)
         return EventsError(
-            _("Sign-up opens on %(date)s.")
-            % {"date": dateformat.format(opens, "l j F, g:i a")},
+            _("Sign-up opens at %(time)s on %(date)s.")
+            % {
+                "time": dateformat.format(opens, "g:i a"),
+                "date": dateformat.format(opens, "l j F"),
+            },
             code="not_open_yet",
         )
     closes = event.registration_closes_at or going_ahead[0].start
@@ -467,7 +470,7 @@ def cancel(*, registration: Registration) -> Registration:
     current.waitlist_position = None
     current.cancelled_at = timezone.now()
     current.save()
-    _notify(current, "cancelled")
+    _notify(current, "cancelled" if was_confirmed else "left_waitlist")
     if was_confirmed:
         _promote(event)
     else:

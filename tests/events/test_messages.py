@@ -76,6 +76,9 @@ def test_moving_a_session_tells_everyone_confirmed(
     [message] = mail.outbox
     assert message.to == [ana.email]
     assert message.subject == f"A session has changed: {event.title}"
+    local = timezone.localtime(later)
+    assert f"It now starts at {local:%-I:%M} " in message.body
+    assert "m.." not in message.body  # no full stop after "p.m."
 
 
 def test_reminders_go_once_to_confirmed_people_who_agreed(
@@ -94,6 +97,23 @@ def test_reminders_go_once_to_confirmed_people_who_agreed(
     [message] = mail.outbox
     assert message.to == [agreed.email]
     assert message.subject == f"Reminder: {event.title} is coming up"
+    # A one-off: cancelling gives the place away. (A series says the place
+    # stays for the other sessions.)
+    assert "please cancel with the link below" in message.body
+    assert "m.." not in message.body
+
+
+def test_a_series_reminder_does_not_ask_people_to_give_up_their_place(
+    event_index, django_capture_on_commit_callbacks
+):
+    event = make_registration_event(event_index)
+    make_session(event, start=timezone.now() + dt.timedelta(days=8))
+    sign_up(event, "Ana", consent_to_contact=True)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        send_due_reminders(hours=48)
+    [message] = mail.outbox
+    assert "you keep your place for the other sessions" in message.body
 
 
 def test_no_reminder_without_consent_or_outside_the_window(event_index):

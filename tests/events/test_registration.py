@@ -182,11 +182,19 @@ def test_cancelling_a_place_promotes_the_first_waiting_and_keeps_positions_conti
     ].subject.startswith("Good news")
 
 
-def test_leaving_the_waitlist_closes_the_gap(event_index):
+def test_leaving_the_waitlist_closes_the_gap_and_says_so(
+    event_index, django_capture_on_commit_callbacks
+):
     event = make_registration_event(event_index, capacity=1)
     _, _, cy, _ = (sign_up(event, n) for n in ["Ana", "Ben", "Cy", "Di"])
-    cancel(registration=cy)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(registration=cy)
     assert _waitlist(event) == [("Ben", 1), ("Di", 2)]
+    [message] = mail.outbox
+    assert message.subject == f"You have left the waitlist: {event.title}"
+    assert "You have left the waitlist" in message.body
+    assert "place" not in message.subject
 
 
 def test_cancel_twice_is_refused(event_index):
