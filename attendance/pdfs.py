@@ -48,7 +48,7 @@ HEADCOUNT_ROWS = 12
 #: Session columns per table in a register; more sessions start a new table.
 REGISTER_COLUMNS = 12
 #: Upcoming dates listed on a flyer before "and N more".
-FLYER_DATES = 12
+FLYER_DATES = 10
 #: The PDF variant of documents screen readers must be able to read.
 TAGGED_VARIANT = "pdf/ua-1"
 #: Paper sizes SiteSettings offers, as CSS page sizes.
@@ -495,7 +495,7 @@ def flyer_pdf(event: EventPage) -> bytes:
         "url": url,
         "registration_required": event.registration_mode == RegistrationMode.REQUIRED,
         "registration_open": event.registration_mode == RegistrationMode.OPEN,
-        "full": event.registration_on and event.places_left == 0,
+        "full": bool(upcoming) and event.registration_on and event.places_left == 0,
         "qr": qr_svg(url, label=_("QR code to this event's web page")) if url else "",
     }
     return render_pdf("pdf/flyer.html", context, tagged=True)

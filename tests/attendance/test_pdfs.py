@@ -394,14 +394,47 @@ def test_flyer(home_page, event_index):
 
     assert "Community Walk" in text
     assert "A gentle walk by the river." in text
-    assert dateformat.format(timezone.localtime(coming.start), "l j F") in text
-    assert dateformat.format(timezone.localtime(called_off.start), "l j F") not in text
+    assert dateformat.format(timezone.localtime(coming.start), "D j M") in text
+    assert dateformat.format(timezone.localtime(called_off.start), "D j M") not in text
     assert "Riverside Hall" in text
     assert "just come along" in text
     assert "http://testserver" + event.url in text
     assert "555-0100" in text
     assert is_tagged(data)
     assert body_font_size(data) >= 16
+
+
+def test_a_long_series_flyer_fits_on_one_page(home_page, event_index):
+    """Eight dates, a long summary and a venue with access notes still leave
+    the sign-up box (and its QR code) on the printed page."""
+    configure_site()
+    venue = make_venue(
+        name="Riverside Community Centre",
+        room="Maple Room, ground floor",
+        address="250 Mill Street\nRiverside, ON",
+        step_free=True,
+        hearing_loop=True,
+        quiet_room=True,
+    )
+    event = make_event(
+        event_index,
+        title="Wellness Recovery Action Plan (WRAP) group",
+        summary=(
+            "Eight Tuesday evenings to build your own plan for staying well, "
+            "with people who understand."
+        ),
+        venue=venue,
+        registration_mode="required",
+        capacity=12,
+    )
+    for week in range(8):
+        make_session(event, start=local(3 + 7 * week, 18))
+
+    data = pdfs.flyer_pdf(event)
+
+    pages = PdfReader(io.BytesIO(data)).pages
+    assert len(pages) == 1, [page.extract_text()[:300] for page in pages[1:]]
+    assert "Please sign up before you come." in text_of(data)
 
 
 # Session pack ----------------------------------------------------------------

@@ -78,6 +78,29 @@ def test_places_left_counts_confirmed_registrations(site_client, event_index):
     assert "This event is full." in html and "join the waitlist" in html
 
 
+def test_a_closed_sign_up_says_why_and_nothing_about_places(site_client, event_index):
+    past = make_event(event_index, registration_mode="required", capacity=2)
+    make_session(past, start=_start(-3))
+    _register(past, 2)
+    html = site_client.get(past.url).content.decode()
+    assert "already taken place" in html
+    assert "full" not in html and "waitlist" not in html and "places left" not in html
+
+    later = make_event(
+        event_index,
+        registration_mode="required",
+        capacity=2,
+        registration_opens_at=timezone.now() + dt.timedelta(days=2),
+    )
+    make_session(later, start=_start(5))
+    html = site_client.get(later.url).content.decode()
+    assert "Sign-up opens at" in html and "m.." not in html
+    assert "places left" not in html and "This event is full" not in html
+    _register(later, 2)
+    html = site_client.get(later.url).content.decode()
+    assert "All the places are already taken; you will be able to join" in html
+
+
 def test_no_places_shown_when_registration_is_off(site_client, event_index):
     event = make_event(event_index, registration_mode="none", capacity=5)
     html = site_client.get(event.url).content.decode()
