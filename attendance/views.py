@@ -392,16 +392,18 @@ def check_in(request, code):
             },
             status=404,
         )
-    checked_in = AttendanceRecord.objects.filter(
-        session=session, registration__isnull=False
-    ).values("registration_id")
-    people = (
-        Registration.objects.filter(
-            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
-        )
-        .exclude(pk__in=checked_in)
-        .order_by("name")
+    checked_in = set(
+        AttendanceRecord.objects.filter(
+            session=session, registration__isnull=False
+        ).values_list("registration_id", flat=True)
     )
+    people = Registration.objects.filter(
+        event_id=session.event_id, status=RegistrationStatus.CONFIRMED
+    ).order_by("name")
+    if request.method == "GET":
+        # The list offers people not checked in yet; a POST accepts anyone
+        # confirmed, so a double tap or the back button is not an error.
+        people = people.exclude(pk__in=checked_in)
     form = CheckInForm(
         request.POST if request.method == "POST" else None, people=people
     )
@@ -417,6 +419,7 @@ def check_in(request, code):
                 "attendance/check_in.html",
                 {
                     "done": True,
+                    "already": registration.pk in checked_in,
                     "session": session,
                     "name": registration.first_name_and_initial,
                 },

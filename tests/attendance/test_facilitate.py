@@ -254,6 +254,9 @@ def test_check_in_by_choosing_a_name_shows_initials_only(client, open_session):
         "self_check_in",
     )
     assert "Ana L." not in client.get(url).content.decode()  # off the list now
+    again = client.post(url, {"person": str(ana.pk)}).content.decode()  # double tap
+    assert "Ana L., you were already on the list." in again
+    assert AttendanceRecord.objects.count() == 1
 
 
 def test_check_in_by_typing_a_name(client, open_session):
