@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -94,6 +94,7 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
             support_needs=data["support_needs"],
             consent_to_contact=data["consent_to_contact"],
             by_coordinator=True,
+            refuse_repeat=True,
         )
         log(result.registration, "wagtail.create", user=self.request.user)
         return result.registration
@@ -340,11 +341,23 @@ def capacity_view(request, event_id):
         except EventsError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(
-                request,
-                _("Capacity saved. %(count)s people got a place from the waitlist.")
-                % {"count": len(promoted)},
-            )
+            capacity = form.cleaned_data["capacity"]
+            confirmed = event.registrations.confirmed().count()
+            if promoted:
+                text = ngettext(
+                    "Capacity saved. %(count)s person got a place from the waitlist.",
+                    "Capacity saved. %(count)s people got a place from the waitlist.",
+                    len(promoted),
+                ) % {"count": len(promoted)}
+            elif capacity is not None and confirmed > capacity:
+                text = _(
+                    "Capacity saved. %(confirmed)s people already have a place, "
+                    "more than %(capacity)s: everyone keeps their place, and "
+                    "nobody new gets one until fewer than %(capacity)s have one."
+                ) % {"confirmed": confirmed, "capacity": capacity}
+            else:
+                text = _("Capacity saved.")
+            messages.success(request, text)
             return redirect(registration_admin_links(event)["registrations"])
     return TemplateResponse(
         request,

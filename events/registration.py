@@ -283,6 +283,7 @@ def register(
     consent_to_contact: bool = False,
     by_coordinator: bool = False,
     notify: bool = True,
+    refuse_repeat: bool = False,
     now=None,
 ) -> RegistrationResult:
     """Give a person a place, or a waitlist position when the event is full.
@@ -291,13 +292,20 @@ def register(
     nothing and sends the same email again, so the answer never reveals
     who is registered. Coordinators adding someone by hand bypass the
     sign-up window but not capacity, and may choose ``notify=False`` (no
-    email, e.g. for people who already know).
+    email, e.g. for people who already know). ``refuse_repeat`` raises
+    instead of answering a repeat (for the admin, which can say who it is).
     """
     person = _person(name, email, phone, support_needs, consent_to_contact)
     event = _lock_event(event)
     _check_open(event, by_coordinator=by_coordinator, now=now)
 
     existing = _find_existing(event, person["email"], person["phone"])
+    if existing and refuse_repeat:
+        raise EventsError(
+            _("%(name)s is already registered for this event (%(status)s).")
+            % {"name": existing.name, "status": existing.get_status_display()},
+            code="already_registered",
+        )
     if existing:
         if notify:
             _notify(existing, _email_kind(existing))

@@ -2,6 +2,7 @@
 move and change capacity, all through the registration workflows."""
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from events.models import Registration
@@ -37,6 +38,23 @@ def test_add_by_hand_respects_capacity(admin_client, event_index):
     assert list(Registration.objects.values_list("name", flat=True)) == ["Ana"]
 
 
+def test_adding_someone_already_registered_says_so_and_sends_nothing(
+    admin_client, event_index, django_capture_on_commit_callbacks
+):
+    event = make_registration_event(event_index, capacity=5)
+    sign_up(event, "Ana", email="ana@example.org")
+    mail.outbox.clear()
+    data = {"event": event.pk, "name": "Ana B.", "email": "ANA@example.org"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("event_registrations:add"), data)
+    assert response.status_code == 200
+    assert "Ana is already registered for this event (Confirmed)." in (
+        response.content.decode()
+    )
+    assert mail.outbox == []
+    assert Registration.objects.count() == 1
+
+
 def test_cancel_asks_then_promotes_the_next_person(admin_client, event_index):
     event = make_registration_event(event_index, capacity=1)
     ana, ben = sign_up(event, "Ana"), sign_up(event, "Ben")
@@ -54,9 +72,12 @@ def test_raising_capacity_promotes_from_the_waitlist(admin_client, event_index):
         sign_up(event, name)
     url = reverse("event_registrations:capacity", args=[event.pk])
     assert admin_client.post(url, {"capacity": "-3"}).status_code == 200  # refused
-    admin_client.post(url, {"capacity": "2"})
+    response = admin_client.post(url, {"capacity": "2"}, follow=True)
+    assert "1 person got a place from the waitlist." in response.content.decode()
     statuses = dict(Registration.objects.values_list("name", "status"))
     assert statuses == {"Ana": "confirmed", "Ben": "confirmed", "Cy": "waitlisted"}
+    response = admin_client.post(url, {"capacity": "1"}, follow=True)
+    assert "2 people already have a place, more than 1" in response.content.decode()
 
 
 def test_promote_refuses_when_full_and_move_gives_a_place_elsewhere(
