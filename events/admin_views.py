@@ -124,6 +124,21 @@ class SessionEditView(DomainErrorFormMixin, generic.EditView):
         return session
 
 
+class SessionDeleteView(generic.DeleteView):
+    """Deletes only a session added by mistake (``deletion_refusal``); for
+    any other, says why and points to cancelling."""
+
+    def dispatch(self, request, *args, **kwargs):
+        refusal = session_workflows.deletion_refusal(self.object)
+        if refusal:
+            messages.error(request, refusal.message)
+            return redirect(self.get_edit_url(self.object))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_edit_url(self, instance):
+        return reverse("event_sessions:edit", args=[instance.pk])
+
+
 class SessionIndexView(SpreadsheetButtonsMixin, generic.IndexView):
     spreadsheet_resources = ("schedule", "attendance")
 
@@ -155,6 +170,7 @@ class SessionViewSet(ModelViewSet):
     index_view_class = SessionIndexView
     add_view_class = SessionCreateView
     edit_view_class = SessionEditView
+    delete_view_class = SessionDeleteView
     filterset_class = SessionFilterSet
     list_display = [
         "event",

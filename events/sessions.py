@@ -204,6 +204,33 @@ def reschedule_session(
     return current
 
 
+def deletion_refusal(session: EventSession, now=None) -> EventsError | None:
+    """Why a session may not be deleted, or None. Only a session added by
+    mistake may go: not one that has started or taken place, has records
+    (attendance, a headcount, a note), or belongs to an event where people
+    have places or are waiting (cancel it instead, so they are told and
+    their calendars update)."""
+    from django.utils import timezone
+
+    if session.start <= (now or timezone.now()):
+        reason = _("it has started or taken place")
+    elif (
+        session.attendance.exists()
+        or hasattr(session, "headcount")
+        or hasattr(session, "note")
+    ):
+        reason = _("attendance or notes were recorded for it")
+    elif session.event.registrations.active().exists():
+        reason = _("people have signed up for this event")
+    else:
+        return None
+    return EventsError(
+        _("This session cannot be deleted: %(reason)s. Cancel it instead.")
+        % {"reason": reason},
+        code="cannot_delete",
+    )
+
+
 @transaction.atomic
 def cancel_session(
     *, session: EventSession, public_note: str = "", notify: bool = True

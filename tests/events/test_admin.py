@@ -6,10 +6,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.models import GroupPagePermission, ModelLogEntry
 
 from events.models import EventSession, SessionStatus
-from tests.conftest import make_event, make_session, make_venue
+from tests.conftest import (
+    make_event,
+    make_registration_event,
+    make_session,
+    make_venue,
+    sign_up,
+)
 
 pytestmark = pytest.mark.django_db
 TORONTO = ZoneInfo("America/Toronto")
@@ -230,3 +237,30 @@ def test_editing_a_cancelled_session_is_refused_with_a_message(
     assert "Reinstate it before moving it." in response.content.decode()
     session.refresh_from_db()
     assert session.sequence == 1
+
+
+def test_only_a_session_added_by_mistake_can_be_deleted(
+    client, admin_user, event_index, time_machine
+):
+    client.force_login(admin_user)
+    event = make_registration_event(event_index)
+    mistake = make_session(event, start=timezone.now() + dt.timedelta(days=5))
+    url = reverse("event_sessions:delete", args=[mistake.pk])
+    assert client.get(url).status_code == 200  # asks first
+    client.post(url)
+    assert not EventSession.objects.filter(pk=mistake.pk).exists()
+
+    session = event.sessions.get()
+    sign_up(event, "Ana")
+    response = client.post(
+        reverse("event_sessions:delete", args=[session.pk]), follow=True
+    )
+    assert "people have signed up for this event. Cancel it instead." in (
+        response.content.decode()
+    )
+    time_machine.move_to(session.end)
+    response = client.get(
+        reverse("event_sessions:delete", args=[session.pk]), follow=True
+    )
+    assert "it has started or taken place" in response.content.decode()
+    assert EventSession.objects.filter(pk=session.pk).exists()
