@@ -181,11 +181,14 @@ def is_closed(session):
 @pytest.mark.parametrize(
     ("month", "day"), [(11, 10), (11, 30), (12, 14), (12, 27), (1, 12)], ids=str
 )
-def test_schedule_fits_eight_weeks_and_skips_winter_holidays(monkeypatch, month, day):
+def test_schedule_fits_eight_weeks_and_skips_winter_holidays(time_machine, month, day):
     """Whatever day it runs, sessions start tomorrow or later, end within
-    eight weeks, and avoid the holidays; WRAP cancels its holiday week."""
+    eight weeks, and avoid the holidays; WRAP cancels its holiday week; the
+    past term is in the eight weeks before."""
     today = dt.date(timezone.localdate().year + 1, month, day)
-    monkeypatch.setattr(load_demo, "demo_today", lambda: today)
+    time_machine.move_to(
+        dt.datetime.combine(today, dt.time(12), tzinfo=timezone.get_current_timezone())
+    )
     run_load_demo()
 
     sessions = program_sessions()
