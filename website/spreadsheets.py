@@ -52,7 +52,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks import task
 from import_export import resources
@@ -117,12 +117,17 @@ def format_for_filename(filename: str) -> str:
     """The format a file's extension names, or SpreadsheetError."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in FORMATS:
-        raise SpreadsheetError(
-            _(
-                "Upload a spreadsheet saved as CSV (.csv), Excel (.xlsx) or JSON "
-                "(.json). This file ends in “%(extension)s”."
+        choices = _(
+            "Upload a spreadsheet saved as CSV (.csv), Excel (.xlsx) or JSON (.json)."
+        )
+        if not extension:
+            raise SpreadsheetError(
+                _("%(choices)s This file's name has no extension.")
+                % {"choices": choices}
             )
-            % {"extension": f".{extension}" if extension else _("no extension")}
+        raise SpreadsheetError(
+            _("%(choices)s This file ends in “.%(extension)s”.")
+            % {"choices": choices, "extension": extension}
         )
     return extension
 
@@ -206,13 +211,15 @@ def _decode(data: bytes) -> str:
 
 
 def sniff_delimiter(text: str) -> str:
-    """Comma or semicolon: whichever the first line (the column names) uses.
+    """Comma, semicolon or tab: whichever the first line (the column names)
+    uses most.
 
-    Excel in many European languages saves "CSV" with semicolons.
+    Excel in many European languages saves "CSV" with semicolons, and text
+    copied out of a spreadsheet is separated by tabs.
     """
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     unquoted = re.sub(r'"[^"]*"', "", first_line)
-    return ";" if unquoted.count(";") > unquoted.count(",") else ","
+    return max([",", ";", "\t"], key=unquoted.count)
 
 
 def _read_csv(data: bytes):
@@ -236,8 +243,14 @@ def _read_xlsx(data: bytes):
             # openpyxl warns about styles and extensions it ignores.
             warnings.simplefilter("ignore")
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = book.active or book.worksheets[0]
-            rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+            # The sheet the workbook opens on, else the first with anything
+            # in it: people keep notes or an empty sheet in front.
+            sheets = [book.active, *book.worksheets] if book.active else book.worksheets
+            rows = []
+            for sheet in sheets:
+                rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+                if any(not _blank(row) for row in rows):
+                    break
             book.close()
     except (
         zipfile.BadZipFile,
@@ -916,16 +929,27 @@ def import_summary(totals, events=None) -> str:
     """'Imported: 3 new, 1 updated, 10 unchanged.' and so on."""
     text = _("Imported: %(new)s new, %(update)s updated, %(skip)s unchanged.") % totals
     if totals["problem"]:
-        text += " " + _("%(problem)s rows with problems were left out.") % totals
-    if events and (events.get("created") or events.get("updated")):
         text += (
             " "
-            + _(
-                "%(created)s new draft events, %(updated)s events with draft changes: "
-                "review and publish them in the page editor."
+            + ngettext(
+                "%(problem)s row with problems was left out.",
+                "%(problem)s rows with problems were left out.",
+                totals["problem"],
             )
-            % events
+            % totals
         )
+    if events and (events.get("created") or events.get("updated")):
+        created = ngettext(
+            "%(count)s new draft event", "%(count)s new draft events", events["created"]
+        ) % {"count": events["created"]}
+        updated = ngettext(
+            "%(count)s event with draft changes",
+            "%(count)s events with draft changes",
+            events["updated"],
+        ) % {"count": events["updated"]}
+        text += " " + _(
+            "%(created)s, %(updated)s: review and publish them in the page editor."
+        ) % {"created": created, "updated": updated}
     return text
 
 

@@ -23,8 +23,8 @@ ROWS = [["Name", "E-mail", "Phone"], ["Zoë Ødegaard", "zoe@example.org", "+1 4
 
 
 @pytest.mark.parametrize("bom", [False, True])
-@pytest.mark.parametrize("delimiter", [",", ";"])
-def test_csv_with_or_without_bom_and_either_separator(bom, delimiter):
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_with_or_without_bom_and_any_separator(bom, delimiter):
     dataset = read_dataset(csv_bytes(ROWS, delimiter=delimiter, bom=bom), "people.CSV")
     assert dataset.headers == ["name", "e_mail", "phone"]
     assert list(dataset[0]) == ["Zoë Ødegaard", "zoe@example.org", "+1 416"]
@@ -53,6 +53,20 @@ def test_xlsx_keeps_real_excel_date_cells_and_numbers():
     assert parse_datetime(start, column_label="start") == local(2026, 9, 14, 18)
 
 
+def test_xlsx_reads_the_first_sheet_with_something_in_it():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Notes"
+    data_sheet = book.create_sheet("People")
+    data_sheet.append(["name", "email"])
+    data_sheet.append(["Sam", "s@example.org"])
+    stream = io.BytesIO()
+    book.save(stream)
+    dataset = read_dataset(stream.getvalue(), "people.xlsx")
+    assert list(dataset[0]) == ["Sam", "s@example.org"]
+
+
 def test_json_rows():
     data = json.dumps([{"name": "Sam", "email": "s@example.org"}, {"name": "Kim"}])
     dataset = read_dataset(data.encode(), "people.json")
@@ -64,7 +78,7 @@ def test_json_rows():
     ("data", "name", "message"),
     [
         (b"name\nSam\n", "people.txt", "ends in “.txt”"),
-        (b"name\nSam\n", "people", "no extension"),
+        (b"name\nSam\n", "people", "This file's name has no extension."),
         (b"", "people.csv", "The file is empty."),
         (b"  \n\n", "people.csv", "The file is empty."),
         ("name\nZoë\n".encode("latin-1"), "people.csv", "not saved as UTF-8"),

@@ -104,7 +104,7 @@ def test_one_bad_row_imports_nothing_unless_asked(coordinator):
     partial = import_file(coordinator, "venues", csv_bytes(rows), skip_invalid=True)
     assert partial.status == "done"
     assert Venue.objects.count() == 3
-    assert "1 rows with problems were left out" in partial.message
+    assert "1 row with problems was left out" in partial.message
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx", "json"])
