@@ -78,15 +78,35 @@ def _valid_filterset(filterset):
 
 
 class VenueLoader(BaseInstanceLoader):
-    """Finds venues by name and room (any case) from one query of all venues."""
+    """Finds venues by ``id`` (as exported, so a name or room can be changed),
+    else by name and room (any case), from one query of all venues."""
 
     def __init__(self, resource, dataset=None):
         super().__init__(resource, dataset)
         self.by_key = defaultdict(list)
+        self.by_id = {}
         for venue in Venue.objects.all():
             self.by_key[venue_key(venue.name, venue.room)].append(venue)
+            self.by_id[venue.pk] = venue
 
     def get_instance(self, row):
+        if not is_empty(row.get("id")):
+            try:
+                venue_id = parse_int(row.get("id"), column_label="id", minimum=1)
+            except ValueError as error:
+                raise ValidationError({"id": [str(error)]}) from error
+            if venue_id not in self.by_id:
+                raise ValidationError(
+                    {
+                        "id": [
+                            _(
+                                "No venue has this id. Leave the id empty to add "
+                                "a new venue."
+                            )
+                        ]
+                    }
+                )
+            return self.by_id[venue_id]
         matches = self.by_key.get(venue_key(row.get("name"), row.get("room")), [])
         if len(matches) > 1:
             raise ValidationError(
@@ -118,7 +138,8 @@ VENUE_FLAGS = ("step_free", "hearing_loop", "quiet_room")
 
 
 class VenueResource(GatherResource):
-    """Venues, one row each, found by name and room.
+    """Venues, one row each, found by ``id`` when the row has one (exports
+    do), else by name and room.
 
     Rows allow bulk mode: no workflow, no per-row signals that matter except
     the search index, which is updated for the changed venues afterwards.
@@ -127,6 +148,7 @@ class VenueResource(GatherResource):
     key = "venues"
     label = gettext_lazy("Venues")
     columns = {
+        "id": gettext_lazy("id"),
         "name": gettext_lazy("name"),
         "room": gettext_lazy("room"),
         "setting": gettext_lazy("setting"),
@@ -142,6 +164,7 @@ class VenueResource(GatherResource):
     required_columns = ("name", "setting")
     column_aliases = {"venue": "name", "capacity": "default_capacity"}
 
+    id = Field(attribute="id", column_name="id", readonly=True)
     name = Field(attribute="name", column_name="name")
     room = Field(attribute="room", column_name="room")
     setting = Field(attribute="setting", column_name="setting")
@@ -163,6 +186,7 @@ class VenueResource(GatherResource):
     class Meta(GatherResource.Meta):
         model = Venue
         fields = (
+            "id",
             "name",
             "room",
             "setting",
@@ -192,10 +216,10 @@ class VenueResource(GatherResource):
     def import_instance(self, instance, row, **kwargs):
         errors = {}
         row_number = kwargs.get("row_number")
-        key = venue_key(row.get("name"), row.get("room"))
+        key = instance.pk or venue_key(row.get("name"), row.get("room"))
         if key in self._seen:
             errors["name"] = [
-                _("The same venue (name and room) is also on row %(row)s.")
+                _("The same venue is also on row %(row)s.")
                 % {"row": self._seen[key] + 1}
             ]
         else:
@@ -242,7 +266,7 @@ class VenueResource(GatherResource):
             raise ValidationError(errors)
 
     def get_bulk_update_fields(self):
-        return [*self.columns, "updated_at"]
+        return [*(c for c in self.columns if c != "id"), "updated_at"]
 
     def save_instance(self, instance, is_create, row, **kwargs):
         if not is_create:
