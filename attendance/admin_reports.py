@@ -286,7 +286,7 @@ def _safe_cell(value):
 
 def dataset(report: reports.Report) -> Dataset:
     """The report's table (with its totals row) as a tablib Dataset."""
-    data = Dataset(headers=[str(c) for c in report.columns], title=report.title[:31])
+    data = Dataset(headers=[str(c) for c in report.columns], title=report.slug[:31])
     for row in report.all_rows():
         data.append([_safe_cell(value) for value in row])
     return data

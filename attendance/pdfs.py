@@ -195,7 +195,10 @@ def _short_name(name: str) -> str:
 
 
 def _page_url(page) -> str:
-    """The full public address of a Wagtail page, or '' if it has none."""
+    """The full public address of a Wagtail page, or '' if it has none (a
+    draft has no public address yet)."""
+    if not page.live:
+        return ""
     url = page.url
     if not url:
         return ""

@@ -1256,7 +1256,11 @@ class RegistrationResource(GatherResource):
         event_id = event_id or self.default_event_id
         if not event_id and "event_id" not in errors:
             errors[event_column] = [
-                _("Choose the event in the form, or give an event_id on each row.")
+                _(
+                    "Choose the event in the form, or give an event_id on each "
+                    "row (as exports do): event titles can repeat, so a title "
+                    "alone is not enough."
+                )
             ]
         elif event_id and "event_id" not in errors:
             parsed.event = self._event(event_id)
@@ -1396,6 +1400,10 @@ class RegistrationResource(GatherResource):
                     self.row_notes[number] = _("Already registered.")
                 elif result.registration.status == RegistrationStatus.WAITLISTED:
                     self.row_notes[number] = _("On the waitlist: the event is full.")
+                elif parsed.status == RegistrationStatus.WAITLISTED:
+                    self.row_notes[number] = _(
+                        "Given a place, not the waitlist: the event has room."
+                    )
                 return
             # The status first: a refused change leaves the whole row out.
             wanted = registration._wanted_status

@@ -39,7 +39,7 @@ def test_new_people_get_places_then_the_waitlist(
     event = make_registration_event(event_index, capacity=2)
     rows = [
         HEADER,
-        ["Sam", "sam@example.org", "", ""],
+        ["Sam", "sam@example.org", "", "waitlisted"],  # there is room: a place
         ["Kim", "kim@example.org", "+1 416 555 0100", "confirmed"],
         ["Lee", "lee@example.org", "", ""],
         ["Ana", "", "416 555 0199", "waitlisted"],
@@ -62,6 +62,7 @@ def test_new_people_get_places_then_the_waitlist(
         .values_list("name", "waitlist_position")
     ) == [("Lee", 1), ("Ana", 2)]
     notes = [row[4] for row in job.preview["rows"]]
+    assert notes[0] == "Given a place, not the waitlist: the event has room."
     assert notes[2] == "On the waitlist: the event is full."
     assert len(mail.outbox) == 3  # the usual emails; Ana gave no email
 

@@ -230,7 +230,14 @@ def sign_up_people(events_with_counts):
     batch = RegistrationBatch(events, notify=False)
     for event, (count, first) in events_with_counts:
         for name, email, phone in people_for(count, first):
-            batch.add(event=event, name=name, email=email, phone=phone)
+            # Most people agree to reminders; those without email cannot get one.
+            batch.add(
+                event=event,
+                name=name,
+                email=email,
+                phone=phone,
+                consent_to_contact=bool(email),
+            )
     return batch.save()
 
 
