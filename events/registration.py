@@ -324,8 +324,10 @@ class RegistrationBatch:
     """Many people added to events by a coordinator, in one transaction.
 
     The same rules as ``register(by_coordinator=True)``, for imports: the
-    events are locked once, in id order (so two batches, or a batch and
-    ``move``, cannot deadlock), and read once; each ``add`` then decides a
+    events are locked once, when the first person is added (a batch that
+    adds nobody locks nothing), all together in id order (so two batches, or
+    a batch and ``move``, cannot deadlock), and read once; each ``add`` then
+    decides a
     place or a waitlist position in memory, in the order people are added.
     ``save`` writes the new rows with ``bulk_create`` and queues their emails
     in a few tasks once the transaction commits (``notify=False``: no
@@ -346,7 +348,13 @@ class RegistrationBatch:
         self._people = {}
         self._pending = []
         self.notify = notify
-        self._load([event.pk for event in events])
+        self._event_ids = [event.pk for event in events]
+        self._loaded = False
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self._load(self._event_ids)
 
     def _load(self, event_ids) -> None:
         """Lock and read ``event_ids``: two queries for any number of events."""
@@ -391,7 +399,8 @@ class RegistrationBatch:
         event again afterwards."""
         self.save()
         yield
-        self._load([event.pk])
+        if self._loaded:
+            self._load([event.pk])
 
     def add(
         self,
@@ -405,6 +414,7 @@ class RegistrationBatch:
     ) -> RegistrationResult:
         """A place or a waitlist position for one person (saved by ``save``)."""
         person = _person(name, email, phone, support_needs, consent_to_contact)
+        self._ensure_loaded()
         locked = self._events.get(event.pk)
         if locked is None:
             raise EventsError(

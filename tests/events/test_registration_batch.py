@@ -121,6 +121,16 @@ def test_needs_a_transaction(event_index):
         RegistrationBatch([event])
 
 
+def test_a_batch_that_adds_nobody_locks_and_reads_nothing(event_index):
+    event = make_registration_event(event_index)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        batch = RegistrationBatch([event])
+        with batch.changing(event):
+            pass
+        assert batch.save() == []
+    assert len(queries) == 0
+
+
 def test_queries_do_not_grow_with_the_people(event_index):
     def count(people):
         event = make_registration_event(event_index, capacity=people // 2)
