@@ -24,6 +24,7 @@ from website.background import enqueue_on_commit
 from .errors import EventsError
 from .models import (
     EventPage,
+    EventSession,
     Registration,
     RegistrationMode,
     RegistrationStatus,
@@ -315,7 +316,8 @@ def register(
         event, _places_left(event), lambda: _next_waitlist_position(event), person
     )
     registration.save(force_insert=True)
-    if notify:
+    # A coordinator may record a place at an event that is over: nobody is told.
+    if notify and (not by_coordinator or _events_with_sessions_to_come([event.pk])):
         _notify(registration, _email_kind(registration))
     return RegistrationResult(registration, created=True)
 
@@ -331,7 +333,8 @@ class RegistrationBatch:
     place or a waitlist position in memory, in the order people are added.
     ``save`` writes the new rows with ``bulk_create`` and queues their emails
     in a few tasks once the transaction commits (``notify=False``: no
-    emails). The number of queries does not grow with the number of people.
+    emails; nobody is emailed about an event that is over). The number of
+    queries does not grow with the number of people.
 
     Unlike a public sign-up, adding someone already registered changes
     nothing and sends no email: a coordinator's list is not a request for
@@ -347,6 +350,7 @@ class RegistrationBatch:
         self._last_position = {}
         self._people = {}
         self._pending = []
+        self._upcoming = set()  # events with sessions still to come
         self.notify = notify
         self._event_ids = [event.pk for event in events]
         self._loaded = False
@@ -379,6 +383,8 @@ class RegistrationBatch:
         )
         for registration in active:
             self._remember(registration)
+        self._upcoming -= set(event_ids)
+        self._upcoming |= set(_events_with_sessions_to_come(event_ids))
 
     def _remember(self, registration: Registration) -> None:
         event_id = registration.event_id
@@ -447,9 +453,22 @@ class RegistrationBatch:
         if not created:
             return created
         Registration.objects.bulk_create(created)
-        for kind in ("confirmed", "waitlisted") if self.notify else ():
-            _notify_many([r for r in created if _email_kind(r) == kind], kind)
+        if self.notify:
+            # Nobody is told of a place at an event that is over.
+            to_tell = [r for r in created if r.event_id in self._upcoming]
+            for kind in ("confirmed", "waitlisted"):
+                _notify_many([r for r in to_tell if _email_kind(r) == kind], kind)
         return created
+
+
+def _events_with_sessions_to_come(event_ids) -> list[int]:
+    """Which of ``event_ids`` have a session that has not ended."""
+    return list(
+        EventSession.objects.filter(event_id__in=event_ids, end__gte=timezone.now())
+        .exclude(status=SessionStatus.CANCELLED)
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
 
 
 def _email_kind(registration: Registration) -> str:

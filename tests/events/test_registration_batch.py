@@ -1,5 +1,6 @@
 """RegistrationBatch: the coordinator's rules for many people at once."""
 
+import datetime as dt
 import smtplib
 
 import pytest
@@ -7,13 +8,14 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from events import registration as workflows
 from events.errors import EventsError
 from events.models import Registration
 from events.registration import RegistrationBatch, find_by_token, manage_token
 from events.tasks import EmailsNotSent, send_registration_emails
-from tests.conftest import make_event, make_registration_event, sign_up
+from tests.conftest import make_event, make_registration_event, make_session, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +249,23 @@ def test_one_refused_address_does_not_stop_the_others(event_index, settings):
         send_registration_emails.call([p.pk for p in people], "confirmed")
 
     assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.org", "cy@example.org"]
+
+
+def test_places_at_an_event_that_is_over_are_recorded_without_email(
+    event_index, django_capture_on_commit_callbacks
+):
+    over = make_event(event_index, registration_mode="required", capacity=5)
+    make_session(over, start=timezone.now() - dt.timedelta(days=7))
+    coming = make_registration_event(event_index)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            batch = RegistrationBatch([over, coming])
+            batch.add(event=over, name="Ana", email="ana@example.org")
+            batch.add(event=coming, name="Ben", email="ben@example.org")
+            batch.save()
+        workflows.register(
+            event=over, name="Cy", email="cy@example.org", by_coordinator=True
+        )
+    assert [m.to for m in mail.outbox] == [["ben@example.org"]]
+    assert over.registrations.confirmed().count() == 2
