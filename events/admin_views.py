@@ -28,7 +28,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from website.forms import PageChoiceFilter
+from website.forms import PageChoiceFilter, SearchWordsMixin
 from website.spreadsheets import SpreadsheetButtonsMixin
 
 from . import sessions as session_workflows
@@ -139,7 +139,7 @@ class SessionDeleteView(generic.DeleteView):
         return reverse("event_sessions:edit", args=[instance.pk])
 
 
-class SessionIndexView(SpreadsheetButtonsMixin, generic.IndexView):
+class SessionIndexView(SearchWordsMixin, SpreadsheetButtonsMixin, generic.IndexView):
     spreadsheet_resources = ("schedule", "attendance")
 
     def get_list_more_buttons(self, instance):
@@ -379,7 +379,7 @@ class VenueFilterSet(WagtailFilterSet):
         fields = ["setting", "step_free", "hearing_loop", "quiet_room"]
 
 
-class VenueIndexView(SpreadsheetButtonsMixin, SnippetIndexView):
+class VenueIndexView(SearchWordsMixin, SpreadsheetButtonsMixin, SnippetIndexView):
     """Venue listing with spreadsheet export (filters kept) and import."""
 
     spreadsheet_resources = ("venues",)

@@ -5,8 +5,6 @@ as an error next to its field and otherwise ignored, so no query string can
 make the page fail.
 """
 
-import re
-
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -16,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from website.forms import AccessibleErrorsMixin
+from website.forms import AccessibleErrorsMixin, search_words
 
 from .models import EventKind, EventPage, EventSession, EventTopic, Setting
 
@@ -30,10 +28,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-#: What the listing searches for: words (letters and digits, any script).
-WORDS = re.compile(r"\w+")
 
 
 class EventFilterForm(AccessibleErrorsMixin, forms.Form):
@@ -55,10 +49,7 @@ class EventFilterForm(AccessibleErrorsMixin, forms.Form):
         self.fields["topic"].choices = ANY + [(t.slug, t.name) for t in topics]
 
     def clean_q(self):
-        """The words of the search, without quotes and symbols: search
-        backends read some of them as syntax (SQLite's full-text search
-        fails on an unmatched quote)."""
-        return " ".join(WORDS.findall(self.cleaned_data["q"]))
+        return search_words(self.cleaned_data["q"])
 
     def clean(self):
         cleaned = super().clean()

@@ -1,8 +1,34 @@
 """Form helpers shared by the public site and the admin."""
 
+import re
+from functools import cached_property
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+
+#: What a search looks for: words (letters and digits, any script).
+WORDS = re.compile(r"\w+")
+
+
+def search_words(text: str) -> str:
+    """The words of a search, without quotes and symbols: search backends
+    read some of them as syntax (SQLite's full-text search fails on an
+    unmatched quote)."""
+    return " ".join(WORDS.findall(text))
+
+
+class SearchWordsMixin:
+    """For admin listings: search for the words of the query only (see
+    ``search_words``)."""
+
+    @cached_property
+    def search_query(self):
+        form = self.search_form
+        if form and form.is_valid():
+            return search_words(form.cleaned_data[self.search_kwarg])
+        return ""
+
 
 #: The largest id a database key holds (a signed 64-bit integer).
 MAX_ID = 2**63 - 1

@@ -204,6 +204,9 @@ def test_venue_snippets_list_filter_and_search(client, admin_user):
     assert names(client.get(url, {"setting": "hospital"})) == ["St. Mary's ward room"]
     assert names(client.get(url, {"step_free": "true"})) == ["Riverside hall"]
     assert names(client.get(url, {"q": "riverside"})) == ["Riverside hall"]
+    # A quote is not search syntax (SQLite's full-text search failed on it).
+    assert names(client.get(url, {"q": '"riverside'})) == ["Riverside hall"]
+    assert client.get(reverse("event_sessions:index"), {"q": '"'}).status_code == 200
 
 
 def test_event_editor_shows_sessions_panel(client, admin_user, event_index):
