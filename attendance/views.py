@@ -124,6 +124,9 @@ def _session_context(request, session, **forms_by_name):
             }
         ),
         "has_workshop": session.event.workshop_id is not None,
+        # Why attendance cannot be taken yet (or at all), instead of forms
+        # that would be refused.
+        "attendance_refusal": records.attendance_refusal(session),
         "check_in_open": checkin.window_is_open(session),
     }
     context.update(forms_by_name)
@@ -183,60 +186,71 @@ def take_attendance(request, session_id):
     return redirect("facilitate_session", session.pk)
 
 
+def _save_form(request, session_id, form_class, *, name, save, success, fields=None):
+    """A facilitator's form posted for a session: ``save(session, **data)``
+    through a workflow, then a message and back to the session page. A
+    refusal shows the page again (400) with what was typed, next to the
+    field ``fields`` names for the refusal's code, else above the form."""
+    session = _visible_session(request.user, session_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            save(session, **form.cleaned_data)
+        except EventsError as error:
+            form.add_error((fields or {}).get(error.code), error.message)
+        else:
+            messages.success(request, success)
+            return redirect("facilitate_session", session.pk)
+    context = _session_context(request, session, **{name: form})
+    return TemplateResponse(
+        request, "attendance/session_detail.html", context, status=400
+    )
+
+
 @login_required
 @require_POST
 def walk_in(request, session_id):
-    session = _visible_session(request.user, session_id)
-    form = WalkInForm(request.POST)
-    if form.is_valid():
-        try:
-            records.add_walk_in(
-                session=session, name=form.cleaned_data["name"], user=request.user
-            )
-        except EventsError as error:
-            form.add_error("name", error.message)
-        else:
-            messages.success(request, _("Walk-in added."))
-            return redirect("facilitate_session", session.pk)
-    context = _session_context(request, session, walk_in_form=form)
-    return TemplateResponse(
-        request, "attendance/session_detail.html", context, status=400
+    return _save_form(
+        request,
+        session_id,
+        WalkInForm,
+        name="walk_in_form",
+        save=lambda session, name: records.add_walk_in(
+            session=session, name=name, user=request.user
+        ),
+        success=_("Walk-in added."),
+        fields={"name_missing": "name"},
     )
 
 
 @login_required
 @require_POST
 def headcount(request, session_id):
-    session = _visible_session(request.user, session_id)
-    form = HeadcountForm(request.POST)
-    if form.is_valid():
-        try:
-            records.save_headcount(
-                session=session, user=request.user, **form.cleaned_data
-            )
-        except EventsError as error:
-            form.add_error("walk_ins", error.message)
-        else:
-            messages.success(request, _("Headcount saved."))
-            return redirect("facilitate_session", session.pk)
-    context = _session_context(request, session, headcount_form=form)
-    return TemplateResponse(
-        request, "attendance/session_detail.html", context, status=400
+    return _save_form(
+        request,
+        session_id,
+        HeadcountForm,
+        name="headcount_form",
+        save=lambda session, **data: records.save_headcount(
+            session=session, user=request.user, **data
+        ),
+        success=_("Headcount saved."),
+        fields={"bad_headcount": "walk_ins"},
     )
 
 
 @login_required
 @require_POST
 def session_note(request, session_id):
-    session = _visible_session(request.user, session_id)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        records.save_note(session=session, user=request.user, **form.cleaned_data)
-        messages.success(request, _("Note saved."))
-        return redirect("facilitate_session", session.pk)
-    context = _session_context(request, session, note_form=form)
-    return TemplateResponse(
-        request, "attendance/session_detail.html", context, status=400
+    return _save_form(
+        request,
+        session_id,
+        NoteForm,
+        name="note_form",
+        save=lambda session, **data: records.save_note(
+            session=session, user=request.user, **data
+        ),
+        success=_("Note saved."),
     )
 
 

@@ -29,6 +29,9 @@ def _send_each(registrations, build, *, what: str) -> None:
     fails naming the registrations missed, so they can be sent again without
     repeating anyone else's.
     """
+    registrations = list(registrations)
+    if not registrations:
+        return  # nobody left to tell: no mail connection
     connection = get_connection()
     sent, failed = 0, []
     connection.open()

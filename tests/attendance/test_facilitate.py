@@ -94,7 +94,9 @@ def test_facilitators_can_sign_out(client, session, facilitator):
     assert client.get(reverse("facilitate")).status_code == 302
 
 
-def test_session_page_shows_roster_needs_and_waitlist(client, session, facilitator):
+def test_session_page_shows_roster_needs_and_waitlist(
+    client, session, facilitator, time_machine
+):
     sign_up(session.event, "Ana Lopez", support_needs="Needs a quiet seat")
     sign_up(session.event, "Ben")
     sign_up(session.event, "Cy")
@@ -106,7 +108,34 @@ def test_session_page_shows_roster_needs_and_waitlist(client, session, facilitat
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert "Ana Lopez" in html and "Needs a quiet seat" in html
     assert "Waitlist" in html and "Di Waiting" in html
+    # The day before: the names to prepare with, no controls that would fail.
+    assert "Attendance can be recorded from 30 minutes before" in html
+    assert 'class="attendance-person"' not in html
+    assert reverse("facilitate_walk_in", args=[session.pk]) not in html
+
+    time_machine.move_to(session.start - dt.timedelta(minutes=20))
+    html = client.get(_url("facilitate_session", session)).content.decode()
     assert html.count('class="attendance-person"') == 3
+    assert reverse("facilitate_walk_in", args=[session.pk]) in html
+
+
+def test_a_refused_headcount_keeps_what_was_typed_and_says_why(
+    client, event_index, facilitator, time_machine
+):
+    event = make_registration_event(event_index, headcount_only=True)
+    event.facilitators.add(facilitator)
+    event.save_revision().publish()
+    session = event.sessions.get()
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+    url = _url("facilitate_headcount", session)
+
+    response = client.post(url, {"attendees": "3", "walk_ins": "5"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "more walk-ins than people in total" in html
+    assert 'value="3"' in html and 'value="5"' in html
 
 
 def test_attendance_saved_twice_does_not_duplicate_and_edits_are_logged(
