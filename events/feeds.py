@@ -7,7 +7,8 @@ from django.views.decorators.http import require_safe
 
 from .calendars import calendar_response, user_for_feed_token
 from .listing import EventFilterForm, filtered_sessions, topics_in_use
-from .models import EventPage, EventSession
+from .models import EventSession
+from .views import published_event_or_404
 
 
 @require_safe
@@ -29,17 +30,10 @@ def site_feed(request):
     )
 
 
-def _published_event(event_id):
-    event = EventPage.objects.live().public().filter(pk=event_id).first()
-    if event is None:
-        raise Http404(_("There is no such event."))
-    return event
-
-
 @require_safe
 def event_feed(request, event_id):
     """Every session of one event's series."""
-    event = _published_event(event_id)
+    event = published_event_or_404(event_id)
     return calendar_response(
         request,
         EventSession.objects.filter(event=event),

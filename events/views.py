@@ -40,8 +40,9 @@ REFUSALS = {
 }
 
 
-def _published_event(event_id):
-    """A live event without a privacy setting, or 404."""
+def published_event_or_404(event_id):
+    """A live event without a privacy setting, or 404 (for the sign-up form
+    and the event's calendar file)."""
     event = EventPage.objects.live().public().filter(pk=event_id).first()
     if event is None:
         raise Http404(_("There is no such event."))
@@ -61,7 +62,7 @@ def sign_up(request, event_id):
     """
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
-    event = _published_event(event_id)
+    event = published_event_or_404(event_id)
     refusal, status = None, 200
     form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "GET":
@@ -128,7 +129,7 @@ def _handle_sign_up(request, event, form):
 
 def sign_up_thanks(request, event_id):
     """The same answer for every sign-up, new or repeat."""
-    event = _published_event(event_id)
+    event = published_event_or_404(event_id)
     return TemplateResponse(request, "events/sign_up_thanks.html", {"page": event})
 
 
