@@ -2,6 +2,8 @@
 column, confirm, background jobs with progress, recent imports, and the
 Export/Import buttons of the listings."""
 
+import io
+
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +13,7 @@ from events.models import Venue
 from tests.conftest import make_event, make_registration_event, make_session
 from tests.spreadsheets.support import (
     csv_bytes,
+    export,
 )
 from website.models import ImportJob
 from website.spreadsheets import Progress, progress_key
@@ -191,3 +194,18 @@ def test_bad_export_requests_do_not_fail(client, coordinator):
     response = client.get(url, {"format": "csv", "event": "not-a-number"})
     assert response.status_code == 302
     assert client.get(reverse("spreadsheets_export", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize("key", ["venues", "schedule", "registrations", "attendance"])
+def test_an_empty_export_still_has_its_header_row(client, coordinator, key):
+    from openpyxl import load_workbook
+
+    from website.spreadsheets import resource_class
+
+    client.force_login(coordinator)
+    columns = list(resource_class(key).columns)
+    response = export(client, key, "csv")
+    assert response.status_code == 200
+    assert response.content.decode("utf-8-sig").splitlines() == [",".join(columns)]
+    book = load_workbook(io.BytesIO(export(client, key, "xlsx").content))
+    assert [c.value for c in book.active[1]] == columns
