@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from website.forms import AccessibleErrorsMixin
 
-#: At least this many digits make a phone number we could call.
-MIN_PHONE_DIGITS = 7
+from .registration import phone_too_short
 
 
 class SignUpForm(AccessibleErrorsMixin, forms.Form):
@@ -59,7 +58,7 @@ class SignUpForm(AccessibleErrorsMixin, forms.Form):
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
-        if phone and sum(ch.isdigit() for ch in phone) < MIN_PHONE_DIGITS:
+        if phone_too_short(phone):
             raise forms.ValidationError(
                 _("Please enter the whole number, including the area code.")
             )

@@ -190,6 +190,15 @@ def normalise_phone(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit())
 
 
+#: At least this many digits make a phone number someone could call.
+MIN_PHONE_DIGITS = 7
+
+
+def phone_too_short(phone: str) -> bool:
+    """Whether ``phone`` is given but has too few digits to call."""
+    return bool(phone.strip()) and len(normalise_phone(phone)) < MIN_PHONE_DIGITS
+
+
 def person_key(email: str, phone: str) -> tuple | None:
     """Who someone is: their email (any case), else their phone's digits."""
     email = email.strip().lower()
@@ -238,6 +247,11 @@ def _person(
     if not person["email"] and not person["phone"]:
         raise EventsError(
             _("Please give an email address or a phone number."), code="no_contact"
+        )
+    if phone_too_short(person["phone"]):
+        raise EventsError(
+            _("Please give the whole phone number, including the area code."),
+            code="phone_too_short",
         )
     return person
 

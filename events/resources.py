@@ -45,7 +45,6 @@ from website.spreadsheets import (
 from . import registration as registration_workflows
 from . import sessions as session_workflows
 from .errors import EventsError
-from .forms import MIN_PHONE_DIGITS
 from .models import (
     EventIndexPage,
     EventKind,
@@ -57,7 +56,12 @@ from .models import (
     Setting,
     Venue,
 )
-from .registration import normalise_phone, person_key
+from .registration import (
+    MIN_PHONE_DIGITS,
+    normalise_phone,
+    person_key,
+    phone_too_short,
+)
 
 FACILITATORS_GROUP = "Facilitators"
 
@@ -1354,7 +1358,7 @@ class RegistrationResource(GatherResource):
             "phone" not in errors
             and parsed.phone
             and parsed.phone != registration.phone  # new, or changed
-            and len(normalise_phone(parsed.phone)) < MIN_PHONE_DIGITS
+            and phone_too_short(parsed.phone)
         ):
             errors["phone"] = [
                 _("This is not a phone number: it needs at least %(n)s digits.")
@@ -1426,6 +1430,7 @@ class RegistrationResource(GatherResource):
             column = {
                 "name_missing": "name",
                 "no_contact": "email",
+                "phone_too_short": "phone",
                 "full": "status",
             }.get(error.code, "event_id" if "event_id" in row else NON_FIELD_ERRORS)
             raise ValidationError({column: [error.message]}) from error

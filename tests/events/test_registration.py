@@ -295,3 +295,11 @@ def test_rolled_back_registration_sends_nothing(
     assert callbacks == []
     assert mail.outbox == []
     assert not Registration.objects.exists()
+
+
+def test_a_phone_number_too_short_to_call_is_refused(event_index):
+    event = make_registration_event(event_index)
+    with pytest.raises(EventsError) as error:
+        register(event=event, name="Ana", phone="555-01", by_coordinator=True)
+    assert error.value.code == "phone_too_short"
+    assert register(event=event, name="Ana", phone="416 555 0100").created
