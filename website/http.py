@@ -4,10 +4,10 @@
 def private(response, *, cache: str = "no-store, private"):
     """Mark a response reached through a secret link or a login as private.
 
-    It is not stored by shared caches, its address is not sent on as a
-    referrer, and search engines do not index it.
+    It is not stored by shared caches and search engines do not index it.
+    Its address never reaches other sites as a referrer: the site-wide
+    ``SECURE_REFERRER_POLICY`` ("same-origin") sees to that, for every page.
     """
     response["Cache-Control"] = cache
-    response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -167,7 +167,7 @@ def test_manage_page_shows_status_and_calendar_and_hides_token_from_referrers(
     html = page.content.decode()
     assert page.status_code == 200
     assert "You have a place." in html and "https://meet.example/room" in html
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "no-store" in page["Cache-Control"]
 
     waiting_html = site_client.get(f"/manage/{manage_token(waiting)}/").content.decode()

@@ -189,6 +189,11 @@ LOGGING = {
 # Public pages may not be framed; the admin may frame itself for previews
 # (see website.middleware.AdminSameOriginFramesMiddleware).
 X_FRAME_OPTIONS = "DENY"
+# The one referrer policy of every response. Secret links (manage pages, the
+# facilitator area, calendar addresses) are never sent to other sites, while
+# the site's own form posts keep their Origin header: under "no-referrer"
+# browsers send "Origin: null" and Django's CSRF check refuses every form.
+SECURE_REFERRER_POLICY = "same-origin"
 GATHER_ADMIN_PATH = "admin/"
 
 #: Reminders go out this many hours before each session.
