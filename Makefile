@@ -1,14 +1,18 @@
 # Gather: `make run` serves the demo site, `make test` runs the suite.
 # Both create .venv and install what they need first; both are safe to repeat.
 
-PYTHON ?= python3.11
-VENV := .venv
+# The newest supported Python on the PATH (3.13, 3.12, then 3.11), unless
+# PYTHON=... says which one.
+SUPPORTED_PYTHONS := python3.13 python3.12 python3.11
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach python,$(SUPPORTED_PYTHONS),$(shell $(python) -c "" >/dev/null 2>&1 && echo $(python))))
+endif
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-WEASYPRINT_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-check run serve test test-postgres lint format bench clean
+.PHONY: help install system-check browser-check run serve test lint format bench clean
 
 help:
 	@echo "make run     set up, load the demo once, and serve http://127.0.0.1:8000"
@@ -18,7 +22,7 @@ help:
 	@echo "make bench   run the benchmarks and print a table"
 
 $(PY):
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Gather needs Python 3.11 ($(PYTHON) not found). Set PYTHON=/path/to/python3.11."; exit 1; }
+	@test -n "$(PYTHON)" && command -v $(PYTHON) >/dev/null 2>&1 || { echo "Gather needs Python 3.11, 3.12 or 3.13 (none found). Set PYTHON=/path/to/python3.13."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): requirements.txt | $(PY)
@@ -29,9 +33,14 @@ $(STAMP): requirements.txt | $(PY)
 install: $(STAMP) system-check
 
 # WeasyPrint needs Pango; without HarfBuzz's subsetter it falls back to a much
-# slower font subsetter. Say which Debian packages to install, then stop.
+# slower font subsetter. The browser tests need Debian's Chromium. Missing
+# Debian packages are installed when this user may (root or sudo -n);
+# otherwise the command to run is printed and make stops.
 system-check: | $(PY)
-	@$(PY) scripts/check_system_libs.py $(WEASYPRINT_DEBS)
+	@$(PY) scripts/system_packages.py pdf
+
+browser-check: | $(PY)
+	@$(PY) scripts/system_packages.py browser
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -48,7 +57,7 @@ serve:
 	trap 'kill $$worker $$reminders 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install browser-check
 	$(PY) -m pytest
 
 lint: install
@@ -64,4 +73,4 @@ bench: install
 	$(PY) -m tests.bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles .e2e-artifacts

@@ -1,0 +1,139 @@
+"""Real-browser journeys: Debian's Chromium driven by Playwright against
+pytest-django's ``live_server``.
+
+Every test in this folder is marked ``browser``. A failing test leaves a
+screenshot and the HTML of each page it had open under ``E2E_ARTIFACTS``
+(default ``.e2e-artifacts/``), and the run's summary prints that folder.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", ".e2e-artifacts")).resolve()
+
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+
+#: Flags that keep Chromium off the network it cannot reach here, and able to
+#: run as root in a container.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if ARTIFACTS.exists() and any(ARTIFACTS.iterdir()):
+        terminalreporter.write_line(
+            f"Browser test screenshots and HTML of failing steps: {ARTIFACTS}"
+        )
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium (Debian's ``chromium``) per test module.
+
+    Playwright's sync API keeps an event loop running in this thread while it
+    is started, so Django's guard against ORM calls from async code is lifted
+    for exactly that time; it is back on for the modules outside tests/e2e.
+    """
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Browser tests need Debian's chromium package: "
+            "apt-get install chromium (make test installs it when it can)."
+        )
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(transactional_db, live_server, settings, home_page):
+    """The live site, with links in emails and calendars pointing at it."""
+    settings.BASE_URL = live_server.url
+    settings.WAGTAILADMIN_BASE_URL = live_server.url
+    cache.clear()
+    return live_server
+
+
+@pytest.fixture
+def browser_context(chromium, site, request):
+    """Open a new browser context (cookies of its own) with ``open_context``.
+
+    Each context opened is closed at the end; if the test failed, a
+    screenshot and the HTML of its pages are saved first.
+    """
+    contexts = []
+
+    def open_context(viewport=PHONE, **options):
+        context = chromium.new_context(
+            viewport=viewport, base_url=site.url, accept_downloads=True, **options
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_context
+
+    report = getattr(request.node, "report_call", None)
+    failed = report is not None and report.failed
+    for number, context in enumerate(contexts):
+        if failed:
+            _save_artifacts(request.node.name, number, context)
+        context.close()
+
+
+def _save_artifacts(test_name, number, context):
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", test_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, page in enumerate(context.pages):
+        stem = folder / f"context{number}-page{index}"
+        try:
+            page.screenshot(path=f"{stem}.png", full_page=True)
+            Path(f"{stem}.html").write_text(page.content(), encoding="utf-8")
+        except Exception as error:  # noqa: BLE001 - artifacts are best effort
+            Path(f"{stem}.error.txt").write_text(repr(error), encoding="utf-8")
+
+
+@pytest.fixture
+def phone(browser_context):
+    """A page in a 375 px wide phone viewport."""
+    return browser_context(PHONE).new_page()
+
+
+@pytest.fixture
+def desktop(browser_context):
+    """A page in a desktop-sized viewport."""
+    return browser_context(DESKTOP).new_page()
