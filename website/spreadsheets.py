@@ -6,10 +6,11 @@ Shared by every resource (``events.resources``, ``attendance.resources``):
   semicolon separated; XLSX; JSON) into a ``tablib.Dataset`` with tidy column
   names, or a plain-language ``SpreadsheetError`` to show next to the file
   field;
-* writing an export in the same formats, with cells that a spreadsheet would
-  run as a formula (starting with ``= + - @``, a tab or a carriage return)
-  neutralised by a leading apostrophe, which imports remove again so a round
-  trip changes nothing;
+* writing an export in the same formats. In CSV, cells that a spreadsheet
+  would run as a formula (starting with ``= + - @``, a tab or a carriage
+  return) are neutralised by a leading apostrophe, which imports remove again
+  so a round trip changes nothing; XLSX needs no apostrophe, since its text
+  cells are text whatever they start with (see ``_write_xlsx``);
 * ``GatherResource``, the django-import-export base class the resources
   share: a dry run without per-row diffs, "skip" worked out from a cheap
   snapshot, errors keyed by the column they are about, and progress;
@@ -393,8 +394,8 @@ def _text_cell(value):
 
 
 def write_export(dataset: tablib.Dataset, file_format: str) -> bytes:
-    """The bytes of ``dataset`` in ``file_format``, formulas neutralised in
-    CSV and XLSX."""
+    """The bytes of ``dataset`` in ``file_format``: formulas neutralised by an
+    apostrophe in CSV, written as text cells in XLSX."""
     if file_format == "csv":
         stream = io.StringIO()
         writer = csv.writer(stream)
@@ -415,8 +416,23 @@ def write_export(dataset: tablib.Dataset, file_format: str) -> bytes:
 
 
 def _write_xlsx(dataset) -> bytes:
+    """An XLSX workbook in which text is always a text cell.
+
+    A spreadsheet runs a cell as a formula because of its type, not its
+    first character: a text cell holding "=1+1" shows exactly that and runs
+    nothing. So text is written as it was typed, never with CSV's protective
+    apostrophe, as a text cell (``data_type`` "s") with Excel's "quote prefix"
+    style, which keeps it text even when someone edits the cell. Only text
+    that ``unneutralise`` would change on the way back in (an apostrophe
+    before a formula character) gets one more apostrophe, so that importing
+    the export changes nothing.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=(dataset.title or "Export")[:31])
 
     def cell(value):
         if value is None:
@@ -426,13 +442,21 @@ def _write_xlsx(dataset) -> bytes:
                 value = timezone.localtime(value, site_zone())
             return value.replace(tzinfo=None)
         if isinstance(value, bool):
-            return _("yes") if value else _("no")
+            value = _("yes") if value else _("no")
         if isinstance(value, str):
-            return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+            return text_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
         return value
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=(dataset.title or "Export")[:31])
+    def text_cell(text):
+        if unneutralise(text) != text:
+            text = QUOTE + text
+        written = WriteOnlyCell(sheet, value=text)
+        # openpyxl makes text starting with "=" a formula; this is text.
+        written.data_type = "s"
+        if text[:1] in FORMULA_TRIGGERS:
+            written.quotePrefix = True
+        return written
+
     sheet.append([cell(h) for h in dataset.headers])
     for row in dataset:
         sheet.append([cell(value) for value in row])
