@@ -26,6 +26,7 @@ Shared by every resource (``events.resources``, ``attendance.resources``):
 """
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -179,6 +180,12 @@ def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
 
     Column names are normalised (``normalise_header``), blank rows dropped,
     text cells stripped of surrounding spaces and of export neutralising.
+    Rows with fewer cells than there are columns are padded with blanks, as
+    spreadsheet programs do. A row with more cells cannot be read right (an
+    unquoted comma inside a name shifts every cell after it), so it is left
+    out of the Dataset and kept, with a message, in ``dataset.misshapen``
+    (``MisshapenRow``) to be shown as a problem of its own. Each row's line
+    in the file (the sheet's row in XLSX) is in ``dataset.line_numbers``.
     """
     file_format = format_for_filename(filename)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -188,9 +195,16 @@ def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
         )
     if not data.strip():
         raise SpreadsheetError(_("The file is empty."))
-    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json}[file_format]
-    headers, rows = reader(data)
-    return _build_dataset(headers, rows)
+    if file_format == "csv":
+        text = _decode(data)
+        delimiter = sniff_delimiter(text)
+        header, rows = _read_csv(text, delimiter)
+        too_many = _too_many_cells_in_csv(delimiter)
+    else:
+        reader = {"xlsx": _read_xlsx, "json": _read_json}[file_format]
+        header, rows = reader(data)
+        too_many = _too_many_cells_in_sheet
+    return _build_dataset(header, rows, too_many=too_many)
 
 
 def _decode(data: bytes) -> str:
@@ -223,16 +237,56 @@ def sniff_delimiter(text: str) -> str:
     return max([",", ";", "\t"], key=unquoted.count)
 
 
-def _read_csv(data: bytes):
-    text = _decode(data)
-    delimiter = sniff_delimiter(text)
+def _read_csv(text: str, delimiter: str):
+    """(header, [(line, cells)]): each row with the line it starts on, which
+    is not its position when blank lines come before it or a quoted cell
+    holds a line break."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        starts_on = 1
+        for cells in reader:
+            rows.append((starts_on, cells))
+            starts_on = reader.line_num + 1
     except csv.Error as error:
         raise SpreadsheetError(
             _("This CSV file cannot be read: %(detail)s") % {"detail": error}
         ) from error
     return _split_header(rows)
+
+
+#: How a CSV separator is named in messages.
+SEPARATOR_NAMES = {
+    ",": gettext_lazy("comma"),
+    ";": gettext_lazy("semicolon"),
+    "\t": gettext_lazy("tab"),
+}
+
+
+def _too_many_cells_in_csv(delimiter):
+    """The message for a CSV row with more cells than the header has names."""
+
+    def message(line, cells, columns):
+        return _(
+            "Line %(line)s has %(cells)s cells but the header has %(columns)s. "
+            "A %(separator)s inside a name? Put the name in quotes."
+        ) % {
+            "line": line,
+            "cells": cells,
+            "columns": columns,
+            "separator": SEPARATOR_NAMES[delimiter],
+        }
+
+    return message
+
+
+def _too_many_cells_in_sheet(line, cells, columns):
+    """The message for a sheet row with cells beyond the named columns."""
+    return _(
+        "Row %(line)s has %(cells)s cells but the first row names only "
+        "%(columns)s columns. Give the extra column a name in the first row, "
+        "or clear the cells beyond the last named column."
+    ) % {"line": line, "cells": cells, "columns": columns}
 
 
 def _read_xlsx(data: bytes):
@@ -249,8 +303,15 @@ def _read_xlsx(data: bytes):
             sheets = [book.active, *book.worksheets] if book.active else book.worksheets
             rows = []
             for sheet in sheets:
-                rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-                if any(not _blank(row) for row in rows):
+                # Read-only sheets yield every row from the first, empty ones
+                # included, so a row's position is its number in the sheet.
+                rows = [
+                    (number, list(row))
+                    for number, row in enumerate(
+                        sheet.iter_rows(values_only=True), start=1
+                    )
+                ]
+                if any(not _blank(row) for _number, row in rows):
                     break
             book.close()
     except (
@@ -290,7 +351,11 @@ def _read_json(data: bytes):
         for key in item:
             if key not in headers:
                 headers.append(key)
-    rows = [[_json_cell(item.get(key)) for key in headers] for item in payload]
+    # Numbered as if the keys were a header row, as in the other formats.
+    rows = [
+        (number, [_json_cell(item.get(key)) for key in headers])
+        for number, item in enumerate(payload, start=2)
+    ]
     return headers, rows
 
 
@@ -303,10 +368,11 @@ def _json_cell(value):
 
 
 def _split_header(rows):
-    rows = [row for row in rows if not _blank(row)]
+    """The first row with anything in it, and the (line, cells) after it."""
+    rows = [(line, cells) for line, cells in rows if not _blank(cells)]
     if not rows:
         raise SpreadsheetError(_("The file is empty."))
-    return rows[0], rows[1:]
+    return rows[0][1], rows[1:]
 
 
 def _blank(row) -> bool:
@@ -321,7 +387,24 @@ def _clean_cell(value):
     return value
 
 
-def _build_dataset(headers, rows) -> tablib.Dataset:
+@dataclasses.dataclass
+class MisshapenRow:
+    """A row of a file that has more cells than the file has column names."""
+
+    line: int
+    cells: list
+    message: str
+
+
+def _cell_count(cells) -> int:
+    """How many cells a row has, not counting empty ones at its end."""
+    count = len(cells)
+    while count and _blank(cells[count - 1 : count]):
+        count -= 1
+    return count
+
+
+def _build_dataset(headers, rows, *, too_many) -> tablib.Dataset:
     names = [normalise_header(h) for h in headers]
     # Trailing unnamed columns (Excel often has some) are dropped when empty.
     width = len(names)
@@ -344,7 +427,7 @@ def _build_dataset(headers, rows) -> tablib.Dataset:
             _("These columns appear more than once: %(names)s.")
             % {"names": ", ".join(duplicates)}
         )
-    data_rows = [row for row in rows if not _blank(row)]
+    data_rows = [(line, cells) for line, cells in rows if not _blank(cells)]
     if not data_rows:
         raise SpreadsheetError(_("The file has column names but no rows below them."))
     if len(data_rows) > MAX_ROWS:
@@ -353,21 +436,33 @@ def _build_dataset(headers, rows) -> tablib.Dataset:
             % {"max": f"{MAX_ROWS:,}"}
         )
     dataset = tablib.Dataset(headers=names)
-    for number, row in enumerate(data_rows, start=2):
-        row = list(row)
-        extra = row[width:]
-        if not _blank(extra):
-            raise SpreadsheetError(
-                _(
-                    "A row near line %(number)s has more cells than there are "
-                    "column names. Check the file uses one separator (comma or "
-                    "semicolon) throughout."
+    dataset.line_numbers = []
+    dataset.misshapen = []
+    for line, cells in data_rows:
+        cells = list(cells)
+        count = _cell_count(cells)
+        if count > width:
+            dataset.misshapen.append(
+                MisshapenRow(
+                    line=line,
+                    cells=[_clean_cell(cell) for cell in cells[:count]],
+                    message=too_many(line, count, width),
                 )
-                % {"number": number}
             )
-        row = row[:width] + [None] * (width - len(row))
-        dataset.append([_clean_cell(cell) for cell in row])
+            continue
+        cells = cells[:width] + [None] * (width - len(cells))
+        dataset.append([_clean_cell(cell) for cell in cells])
+        dataset.line_numbers.append(line)
     return dataset
+
+
+def line_numbers(dataset) -> list[int]:
+    """Each row's line in the file it was read from (``read_dataset``), or
+    its position counting the header as line 1 for a Dataset built in code."""
+    lines = getattr(dataset, "line_numbers", None)
+    if lines is None or len(lines) != len(dataset):
+        return list(range(2, len(dataset) + 2))
+    return lines
 
 
 # Writing ----------------------------------------------------------------------
@@ -634,6 +729,8 @@ class GatherResource(resources.ModelResource):
         self.progress = progress
         #: Row number -> a short note for the preview ("On the waitlist").
         self.row_notes = {}
+        #: Row number (1 for the first data row) -> its line in the file.
+        self.lines = []
 
     # Columns -----------------------------------------------------------------
 
@@ -691,8 +788,17 @@ class GatherResource(resources.ModelResource):
 
     def import_data(self, dataset, **kwargs):
         """Import with column aliases resolved (see ``column_aliases``)."""
+        self.lines = line_numbers(dataset)
         dataset.headers = self.canonical_headers(dataset.headers)
         return super().import_data(dataset, **kwargs)
+
+    def line_of(self, row_number) -> int:
+        """The line in the file of the library's ``row_number``: what
+        messages such as "the same person is also on row 7" must name, since
+        the preview numbers rows by their line too."""
+        if 1 <= row_number <= len(self.lines):
+            return self.lines[row_number - 1]
+        return row_number + 1
 
     # Export ------------------------------------------------------------------
 
@@ -900,9 +1006,13 @@ def _execute(job, *, dry_run, progress):
     dataset = read_dataset(bytes(job.data), job.file_name)
     resource_cls.check_columns(dataset.headers)
     resource = resource_cls(user=user, options=job.options, progress=progress)
+    # Rows with too many cells never reach the resource, so nothing there
+    # would roll the import back for them: unless they may be left out, the
+    # rows are only checked, and the job fails below for those rows.
+    held_back = bool(dataset.misshapen) and not job.skip_invalid
     result = resource.import_data(
         dataset,
-        dry_run=dry_run,
+        dry_run=dry_run or held_back,
         use_transactions=True,
         rollback_on_validation_errors=not job.skip_invalid,
         raise_errors=False,
@@ -997,6 +1107,7 @@ def build_preview(resource, dataset, result) -> dict:
     totals = {"new": 0, "update": 0, "skip": 0, "problem": 0}
     rows = []
     row_results = list(result.rows)
+    lines = line_numbers(dataset)
     for number, values in enumerate(dataset, start=1):
         row_result = row_results[number - 1] if number <= len(row_results) else None
         errors = {}
@@ -1024,13 +1135,27 @@ def build_preview(resource, dataset, result) -> dict:
         totals[action if action in totals else "problem"] += 1
         rows.append(
             [
-                number + 1,
+                lines[number - 1],
                 action,
                 [display_value(v) for v in values],
                 errors,
                 str(resource.row_notes.get(number, "")),
             ]
         )
+    # Rows that could not be read into columns never reached the resource:
+    # they are problems of their own, in their place in the file.
+    for misshapen in getattr(dataset, "misshapen", ()):
+        totals["problem"] += 1
+        rows.append(
+            [
+                misshapen.line,
+                "problem",
+                [display_value(v) for v in misshapen.cells],
+                {"": [misshapen.message]},
+                "",
+            ]
+        )
+    rows.sort(key=lambda row: row[0])
     base_errors = []
     for error in result.base_errors:
         logger.warning("Import failed: %r", error.error)
@@ -1190,10 +1315,7 @@ def job_view(request, pk):
             "totals": totals,
             "base_errors": preview.get("errors", []),
             "has_problems": has_problems,
-            "can_confirm": job.status == job.Status.PREVIEWED
-            and not preview.get("errors")
-            and (job.skip_invalid or not totals.get("problem"))
-            and (totals.get("new") or totals.get("update")),
+            "can_confirm": can_confirm(job),
             "progress_done": done,
             "progress_percent": int(100 * done / job.total_rows)
             if job.total_rows
@@ -1203,13 +1325,36 @@ def job_view(request, pk):
     )
 
 
+def can_confirm(job) -> bool:
+    """Whether a checked job may be imported: nothing wrong with the file, no
+    row with a problem unless those may be left out, and something to do."""
+    preview = job.preview or {}
+    totals = preview.get("totals", {})
+    return bool(
+        job.status == job.Status.PREVIEWED
+        and not preview.get("errors")
+        and (job.skip_invalid or not totals.get("problem"))
+        and (totals.get("new") or totals.get("update"))
+    )
+
+
 @require_POST
 def confirm_view(request, pk):
-    """Step 3: import for real. A second click does nothing."""
+    """Step 3: import for real. A second click does nothing, and neither
+    does a click on a preview that offered no "Import now"."""
     job = _own_job(request, pk)
     resource_cls = resource_class(job.resource)
     if not resource_cls.can_import(request.user):
         raise PermissionDenied
+    if job.status == job.Status.PREVIEWED and not can_confirm(job):
+        messages.error(
+            request,
+            _(
+                "Nothing was imported: fix the rows with problems and upload "
+                "the file again."
+            ),
+        )
+        return redirect("spreadsheets_job", job.pk)
     ImportJob = _job_model()
     claimed = ImportJob.objects.filter(
         pk=job.pk, status=ImportJob.Status.PREVIEWED
