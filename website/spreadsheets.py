@@ -633,7 +633,13 @@ def parse_time(value):
     return None
 
 
-def parse_int(value, *, column_label, minimum=0):
+#: The largest whole number a cell may hold: the largest an integer column
+#: stores on every database (PostgreSQL's ``integer``). A larger one would
+#: fail when saved or looked up, taking the whole import with it.
+MAX_WHOLE_NUMBER = 2_147_483_647
+
+
+def parse_int(value, *, column_label, minimum=0, maximum=MAX_WHOLE_NUMBER):
     """A whole number from a cell, or None for an empty cell."""
     if is_empty(value):
         return None
@@ -645,11 +651,16 @@ def parse_int(value, *, column_label, minimum=0):
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     elif isinstance(value, str) and re.fullmatch(r"\d+(\.0+)?", value.strip()):
-        number = int(float(value.strip()))
+        number = int(value.strip().split(".")[0])
     if number is None or number < minimum:
         raise ValueError(
             _("%(column)s must be a whole number of %(minimum)s or more.")
             % {"column": column_label, "minimum": minimum}
+        )
+    if number > maximum:
+        raise ValueError(
+            _("%(column)s is too large: write a number up to %(maximum)s.")
+            % {"column": column_label, "maximum": f"{maximum:,}"}
         )
     return number
 
@@ -1190,7 +1201,7 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Spreadsheet file"),
         help_text=gettext_lazy(
-            "CSV (UTF-8, separated by commas or semicolons), Excel (.xlsx) or "
+            "CSV (UTF-8, separated by commas, semicolons or tabs), Excel (.xlsx) or "
             "JSON, up to 10 MB. The first row holds the column names."
         ),
     )

@@ -168,3 +168,46 @@ def test_confirming_a_preview_with_problems_is_refused(client, coordinator):
     job.refresh_from_db()
     assert job.status == "previewed"
     assert not Venue.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "data", "column", "label"),
+    [
+        (
+            "venues",
+            b"id,name,setting\n99999999999999999999,A,community\n",
+            "id",
+            "id",
+        ),
+        (
+            "venues",
+            b"name,setting,default_capacity\nA,community,99999999999999999999\n",
+            "default_capacity",
+            "default capacity",
+        ),
+        (
+            "schedule",
+            b"event,start,end,capacity\n"
+            b"Talk,2026-12-10 18:00,2026-12-10 19:00,99999999999999999999\n",
+            "capacity",
+            "capacity",
+        ),
+        (
+            "registrations",
+            b"name,email,event_id\nAna,a@example.org,99999999999999999999\n",
+            "event_id",
+            "event_id",
+        ),
+    ],
+)
+def test_a_number_too_large_to_store_is_the_row_s_problem_not_a_crash(
+    admin_user, event_index, key, data, column, label
+):
+    """Such numbers overflowed the database (OverflowError on SQLite) and
+    failed the row, or the whole import, with "Something went wrong"."""
+    options = {"parent": event_index.pk} if key == "schedule" else {}
+    job = make_job(admin_user, key, data, options=options)
+    assert job.status == "previewed", job.message
+    assert errors(job)[2][column] == [
+        f"{label} is too large: write a number up to 2,147,483,647."
+    ]
