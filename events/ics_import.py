@@ -22,8 +22,13 @@ What a session cannot hold is not dropped silently:
   ``ALL_DAY_START`` to ``ALL_DAY_END`` local time, since a session has a
   start and an end time; the preview says so.
 
-Re-imports update sessions only: an event's details (title, venue, "what to
-expect") may have been edited since, so they are left as they are.
+* An occurrence whose LOCATION differs from its event's (one date of a
+  series moved to another room) gets the venue that location names as its
+  own, or else a public note "Meets at: ...".
+
+Re-imports update sessions' times and cancellations only: an event's
+details (title, venue, "what to expect") and a session's place may have
+been edited since, so they are left as they are.
 """
 
 import dataclasses
@@ -65,6 +70,12 @@ class Occurrence:
     start: dt.datetime
     end: dt.datetime
     cancelled: bool
+    #: This occurrence's LOCATION, as written.
+    location: str = ""
+    #: Where this occurrence meets when not where the event does: a venue
+    #: its location names, or else a note saying where (see ``plan_import``).
+    venue: Venue | None = None
+    public_note: str = ""
 
 
 @dataclasses.dataclass
@@ -88,7 +99,7 @@ class PlannedEvent:
     @property
     def location_is_link(self) -> bool:
         """Whether LOCATION is a web address (likely an online joining link)."""
-        return bool(re.match(r"(?i)https?://", self.location))
+        return is_link(self.location)
 
     @property
     def location_text(self) -> str:
@@ -151,6 +162,19 @@ class PlannedEvent:
     @property
     def cancelled_count(self):
         return sum(o.cancelled for o in self.occurrences)
+
+    @property
+    def elsewhere_count(self):
+        """Sessions given a place other than the event's location."""
+        return sum(bool(o.venue or o.public_note) for o in self.occurrences)
+
+    @property
+    def link_elsewhere_count(self):
+        """Sessions whose own location is a link, left off the page."""
+        return sum(
+            bool(o.location and is_link(o.location) and o.location != self.location)
+            for o in self.occurrences
+        )
 
 
 @dataclasses.dataclass
@@ -232,6 +256,11 @@ def source_name(calendar: icalendar.Calendar, fallback: str) -> str:
     return (name or fallback)[:255]
 
 
+def is_link(location: str) -> bool:
+    """Whether a location is a web address rather than a place."""
+    return bool(re.match(r"(?i)https?://", location))
+
+
 def _normalise_place(text) -> str:
     """A place as compared: any case, line breaks as commas, single spaces,
     no space before a comma, no full stop or comma at the end."""
@@ -286,6 +315,27 @@ def _web_address(value) -> str:
     except ValidationError:
         return ""
     return text
+
+
+def _location(vevent) -> str:
+    """A VEVENT's LOCATION on one line."""
+    return " ".join(str(vevent.get("LOCATION", "")).split())[:500]
+
+
+def _place_occurrences(planned: PlannedEvent, venues) -> None:
+    """Give the occurrences that meet somewhere other than the event (a
+    changed LOCATION on one date of a series) a venue of their own when
+    their location names one, or else a note saying where, so the place is
+    not lost. A link is never put in a public note."""
+    usual = _normalise_place(planned.location)
+    for occurrence in planned.occurrences:
+        if not occurrence.location or _normalise_place(occurrence.location) == usual:
+            continue
+        occurrence.venue = match_venue(occurrence.location, venues)
+        if occurrence.venue is None and not is_link(occurrence.location):
+            occurrence.public_note = (
+                _("Meets at: %(place)s") % {"place": occurrence.location}
+            )[:255]
 
 
 def _all_day_days(vevent) -> int:
@@ -391,6 +441,7 @@ def _expand(calendar, *, source, now) -> dict[str, list[Occurrence]]:
                     start=session_start,
                     end=session_end,
                     cancelled=status == "CANCELLED",
+                    location=_location(vevent),
                 )
             )
     for occurrences in found.values():
@@ -420,7 +471,7 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
     venues = list(Venue.objects.all())
     planned = []
     for uid, vevent in first_by_uid.items():
-        location = " ".join(str(vevent.get("LOCATION", "")).split())[:500]
+        location = _location(vevent)
         planned.append(
             PlannedEvent(
                 uid=uid,
@@ -435,6 +486,7 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
                 all_day_days=_all_day_days(vevent),
             )
         )
+        _place_occurrences(planned[-1], venues)
     planned = [p for p in planned if p.occurrences or p.existing]
     if not planned:
         raise EventsError(
@@ -507,6 +559,8 @@ def _sync_sessions(event, planned, result) -> None:
                 event=event,
                 start=occurrence.start,
                 end=occurrence.end,
+                venue=occurrence.venue,
+                public_note=occurrence.public_note,
                 uid=occurrence.uid,
             )
             result.sessions_added += 1

@@ -427,3 +427,63 @@ def test_admin_preview_shows_location_url_and_all_day_note(
     assert "No venue has this name: kept as text" in html
     assert "This looks like an online joining link" in html
     assert "All-day event: imported as 9 a.m. to 5 p.m." in html
+
+
+def test_a_date_of_a_series_meeting_elsewhere_keeps_its_place(
+    client, admin_user, event_index
+):
+    from tests.conftest import make_venue
+
+    hall = make_venue(name="Riverside Hall")
+    annex = make_venue(name="Riverside Annex")
+    series = _vevent(
+        "series@library",
+        "DTSTART;TZID=America/Toronto:20261201T180000",
+        "DTEND;TZID=America/Toronto:20261201T190000",
+        "RRULE:FREQ=WEEKLY;COUNT=4",
+        "LOCATION:Riverside Hall",
+        "SUMMARY:Group",
+    )
+
+    def moved(day, location):
+        return _vevent(
+            "series@library",
+            f"RECURRENCE-ID;TZID=America/Toronto:202612{day}T180000",
+            f"DTSTART;TZID=America/Toronto:202612{day}T180000",
+            f"DTEND;TZID=America/Toronto:202612{day}T190000",
+            f"LOCATION:{location}",
+            "SUMMARY:Group",
+        )
+
+    data = ics(
+        series,
+        moved("08", "riverside annex"),
+        moved("15", "The park by the river"),
+        moved("22", "https://meet.example.org/j/1"),
+    )
+    plan, _ = _import(data, event_index)
+    assert plan.events[0].elsewhere_count == 2
+    event = EventPage.objects.get(import_uid="series@library")
+    assert event.venue == hall
+    places = [
+        (s.start.astimezone(TORONTO).day, s.venue, s.public_note)
+        for s in event.sessions.order_by("start")
+    ]
+    assert places == [
+        (1, None, ""),
+        (8, annex, ""),
+        (15, None, "Meets at: The park by the river"),
+        (22, None, ""),
+    ]
+    client.force_login(admin_user)
+    html = client.post(
+        reverse("events_ics_import"),
+        {
+            "calendar_file": SimpleUploadedFile("library.ics", data),
+            "source": "",
+            "parent": event_index.pk,
+        },
+    ).content.decode()
+    assert "2 sessions meet somewhere else" in html
+    assert plan.events[0].link_elsewhere_count == 1
+    assert "1 session has a web address as its location" in html
