@@ -21,7 +21,6 @@ What a session cannot hold is not dropped silently:
 * An all-day event (a DTSTART that is a date) becomes one session a day from
   ``ALL_DAY_START`` to ``ALL_DAY_END`` local time, since a session has a
   start and an end time; the preview says so.
-
 * An occurrence whose LOCATION differs from its event's (one date of a
   series moved to another room) gets the venue that location names as its
   own, or else a public note "Meets at: ...".

@@ -1042,6 +1042,13 @@ def _execute(job, *, dry_run, progress):
             "happens again."
         )
         return
+    if held_back:
+        job.status = ImportJob.Status.FAILED
+        job.message = _(
+            "Nothing was imported: some rows have more cells than the file has "
+            "column names. They are listed below."
+        )
+        return
     if problems and not job.skip_invalid:
         job.status = ImportJob.Status.FAILED
         job.message = _(

@@ -49,6 +49,7 @@ def test_a_row_with_too_many_cells_is_reported_by_line_and_the_rest_previewed(
 def test_a_row_with_too_many_cells_stops_the_import_unless_asked(coordinator):
     job = confirm(make_job(coordinator, "venues", SHIFTED))
     assert job.status == "failed"
+    assert job.message.startswith("Nothing was imported: some rows have more cells")
     assert not Venue.objects.exists()
     job = confirm(make_job(coordinator, "venues", SHIFTED, skip_invalid=True))
     assert job.status == "done", job.message
