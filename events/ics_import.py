@@ -113,7 +113,11 @@ class PlannedEvent:
         """Rich text for a new event: where it is and where to find out more."""
         parts = []
         if self.location_text:
-            parts.append(format_html("<p>{}</p>", _("Where: %s") % self.location_text))
+            parts.append(
+                format_html(
+                    "<p>{}</p>", _("Where: %(place)s") % {"place": self.location_text}
+                )
+            )
         if self.url:
             parts.append(
                 format_html(

@@ -182,9 +182,11 @@ def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
     text cells stripped of surrounding spaces and of export neutralising.
     Rows with fewer cells than there are columns are padded with blanks, as
     spreadsheet programs do. A row with more cells cannot be read right (an
-    unquoted comma inside a name shifts every cell after it), so it is left
-    out of the Dataset and kept, with a message, in ``dataset.misshapen``
-    (``MisshapenRow``) to be shown as a problem of its own. Each row's line
+    unquoted comma inside a name shifts every cell after it), nor can a short
+    CSV row that runs over several lines (a quotation mark never closed), so
+    such a row is left out of the Dataset and kept, with a message, in
+    ``dataset.misshapen`` (``MisshapenRow``) to be shown as a problem of its
+    own. Each row's line
     in the file (the sheet's row in XLSX) is in ``dataset.line_numbers``.
     """
     file_format = format_for_filename(filename)
@@ -198,13 +200,14 @@ def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
     if file_format == "csv":
         text = _decode(data)
         delimiter = sniff_delimiter(text)
-        header, rows = _read_csv(text, delimiter)
+        header, rows, spans = _read_csv(text, delimiter)
         too_many = _too_many_cells_in_csv(delimiter)
+        too_few = _too_few_cells_in_csv(spans)
     else:
         reader = {"xlsx": _read_xlsx, "json": _read_json}[file_format]
         header, rows = reader(data)
-        too_many = _too_many_cells_in_sheet
-    return _build_dataset(header, rows, too_many=too_many)
+        too_many, too_few = _too_many_cells_in_sheet, _too_few_cells_in_sheet
+    return _build_dataset(header, rows, too_many=too_many, too_few=too_few)
 
 
 def _decode(data: bytes) -> str:
@@ -238,21 +241,26 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _read_csv(text: str, delimiter: str):
-    """(header, [(line, cells)]): each row with the line it starts on, which
-    is not its position when blank lines come before it or a quoted cell
-    holds a line break."""
+    """(header, [(line, cells)], spans): each row with the line it starts on,
+    which is not its position when blank lines come before it or a quoted
+    cell holds a line break; ``spans`` maps the rows that run over several
+    lines to how many."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
+    spans = {}
     try:
         starts_on = 1
         for cells in reader:
             rows.append((starts_on, cells))
+            if reader.line_num > starts_on:
+                spans[starts_on] = reader.line_num - starts_on + 1
             starts_on = reader.line_num + 1
     except csv.Error as error:
         raise SpreadsheetError(
             _("This CSV file cannot be read: %(detail)s") % {"detail": error}
         ) from error
-    return _split_header(rows)
+    header, rows = _split_header(rows)
+    return header, rows, spans
 
 
 #: How a CSV separator is named in messages.
@@ -278,6 +286,32 @@ def _too_many_cells_in_csv(delimiter):
         }
 
     return message
+
+
+def _too_few_cells_in_csv(spans):
+    """The message for a short CSV row that runs over several lines, or None.
+
+    A quotation mark that is never closed makes the reader take every line
+    after it, up to the next quotation mark or the end of the file, as one
+    cell: the row comes out short and the rows it swallowed are gone.
+    Padding it with blanks would import it as if nothing were wrong.
+    """
+
+    def message(line, cells, columns):
+        if line not in spans:
+            return None
+        return _(
+            "Line %(line)s has a cell that runs over %(lines)s lines, which "
+            'leaves the row with too few cells. Is a quotation mark (") '
+            "missing its pair? Everything after it is read as one cell."
+        ) % {"line": line, "lines": spans[line]}
+
+    return message
+
+
+def _too_few_cells_in_sheet(line, cells, columns):
+    """Short rows of a sheet are padded with blanks, as the sheet shows them."""
+    return None
 
 
 def _too_many_cells_in_sheet(line, cells, columns):
@@ -389,7 +423,8 @@ def _clean_cell(value):
 
 @dataclasses.dataclass
 class MisshapenRow:
-    """A row of a file that has more cells than the file has column names."""
+    """A row of a file that cannot be read into its columns: more cells than
+    the file has column names, or a quoted cell that swallowed lines."""
 
     line: int
     cells: list
@@ -404,7 +439,7 @@ def _cell_count(cells) -> int:
     return count
 
 
-def _build_dataset(headers, rows, *, too_many) -> tablib.Dataset:
+def _build_dataset(headers, rows, *, too_many, too_few) -> tablib.Dataset:
     names = [normalise_header(h) for h in headers]
     # Trailing unnamed columns (Excel often has some) are dropped when empty.
     width = len(names)
@@ -441,12 +476,17 @@ def _build_dataset(headers, rows, *, too_many) -> tablib.Dataset:
     for line, cells in data_rows:
         cells = list(cells)
         count = _cell_count(cells)
+        problem = None
         if count > width:
+            problem = too_many(line, count, width)
+        elif len(cells) < width:  # short even with its empty cells
+            problem = too_few(line, len(cells), width)
+        if problem:
             dataset.misshapen.append(
                 MisshapenRow(
                     line=line,
                     cells=[_clean_cell(cell) for cell in cells[:count]],
-                    message=too_many(line, count, width),
+                    message=problem,
                 )
             )
             continue
@@ -1017,7 +1057,7 @@ def _execute(job, *, dry_run, progress):
     dataset = read_dataset(bytes(job.data), job.file_name)
     resource_cls.check_columns(dataset.headers)
     resource = resource_cls(user=user, options=job.options, progress=progress)
-    # Rows with too many cells never reach the resource, so nothing there
+    # Rows that cannot be read into columns never reach the resource, so nothing there
     # would roll the import back for them: unless they may be left out, the
     # rows are only checked, and the job fails below for those rows.
     held_back = bool(dataset.misshapen) and not job.skip_invalid
@@ -1045,8 +1085,8 @@ def _execute(job, *, dry_run, progress):
     if held_back:
         job.status = ImportJob.Status.FAILED
         job.message = _(
-            "Nothing was imported: some rows have more cells than the file has "
-            "column names. They are listed below."
+            "Nothing was imported: some rows cannot be read into their "
+            "columns. They are listed below."
         )
         return
     if problems and not job.skip_invalid:

@@ -49,7 +49,7 @@ def test_a_row_with_too_many_cells_is_reported_by_line_and_the_rest_previewed(
 def test_a_row_with_too_many_cells_stops_the_import_unless_asked(coordinator):
     job = confirm(make_job(coordinator, "venues", SHIFTED))
     assert job.status == "failed"
-    assert job.message.startswith("Nothing was imported: some rows have more cells")
+    assert job.message.startswith("Nothing was imported: some rows cannot be read")
     assert not Venue.objects.exists()
     job = confirm(make_job(coordinator, "venues", SHIFTED, skip_invalid=True))
     assert job.status == "done", job.message
@@ -212,3 +212,31 @@ def test_a_number_too_large_to_store_is_the_row_s_problem_not_a_crash(
     assert errors(job)[2][column] == [
         f"{label} is too large: write a number up to 2,147,483,647."
     ]
+
+
+def test_a_quotation_mark_never_closed_does_not_swallow_rows_silently(coordinator):
+    """The reader takes every line after an unclosed quote as one cell: the
+    row would be padded and imported, and the rows it swallowed lost."""
+    data = (
+        b"name,setting,room\n"
+        b"Hall,community,1\n"
+        b'"Library,community,2\n'
+        b"Clinic,hospital,3\n"
+        b"Centre,community,4\n"
+    )
+    job = make_job(coordinator, "venues", data)
+    assert actions(job) == {2: "new", 3: "problem"}
+    assert errors(job)[3][""] == [
+        "Line 3 has a cell that runs over 3 lines, which leaves the row with too "
+        'few cells. Is a quotation mark (") missing its pair? Everything after it '
+        "is read as one cell."
+    ]
+    assert confirm(job).status == "failed"
+    assert not Venue.objects.exists()
+
+
+def test_a_full_row_with_a_multi_line_cell_is_read_as_it_is():
+    data = b'name,directions,room\nHall,"Side door,\nthen the lift",\n'
+    dataset = read_dataset(data, "venues.csv")
+    assert list(dataset[0]) == ["Hall", "Side door,\nthen the lift", ""]
+    assert dataset.misshapen == []
