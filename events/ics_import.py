@@ -69,6 +69,9 @@ class Occurrence:
     start: dt.datetime
     end: dt.datetime
     cancelled: bool
+    #: Days the all-day calendar occurrence this session is a day of lasts;
+    #: 0 for an event with times.
+    days: int = 0
     #: This occurrence's LOCATION, as written.
     location: str = ""
     #: Where this occurrence meets when not where the event does: a venue
@@ -307,6 +310,11 @@ def match_venue(location: str, venues) -> Venue | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _first(value):
+    """The first of a property given more than once, else the property."""
+    return value[0] if isinstance(value, list) and value else value
+
+
 def _web_address(value) -> str:
     """``value`` when it is an http(s) address, else ''. Anything else
     (javascript:, a file path) must never become a link on a page."""
@@ -320,9 +328,18 @@ def _web_address(value) -> str:
     return text
 
 
+def _text_property(vevent, name) -> str:
+    """A text property on one line; a property given twice (which some
+    calendar programs write) is joined, not shown as a Python list."""
+    value = vevent.get(name, "")
+    values = value if isinstance(value, list) else [value]
+    text = "; ".join(str(v) for v in values if str(v).strip())
+    return " ".join(text.split())
+
+
 def _location(vevent) -> str:
     """A VEVENT's LOCATION on one line."""
-    return " ".join(str(vevent.get("LOCATION", "")).split())[:500]
+    return _text_property(vevent, "LOCATION")[:500]
 
 
 def _place_occurrences(planned: PlannedEvent, venues) -> None:
@@ -444,6 +461,7 @@ def _expand(calendar, *, source, now) -> dict[str, list[Occurrence]]:
                     start=session_start,
                     end=session_end,
                     cancelled=status == "CANCELLED",
+                    days=days,
                     location=_location(vevent),
                 )
             )
@@ -475,18 +493,22 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
     planned = []
     for uid, vevent in first_by_uid.items():
         location = _location(vevent)
+        found = occurrences.get(uid, [])
         planned.append(
             PlannedEvent(
                 uid=uid,
                 title=str(vevent.get("SUMMARY", "")).strip()[:255]
                 or _("Untitled event"),
                 summary=str(vevent.get("DESCRIPTION", "")).strip(),
-                occurrences=occurrences.get(uid, []),
+                occurrences=found,
                 existing=existing.get(uid),
                 location=location,
                 venue=match_venue(location, venues),
-                url=_web_address(vevent.get("URL")),
-                all_day_days=_all_day_days(vevent),
+                url=_web_address(_first(vevent.get("URL"))),
+                # As expanded: the expander orders an end before the start.
+                all_day_days=max(
+                    (o.days for o in found), default=_all_day_days(vevent)
+                ),
             )
         )
         _place_occurrences(planned[-1], venues)

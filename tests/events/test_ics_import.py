@@ -487,3 +487,33 @@ def test_a_date_of_a_series_meeting_elsewhere_keeps_its_place(
     assert "2 sessions meet somewhere else" in html
     assert plan.events[0].link_elsewhere_count == 1
     assert "1 session has a web address as its location" in html
+
+
+def test_a_location_or_url_given_twice_is_read_as_text_not_a_list(event_index):
+    plan, _ = _import(
+        ics(
+            _talk(
+                "LOCATION:Back room",
+                "LOCATION:Garden",
+                "URL:https://library.example.org/a",
+                "URL:https://library.example.org/b",
+            )
+        ),
+        event_index,
+    )
+    assert plan.events[0].location == "Back room; Garden"
+    assert plan.events[0].url == "https://library.example.org/a"
+    assert "Where: Back room; Garden" in EventPage.objects.get().what_to_expect
+
+
+def test_the_all_day_note_counts_the_days_as_imported(event_index):
+    """The expander reads an end before the start as the other way round:
+    the preview counts the sessions that will be made, not the raw dates."""
+    backwards = _vevent(
+        "back@library",
+        "DTSTART;VALUE=DATE:20261212",
+        "DTEND;VALUE=DATE:20261210",
+        "SUMMARY:Backwards",
+    )
+    plan, _ = _import(ics(backwards), event_index)
+    assert plan.events[0].all_day_days == len(plan.events[0].occurrences) == 2
