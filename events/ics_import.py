@@ -497,9 +497,8 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
         planned.append(
             PlannedEvent(
                 uid=uid,
-                title=str(vevent.get("SUMMARY", "")).strip()[:255]
-                or _("Untitled event"),
-                summary=str(vevent.get("DESCRIPTION", "")).strip(),
+                title=_text_property(vevent, "SUMMARY")[:255] or _("Untitled event"),
+                summary=str(_first(vevent.get("DESCRIPTION", ""))).strip(),
                 occurrences=found,
                 existing=existing.get(uid),
                 location=location,

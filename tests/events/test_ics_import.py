@@ -506,6 +506,23 @@ def test_a_location_or_url_given_twice_is_read_as_text_not_a_list(event_index):
     assert "Where: Back room; Garden" in EventPage.objects.get().what_to_expect
 
 
+def test_a_summary_or_description_given_twice_is_read_as_text(event_index):
+    twice = _vevent(
+        "twice@library",
+        "DTSTART;TZID=America/Toronto:20261210T180000",
+        "SUMMARY:Book club",
+        "SUMMARY:Club de lecture",
+        "DESCRIPTION:Read and talk.",
+        "DESCRIPTION:Lire et parler.",
+    )
+    _import(ics(twice), event_index)
+    event = EventPage.objects.get()
+    assert (event.title, event.summary) == (
+        "Book club; Club de lecture",
+        "Read and talk.",
+    )
+
+
 def test_the_all_day_note_counts_the_days_as_imported(event_index):
     """The expander reads an end before the start as the other way round:
     the preview counts the sessions that will be made, not the raw dates."""
