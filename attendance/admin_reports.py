@@ -30,6 +30,7 @@ from tablib import Dataset
 
 from events.models import EventKind, EventPage, Setting
 from website.forms import PageChoiceField
+from website.spreadsheets import write_export
 
 from . import reports
 from .charts import render_svg
@@ -284,11 +285,16 @@ def _safe_cell(value):
     return value
 
 
-def dataset(report: reports.Report) -> Dataset:
-    """The report's table (with its totals row) as a tablib Dataset."""
+def dataset(report: reports.Report, *, text_cells=False) -> Dataset:
+    """The report's table (with its totals row) as a tablib Dataset.
+
+    For CSV, text a spreadsheet would run as a formula gets an apostrophe.
+    With ``text_cells`` (for XLSX, written by ``write_export`` as text cells,
+    which cannot run) text is left exactly as it is.
+    """
     data = Dataset(headers=[str(c) for c in report.columns], title=report.slug[:31])
     for row in report.all_rows():
-        data.append([_safe_cell(value) for value in row])
+        data.append([value if text_cells else _safe_cell(value) for value in row])
     return data
 
 
@@ -316,7 +322,10 @@ def download_view(request, slug, fmt):
         form.filters(), period=form.cleaned_data["period"], only={slug}
     )
     format_class, content_type = FORMATS[fmt]
-    content = format_class().export_data(dataset(report))
+    if fmt == "xlsx":
+        content = write_export(dataset(report, text_cells=True), "xlsx")
+    else:
+        content = format_class().export_data(dataset(report))
     response = HttpResponse(content, content_type=content_type)
     name = _file_name(form, f"{_('attendance')}-{slug}", fmt)
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -219,7 +219,7 @@ class AttendanceResource(GatherResource):
             if key in self._seen:
                 errors["name"] = [
                     _("The same person and session are also on row %(row)s.")
-                    % {"row": self._seen[key] + 1}
+                    % {"row": self.line_of(self._seen[key])}
                 ]
             else:
                 self._seen[key] = number

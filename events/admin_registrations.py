@@ -3,12 +3,17 @@ of each event, adding someone by hand, cancelling, promoting, moving, and
 changing capacity. Every change goes through ``events.registration``.
 """
 
+from zoneinfo import ZoneInfo
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -125,6 +130,51 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
         return buttons
 
 
+def site_time_text(value) -> str:
+    """A stored (UTC) moment as the site's wall-clock time, naming the zone:
+    "14 January 2027, 5:30 p.m. (Toronto time)".
+
+    The zone is the site's ``TIME_ZONE``, not the admin user's own choice,
+    so every coordinator reads the same time as the public pages show.
+    """
+    zone = ZoneInfo(settings.TIME_ZONE)
+    place = settings.TIME_ZONE.rsplit("/", 1)[-1].replace("_", " ")
+    return _("%(when)s (%(place)s time)") % {
+        "when": date_format(timezone.localtime(value, zone), "DATETIME_FORMAT"),
+        "place": place,
+    }
+
+
+class RegistrationInspectView(generic.InspectView):
+    """One registration in words: times in the site's zone, yes or no for
+    consent, and a phrase where a field is empty (never "None" or "True")."""
+
+    def get_consent_to_contact_display_value(self):
+        return _("Yes") if self.object.consent_to_contact else _("No")
+
+    def get_created_at_display_value(self):
+        return site_time_text(self.object.created_at)
+
+    def get_cancelled_at_display_value(self):
+        if self.object.cancelled_at is None:
+            return _("Not cancelled")
+        return site_time_text(self.object.cancelled_at)
+
+    def get_waitlist_position_display_value(self):
+        if self.object.waitlist_position is None:
+            return _("Not on the waitlist")
+        return str(self.object.waitlist_position)
+
+    def get_email_display_value(self):
+        return self.object.email or _("Not given")
+
+    def get_phone_display_value(self):
+        return self.object.phone or _("Not given")
+
+    def get_support_needs_display_value(self):
+        return self.object.support_needs or _("Not given")
+
+
 class RegistrationViewSet(ModelViewSet):
     """Registrations: confirmed people first, then the waitlist in order."""
 
@@ -136,6 +186,7 @@ class RegistrationViewSet(ModelViewSet):
     index_view_class = RegistrationIndexView
     add_view_class = RegistrationCreateView
     edit_view_class = generic.EditView
+    inspect_view_class = RegistrationInspectView
     filterset_class = RegistrationFilterSet
     list_display = [
         "name",

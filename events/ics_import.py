@@ -9,27 +9,56 @@ same file from the same source updates instead of duplicating, and
 occurrences cancelled in the file, or gone from it, become cancelled
 sessions. Events imported earlier that a later file leaves out are left as
 they are: a partner may simply have exported a shorter date range.
+
+What a session cannot hold is not dropped silently:
+
+* LOCATION becomes the event's venue when it names exactly one ``Venue``
+  (``match_venue``); otherwise it is kept as a line of the event's "what to
+  expect". A location that is a web address is likely an online joining
+  link, which only confirmed registrants may see, so it is shown in the
+  preview and left off the page.
+* URL becomes a "More information" link in "what to expect".
+* An all-day event (a DTSTART that is a date) becomes one session a day from
+  ``ALL_DAY_START`` to ``ALL_DAY_END`` local time, since a session has a
+  start and an end time; the preview says so.
+* An occurrence whose LOCATION differs from its event's (one date of a
+  series moved to another room) gets the venue that location names as its
+  own, or else a public note "Meets at: ...".
+
+Re-imports update sessions' times and cancellations only: an event's
+details (title, venue, "what to expect") and a session's place may have
+been edited since, so they are left as they are.
 """
 
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 
 import icalendar
 import recurring_ical_events
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .errors import EventsError
-from .models import EventIndexPage, EventPage, SessionStatus
+from .models import EventIndexPage, EventPage, SessionStatus, Venue
 from .sessions import add_session, cancel_session, reschedule_session, site_zone
 
 #: Largest file accepted, in bytes.
 MAX_ICS_BYTES = 2 * 1024 * 1024
 #: How far ahead recurring events are expanded.
 HORIZON = dt.timedelta(days=366)
+#: The local times an all-day event's sessions run: a working day, which is
+#: when such events (fairs, awareness days) are staffed.
+ALL_DAY_START = dt.time(9, 0)
+ALL_DAY_END = dt.time(17, 0)
 
 
 @dataclasses.dataclass
@@ -40,6 +69,15 @@ class Occurrence:
     start: dt.datetime
     end: dt.datetime
     cancelled: bool
+    #: Days the all-day calendar occurrence this session is a day of lasts;
+    #: 0 for an event with times.
+    days: int = 0
+    #: This occurrence's LOCATION, as written.
+    location: str = ""
+    #: Where this occurrence meets when not where the event does: a venue
+    #: its location names, or else a note saying where (see ``plan_import``).
+    venue: Venue | None = None
+    public_note: str = ""
 
 
 @dataclasses.dataclass
@@ -51,6 +89,73 @@ class PlannedEvent:
     summary: str
     occurrences: list[Occurrence]
     existing: EventPage | None = None
+    #: The file's LOCATION, as written.
+    location: str = ""
+    #: The venue LOCATION names, if exactly one does.
+    venue: Venue | None = None
+    #: The file's URL, when it is a web address.
+    url: str = ""
+    #: Days an all-day event lasts; 0 for an event with times.
+    all_day_days: int = 0
+
+    @property
+    def location_is_link(self) -> bool:
+        """Whether LOCATION is a web address (likely an online joining link)."""
+        return is_link(self.location)
+
+    @property
+    def location_text(self) -> str:
+        """The location kept as text on the event: none when a venue matched
+        or when it is a link that must not be public."""
+        if self.venue is not None or self.location_is_link:
+            return ""
+        return self.location
+
+    @property
+    def what_to_expect(self) -> str:
+        """Rich text for a new event: where it is and where to find out more."""
+        parts = []
+        if self.location_text:
+            parts.append(
+                format_html(
+                    "<p>{}</p>", _("Where: %(place)s") % {"place": self.location_text}
+                )
+            )
+        if self.url:
+            parts.append(
+                format_html(
+                    '<p>{} <a href="{}">{}</a></p>',
+                    _("More information:"),
+                    self.url,
+                    self.url,
+                )
+            )
+        return "".join(parts)
+
+    @property
+    def all_day_note(self) -> str:
+        """What happens to an all-day event, for the preview; or ''."""
+        if not self.all_day_days:
+            return ""
+        times = {
+            "start": time_format(ALL_DAY_START, "TIME_FORMAT"),
+            "end": time_format(ALL_DAY_END, "TIME_FORMAT"),
+        }
+        if self.all_day_days == 1:
+            return (
+                _(
+                    "All-day event: imported as %(start)s to %(end)s; change the "
+                    "session's times if they differ."
+                )
+                % times
+            )
+        return ngettext(
+            "All-day event over %(days)s day: imported as one session a day, "
+            "%(start)s to %(end)s; change the sessions' times if they differ.",
+            "All-day event over %(days)s days: imported as one session a day, "
+            "%(start)s to %(end)s; change the sessions' times if they differ.",
+            self.all_day_days,
+        ) % {**times, "days": self.all_day_days}
 
     @property
     def action(self) -> str:
@@ -63,6 +168,19 @@ class PlannedEvent:
     @property
     def cancelled_count(self):
         return sum(o.cancelled for o in self.occurrences)
+
+    @property
+    def elsewhere_count(self):
+        """Sessions given a place other than the event's location."""
+        return sum(bool(o.venue or o.public_note) for o in self.occurrences)
+
+    @property
+    def link_elsewhere_count(self):
+        """Sessions whose own location is a link, left off the page."""
+        return sum(
+            bool(o.location and is_link(o.location) and o.location != self.location)
+            for o in self.occurrences
+        )
 
 
 @dataclasses.dataclass
@@ -144,6 +262,119 @@ def source_name(calendar: icalendar.Calendar, fallback: str) -> str:
     return (name or fallback)[:255]
 
 
+def is_link(location: str) -> bool:
+    """Whether a location is a web address rather than a place."""
+    return bool(re.match(r"(?i)https?://", location))
+
+
+def _normalise_place(text) -> str:
+    """A place as compared: any case, line breaks as commas, single spaces,
+    no space before a comma, no full stop or comma at the end."""
+    text = re.sub(r"\s*[\r\n]+\s*", ", ", str(text or "").casefold())
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s*,\s*", ", ", text)
+    return text.strip(" ,.")
+
+
+def venue_places(venue: Venue) -> set[str]:
+    """The ways a calendar may write ``venue``: its name, alone or followed
+    by its room and/or its address."""
+    name, room, address = (
+        _normalise_place(venue.name),
+        _normalise_place(venue.room),
+        _normalise_place(venue.address),
+    )
+    places = {name}
+    if room:
+        places.add(f"{name}, {room}")
+    if address:
+        places.add(f"{name}, {address}")
+        if room:
+            places.add(f"{name}, {room}, {address}")
+    return places
+
+
+def match_venue(location: str, venues) -> Venue | None:
+    """The one venue of ``venues`` that ``location`` names exactly (see
+    ``venue_places``), or None.
+
+    Conservative on purpose: a wrong venue sends people to the wrong place,
+    while a location kept as text is only one more thing to tidy. So a
+    location two venues could be (two rooms of one building, written
+    without the room) matches neither.
+    """
+    wanted = _normalise_place(location)
+    if not wanted:
+        return None
+    matches = [venue for venue in venues if wanted in venue_places(venue)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _first(value):
+    """The first of a property given more than once, else the property."""
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _web_address(value) -> str:
+    """``value`` when it is an http(s) address, else ''. Anything else
+    (javascript:, a file path) must never become a link on a page."""
+    text = str(value or "").strip()
+    if len(text) > 500:
+        return ""
+    try:
+        URLValidator(schemes=["http", "https"])(text)
+    except ValidationError:
+        return ""
+    return text
+
+
+def _text_property(vevent, name) -> str:
+    """A text property on one line; a property given twice (which some
+    calendar programs write) is joined, not shown as a Python list."""
+    value = vevent.get(name, "")
+    values = value if isinstance(value, list) else [value]
+    text = "; ".join(str(v) for v in values if str(v).strip())
+    return " ".join(text.split())
+
+
+def _location(vevent) -> str:
+    """A VEVENT's LOCATION on one line."""
+    return _text_property(vevent, "LOCATION")[:500]
+
+
+def _place_occurrences(planned: PlannedEvent, venues) -> None:
+    """Give the occurrences that meet somewhere other than the event (a
+    changed LOCATION on one date of a series) a venue of their own when
+    their location names one, or else a note saying where, so the place is
+    not lost. A link is never put in a public note."""
+    usual = _normalise_place(planned.location)
+    for occurrence in planned.occurrences:
+        if not occurrence.location or _normalise_place(occurrence.location) == usual:
+            continue
+        occurrence.venue = match_venue(occurrence.location, venues)
+        if occurrence.venue is None and not is_link(occurrence.location):
+            occurrence.public_note = (
+                _("Meets at: %(place)s") % {"place": occurrence.location}
+            )[:255]
+
+
+def _all_day_days(vevent) -> int:
+    """How many days an all-day event lasts; 0 when it has times."""
+    first = vevent.DTSTART
+    if isinstance(first, dt.datetime):
+        return 0
+    if "DTEND" in vevent:
+        last = vevent.DTEND
+        if isinstance(last, dt.datetime):
+            last = last.date()
+        days = (last - first).days
+    elif "DURATION" in vevent:
+        days = vevent.DURATION.days
+    else:
+        days = 1  # RFC 5545: a date with no end lasts that one day
+    return max(1, days)
+
+
 def _aware(value, zone) -> dt.datetime:
     """A datetime in the site's zone; dates (all-day) start at local midnight."""
     if not isinstance(value, dt.datetime):
@@ -153,13 +384,18 @@ def _aware(value, zone) -> dt.datetime:
     return value
 
 
-def _session_uid(source: str, uid: str, recurrence: dt.datetime | None) -> str:
+def _session_uid(
+    source: str, uid: str, recurrence: dt.datetime | None, day: int = 0
+) -> str:
     """A stable session UID: the same occurrence of the same source's event
     always maps to the same session, and sources never collide. A one-off
     event has one session whatever its time, so a moved one-off event
-    updates its session instead of replacing it."""
+    updates its session instead of replacing it. ``day`` counts the days of
+    a multi-day all-day occurrence after its first, each a session."""
     anchor = recurrence.astimezone(dt.UTC).isoformat() if recurrence else ""
     key = f"{source}\n{uid}\n{anchor}"
+    if day:
+        key += f"\n{day}"
     return f"import-{hashlib.sha256(key.encode()).hexdigest()[:32]}@gather"
 
 
@@ -191,27 +427,44 @@ def _expand(calendar, *, source, now) -> dict[str, list[Occurrence]]:
     for vevent in recurring_ical_events.of(calendar).between(start, stop):
         uid = str(vevent["UID"]).strip()
         begins = _aware(vevent.DTSTART, zone)
-        if "DTEND" in vevent:
-            ends = _aware(vevent.DTEND, zone)
+        days = _all_day_days(vevent)
+        if days:
+            # A session has times: each day of an all-day event becomes one
+            # session from ALL_DAY_START to ALL_DAY_END (see the preview).
+            first_day = vevent.DTSTART
+            spans = [
+                (
+                    dt.datetime.combine(day, ALL_DAY_START, tzinfo=zone),
+                    dt.datetime.combine(day, ALL_DAY_END, tzinfo=zone),
+                )
+                for day in (first_day + dt.timedelta(days=n) for n in range(days))
+            ]
         else:
-            ends = begins + (
-                vevent.DURATION if "DURATION" in vevent else dt.timedelta(days=1)
-            )
-        if ends <= begins:
-            ends = begins + dt.timedelta(hours=1)
+            if "DTEND" in vevent:
+                ends = _aware(vevent.DTEND, zone)
+            else:
+                ends = begins + (
+                    vevent.DURATION if "DURATION" in vevent else dt.timedelta(hours=1)
+                )
+            if ends <= begins:
+                ends = begins + dt.timedelta(hours=1)
+            spans = [(begins, ends)]
         recurrence = vevent.get("RECURRENCE-ID")
         anchor = None
         if uid in recurring:
             anchor = _aware(recurrence.dt, zone) if recurrence else begins
         status = str(vevent.get("STATUS", "")).upper()
-        found.setdefault(uid, []).append(
-            Occurrence(
-                uid=_session_uid(source, uid, anchor),
-                start=begins,
-                end=ends,
-                cancelled=status == "CANCELLED",
+        for day, (session_start, session_end) in enumerate(spans):
+            found.setdefault(uid, []).append(
+                Occurrence(
+                    uid=_session_uid(source, uid, anchor, day),
+                    start=session_start,
+                    end=session_end,
+                    cancelled=status == "CANCELLED",
+                    days=days,
+                    location=_location(vevent),
+                )
             )
-        )
     for occurrences in found.values():
         occurrences.sort(key=lambda o: o.start)
     return found
@@ -236,18 +489,28 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
             import_source=source, import_uid__in=list(first_by_uid)
         )
     }
+    venues = list(Venue.objects.all())
     planned = []
     for uid, vevent in first_by_uid.items():
+        location = _location(vevent)
+        found = occurrences.get(uid, [])
         planned.append(
             PlannedEvent(
                 uid=uid,
-                title=str(vevent.get("SUMMARY", "")).strip()[:255]
-                or _("Untitled event"),
-                summary=str(vevent.get("DESCRIPTION", "")).strip(),
-                occurrences=occurrences.get(uid, []),
+                title=_text_property(vevent, "SUMMARY")[:255] or _("Untitled event"),
+                summary=str(_first(vevent.get("DESCRIPTION", ""))).strip(),
+                occurrences=found,
                 existing=existing.get(uid),
+                location=location,
+                venue=match_venue(location, venues),
+                url=_web_address(_first(vevent.get("URL"))),
+                # As expanded: the expander orders an end before the start.
+                all_day_days=max(
+                    (o.days for o in found), default=_all_day_days(vevent)
+                ),
             )
         )
+        _place_occurrences(planned[-1], venues)
     planned = [p for p in planned if p.occurrences or p.existing]
     if not planned:
         raise EventsError(
@@ -298,6 +561,8 @@ def _create_draft(planned, *, index, source, user) -> EventPage:
         title=planned.title,
         slug=slug,
         summary=summary,
+        venue=planned.venue,
+        what_to_expect=planned.what_to_expect,
         live=False,
         import_source=source,
         import_uid=planned.uid,
@@ -318,6 +583,8 @@ def _sync_sessions(event, planned, result) -> None:
                 event=event,
                 start=occurrence.start,
                 end=occurrence.end,
+                venue=occurrence.venue,
+                public_note=occurrence.public_note,
                 uid=occurrence.uid,
             )
             result.sessions_added += 1

@@ -224,7 +224,7 @@ class VenueResource(GatherResource):
         if key in self._seen:
             errors["name"] = [
                 _("The same venue is also on row %(row)s.")
-                % {"row": self._seen[key] + 1}
+                % {"row": self.line_of(self._seen[key])}
             ]
         else:
             self._seen[key] = row_number
@@ -706,7 +706,7 @@ class ScheduleResource(GatherResource):
         return _(
             "Another row of “%(title)s” (row %(row)s) says something else. Rows "
             "of one event must agree; leave the cell empty to use theirs."
-        ) % {"title": plan.title, "row": plan.first_row + 1}
+        ) % {"title": plan.title, "row": self.line_of(plan.first_row)}
 
     def _venue(self, value):
         text = as_text(value).lower()
@@ -791,7 +791,7 @@ class ScheduleResource(GatherResource):
             if key in self._seen_sessions:
                 errors.setdefault("start", []).append(
                     _("Row %(row)s has the same session.")
-                    % {"row": self._seen_sessions[key] + 1}
+                    % {"row": self.line_of(self._seen_sessions[key])}
                 )
             else:
                 self._seen_sessions[key] = number
@@ -1310,7 +1310,7 @@ class RegistrationResource(GatherResource):
             if seen_key in self._seen:
                 errors["email" if parsed.key[0] == "email" else "phone"] = [
                     _("The same person is also on row %(row)s.")
-                    % {"row": self._seen[seen_key] + 1}
+                    % {"row": self.line_of(self._seen[seen_key])}
                 ]
             else:
                 self._seen[seen_key] = number

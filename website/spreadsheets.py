@@ -6,10 +6,11 @@ Shared by every resource (``events.resources``, ``attendance.resources``):
   semicolon separated; XLSX; JSON) into a ``tablib.Dataset`` with tidy column
   names, or a plain-language ``SpreadsheetError`` to show next to the file
   field;
-* writing an export in the same formats, with cells that a spreadsheet would
-  run as a formula (starting with ``= + - @``, a tab or a carriage return)
-  neutralised by a leading apostrophe, which imports remove again so a round
-  trip changes nothing;
+* writing an export in the same formats. In CSV, cells that a spreadsheet
+  would run as a formula (starting with ``= + - @``, a tab or a carriage
+  return) are neutralised by a leading apostrophe, which imports remove again
+  so a round trip changes nothing; XLSX needs no apostrophe, since its text
+  cells are text whatever they start with (see ``_write_xlsx``);
 * ``GatherResource``, the django-import-export base class the resources
   share: a dry run without per-row diffs, "skip" worked out from a cheap
   snapshot, errors keyed by the column they are about, and progress;
@@ -25,6 +26,7 @@ Shared by every resource (``events.resources``, ``attendance.resources``):
 """
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -178,6 +180,14 @@ def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
 
     Column names are normalised (``normalise_header``), blank rows dropped,
     text cells stripped of surrounding spaces and of export neutralising.
+    Rows with fewer cells than there are columns are padded with blanks, as
+    spreadsheet programs do. A row with more cells cannot be read right (an
+    unquoted comma inside a name shifts every cell after it), nor can a short
+    CSV row that runs over several lines (a quotation mark never closed), so
+    such a row is left out of the Dataset and kept, with a message, in
+    ``dataset.misshapen`` (``MisshapenRow``) to be shown as a problem of its
+    own. Each row's line
+    in the file (the sheet's row in XLSX) is in ``dataset.line_numbers``.
     """
     file_format = format_for_filename(filename)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -187,9 +197,17 @@ def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
         )
     if not data.strip():
         raise SpreadsheetError(_("The file is empty."))
-    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json}[file_format]
-    headers, rows = reader(data)
-    return _build_dataset(headers, rows)
+    if file_format == "csv":
+        text = _decode(data)
+        delimiter = sniff_delimiter(text)
+        header, rows, spans = _read_csv(text, delimiter)
+        too_many = _too_many_cells_in_csv(delimiter)
+        too_few = _too_few_cells_in_csv(spans)
+    else:
+        reader = {"xlsx": _read_xlsx, "json": _read_json}[file_format]
+        header, rows = reader(data)
+        too_many, too_few = _too_many_cells_in_sheet, _too_few_cells_in_sheet
+    return _build_dataset(header, rows, too_many=too_many, too_few=too_few)
 
 
 def _decode(data: bytes) -> str:
@@ -222,16 +240,87 @@ def sniff_delimiter(text: str) -> str:
     return max([",", ";", "\t"], key=unquoted.count)
 
 
-def _read_csv(data: bytes):
-    text = _decode(data)
-    delimiter = sniff_delimiter(text)
+def _read_csv(text: str, delimiter: str):
+    """(header, [(line, cells)], spans): each row with the line it starts on,
+    which is not its position when blank lines come before it or a quoted
+    cell holds a line break; ``spans`` maps the rows that run over several
+    lines to how many."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    spans = {}
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        starts_on = 1
+        for cells in reader:
+            rows.append((starts_on, cells))
+            if reader.line_num > starts_on:
+                spans[starts_on] = reader.line_num - starts_on + 1
+            starts_on = reader.line_num + 1
     except csv.Error as error:
         raise SpreadsheetError(
             _("This CSV file cannot be read: %(detail)s") % {"detail": error}
         ) from error
-    return _split_header(rows)
+    header, rows = _split_header(rows)
+    return header, rows, spans
+
+
+#: How a CSV separator is named in messages.
+SEPARATOR_NAMES = {
+    ",": gettext_lazy("comma"),
+    ";": gettext_lazy("semicolon"),
+    "\t": gettext_lazy("tab"),
+}
+
+
+def _too_many_cells_in_csv(delimiter):
+    """The message for a CSV row with more cells than the header has names."""
+
+    def message(line, cells, columns):
+        return _(
+            "Line %(line)s has %(cells)s cells but the header has %(columns)s. "
+            "A %(separator)s inside a name? Put the name in quotes."
+        ) % {
+            "line": line,
+            "cells": cells,
+            "columns": columns,
+            "separator": SEPARATOR_NAMES[delimiter],
+        }
+
+    return message
+
+
+def _too_few_cells_in_csv(spans):
+    """The message for a short CSV row that runs over several lines, or None.
+
+    A quotation mark that is never closed makes the reader take every line
+    after it, up to the next quotation mark or the end of the file, as one
+    cell: the row comes out short and the rows it swallowed are gone.
+    Padding it with blanks would import it as if nothing were wrong.
+    """
+
+    def message(line, cells, columns):
+        if line not in spans:
+            return None
+        return _(
+            "Line %(line)s has a cell that runs over %(lines)s lines, which "
+            'leaves the row with too few cells. Is a quotation mark (") '
+            "missing its pair? Everything after it is read as one cell."
+        ) % {"line": line, "lines": spans[line]}
+
+    return message
+
+
+def _too_few_cells_in_sheet(line, cells, columns):
+    """Short rows of a sheet are padded with blanks, as the sheet shows them."""
+    return None
+
+
+def _too_many_cells_in_sheet(line, cells, columns):
+    """The message for a sheet row with cells beyond the named columns."""
+    return _(
+        "Row %(line)s has %(cells)s cells but the first row names only "
+        "%(columns)s columns. Give the extra column a name in the first row, "
+        "or clear the cells beyond the last named column."
+    ) % {"line": line, "cells": cells, "columns": columns}
 
 
 def _read_xlsx(data: bytes):
@@ -248,8 +337,15 @@ def _read_xlsx(data: bytes):
             sheets = [book.active, *book.worksheets] if book.active else book.worksheets
             rows = []
             for sheet in sheets:
-                rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-                if any(not _blank(row) for row in rows):
+                # Read-only sheets yield every row from the first, empty ones
+                # included, so a row's position is its number in the sheet.
+                rows = [
+                    (number, list(row))
+                    for number, row in enumerate(
+                        sheet.iter_rows(values_only=True), start=1
+                    )
+                ]
+                if any(not _blank(row) for _number, row in rows):
                     break
             book.close()
     except (
@@ -289,7 +385,11 @@ def _read_json(data: bytes):
         for key in item:
             if key not in headers:
                 headers.append(key)
-    rows = [[_json_cell(item.get(key)) for key in headers] for item in payload]
+    # Numbered as if the keys were a header row, as in the other formats.
+    rows = [
+        (number, [_json_cell(item.get(key)) for key in headers])
+        for number, item in enumerate(payload, start=2)
+    ]
     return headers, rows
 
 
@@ -302,10 +402,11 @@ def _json_cell(value):
 
 
 def _split_header(rows):
-    rows = [row for row in rows if not _blank(row)]
+    """The first row with anything in it, and the (line, cells) after it."""
+    rows = [(line, cells) for line, cells in rows if not _blank(cells)]
     if not rows:
         raise SpreadsheetError(_("The file is empty."))
-    return rows[0], rows[1:]
+    return rows[0][1], rows[1:]
 
 
 def _blank(row) -> bool:
@@ -320,7 +421,25 @@ def _clean_cell(value):
     return value
 
 
-def _build_dataset(headers, rows) -> tablib.Dataset:
+@dataclasses.dataclass
+class MisshapenRow:
+    """A row of a file that cannot be read into its columns: more cells than
+    the file has column names, or a quoted cell that swallowed lines."""
+
+    line: int
+    cells: list
+    message: str
+
+
+def _cell_count(cells) -> int:
+    """How many cells a row has, not counting empty ones at its end."""
+    count = len(cells)
+    while count and _blank(cells[count - 1 : count]):
+        count -= 1
+    return count
+
+
+def _build_dataset(headers, rows, *, too_many, too_few) -> tablib.Dataset:
     names = [normalise_header(h) for h in headers]
     # Trailing unnamed columns (Excel often has some) are dropped when empty.
     width = len(names)
@@ -343,7 +462,7 @@ def _build_dataset(headers, rows) -> tablib.Dataset:
             _("These columns appear more than once: %(names)s.")
             % {"names": ", ".join(duplicates)}
         )
-    data_rows = [row for row in rows if not _blank(row)]
+    data_rows = [(line, cells) for line, cells in rows if not _blank(cells)]
     if not data_rows:
         raise SpreadsheetError(_("The file has column names but no rows below them."))
     if len(data_rows) > MAX_ROWS:
@@ -352,21 +471,38 @@ def _build_dataset(headers, rows) -> tablib.Dataset:
             % {"max": f"{MAX_ROWS:,}"}
         )
     dataset = tablib.Dataset(headers=names)
-    for number, row in enumerate(data_rows, start=2):
-        row = list(row)
-        extra = row[width:]
-        if not _blank(extra):
-            raise SpreadsheetError(
-                _(
-                    "A row near line %(number)s has more cells than there are "
-                    "column names. Check the file uses one separator (comma or "
-                    "semicolon) throughout."
+    dataset.line_numbers = []
+    dataset.misshapen = []
+    for line, cells in data_rows:
+        cells = list(cells)
+        count = _cell_count(cells)
+        problem = None
+        if count > width:
+            problem = too_many(line, count, width)
+        elif len(cells) < width:  # short even with its empty cells
+            problem = too_few(line, len(cells), width)
+        if problem:
+            dataset.misshapen.append(
+                MisshapenRow(
+                    line=line,
+                    cells=[_clean_cell(cell) for cell in cells[:count]],
+                    message=problem,
                 )
-                % {"number": number}
             )
-        row = row[:width] + [None] * (width - len(row))
-        dataset.append([_clean_cell(cell) for cell in row])
+            continue
+        cells = cells[:width] + [None] * (width - len(cells))
+        dataset.append([_clean_cell(cell) for cell in cells])
+        dataset.line_numbers.append(line)
     return dataset
+
+
+def line_numbers(dataset) -> list[int]:
+    """Each row's line in the file it was read from (``read_dataset``), or
+    its position counting the header as line 1 for a Dataset built in code."""
+    lines = getattr(dataset, "line_numbers", None)
+    if lines is None or len(lines) != len(dataset):
+        return list(range(2, len(dataset) + 2))
+    return lines
 
 
 # Writing ----------------------------------------------------------------------
@@ -393,8 +529,8 @@ def _text_cell(value):
 
 
 def write_export(dataset: tablib.Dataset, file_format: str) -> bytes:
-    """The bytes of ``dataset`` in ``file_format``, formulas neutralised in
-    CSV and XLSX."""
+    """The bytes of ``dataset`` in ``file_format``: formulas neutralised by an
+    apostrophe in CSV, written as text cells in XLSX."""
     if file_format == "csv":
         stream = io.StringIO()
         writer = csv.writer(stream)
@@ -415,8 +551,23 @@ def write_export(dataset: tablib.Dataset, file_format: str) -> bytes:
 
 
 def _write_xlsx(dataset) -> bytes:
+    """An XLSX workbook in which text is always a text cell.
+
+    A spreadsheet runs a cell as a formula because of its type, not its
+    first character: a text cell holding "=1+1" shows exactly that and runs
+    nothing. So text is written as it was typed, never with CSV's protective
+    apostrophe, as a text cell (``data_type`` "s") with Excel's "quote prefix"
+    style, which keeps it text even when someone edits the cell. Only text
+    that ``unneutralise`` would change on the way back in (an apostrophe
+    before a formula character) gets one more apostrophe, so that importing
+    the export changes nothing.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=(dataset.title or "Export")[:31])
 
     def cell(value):
         if value is None:
@@ -426,13 +577,21 @@ def _write_xlsx(dataset) -> bytes:
                 value = timezone.localtime(value, site_zone())
             return value.replace(tzinfo=None)
         if isinstance(value, bool):
-            return _("yes") if value else _("no")
+            value = _("yes") if value else _("no")
         if isinstance(value, str):
-            return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+            return text_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
         return value
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=(dataset.title or "Export")[:31])
+    def text_cell(text):
+        if unneutralise(text) != text:
+            text = QUOTE + text
+        written = WriteOnlyCell(sheet, value=text)
+        # openpyxl makes text starting with "=" a formula; this is text.
+        written.data_type = "s"
+        if text[:1] in FORMULA_TRIGGERS:
+            written.quotePrefix = True
+        return written
+
     sheet.append([cell(h) for h in dataset.headers])
     for row in dataset:
         sheet.append([cell(value) for value in row])
@@ -514,7 +673,13 @@ def parse_time(value):
     return None
 
 
-def parse_int(value, *, column_label, minimum=0):
+#: The largest whole number a cell may hold: the largest an integer column
+#: stores on every database (PostgreSQL's ``integer``). A larger one would
+#: fail when saved or looked up, taking the whole import with it.
+MAX_WHOLE_NUMBER = 2_147_483_647
+
+
+def parse_int(value, *, column_label, minimum=0, maximum=MAX_WHOLE_NUMBER):
     """A whole number from a cell, or None for an empty cell."""
     if is_empty(value):
         return None
@@ -526,11 +691,16 @@ def parse_int(value, *, column_label, minimum=0):
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     elif isinstance(value, str) and re.fullmatch(r"\d+(\.0+)?", value.strip()):
-        number = int(float(value.strip()))
+        number = int(value.strip().split(".")[0])
     if number is None or number < minimum:
         raise ValueError(
             _("%(column)s must be a whole number of %(minimum)s or more.")
             % {"column": column_label, "minimum": minimum}
+        )
+    if number > maximum:
+        raise ValueError(
+            _("%(column)s is too large: write a number up to %(maximum)s.")
+            % {"column": column_label, "maximum": f"{maximum:,}"}
         )
     return number
 
@@ -610,6 +780,8 @@ class GatherResource(resources.ModelResource):
         self.progress = progress
         #: Row number -> a short note for the preview ("On the waitlist").
         self.row_notes = {}
+        #: Row number (1 for the first data row) -> its line in the file.
+        self.lines = []
 
     # Columns -----------------------------------------------------------------
 
@@ -667,8 +839,17 @@ class GatherResource(resources.ModelResource):
 
     def import_data(self, dataset, **kwargs):
         """Import with column aliases resolved (see ``column_aliases``)."""
+        self.lines = line_numbers(dataset)
         dataset.headers = self.canonical_headers(dataset.headers)
         return super().import_data(dataset, **kwargs)
+
+    def line_of(self, row_number) -> int:
+        """The line in the file of the library's ``row_number``: what
+        messages such as "the same person is also on row 7" must name, since
+        the preview numbers rows by their line too."""
+        if 1 <= row_number <= len(self.lines):
+            return self.lines[row_number - 1]
+        return row_number + 1
 
     # Export ------------------------------------------------------------------
 
@@ -876,9 +1057,13 @@ def _execute(job, *, dry_run, progress):
     dataset = read_dataset(bytes(job.data), job.file_name)
     resource_cls.check_columns(dataset.headers)
     resource = resource_cls(user=user, options=job.options, progress=progress)
+    # Rows that cannot be read into columns never reach the resource, so nothing there
+    # would roll the import back for them: unless they may be left out, the
+    # rows are only checked, and the job fails below for those rows.
+    held_back = bool(dataset.misshapen) and not job.skip_invalid
     result = resource.import_data(
         dataset,
-        dry_run=dry_run,
+        dry_run=dry_run or held_back,
         use_transactions=True,
         rollback_on_validation_errors=not job.skip_invalid,
         raise_errors=False,
@@ -895,6 +1080,13 @@ def _execute(job, *, dry_run, progress):
             "Nothing was imported: something went wrong while importing the "
             "rows marked below. Please try again, and ask for help if it "
             "happens again."
+        )
+        return
+    if held_back:
+        job.status = ImportJob.Status.FAILED
+        job.message = _(
+            "Nothing was imported: some rows cannot be read into their "
+            "columns. They are listed below."
         )
         return
     if problems and not job.skip_invalid:
@@ -973,6 +1165,7 @@ def build_preview(resource, dataset, result) -> dict:
     totals = {"new": 0, "update": 0, "skip": 0, "problem": 0}
     rows = []
     row_results = list(result.rows)
+    lines = line_numbers(dataset)
     for number, values in enumerate(dataset, start=1):
         row_result = row_results[number - 1] if number <= len(row_results) else None
         errors = {}
@@ -1000,13 +1193,27 @@ def build_preview(resource, dataset, result) -> dict:
         totals[action if action in totals else "problem"] += 1
         rows.append(
             [
-                number + 1,
+                lines[number - 1],
                 action,
                 [display_value(v) for v in values],
                 errors,
                 str(resource.row_notes.get(number, "")),
             ]
         )
+    # Rows that could not be read into columns never reached the resource:
+    # they are problems of their own, in their place in the file.
+    for misshapen in getattr(dataset, "misshapen", ()):
+        totals["problem"] += 1
+        rows.append(
+            [
+                misshapen.line,
+                "problem",
+                [display_value(v) for v in misshapen.cells],
+                {"": [misshapen.message]},
+                "",
+            ]
+        )
+    rows.sort(key=lambda row: row[0])
     base_errors = []
     for error in result.base_errors:
         logger.warning("Import failed: %r", error.error)
@@ -1041,7 +1248,7 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Spreadsheet file"),
         help_text=gettext_lazy(
-            "CSV (UTF-8, separated by commas or semicolons), Excel (.xlsx) or "
+            "CSV (UTF-8, separated by commas, semicolons or tabs), Excel (.xlsx) or "
             "JSON, up to 10 MB. The first row holds the column names."
         ),
     )
@@ -1166,10 +1373,7 @@ def job_view(request, pk):
             "totals": totals,
             "base_errors": preview.get("errors", []),
             "has_problems": has_problems,
-            "can_confirm": job.status == job.Status.PREVIEWED
-            and not preview.get("errors")
-            and (job.skip_invalid or not totals.get("problem"))
-            and (totals.get("new") or totals.get("update")),
+            "can_confirm": can_confirm(job),
             "progress_done": done,
             "progress_percent": int(100 * done / job.total_rows)
             if job.total_rows
@@ -1179,13 +1383,36 @@ def job_view(request, pk):
     )
 
 
+def can_confirm(job) -> bool:
+    """Whether a checked job may be imported: nothing wrong with the file, no
+    row with a problem unless those may be left out, and something to do."""
+    preview = job.preview or {}
+    totals = preview.get("totals", {})
+    return bool(
+        job.status == job.Status.PREVIEWED
+        and not preview.get("errors")
+        and (job.skip_invalid or not totals.get("problem"))
+        and (totals.get("new") or totals.get("update"))
+    )
+
+
 @require_POST
 def confirm_view(request, pk):
-    """Step 3: import for real. A second click does nothing."""
+    """Step 3: import for real. A second click does nothing, and neither
+    does a click on a preview that offered no "Import now"."""
     job = _own_job(request, pk)
     resource_cls = resource_class(job.resource)
     if not resource_cls.can_import(request.user):
         raise PermissionDenied
+    if job.status == job.Status.PREVIEWED and not can_confirm(job):
+        messages.error(
+            request,
+            _(
+                "Nothing was imported: fix the rows with problems and upload "
+                "the file again."
+            ),
+        )
+        return redirect("spreadsheets_job", job.pk)
     ImportJob = _job_model()
     claimed = ImportJob.objects.filter(
         pk=job.pk, status=ImportJob.Status.PREVIEWED

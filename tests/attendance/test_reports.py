@@ -537,6 +537,19 @@ def test_downloads_defuse_spreadsheet_formulas(client, coordinator, fixture):
     assert lines[1] == "'=HYPERLINK(1),5,5,1"
 
 
+def test_xlsx_downloads_show_formulas_as_typed_in_text_cells(
+    client, coordinator, fixture
+):
+    fixture["wrap"].title = "=HYPERLINK(1)"
+    fixture["wrap"].save()
+    client.force_login(coordinator)
+    url = reverse("attendance_report_download", args=["waitlist", "xlsx"])
+    sheet = load_workbook(io.BytesIO(client.get(url, QUERY).content)).active
+    assert sheet["A2"].value == "=HYPERLINK(1)"
+    assert sheet["A2"].data_type == "s"
+    assert [cell.value for cell in sheet[2]][1:] == [5, 5, 1]
+
+
 def test_pdf_summary_has_charts_numbers_and_page_numbers(client, coordinator, fixture):
     client.force_login(coordinator)
     response = client.get(reverse("attendance_reports_pdf"), QUERY)

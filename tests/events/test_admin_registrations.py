@@ -111,3 +111,65 @@ def test_plain_admin_users_cannot_change_registrations(
     client.post(reverse("event_registrations:cancel", args=[ana.pk]))
     ana.refresh_from_db()
     assert ana.status == "confirmed"
+
+
+@pytest.fixture
+def coordinator_client(client, django_user_model):
+    """Logged in as a non-superuser in the Coordinators group."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name="Coordinators")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        *Permission.objects.filter(
+            content_type__app_label="events",
+            codename__in=["view_registration", "change_registration"],
+        ),
+    )
+    user = django_user_model.objects.create_user("coordinator", password="pw")
+    user.groups.add(group)
+    client.force_login(user)
+    return client
+
+
+def _inspect_fields(response):
+    """{label: shown value} of an inspect screen."""
+    import re
+    from html import unescape
+
+    html = response.content.decode()
+    pairs = re.findall(r"<dt[^>]*>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", html, re.S)
+    return {
+        unescape(re.sub(r"<[^>]+>", "", label)).strip(): " ".join(
+            unescape(re.sub(r"<[^>]+>", "", value)).split()
+        )
+        for label, value in pairs
+    }
+
+
+def test_inspect_shows_local_times_and_words(coordinator_client, event_index):
+    import datetime as dt
+
+    event = make_registration_event(event_index, capacity=1)
+    ana = sign_up(event, "Ana", consent_to_contact=True)
+    ben = sign_up(event, "Ben")
+    # 22:30 UTC on 14 January is 5:30 p.m. in Toronto.
+    Registration.objects.filter(pk=ben.pk).update(
+        created_at=dt.datetime(2027, 1, 14, 22, 30, tzinfo=dt.UTC),
+        cancelled_at=dt.datetime(2027, 1, 15, 1, 5, tzinfo=dt.UTC),
+        support_needs="",
+    )
+    ben_fields = _inspect_fields(
+        coordinator_client.get(reverse("event_registrations:inspect", args=[ben.pk]))
+    )
+    assert ben_fields["Created at"] == "14 January 2027, 5:30 p.m. (Toronto time)"
+    assert ben_fields["Cancelled at"] == "14 January 2027, 8:05 p.m. (Toronto time)"
+    assert ben_fields["Consent to contact"] == "No"
+    assert ben_fields["Support needs"] == "Not given"
+    assert ben_fields["Waitlist position"] == "1"
+    ana_fields = _inspect_fields(
+        coordinator_client.get(reverse("event_registrations:inspect", args=[ana.pk]))
+    )
+    assert ana_fields["Consent to contact"] == "Yes"
+    assert ana_fields["Waitlist position"] == "Not on the waitlist"
+    assert ana_fields["Cancelled at"] == "Not cancelled"

@@ -104,11 +104,72 @@ def test_recurring_event_expands_with_rrule_exdate_rdate_and_cancelled_override(
     )
 
 
-def test_all_day_event_becomes_a_whole_day_session(event_index):
-    _import(ics(FAIR), event_index)
+def test_all_day_event_becomes_a_working_day_session_and_the_preview_says_so(
+    event_index,
+):
+    plan, _ = _import(ics(FAIR), event_index)
+    (fair,) = plan.events
+    assert fair.all_day_note == (
+        "All-day event: imported as 9 a.m. to 5 p.m.; change the session's times "
+        "if they differ."
+    )
     session = EventSession.objects.get(event__import_uid="fair@library")
-    assert session.start == dt.datetime(2026, 12, 5, tzinfo=TORONTO)
-    assert session.end == dt.datetime(2026, 12, 6, tzinfo=TORONTO)
+    assert session.start == dt.datetime(2026, 12, 5, 9, tzinfo=TORONTO)
+    assert session.end == dt.datetime(2026, 12, 5, 17, tzinfo=TORONTO)
+
+
+def _vevent(uid, *lines):
+    return "\r\n".join(
+        ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20261101T000000Z", *lines, "END:VEVENT"]
+    )
+
+
+def test_multi_day_all_day_event_becomes_one_session_a_day(event_index):
+    festival = _vevent(
+        "festival@library",
+        "DTSTART;VALUE=DATE:20261210",
+        "DTEND;VALUE=DATE:20261213",
+        "SUMMARY:Winter festival",
+    )
+    plan, result = _import(ics(festival), event_index)
+    assert plan.events[0].all_day_note == (
+        "All-day event over 3 days: imported as one session a day, 9 a.m. to "
+        "5 p.m.; change the sessions' times if they differ."
+    )
+    sessions = EventSession.objects.filter(event__import_uid="festival@library")
+    assert [
+        (s.start.astimezone(TORONTO), s.end.astimezone(TORONTO))
+        for s in sessions.order_by("start")
+    ] == [
+        (
+            dt.datetime(2026, 12, day, 9, tzinfo=TORONTO),
+            dt.datetime(2026, 12, day, 17, tzinfo=TORONTO),
+        )
+        for day in (10, 11, 12)
+    ]
+    again, second = _import(ics(festival), event_index)
+    assert (second.sessions_added, second.sessions_changed) == (0, 0)
+    assert sessions.count() == 3
+
+
+def test_all_day_event_with_a_duration_or_no_end(event_index):
+    two_days = _vevent(
+        "walk@library", "DTSTART;VALUE=DATE:20261210", "DURATION:P2D", "SUMMARY:Walk"
+    )
+    one_day = _vevent("day@library", "DTSTART;VALUE=DATE:20261215", "SUMMARY:Day")
+    _import(ics(two_days, one_day), event_index)
+    assert EventSession.objects.filter(event__import_uid="walk@library").count() == 2
+    (day,) = EventSession.objects.filter(event__import_uid="day@library")
+    assert day.start == dt.datetime(2026, 12, 15, 9, tzinfo=TORONTO)
+
+
+def test_a_timed_event_without_an_end_lasts_an_hour_not_a_day(event_index):
+    talk = _vevent(
+        "talk@library", "DTSTART;TZID=America/Toronto:20261210T180000", "SUMMARY:Talk"
+    )
+    _import(ics(talk), event_index)
+    session = EventSession.objects.get(event__import_uid="talk@library")
+    assert session.end - session.start == dt.timedelta(hours=1)
 
 
 def test_reimporting_the_same_file_creates_nothing_new(event_index):
@@ -130,7 +191,7 @@ def test_reimport_cancels_what_the_file_cancelled_or_dropped_and_moves_what_move
     _import(ics(BOOK_CLUB, FAIR), event_index)
     moved_fair = FAIR.replace(
         "DTSTART;VALUE=DATE:20261205", "DTSTART;VALUE=DATE:20261204"
-    )
+    ).replace("DTEND;VALUE=DATE:20261206", "DTEND;VALUE=DATE:20261205")
 
     _import(ics(BOOK_CLUB, BOOK_CLUB_CANCELLED_ON_22ND, moved_fair), event_index)
     fair = EventSession.objects.get(event__import_uid="fair@library")
@@ -235,3 +296,241 @@ def test_admin_upload_shows_file_errors_next_to_the_field(
     assert response.status_code == 200
     assert "This is not a calendar" in response.content.decode()
     assert not EventPage.objects.exists()
+
+
+def _talk(*lines, uid="talk@library"):
+    return _vevent(
+        uid,
+        "DTSTART;TZID=America/Toronto:20261210T180000",
+        "DTEND;TZID=America/Toronto:20261210T193000",
+        "SUMMARY:Talk",
+        *lines,
+    )
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "riverside hall",
+        "RIVERSIDE HALL.",
+        "Riverside Hall, 12 Main St\\, Toronto",
+        "Riverside Hall\\, Room 2",
+    ],
+)
+def test_a_location_naming_one_venue_becomes_the_event_s_venue(event_index, location):
+    from tests.conftest import make_venue
+
+    hall = make_venue(
+        name="Riverside Hall", room="Room 2", address="12 Main St, Toronto"
+    )
+    make_venue(name="Riverside Library")
+    plan, _ = _import(ics(_talk(f"LOCATION:{location}")), event_index)
+    assert plan.events[0].venue == hall
+    event = EventPage.objects.get(import_uid="talk@library")
+    assert event.venue == hall
+    assert "Riverside" not in event.what_to_expect
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "Riverside Hall annex",  # a different place that starts the same
+        "Hall",
+        "Riverside Hall, 99 Other Rd",  # the name, but another address
+    ],
+)
+def test_a_location_matching_no_venue_exactly_is_kept_as_text(event_index, location):
+    from tests.conftest import make_venue
+
+    make_venue(name="Riverside Hall", address="12 Main St, Toronto")
+    plan, _ = _import(ics(_talk(f"LOCATION:{location}")), event_index)
+    assert plan.events[0].venue is None
+    event = EventPage.objects.get(import_uid="talk@library")
+    assert event.venue is None
+    assert f"Where: {location}" in event.what_to_expect
+
+
+def test_a_location_two_venues_could_be_matches_neither(event_index):
+    from tests.conftest import make_venue
+
+    make_venue(name="Community Centre", room="Room A")
+    make_venue(name="Community Centre", room="Room B")
+    plan, _ = _import(ics(_talk("LOCATION:Community Centre")), event_index)
+    assert plan.events[0].venue is None
+    assert "Where: Community Centre" in EventPage.objects.get().what_to_expect
+
+
+def test_the_url_becomes_a_more_information_link_and_text_is_escaped(event_index):
+    plan, _ = _import(
+        ics(
+            _talk(
+                "LOCATION:<b>Back room</b> & garden",
+                "URL:https://library.example.org/events/talk?id=1&lang=en",
+            )
+        ),
+        event_index,
+    )
+    assert plan.events[0].url == "https://library.example.org/events/talk?id=1&lang=en"
+    html = EventPage.objects.get().what_to_expect
+    assert "<p>Where: &lt;b&gt;Back room&lt;/b&gt; &amp; garden</p>" in html
+    assert '<a href="https://library.example.org/events/talk?id=1&amp;lang=en">' in html
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "soon"])
+def test_a_url_that_is_not_a_web_address_is_not_made_a_link(event_index, url):
+    plan, _ = _import(ics(_talk(f"URL:{url}")), event_index)
+    assert plan.events[0].url == ""
+    assert "<a " not in EventPage.objects.get().what_to_expect
+
+
+def test_a_location_that_is_a_link_is_shown_in_the_preview_but_not_published(
+    event_index,
+):
+    link = "https://meet.example.org/j/123?pwd=secret"
+    plan, _ = _import(ics(_talk(f"LOCATION:{link}")), event_index)
+    assert plan.events[0].location == link and plan.events[0].location_is_link
+    assert "meet.example.org" not in EventPage.objects.get().what_to_expect
+
+
+def test_a_reimport_leaves_the_event_s_details_as_edited(event_index):
+    _import(ics(_talk("LOCATION:Back room")), event_index)
+    event = EventPage.objects.get()
+    EventPage.objects.filter(pk=event.pk).update(what_to_expect="<p>Edited</p>")
+    _import(ics(_talk("LOCATION:Front room")), event_index)
+    event.refresh_from_db()
+    assert event.what_to_expect == "<p>Edited</p>"
+
+
+def test_admin_preview_shows_location_url_and_all_day_note(
+    client, admin_user, event_index
+):
+    from tests.conftest import make_venue
+
+    make_venue(name="Riverside Hall")
+    data = ics(
+        _talk("LOCATION:Riverside Hall", "URL:https://library.example.org/talk"),
+        _talk("LOCATION:Back room", uid="other@library"),
+        _talk("LOCATION:https://meet.example.org/j/1", uid="online@library"),
+        FAIR,
+    )
+    client.force_login(admin_user)
+    html = client.post(
+        reverse("events_ics_import"),
+        {
+            "calendar_file": SimpleUploadedFile("library.ics", data),
+            "source": "",
+            "parent": event_index.pk,
+        },
+    ).content.decode()
+    assert "Venue: Riverside Hall" in html
+    assert '<a href="https://library.example.org/talk"' in html
+    assert "No venue has this name: kept as text" in html
+    assert "This looks like an online joining link" in html
+    assert "All-day event: imported as 9 a.m. to 5 p.m." in html
+
+
+def test_a_date_of_a_series_meeting_elsewhere_keeps_its_place(
+    client, admin_user, event_index
+):
+    from tests.conftest import make_venue
+
+    hall = make_venue(name="Riverside Hall")
+    annex = make_venue(name="Riverside Annex")
+    series = _vevent(
+        "series@library",
+        "DTSTART;TZID=America/Toronto:20261201T180000",
+        "DTEND;TZID=America/Toronto:20261201T190000",
+        "RRULE:FREQ=WEEKLY;COUNT=4",
+        "LOCATION:Riverside Hall",
+        "SUMMARY:Group",
+    )
+
+    def moved(day, location):
+        return _vevent(
+            "series@library",
+            f"RECURRENCE-ID;TZID=America/Toronto:202612{day}T180000",
+            f"DTSTART;TZID=America/Toronto:202612{day}T180000",
+            f"DTEND;TZID=America/Toronto:202612{day}T190000",
+            f"LOCATION:{location}",
+            "SUMMARY:Group",
+        )
+
+    data = ics(
+        series,
+        moved("08", "riverside annex"),
+        moved("15", "The park by the river"),
+        moved("22", "https://meet.example.org/j/1"),
+    )
+    plan, _ = _import(data, event_index)
+    assert plan.events[0].elsewhere_count == 2
+    event = EventPage.objects.get(import_uid="series@library")
+    assert event.venue == hall
+    places = [
+        (s.start.astimezone(TORONTO).day, s.venue, s.public_note)
+        for s in event.sessions.order_by("start")
+    ]
+    assert places == [
+        (1, None, ""),
+        (8, annex, ""),
+        (15, None, "Meets at: The park by the river"),
+        (22, None, ""),
+    ]
+    client.force_login(admin_user)
+    html = client.post(
+        reverse("events_ics_import"),
+        {
+            "calendar_file": SimpleUploadedFile("library.ics", data),
+            "source": "",
+            "parent": event_index.pk,
+        },
+    ).content.decode()
+    assert "2 sessions meet somewhere else" in html
+    assert plan.events[0].link_elsewhere_count == 1
+    assert "1 session has a web address as its location" in html
+
+
+def test_a_location_or_url_given_twice_is_read_as_text_not_a_list(event_index):
+    plan, _ = _import(
+        ics(
+            _talk(
+                "LOCATION:Back room",
+                "LOCATION:Garden",
+                "URL:https://library.example.org/a",
+                "URL:https://library.example.org/b",
+            )
+        ),
+        event_index,
+    )
+    assert plan.events[0].location == "Back room; Garden"
+    assert plan.events[0].url == "https://library.example.org/a"
+    assert "Where: Back room; Garden" in EventPage.objects.get().what_to_expect
+
+
+def test_a_summary_or_description_given_twice_is_read_as_text(event_index):
+    twice = _vevent(
+        "twice@library",
+        "DTSTART;TZID=America/Toronto:20261210T180000",
+        "SUMMARY:Book club",
+        "SUMMARY:Club de lecture",
+        "DESCRIPTION:Read and talk.",
+        "DESCRIPTION:Lire et parler.",
+    )
+    _import(ics(twice), event_index)
+    event = EventPage.objects.get()
+    assert (event.title, event.summary) == (
+        "Book club; Club de lecture",
+        "Read and talk.",
+    )
+
+
+def test_the_all_day_note_counts_the_days_as_imported(event_index):
+    """The expander reads an end before the start as the other way round:
+    the preview counts the sessions that will be made, not the raw dates."""
+    backwards = _vevent(
+        "back@library",
+        "DTSTART;VALUE=DATE:20261212",
+        "DTEND;VALUE=DATE:20261210",
+        "SUMMARY:Backwards",
+    )
+    plan, _ = _import(ics(backwards), event_index)
+    assert plan.events[0].all_day_days == len(plan.events[0].occurrences) == 2

@@ -86,7 +86,6 @@ def test_json_rows():
         (b"name,email\n", "people.csv", "no rows below them"),
         (b"name,name\nSam,Kim\n", "people.csv", "more than once: name"),
         (b"name,,email\nSam,x,y\n", "people.csv", "Column 2 has no name"),
-        (b"name\nSam,extra\n", "people.csv", "more cells than there are column"),
         (b"PK\x03\x04garbage", "people.xlsx", "not an Excel workbook"),
         (b"name,email\nSam,s@example.org\n", "people.xlsx", "not an Excel workbook"),
         (b"{not json", "people.json", "not a JSON file"),
@@ -137,15 +136,39 @@ def test_csv_export_neutralises_formulas_and_has_a_bom():
     assert "2026-09-14 18:00" in text  # wall-clock time in Toronto
 
 
-def test_xlsx_export_neutralises_formulas_and_writes_real_dates():
+def test_xlsx_export_writes_formulas_as_text_cells_and_real_dates():
     book = load_workbook(io.BytesIO(write_export(_dataset(), "xlsx")))
     sheet = book.active
     name, phone, start, count = (cell.value for cell in sheet[2])
-    assert name == '\'=HYPERLINK("http://evil")'
+    assert name == '=HYPERLINK("http://evil")'
     assert sheet["A2"].data_type == "s"
-    assert phone == "'+1 416"
+    assert sheet["A2"].quotePrefix
+    assert phone == "+1 416"
+    assert sheet["B2"].data_type == "s"
     assert start == dt.datetime(2026, 9, 14, 18, 0)
     assert count == 3
+
+
+@pytest.mark.parametrize(
+    "typed", ["=1+1", "-5 people", "+1 416 555 0100", "@home", "=cmd|' /C calc'!A0"]
+)
+def test_xlsx_shows_exactly_what_was_typed_and_cannot_run_it(typed):
+    import tablib
+
+    dataset = tablib.Dataset(headers=["name"])
+    dataset.append([typed])
+    sheet = load_workbook(io.BytesIO(write_export(dataset, "xlsx"))).active
+    assert sheet["A2"].value == typed
+    assert sheet["A2"].data_type == "s"
+
+
+@pytest.mark.parametrize("typed", ["=1+1", "'=1+1", "''", "'quoted'", "Sam"])
+def test_xlsx_export_reads_back_as_what_was_typed(typed):
+    import tablib
+
+    dataset = tablib.Dataset(headers=["name"])
+    dataset.append([typed])
+    assert read_dataset(write_export(dataset, "xlsx"), "back.xlsx")[0] == (typed,)
 
 
 def test_json_export_is_not_neutralised():

@@ -287,7 +287,8 @@ def test_export_neutralises_formulas_and_is_logged_with_filters(
     from openpyxl import load_workbook
 
     sheet = load_workbook(BytesIO(xlsx.content)).active
-    assert sheet["C2"].value.startswith("'=") and sheet["C2"].data_type == "s"
+    assert sheet["C2"].value == '=HYPERLINK("http://evil")'
+    assert sheet["C2"].data_type == "s"
     assert ModelLogEntry.objects.filter(action="website.export").count() == 2
 
 
