@@ -73,7 +73,9 @@ def test_raising_capacity_promotes_from_the_waitlist(admin_client, event_index):
     url = reverse("event_registrations:capacity", args=[event.pk])
     assert admin_client.post(url, {"capacity": "-3"}).status_code == 200  # refused
     response = admin_client.post(url, {"capacity": "2"}, follow=True)
-    assert "1 person got a place from the waitlist." in response.content.decode()
+    assert "Capacity saved. Ben got a place from the waitlist." in (
+        response.content.decode()
+    )
     statuses = dict(Registration.objects.values_list("name", "status"))
     assert statuses == {"Ana": "confirmed", "Ben": "confirmed", "Cy": "waitlisted"}
     response = admin_client.post(url, {"capacity": "1"}, follow=True)
