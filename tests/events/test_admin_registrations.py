@@ -113,3 +113,36 @@ def test_plain_admin_users_cannot_change_registrations(
     client.post(reverse("event_registrations:cancel", args=[ana.pk]))
     ana.refresh_from_db()
     assert ana.status == "confirmed"
+
+
+def _messages(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_cancelling_a_place_says_who_got_it_and_whom_to_call(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1)
+    ana = sign_up(event, "Ana")
+    sign_up(event, "Ben", email="", phone="416 555 0199")
+    response = admin_client.post(
+        reverse("event_registrations:cancel", args=[ana.pk]), follow=True
+    )
+    assert _messages(response) == [
+        "Registration of Ana cancelled. Ben got a place from the waitlist. "
+        "Ben has no email: call them to say so."
+    ]
+
+
+def test_giving_a_place_names_the_person(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1)
+    sign_up(event, "Ana")
+    ben = sign_up(event, "Ben")
+    cy = sign_up(event, "Cy")
+    # A free place that nobody has been promoted into yet
+    event.capacity = 2
+    event.save()
+    response = admin_client.post(
+        reverse("event_registrations:promote", args=[cy.pk]), follow=True
+    )
+    assert _messages(response) == ["Cy got a place from the waitlist."]
+    ben.refresh_from_db()
+    assert ben.status == "waitlisted"
