@@ -167,6 +167,19 @@ class SessionCreateView(ReturnToNextMixin, DomainErrorFormMixin, generic.CreateV
 
 
 class SessionEditView(ReturnToNextMixin, DomainErrorFormMixin, generic.EditView):
+    """Move a session; the screen says who will be told if it moves."""
+
+    template_name = "events/admin/session_edit.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            who_is_told_context(
+                self.request, self.object, heading=_("Who is told if it moves")
+            )
+        )
+        return context
+
     def save_instance(self):
         data = self.form.cleaned_data
         session = session_workflows.reschedule_session(
@@ -279,7 +292,8 @@ def _session_for_change(request, pk):
 
 
 def audience_lines(audience: session_workflows.ChangeAudience) -> list[str]:
-    """How many people are told about a cancellation, and how, in sentences."""
+    """How many people are told about a change to a session, and how, in
+    sentences."""
     if audience.past:
         return [_("This session is over, so nobody is told.")]
     if not audience.emailed and not audience.to_call:
@@ -305,6 +319,24 @@ def audience_lines(audience: session_workflows.ChangeAudience) -> list[str]:
             % {"count": count}
         )
     return lines
+
+
+def who_is_told_context(request, session, *, heading) -> dict:
+    """Context of ``events/admin/who_is_told.html`` for a change to
+    ``session``. Names and phone numbers only for someone who may open the
+    registrations listing anyway; everyone else sees the numbers."""
+    audience = session_workflows.change_audience(session)
+    may_see_people = can_see_registrations(request.user)
+    return {
+        "audience_heading": heading,
+        "audience_lines": audience_lines(audience),
+        "to_call": audience.to_call if may_see_people else [],
+        "registrations_url": (
+            registration_admin_links(session.event)["registrations"]
+            if may_see_people
+            else None
+        ),
+    }
 
 
 def _confirm_session(request, session, **context):
@@ -336,10 +368,6 @@ def cancel_session_view(request, pk):
             log(session, "events.session.cancelled", user=request.user)
             messages.success(request, _("Session cancelled: %s") % session)
         return redirect(return_url(request, session.event))
-    audience = session_workflows.change_audience(session)
-    # Names and phone numbers only for someone who may open the
-    # registrations listing anyway; everyone else sees the numbers.
-    may_see_people = can_see_registrations(request.user)
     return _confirm_session(
         request,
         session,
@@ -350,13 +378,7 @@ def cancel_session_view(request, pk):
             "The session stays listed, marked as cancelled, and calendars "
             "that hold it will show it as cancelled."
         ),
-        audience_lines=audience_lines(audience),
-        to_call=audience.to_call if may_see_people else [],
-        registrations_url=(
-            registration_admin_links(session.event)["registrations"]
-            if may_see_people
-            else None
-        ),
+        **who_is_told_context(request, session, heading=_("Who is told")),
     )
 
 

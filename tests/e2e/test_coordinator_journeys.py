@@ -134,6 +134,9 @@ def visit_session_screens(page, editor_url):
 
     page.get_by_role("link", name="Move or edit").first.click()
     expect(page.get_by_label("Start")).to_be_visible()
+    expect(page.locator(".gather-audience")).to_contain_text(
+        "2 people with a place will be emailed."
+    )
     assert_admin_accessible(page)
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(editor_url)

@@ -343,6 +343,20 @@ def test_cancel_screen_says_how_many_are_emailed_and_whom_to_call(
     assert f"?event={event.pk}" in told  # the registrations, to look further
 
 
+def test_move_screen_says_who_is_told_if_it_moves(client, admin_user, event_index):
+    event = make_registration_event(event_index, capacity=4)
+    sign_up(event, "Ana", email="ana@example.org")
+    sign_up(event, "Cy", email="", phone="416 555 0199")
+    client.force_login(admin_user)
+    response = client.get(
+        reverse("event_sessions:edit", args=[event.sessions.get().pk])
+    )
+    told = _who_is_told(response)
+    assert "Who is told if it moves" in told
+    assert "1 person with a place will be emailed." in told
+    assert "Cy: 416 555 0199" in told
+
+
 def test_cancel_screen_shows_only_numbers_to_who_cannot_see_registrations(
     client, coordinator, event_index
 ):
