@@ -390,7 +390,7 @@ def test_cancel_screen_of_a_session_that_is_over_says_nobody_is_told(
 
 
 def _panel_link(html, label):
-    match = re.search(rf'<a href="([^"]+)">{re.escape(label)}</a>', html)
+    match = re.search(rf'<a [^>]*href="([^"]+)"[^>]*>{re.escape(label)}</a>', html)
     return unescape(match.group(1))
 
 
@@ -475,3 +475,27 @@ def test_sessions_listing_actions_return_to_the_filtered_listing(
     for name in ("edit", "cancel"):
         url = reverse(f"event_sessions:{name}", args=[session.pk])
         assert f"{url}?{back}" in html, name
+
+
+def test_adding_one_session_from_the_page_editor_returns_to_it(
+    client, admin_user, event_index
+):
+    event = make_event(event_index)
+    client.force_login(admin_user)
+    editor = reverse("wagtailadmin_pages:edit", args=[event.pk])
+    add_url = _panel_link(client.get(editor).content.decode(), "Add one session")
+    form = client.get(add_url).content.decode()
+    action = unescape(re.search(r'<form[^>]+\saction="([^"]+)"', form).group(1))
+    start = timezone.localtime() + dt.timedelta(days=3)
+    response = client.post(
+        action,
+        {
+            "event": event.pk,
+            "start": start.strftime("%Y-%m-%d %H:%M"),
+            "end": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+            "venue": "",
+            "public_note": "",
+        },
+    )
+    assert response.status_code == 302 and response.url == editor
+    assert event.sessions.count() == 1
