@@ -256,6 +256,13 @@ def _back(registration):
     )
 
 
+def _told_how(registration) -> str:
+    """How the person hears about a change to their place."""
+    if registration.email:
+        return _("They are told by email.")
+    return _("They gave no email, so nobody is told: call them.")
+
+
 def _confirm(request, registration, *, title, explanation, confirm_label, form=None):
     return TemplateResponse(
         request,
@@ -289,9 +296,11 @@ def cancel_view(request, pk):
         request,
         registration,
         title=_("Cancel registration"),
-        explanation=_(
-            "The person is told by email, and if they had a place it goes to "
-            "the first person on the waitlist."
+        explanation=" ".join(
+            [
+                _("If they had a place, it goes to the first person waiting."),
+                _told_how(registration),
+            ]
         ),
         confirm_label=_("Yes, cancel"),
     )
@@ -313,9 +322,14 @@ def promote_view(request, pk):
         request,
         registration,
         title=_("Give a place"),
-        explanation=_(
-            "This gives the person a free place now, ahead of others waiting, "
-            "and tells them by email. It is refused when the event is full."
+        explanation=" ".join(
+            [
+                _(
+                    "This gives the person a free place now, ahead of others "
+                    "waiting. It is refused when the event is full."
+                ),
+                _told_how(registration),
+            ]
         ),
         confirm_label=_("Yes, give a place"),
     )

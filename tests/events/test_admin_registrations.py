@@ -146,3 +146,18 @@ def test_giving_a_place_names_the_person(admin_client, event_index):
     assert _messages(response) == ["Cy got a place from the waitlist."]
     ben.refresh_from_db()
     assert ben.status == "waitlisted"
+
+
+def test_confirm_screens_say_how_the_person_is_told(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1)
+    ana = sign_up(event, "Ana", email="ana@example.org")
+    ben = sign_up(event, "Ben", email="", phone="416 555 0199")
+    by_email = admin_client.get(reverse("event_registrations:cancel", args=[ana.pk]))
+    assert "They are told by email." in by_email.content.decode()
+    for name in ("cancel", "promote"):
+        by_phone = admin_client.get(
+            reverse(f"event_registrations:{name}", args=[ben.pk])
+        )
+        html = by_phone.content.decode()
+        assert "They gave no email, so nobody is told: call them." in html, name
+        assert "told by email" not in html, name
