@@ -44,5 +44,9 @@ class ReportsMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_reports_menu_item():
     return ReportsMenuItem(
-        _("Reports"), reverse("attendance_reports"), icon_name="table", order=220
+        _("Attendance reports"),
+        reverse("attendance_reports"),
+        name="attendance-reports",
+        icon_name="table",
+        order=220,
     )

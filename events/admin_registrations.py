@@ -25,6 +25,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
+from wagtail.permission_policies import ModelPermissionPolicy
 
 from website.forms import PageChoiceField, PageChoiceFilter
 from website.spreadsheets import SpreadsheetButtonsMixin
@@ -229,6 +230,56 @@ class RegistrationViewSet(ModelViewSet):
         ]
 
 
+#: Who may open the registrations listing, as its index view decides it.
+registration_permission_policy = ModelPermissionPolicy(Registration)
+
+
+def can_see_registrations(user) -> bool:
+    """Whether ``user`` may open the registrations listing, where names and
+    contact details already show: other screens show them only to such
+    a user, and numbers to everyone else."""
+    return registration_permission_policy.user_has_any_permission(
+        user, ["add", "change", "delete", "view"]
+    )
+
+
+def names(registrations) -> str:
+    """'Ana, Ben and Chris': who a message is about."""
+    people = [registration.name for registration in registrations]
+    if len(people) < 2:
+        return "".join(people)
+    return _("%(first)s and %(last)s") % {
+        "first": ", ".join(people[:-1]),
+        "last": people[-1],
+    }
+
+
+def promoted_sentence(promoted) -> str:
+    """Who got a place from the waitlist, and whom staff must phone because
+    no email can tell them ('' for nobody)."""
+    if not promoted:
+        return ""
+    sentences = [
+        ngettext(
+            "%(names)s got a place from the waitlist.",
+            "%(names)s got places from the waitlist.",
+            len(promoted),
+        )
+        % {"names": names(promoted)}
+    ]
+    to_call = [registration for registration in promoted if not registration.email]
+    if to_call:
+        sentences.append(
+            ngettext(
+                "%(names)s has no email: call them to say so.",
+                "%(names)s have no email: call them to say so.",
+                len(to_call),
+            )
+            % {"names": names(to_call)}
+        )
+    return " ".join(sentences)
+
+
 def registration_admin_links(event):
     """Admin URLs for one event's registrations."""
     return {
@@ -256,6 +307,13 @@ def _back(registration):
     )
 
 
+def _told_how(registration) -> str:
+    """How the person hears about a change to their place."""
+    if registration.email:
+        return _("They are told by email.")
+    return _("They gave no email, so nobody is told: call them.")
+
+
 def _confirm(request, registration, *, title, explanation, confirm_label, form=None):
     return TemplateResponse(
         request,
@@ -275,20 +333,25 @@ def cancel_view(request, pk):
     registration = _registration_for_change(request, pk)
     if request.method == "POST":
         try:
-            workflows.cancel(registration=registration)
+            cancelled = workflows.cancel(registration=registration)
         except EventsError as error:
             messages.error(request, error.message)
         else:
             log(registration, "events.registration.cancelled", user=request.user)
-            messages.success(request, _("Registration cancelled."))
+            text = _("Registration of %s cancelled.") % registration.name
+            if cancelled.promoted:
+                text += " " + promoted_sentence(cancelled.promoted)
+            messages.success(request, text)
         return _back(registration)
     return _confirm(
         request,
         registration,
         title=_("Cancel registration"),
-        explanation=_(
-            "The person is told by email, and if they had a place it goes to "
-            "the first person on the waitlist."
+        explanation=" ".join(
+            [
+                _("If they had a place, it goes to the first person waiting."),
+                _told_how(registration),
+            ]
         ),
         confirm_label=_("Yes, cancel"),
     )
@@ -299,20 +362,25 @@ def promote_view(request, pk):
     registration = _registration_for_change(request, pk)
     if request.method == "POST":
         try:
-            workflows.promote(registration=registration)
+            promoted = workflows.promote(registration=registration)
         except EventsError as error:
             messages.error(request, error.message)
         else:
             log(registration, "events.registration.promoted", user=request.user)
-            messages.success(request, _("%s now has a place.") % registration.name)
+            messages.success(request, promoted_sentence([promoted]))
         return _back(registration)
     return _confirm(
         request,
         registration,
         title=_("Give a place"),
-        explanation=_(
-            "This gives the person a free place now, ahead of others waiting, "
-            "and tells them by email. It is refused when the event is full."
+        explanation=" ".join(
+            [
+                _(
+                    "This gives the person a free place now, ahead of others "
+                    "waiting. It is refused when the event is full."
+                ),
+                _told_how(registration),
+            ]
         ),
         confirm_label=_("Yes, give a place"),
     )
@@ -395,11 +463,7 @@ def capacity_view(request, event_id):
             capacity = form.cleaned_data["capacity"]
             confirmed = event.registrations.confirmed().count()
             if promoted:
-                text = ngettext(
-                    "Capacity saved. %(count)s person got a place from the waitlist.",
-                    "Capacity saved. %(count)s people got a place from the waitlist.",
-                    len(promoted),
-                ) % {"count": len(promoted)}
+                text = _("Capacity saved.") + " " + promoted_sentence(promoted)
             elif capacity is not None and confirmed > capacity:
                 text = _(
                     "Capacity saved. %(confirmed)s people already have a place, "

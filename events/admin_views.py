@@ -13,9 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -35,6 +35,7 @@ from . import sessions as session_workflows
 from .admin_registrations import (
     DomainErrorFormMixin,
     RegistrationViewSet,
+    can_see_registrations,
     registration_admin_links,
 )
 from .errors import EventsError
@@ -49,13 +50,68 @@ def _can_edit_event(user, event):
 
 
 def session_admin_links(event):
-    """Admin URLs for working on one event's sessions."""
+    """Admin URLs for working on one event's sessions, from its page editor:
+    each screen they open comes back to the page editor when done."""
+    back = {"next": reverse("wagtailadmin_pages:edit", args=[event.pk])}
     return {
-        "list": reverse("event_sessions:index") + "?" + urlencode({"event": event.pk}),
-        "add": reverse("event_sessions:add") + "?" + urlencode({"event": event.pk}),
+        "list": sessions_list_url(event),
+        "add": reverse("event_sessions:add")
+        + "?"
+        + urlencode({"event": event.pk, **back}),
         "series": reverse("event_sessions:series", args=[event.pk]),
         **registration_admin_links(event),
     }
+
+
+def sessions_list_url(event) -> str:
+    """The sessions listing, filtered to one event."""
+    return reverse("event_sessions:index") + "?" + urlencode({"event": event.pk})
+
+
+def session_action_url(name: str, session, next_url: str) -> str:
+    """The URL of a session screen (``edit``, ``cancel``, ``reinstate``) that
+    returns to ``next_url`` when done."""
+    return (
+        reverse(f"event_sessions:{name}", args=[session.pk])
+        + "?"
+        + urlencode({"next": next_url})
+    )
+
+
+def safe_next_url(request) -> str | None:
+    """The ``next`` address a screen was opened with, if it is a page of
+    this site (never another site's, so a crafted link cannot send a
+    coordinator elsewhere)."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url,
+        allowed_hosts={request.get_host()},
+        require_https=request.is_secure(),
+    ):
+        return next_url
+    return None
+
+
+def return_url(request, event) -> str:
+    """Where a session screen goes back to: where it was opened from (the
+    page editor or a sessions listing), else the event's sessions listing."""
+    return safe_next_url(request) or sessions_list_url(event)
+
+
+class ReturnToNextMixin:
+    """Create and edit views of sessions go back to where they were opened
+    from (see ``return_url``), keeping ``next`` across the form's POST."""
+
+    def get_success_url(self):
+        return return_url(self.request, self.object.event)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        next_url = safe_next_url(self.request)
+        if next_url and context.get("action_url"):
+            separator = "&" if "?" in context["action_url"] else "?"
+            context["action_url"] += separator + urlencode({"next": next_url})
+        return context
 
 
 class SessionFilterSet(WagtailFilterSet):
@@ -96,7 +152,7 @@ class SessionEditForm(SessionForm):
         fields = ["start", "end", "venue", "public_note"]
 
 
-class SessionCreateView(DomainErrorFormMixin, generic.CreateView):
+class SessionCreateView(ReturnToNextMixin, DomainErrorFormMixin, generic.CreateView):
     def save_instance(self):
         data = self.form.cleaned_data
         session = session_workflows.add_session(
@@ -110,7 +166,20 @@ class SessionCreateView(DomainErrorFormMixin, generic.CreateView):
         return session
 
 
-class SessionEditView(DomainErrorFormMixin, generic.EditView):
+class SessionEditView(ReturnToNextMixin, DomainErrorFormMixin, generic.EditView):
+    """Move a session; the screen says who will be told if it moves."""
+
+    template_name = "events/admin/session_edit.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            who_is_told_context(
+                self.request, self.object, heading=_("Who is told if it moves")
+            )
+        )
+        return context
+
     def save_instance(self):
         data = self.form.cleaned_data
         session = session_workflows.reschedule_session(
@@ -140,7 +209,13 @@ class SessionDeleteView(generic.DeleteView):
 
 
 class SessionIndexView(SearchWordsMixin, SpreadsheetButtonsMixin, generic.IndexView):
+    """Sessions listing; moving, cancelling or reinstating a session from it
+    comes back to it, with its filters."""
+
     spreadsheet_resources = ("schedule", "attendance")
+
+    def get_edit_url(self, instance):
+        return session_action_url("edit", instance, self.request.get_full_path())
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
@@ -151,7 +226,7 @@ class SessionIndexView(SearchWordsMixin, SpreadsheetButtonsMixin, generic.IndexV
         buttons.append(
             MenuItem(
                 label,
-                url=reverse(f"event_sessions:{name}", args=[instance.pk]),
+                url=session_action_url(name, instance, self.request.get_full_path()),
                 icon_name="undo" if name == "reinstate" else "cross",
                 priority=25,
             )
@@ -216,9 +291,70 @@ def _session_for_change(request, pk):
     return session
 
 
+def audience_lines(audience: session_workflows.ChangeAudience) -> list[str]:
+    """How many people are told about a change to a session, and how, in
+    sentences."""
+    if audience.past:
+        return [_("This session is over, so nobody is told.")]
+    if not audience.emailed and not audience.to_call:
+        return [_("Nobody has a place yet, so nobody needs to be told.")]
+    lines = []
+    if audience.emailed:
+        lines.append(
+            ngettext(
+                "%(count)s person with a place will be emailed.",
+                "%(count)s people with a place will be emailed.",
+                audience.emailed,
+            )
+            % {"count": audience.emailed}
+        )
+    if audience.to_call:
+        count = len(audience.to_call)
+        lines.append(
+            ngettext(
+                "%(count)s person with a place has no email: call them.",
+                "%(count)s people with a place have no email: call them.",
+                count,
+            )
+            % {"count": count}
+        )
+    return lines
+
+
+def who_is_told_context(request, session, *, heading) -> dict:
+    """Context of ``events/admin/who_is_told.html`` for a change to
+    ``session``. Names and phone numbers only for someone who may open the
+    registrations listing anyway; everyone else sees the numbers."""
+    audience = session_workflows.change_audience(session)
+    may_see_people = can_see_registrations(request.user)
+    return {
+        "audience_heading": heading,
+        "audience_lines": audience_lines(audience),
+        "to_call": audience.to_call if may_see_people else [],
+        "registrations_url": (
+            registration_admin_links(session.event)["registrations"]
+            if may_see_people
+            else None
+        ),
+    }
+
+
+def _confirm_session(request, session, **context):
+    return TemplateResponse(
+        request,
+        "events/admin/confirm_session_action.html",
+        {
+            "session": session,
+            # Checked already: the form carries it to the POST as it is.
+            "back_url": return_url(request, session.event),
+            **context,
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def cancel_session_view(request, pk):
-    """Ask for confirmation, then cancel the session."""
+    """Say who will be told, ask for confirmation, then cancel the session."""
     session = _session_for_change(request, pk)
     form = CancelSessionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -231,20 +367,18 @@ def cancel_session_view(request, pk):
         else:
             log(session, "events.session.cancelled", user=request.user)
             messages.success(request, _("Session cancelled: %s") % session)
-        return redirect("event_sessions:index")
-    return TemplateResponse(
+        return redirect(return_url(request, session.event))
+    return _confirm_session(
         request,
-        "events/admin/confirm_session_action.html",
-        {
-            "session": session,
-            "form": form,
-            "title": _("Cancel session"),
-            "confirm_label": _("Yes, cancel this session"),
-            "explanation": _(
-                "The session stays listed, marked as cancelled, and calendars "
-                "that hold it will show it as cancelled."
-            ),
-        },
+        session,
+        form=form,
+        title=_("Cancel session"),
+        confirm_label=_("Yes, cancel this session"),
+        explanation=_(
+            "The session stays listed, marked as cancelled, and calendars "
+            "that hold it will show it as cancelled."
+        ),
+        **who_is_told_context(request, session, heading=_("Who is told")),
     )
 
 
@@ -260,16 +394,13 @@ def reinstate_session_view(request, pk):
         else:
             log(session, "events.session.reinstated", user=request.user)
             messages.success(request, _("Session reinstated: %s") % session)
-        return redirect("event_sessions:index")
-    return TemplateResponse(
+        return redirect(return_url(request, session.event))
+    return _confirm_session(
         request,
-        "events/admin/confirm_session_action.html",
-        {
-            "session": session,
-            "title": _("Reinstate session"),
-            "confirm_label": _("Yes, reinstate this session"),
-            "explanation": _("The session will go ahead as scheduled."),
-        },
+        session,
+        title=_("Reinstate session"),
+        confirm_label=_("Yes, reinstate this session"),
+        explanation=_("The session will go ahead as scheduled."),
     )
 
 

@@ -556,6 +556,14 @@ class RegistrationQuerySet(models.QuerySet):
         """Everyone who has not cancelled."""
         return self.exclude(status=RegistrationStatus.CANCELLED)
 
+    def with_email(self):
+        """People who gave an email address, so can be emailed."""
+        return self.exclude(email="")
+
+    def without_email(self):
+        """People who gave no email address: staff call them instead."""
+        return self.filter(email="")
+
 
 class Registration(models.Model):
     """A person's place on an event (the whole series).

@@ -1,5 +1,6 @@
 """Page-editor panels for events."""
 
+from django.urls import reverse
 from wagtail.admin.panels import Panel
 
 
@@ -18,7 +19,7 @@ class SessionsPanel(Panel):
         template_name = "events/admin/sessions_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from .admin_views import session_admin_links
+            from .admin_views import session_action_url, session_admin_links
 
             context = super().get_context_data(parent_context)
             event = self.instance
@@ -29,6 +30,15 @@ class SessionsPanel(Panel):
                 if saved
                 else []
             )
+            if saved:
+                # Moving, cancelling or reinstating a session from here
+                # comes back to this page editor.
+                back = reverse("wagtailadmin_pages:edit", args=[event.pk])
+                for session in context["sessions"]:
+                    session.admin_urls = {
+                        name: session_action_url(name, session, back)
+                        for name in ("edit", "cancel", "reinstate")
+                    }
             context["links"] = session_admin_links(event) if saved else {}
             if saved:
                 counts = event.registrations.values_list("status", flat=True)

@@ -509,7 +509,11 @@ def _promote(event: EventPage) -> list[Registration]:
 
 @transaction.atomic
 def cancel(*, registration: Registration) -> Registration:
-    """Cancel a place or leave the waitlist; promotes the next in line."""
+    """Cancel a place or leave the waitlist; promotes the next in line.
+
+    The registration returned carries ``promoted``: the people who got the
+    place it freed, in order (none when it was a waitlist place).
+    """
     event = _lock_event(registration.event)
     current = Registration.objects.get(pk=registration.pk)
     if current.status == RegistrationStatus.CANCELLED:
@@ -522,8 +526,9 @@ def cancel(*, registration: Registration) -> Registration:
     current.cancelled_at = timezone.now()
     current.save()
     _notify(current, "cancelled" if was_confirmed else "left_waitlist")
+    current.promoted = []
     if was_confirmed:
-        _promote(event)
+        current.promoted = _promote(event)
     else:
         _renumber_waitlist(event)
     return current

@@ -9,6 +9,7 @@ them.
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .errors import EventsError
-from .models import EventPage, EventSession, SessionStatus, Venue
+from .models import EventPage, EventSession, Registration, SessionStatus, Venue
 from .tasks import enqueue_session_change_emails
 
 #: The longest weekly series the generator will make in one go.
@@ -228,6 +229,33 @@ def deletion_refusal(session: EventSession, now=None) -> EventsError | None:
         _("This session cannot be deleted: %(reason)s. Cancel it instead.")
         % {"reason": reason},
         code="cannot_delete",
+    )
+
+
+@dataclass(frozen=True)
+class ChangeAudience:
+    """Who is told when a session is cancelled or moved, and how.
+
+    ``emailed`` people get the session-change email; the people in
+    ``to_call`` have a place but gave no email address, so staff must phone
+    them. Nobody is told about a session that is over.
+    """
+
+    emailed: int
+    to_call: list[Registration]
+    past: bool
+
+
+def change_audience(session: EventSession) -> ChangeAudience:
+    """Who hears about a change to ``session``: the same people
+    ``tasks.send_session_change_emails`` writes to, and those it cannot."""
+    if session.is_past:
+        return ChangeAudience(emailed=0, to_call=[], past=True)
+    confirmed = Registration.objects.filter(event_id=session.event_id).confirmed()
+    return ChangeAudience(
+        emailed=confirmed.with_email().count(),
+        to_call=list(confirmed.without_email().order_by("name", "pk")),
+        past=False,
     )
 
 

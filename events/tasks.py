@@ -98,10 +98,9 @@ def send_session_change_emails(session_id: int) -> None:
         else "session_moved"
     )
     people = (
-        Registration.objects.filter(
-            event=session.event, status=RegistrationStatus.CONFIRMED
-        )
-        .exclude(email="")
+        Registration.objects.filter(event=session.event)
+        .confirmed()
+        .with_email()
         .select_related("event", "event__venue")
         .order_by("pk")
     )

@@ -6,6 +6,8 @@ overrides; they never rely on demo content.
 
 import datetime as dt
 import itertools
+import re
+from html import unescape
 
 import pytest
 from django.contrib.auth.models import Group
@@ -159,6 +161,19 @@ def sign_up(event, name="Sam", email=None, **overrides):
 
     email = email if email is not None else f"{_unique('person')}@example.org"
     return register(event=event, name=name, email=email, **overrides).registration
+
+
+def admin_heading(response) -> str:
+    """The text of a Wagtail admin screen's ``<h1>`` (title and subtitle),
+    or "" when the screen has none."""
+    match = re.search(
+        r'<h1 class="w-header__title"[^>]*>(.*?)</h1>',
+        response.content.decode(),
+        re.DOTALL,
+    )
+    if match is None:
+        return ""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
 
 
 def pytest_collection_modifyitems(config, items):

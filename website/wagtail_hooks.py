@@ -1,5 +1,8 @@
 """Registers the spreadsheet import and export screens, their menu and their
-audit-log actions (see ``website.spreadsheets``)."""
+audit-log actions (see ``website.spreadsheets``), and names the admin menu's
+reports plainly."""
+
+import copy
 
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -99,3 +102,20 @@ def register_spreadsheet_menu():
         icon_name="table",
         order=220,
     )
+
+
+#: Wagtail's own reports submenu (locked pages, workflows, site history...).
+WAGTAIL_REPORTS_MENU = "reports"
+
+
+@hooks.register("construct_main_menu")
+def name_wagtail_reports_menu(request, menu_items):
+    """Call Wagtail's reports "Site reports": with Gather's "Attendance
+    reports" beside it, two items both called "Reports" would leave a
+    coordinator guessing which one holds the attendance numbers."""
+    for index, item in enumerate(menu_items):
+        if item.name == WAGTAIL_REPORTS_MENU:
+            # A copy: the registered item is shared by every request.
+            renamed = copy.copy(item)
+            renamed.label = _("Site reports")
+            menu_items[index] = renamed

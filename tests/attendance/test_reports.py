@@ -45,7 +45,7 @@ from attendance.models import AttendanceRecord, Headcount
 from attendance.reports import ReportFilters, build_reports
 from attendance.wagtail_hooks import ReportsMenuItem
 from events.models import EventSession, Registration
-from tests.conftest import make_event, make_session, make_venue
+from tests.conftest import admin_heading, make_event, make_session, make_venue
 
 pytestmark = pytest.mark.django_db
 
@@ -480,6 +480,24 @@ def test_only_coordinators_see_reports(client, facilitator, coordinator, fixture
 def test_superusers_see_reports(client, admin_user):
     client.force_login(admin_user)
     assert client.get(reverse("attendance_reports")).status_code == 200
+
+
+def test_reports_screen_has_its_title(client, coordinator):
+    client.force_login(coordinator)
+    assert admin_heading(client.get(reverse("attendance_reports"))) == (
+        "Attendance reports"
+    )
+
+
+def test_menu_tells_attendance_reports_from_wagtails_site_reports(client, admin_user):
+    """Two items both called "Reports" left coordinators guessing."""
+    client.force_login(admin_user)
+    html = client.get(reverse("wagtailadmin_home")).content.decode()
+    labels = re.findall(r'"label": "([^"]*)"', html)
+    assert "Attendance reports" in labels
+    assert "Site reports" in labels  # Wagtail's locked pages, site history...
+    assert "Reports" not in labels
+    assert "Site history" in labels  # still there, under its new name
 
 
 def test_unknown_report_or_format_is_404(client, coordinator):

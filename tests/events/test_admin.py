@@ -1,16 +1,21 @@
 """Coordinator screens for sessions and venues in the Wagtail admin."""
 
 import datetime as dt
+import re
+from html import escape, unescape
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from wagtail.models import GroupPagePermission, ModelLogEntry
 
 from events.models import EventSession, SessionStatus
+from events.registration import cancel
 from tests.conftest import (
+    admin_heading,
     make_event,
     make_registration_event,
     make_session,
@@ -267,3 +272,230 @@ def test_only_a_session_added_by_mistake_can_be_deleted(
     )
     assert "it has started or taken place" in response.content.decode()
     assert EventSession.objects.filter(pk=session.pk).exists()
+
+
+# Titles, where a screen returns to, and who is told ---------------------------
+
+
+def test_every_session_and_registration_screen_names_its_event(
+    client, admin_user, event_index
+):
+    """Wagtail 8's header include takes a variable called ``heading`` as
+    the whole header: a template that set one lost its h1 and subtitle."""
+    event = make_registration_event(event_index, title="Hearing Voices", capacity=1)
+    session = event.sessions.get()
+    sign_up(event, "Ana")
+    ben = sign_up(event, "Ben")
+    client.force_login(admin_user)
+    screens = {
+        "Add a weekly series": reverse("event_sessions:series", args=[event.pk]),
+        "Cancel session": reverse("event_sessions:cancel", args=[session.pk]),
+        "Change capacity": reverse("event_registrations:capacity", args=[event.pk]),
+        "Give a place": reverse("event_registrations:promote", args=[ben.pk]),
+        "Cancel registration": reverse("event_registrations:cancel", args=[ben.pk]),
+        "Move to another event": reverse("event_registrations:move", args=[ben.pk]),
+    }
+    for title, url in screens.items():
+        heading = admin_heading(client.get(url))
+        assert heading.startswith(title), (url, heading)
+        assert "Hearing Voices" in heading, (url, heading)
+    session.status = SessionStatus.CANCELLED
+    session.save()
+    heading = admin_heading(
+        client.get(reverse("event_sessions:reinstate", args=[session.pk]))
+    )
+    assert heading.startswith("Reinstate session") and "Hearing Voices" in heading
+
+
+def test_calendar_import_screen_has_its_title(client, admin_user, event_index):
+    client.force_login(admin_user)
+    response = client.get(reverse("events_ics_import"))
+    assert admin_heading(response) == "Import a calendar"
+
+
+def _who_is_told(response):
+    html = response.content.decode()
+    start = html.index('class="gather-audience"')
+    return " ".join(html[start : html.index("</section>", start)].split())
+
+
+def test_cancel_screen_says_how_many_are_emailed_and_whom_to_call(
+    client, admin_user, event_index
+):
+    event = make_registration_event(event_index, capacity=4)
+    session = event.sessions.get()
+    sign_up(event, "Ana", email="ana@example.org")
+    sign_up(event, "Ben", email="ben@example.org")
+    sign_up(event, "Cy", email="", phone="416 555 0199")
+    gone = sign_up(event, "Gus", email="gus@example.org")
+    cancel(registration=gone)
+    sign_up(event, "Dee", email="dee@example.org")
+    sign_up(event, "Eve", email="eve@example.org")  # waiting: not told
+    client.force_login(admin_user)
+
+    told = _who_is_told(client.get(reverse("event_sessions:cancel", args=[session.pk])))
+
+    assert "3 people with a place will be emailed." in told
+    assert "1 person with a place has no email: call them." in told
+    assert "Cy: 416 555 0199" in told
+    for name in ("Ana", "Ben", "Dee", "Eve", "Gus"):
+        assert name not in told
+    assert f"?event={event.pk}" in told  # the registrations, to look further
+
+
+def test_move_screen_says_who_is_told_if_it_moves(client, admin_user, event_index):
+    event = make_registration_event(event_index, capacity=4)
+    sign_up(event, "Ana", email="ana@example.org")
+    sign_up(event, "Cy", email="", phone="416 555 0199")
+    client.force_login(admin_user)
+    response = client.get(
+        reverse("event_sessions:edit", args=[event.sessions.get().pk])
+    )
+    told = _who_is_told(response)
+    assert "Who is told if it moves" in told
+    assert "1 person with a place will be emailed." in told
+    assert "Cy: 416 555 0199" in told
+
+
+def test_cancel_screen_shows_only_numbers_to_who_cannot_see_registrations(
+    client, coordinator, event_index
+):
+    """The ``coordinator`` here may change sessions but not open the
+    registrations listing, so no name or phone number is shown."""
+    event = make_registration_event(event_index, capacity=4)
+    sign_up(event, "Ana", email="ana@example.org")
+    sign_up(event, "Cy", email="", phone="416 555 0199")
+    client.force_login(coordinator)
+
+    told = _who_is_told(
+        client.get(reverse("event_sessions:cancel", args=[event.sessions.get().pk]))
+    )
+
+    assert "1 person with a place will be emailed." in told
+    assert "1 person with a place has no email: call them." in told
+    assert "Cy" not in told and "416" not in told
+    assert "registrations" not in told
+
+
+def test_cancel_screen_of_a_session_that_is_over_says_nobody_is_told(
+    client, admin_user, event_index
+):
+    event = make_registration_event(event_index, capacity=4)
+    sign_up(event, "Ana", email="ana@example.org")
+    past = make_session(event, start=timezone.now() - dt.timedelta(days=3))
+    client.force_login(admin_user)
+    told = _who_is_told(client.get(reverse("event_sessions:cancel", args=[past.pk])))
+    assert "This session is over, so nobody is told." in told
+    assert "emailed" not in told
+
+
+def _panel_link(html, label):
+    match = re.search(rf'<a [^>]*href="([^"]+)"[^>]*>{re.escape(label)}</a>', html)
+    return unescape(match.group(1))
+
+
+def test_cancel_and_reinstate_from_the_page_editor_return_to_it(
+    client, admin_user, event_index
+):
+    event = make_registration_event(event_index)
+    session = event.sessions.get()
+    client.force_login(admin_user)
+    editor = reverse("wagtailadmin_pages:edit", args=[event.pk])
+
+    cancel_url = _panel_link(client.get(editor).content.decode(), "Cancel")
+    form = client.get(cancel_url).content.decode()
+    assert f'name="next" value="{editor}"' in form
+    assert f'href="{editor}" class="button button-secondary"' in form  # Go back
+    response = client.post(cancel_url, {"next": editor})
+    assert response.status_code == 302 and response.url == editor
+    session.refresh_from_db()
+    assert session.status == SessionStatus.CANCELLED
+
+    reinstate_url = _panel_link(client.get(editor).content.decode(), "Reinstate")
+    response = client.post(reinstate_url, {"next": editor})
+    assert response.status_code == 302 and response.url == editor
+    session.refresh_from_db()
+    assert session.status == SessionStatus.SCHEDULED
+
+
+def test_moving_from_the_page_editor_returns_to_it(client, admin_user, event_index):
+    event = make_event(event_index)
+    session = make_session(event)
+    client.force_login(admin_user)
+    editor = reverse("wagtailadmin_pages:edit", args=[event.pk])
+    move_url = _panel_link(client.get(editor).content.decode(), "Move or edit")
+    form = client.get(move_url).content.decode()
+    # The form posts back with ``next``, so saving returns to the editor.
+    action = unescape(re.search(r'<form[^>]+\saction="([^"]+)"', form).group(1))
+    assert "next=" in action
+    start = session.start.astimezone(TORONTO) + dt.timedelta(days=1)
+    response = client.post(
+        action,
+        {
+            "start": start.strftime("%Y-%m-%d %H:%M"),
+            "end": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+            "venue": "",
+            "public_note": "",
+        },
+    )
+    assert response.status_code == 302 and response.url == editor
+    session.refresh_from_db()
+    assert session.status == SessionStatus.MOVED
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["", "https://elsewhere.example/admin/", "//elsewhere.example/", "javascript:x"],
+)
+def test_without_a_safe_next_a_session_screen_returns_to_the_events_sessions(
+    client, admin_user, event_index, next_url
+):
+    event = make_event(event_index)
+    session = make_session(event)
+    client.force_login(admin_user)
+    url = reverse("event_sessions:cancel", args=[session.pk])
+    event_sessions = reverse("event_sessions:index") + f"?event={event.pk}"
+
+    form = client.get(url, {"next": next_url}).content.decode()
+    assert f'name="next" value="{escape(event_sessions)}"' in form
+    response = client.post(url, {"next": next_url})
+
+    assert response.status_code == 302 and response.url == event_sessions
+
+
+def test_sessions_listing_actions_return_to_the_filtered_listing(
+    client, admin_user, event_index
+):
+    event = make_event(event_index)
+    session = make_session(event)
+    client.force_login(admin_user)
+    listing = reverse("event_sessions:index") + f"?event={event.pk}"
+    html = unescape(client.get(listing).content.decode())
+    back = urlencode({"next": listing})
+    for name in ("edit", "cancel"):
+        url = reverse(f"event_sessions:{name}", args=[session.pk])
+        assert f"{url}?{back}" in html, name
+
+
+def test_adding_one_session_from_the_page_editor_returns_to_it(
+    client, admin_user, event_index
+):
+    event = make_event(event_index)
+    client.force_login(admin_user)
+    editor = reverse("wagtailadmin_pages:edit", args=[event.pk])
+    add_url = _panel_link(client.get(editor).content.decode(), "Add one session")
+    form = client.get(add_url).content.decode()
+    action = unescape(re.search(r'<form[^>]+\saction="([^"]+)"', form).group(1))
+    start = timezone.localtime() + dt.timedelta(days=3)
+    response = client.post(
+        action,
+        {
+            "event": event.pk,
+            "start": start.strftime("%Y-%m-%d %H:%M"),
+            "end": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+            "venue": "",
+            "public_note": "",
+        },
+    )
+    assert response.status_code == 302 and response.url == editor
+    assert event.sessions.count() == 1

@@ -73,7 +73,9 @@ def test_raising_capacity_promotes_from_the_waitlist(admin_client, event_index):
     url = reverse("event_registrations:capacity", args=[event.pk])
     assert admin_client.post(url, {"capacity": "-3"}).status_code == 200  # refused
     response = admin_client.post(url, {"capacity": "2"}, follow=True)
-    assert "1 person got a place from the waitlist." in response.content.decode()
+    assert "Capacity saved. Ben got a place from the waitlist." in (
+        response.content.decode()
+    )
     statuses = dict(Registration.objects.values_list("name", "status"))
     assert statuses == {"Ana": "confirmed", "Ben": "confirmed", "Cy": "waitlisted"}
     response = admin_client.post(url, {"capacity": "1"}, follow=True)
@@ -173,3 +175,51 @@ def test_inspect_shows_local_times_and_words(coordinator_client, event_index):
     assert ana_fields["Consent to contact"] == "Yes"
     assert ana_fields["Waitlist position"] == "Not on the waitlist"
     assert ana_fields["Cancelled at"] == "Not cancelled"
+
+
+def _messages(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_cancelling_a_place_says_who_got_it_and_whom_to_call(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1)
+    ana = sign_up(event, "Ana")
+    sign_up(event, "Ben", email="", phone="416 555 0199")
+    response = admin_client.post(
+        reverse("event_registrations:cancel", args=[ana.pk]), follow=True
+    )
+    assert _messages(response) == [
+        "Registration of Ana cancelled. Ben got a place from the waitlist. "
+        "Ben has no email: call them to say so."
+    ]
+
+
+def test_giving_a_place_names_the_person(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1)
+    sign_up(event, "Ana")
+    ben = sign_up(event, "Ben")
+    cy = sign_up(event, "Cy")
+    # A free place that nobody has been promoted into yet
+    event.capacity = 2
+    event.save()
+    response = admin_client.post(
+        reverse("event_registrations:promote", args=[cy.pk]), follow=True
+    )
+    assert _messages(response) == ["Cy got a place from the waitlist."]
+    ben.refresh_from_db()
+    assert ben.status == "waitlisted"
+
+
+def test_confirm_screens_say_how_the_person_is_told(admin_client, event_index):
+    event = make_registration_event(event_index, capacity=1)
+    ana = sign_up(event, "Ana", email="ana@example.org")
+    ben = sign_up(event, "Ben", email="", phone="416 555 0199")
+    by_email = admin_client.get(reverse("event_registrations:cancel", args=[ana.pk]))
+    assert "They are told by email." in by_email.content.decode()
+    for name in ("cancel", "promote"):
+        by_phone = admin_client.get(
+            reverse(f"event_registrations:{name}", args=[ben.pk])
+        )
+        html = by_phone.content.decode()
+        assert "They gave no email, so nobody is told: call them." in html, name
+        assert "told by email" not in html, name

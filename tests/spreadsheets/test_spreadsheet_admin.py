@@ -10,7 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from events.models import Venue
-from tests.conftest import make_event, make_registration_event, make_session
+from tests.conftest import (
+    admin_heading,
+    make_event,
+    make_registration_event,
+    make_session,
+)
 from tests.spreadsheets.support import (
     csv_bytes,
     export,
@@ -209,3 +214,17 @@ def test_an_empty_export_still_has_its_header_row(client, coordinator, key):
     assert response.content.decode("utf-8-sig").splitlines() == [",".join(columns)]
     book = load_workbook(io.BytesIO(export(client, key, "xlsx").content))
     assert [c.value for c in book.active[1]] == columns
+
+
+def test_import_screens_have_their_title_and_the_file_name(client, coordinator):
+    """Each screen keeps Wagtail's h1 (a template variable called ``heading``
+    used to replace it with bare text)."""
+    client.force_login(coordinator)
+    upload = client.get(reverse("spreadsheets_import", args=["venues"]))
+    assert admin_heading(upload) == "Import Venues"
+    response = _upload(client, "venues", csv_bytes(VENUES), "our venues.csv")
+    assert admin_heading(client.get(response.url)) == "Import Venues our venues.csv"
+    recent = client.get(reverse("spreadsheets_jobs"))
+    assert admin_heading(recent) == "Recent imports"
+    # The links to each import are a list of their own, styled as 24 px targets.
+    assert '<ul class="gather-imports__links">' in recent.content.decode()

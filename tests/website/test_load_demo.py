@@ -138,6 +138,11 @@ def test_coordinators_can_use_the_admin_and_edit_below_the_home_page():
     codenames = set(coordinators.permissions.values_list("codename", flat=True))
     assert "access_admin" in codenames
     assert {"add_eventsession", "change_venue", "delete_venue"} <= codenames
+    # The waitlist, capacity and registration imports need these.
+    assert {"add_registration", "change_registration", "view_registration"} <= (
+        codenames
+    )
+    assert "delete_registration" not in codenames
     home = HomePage.objects.get()
     page_codenames = set(
         GroupPagePermission.objects.filter(group=coordinators, page=home).values_list(

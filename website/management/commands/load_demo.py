@@ -29,6 +29,7 @@ from events.models import (
     EventKind,
     EventPage,
     EventSession,
+    Registration,
     RegistrationMode,
     SessionStatus,
     Setting,
@@ -1256,8 +1257,9 @@ def build_venues():
 def build_groups(home):
     """Create the Facilitators and Coordinators groups and their permissions.
 
-    Coordinators can use the Wagtail admin, manage sessions and venues, and
-    add, edit and publish pages anywhere below the home page.
+    Coordinators can use the Wagtail admin, manage sessions and venues, see
+    and manage registrations (the waitlist, capacity, imports), and add, edit
+    and publish pages anywhere below the home page.
     """
     facilitators, _ = Group.objects.get_or_create(name=FACILITATORS_GROUP)
     coordinators, _ = Group.objects.get_or_create(name=COORDINATORS_GROUP)
@@ -1266,9 +1268,14 @@ def build_groups(home):
             content_type__app_label="wagtailadmin", codename="access_admin"
         )
     )
-    for model in (EventSession, Venue):
+    for model, actions in (
+        (EventSession, ("add", "change", "delete")),
+        (Venue, ("add", "change", "delete")),
+        # Registrations are cancelled, never deleted: the reports count them.
+        (Registration, ("add", "change", "view")),
+    ):
         content_type = ContentType.objects.get_for_model(model)
-        for action in ("add", "change", "delete"):
+        for action in actions:
             coordinators.permissions.add(
                 Permission.objects.get(
                     content_type=content_type,
