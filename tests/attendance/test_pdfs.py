@@ -519,3 +519,32 @@ def test_documents_do_not_fetch_outside_resources(workshop):
 
     assert "Hi" in text_of(data)
     assert any("example.com" in record.getMessage() for record in collect.records)
+
+
+# Look-alike names ------------------------------------------------------------
+
+
+def test_look_alikes_are_told_apart_on_the_sign_in_sheet_and_register(event):
+    session = event.sessions.get()
+    session.start, session.end = local(-1, 18), local(-1, 20)
+    session.save()
+    sam_lee = sign_up(event, name="Sam Lee", by_coordinator=True)
+    sign_up(event, name="Sam Lopez", by_coordinator=True)
+    AttendanceRecord.objects.create(
+        session=session, registration=sam_lee, status=AttendanceStatus.PRESENT
+    )
+    for walk_in in ("Eve Smith", "Eve Stone", "eve  smith"):
+        AttendanceRecord.objects.create(
+            session=session, walk_in_name=walk_in, status=AttendanceStatus.PRESENT
+        )
+
+    sheet = text_of(pdfs.sign_in_sheet_pdf(session))
+    assert "Sam Le." in sheet and "Sam Lo." in sheet
+    assert "Sam L." not in sheet and "Lopez" not in sheet
+
+    lines = text_of(pdfs.attendance_register_pdf(event)).splitlines()
+    assert "✓" in next(line for line in lines if line.startswith("Sam Le."))
+    assert "✓" not in next(line for line in lines if line.startswith("Sam Lo."))
+    # Two walk-ins who share "Eve S." are two rows; the same name twice is one.
+    assert sum(line.startswith("Eve Sm.") for line in lines) == 1
+    assert sum(line.startswith("Eve St.") for line in lines) == 1

@@ -204,8 +204,11 @@ GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
 #: Sign-up POSTs allowed per client address in each window.
 GATHER_SIGNUP_RATE_LIMIT = env.int("GATHER_SIGNUP_RATE_LIMIT", default=10)
 GATHER_SIGNUP_RATE_WINDOW = env.int("GATHER_SIGNUP_RATE_WINDOW", default=600)
-#: Check-in POSTs allowed per client address in the same window.
+#: Failed self check-in tries (codes of no session, names not on the list)
+#: allowed per client address in each window; check-ins that work are not
+#: counted.
 GATHER_CHECK_IN_RATE_LIMIT = env.int("GATHER_CHECK_IN_RATE_LIMIT", default=20)
+GATHER_CHECK_IN_RATE_WINDOW = env.int("GATHER_CHECK_IN_RATE_WINDOW", default=600)
 #: Password reset requests allowed per client address in each window.
 GATHER_PASSWORD_RESET_RATE_LIMIT = env.int(
     "GATHER_PASSWORD_RESET_RATE_LIMIT", default=5
