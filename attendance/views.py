@@ -382,8 +382,8 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
 #: What the check-in page says when a code does not lead to an open check-in.
 CLOSED_MESSAGES = {
     checkin.CodeState.NOT_YET: gettext_lazy(
-        "Check-in for this session is not open yet. It opens 30 minutes before "
-        "the session starts, at %(opens)s."
+        "Check-in for this session is not open yet. It opens at %(opens)s, 30 "
+        "minutes before the session starts."
     ),
     checkin.CodeState.OVER: gettext_lazy(
         "This session has ended, so check-in is closed."

@@ -460,7 +460,7 @@ def test_a_code_scanned_early_says_when_check_in_opens(
         html = response.content.decode()
         assert response.status_code == 404
         assert "Check-in is not open" in html
-        assert f"at {formats.time_format(opens)}" in html
+        assert f"opens at {formats.time_format(opens)}, 30 minutes before" in html
 
     time_machine.move_to(open_session.end + dt.timedelta(minutes=5))
     assert "has ended" in client.get(url).content.decode()

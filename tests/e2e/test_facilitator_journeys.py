@@ -161,7 +161,7 @@ def test_check_in_pages_when_closed_or_the_code_is_wrong(phone, home_page, facil
 
     phone.goto(f"/check-in/{check_in_code(session)}/")
     expect(phone.get_by_role("heading", name="Check-in is not open")).to_be_visible()
-    expect(phone.get_by_text("It opens 30 minutes before")).to_be_visible()
+    expect(phone.get_by_text("30 minutes before the session starts")).to_be_visible()
     assert_accessible(phone)
 
     phone.goto("/check-in/WRONGCOD/")
