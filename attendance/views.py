@@ -262,6 +262,7 @@ def check_in_screen(request, session_id):
         "session": session,
         "code": checkin.check_in_code(session),
         "url": url,
+        "start_url": absolute_url(reverse("check_in_start")),
         "qr": qr_svg(url, label=_("QR code for checking in")),
         "open": checkin.window_is_open(session),
     }
@@ -379,6 +380,39 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         return cleaned
 
 
+class CheckInCodeForm(AccessibleErrorsMixin, forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Check-in code"),
+        help_text=gettext_lazy(
+            "The 8 letters and numbers on the facilitator's screen or on the "
+            "sign-in sheet."
+        ),
+        max_length=40,
+    )
+
+    def clean_code(self):
+        code = checkin.normalise(self.cleaned_data["code"])
+        if not code:
+            raise forms.ValidationError(
+                _("Type the letters and numbers of the code."), code="empty"
+            )
+        return code
+
+
+@never_cache
+@require_http_methods(["GET"])
+def check_in_start(request):
+    """Type a check-in code (for people who cannot scan the QR code). A plain
+    GET form, so it works without JavaScript; the code's own page decides
+    whether it is right, and counts it if it is not."""
+    form = CheckInCodeForm(request.GET if "code" in request.GET else None)
+    if form.is_valid():
+        return redirect("check_in", form.cleaned_data["code"])
+    return TemplateResponse(
+        request, "attendance/check_in_start.html", {"code_form": form}
+    )
+
+
 #: What the check-in page says when a code does not lead to an open check-in.
 CLOSED_MESSAGES = {
     checkin.CodeState.NOT_YET: gettext_lazy(
@@ -398,13 +432,13 @@ CLOSED_MESSAGES = {
 }
 
 
-def _check_in_closed(request, *, heading, message, status):
-    return TemplateResponse(
-        request,
-        "attendance/check_in.html",
-        {"closed": True, "heading": heading, "message": message},
-        status=status,
-    )
+def _check_in_closed(request, *, heading, message, status, retry=None):
+    """The check-in page when it cannot be used; ``retry`` (a code that may
+    have been mistyped) offers the code form again, filled in with it."""
+    context = {"closed": True, "heading": heading, "message": message}
+    if retry is not None:
+        context["code_form"] = CheckInCodeForm(initial={"code": retry})
+    return TemplateResponse(request, "attendance/check_in.html", context, status=status)
 
 
 @never_cache
@@ -435,7 +469,13 @@ def check_in(request, code):
             opens = timezone.localtime(session.start - checkin.OPENS_BEFORE)
             message %= {"opens": formats.time_format(opens)}
         return _check_in_closed(
-            request, heading=_("Check-in is not open"), message=message, status=404
+            request,
+            heading=_("Check-in is not open"),
+            message=message,
+            status=404,
+            retry=checkin.normalise(code)
+            if state == checkin.CodeState.UNKNOWN
+            else None,
         )
     people = list(
         Registration.objects.filter(

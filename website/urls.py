@@ -37,6 +37,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("facilitate/", include("attendance.urls")),
+    path("check-in/", attendance_views.check_in_start, name="check_in_start"),
     path("check-in/<str:code>/", attendance_views.check_in, name="check_in"),
     path("", include("events.urls")),
 ]

@@ -520,3 +520,30 @@ def test_look_alikes_are_told_apart_on_the_check_in_list(client, open_session):
     assert "Thank you, Sam Lo.!" in done
     # The other Sam keeps the same label once the first has left the list.
     assert "Sam Le." in client.get(url).content.decode()
+
+
+def test_a_typed_code_leads_to_its_check_in_page(client, open_session):
+    code = check_in_code(open_session)
+    start = reverse("check_in_start")
+
+    form = client.get(start)
+    assert form.status_code == 200 and 'name="code"' in form.content.decode()
+    typed = client.get(start, {"code": f" {code[:4].lower()}-{code[4:]} "})
+    assert typed.status_code == 302
+    assert typed.url == reverse("check_in", args=[code])
+    empty = client.get(start, {"code": "  --  "}).content.decode()
+    assert "Type the letters and numbers of the code." in empty
+
+    wrong = client.get(reverse("check_in", args=["WRONGCOD"])).content.decode()
+    assert f'action="{start}"' in wrong  # the code can be typed again
+    assert 'value="WRONGCOD"' in wrong
+
+
+def test_the_check_in_screen_says_where_to_type_the_code(
+    client, open_session, facilitator
+):
+    open_session.event.facilitators.add(facilitator)
+    open_session.event.save_revision().publish()
+    client.force_login(facilitator)
+    html = client.get(_url("facilitate_check_in_screen", open_session)).content
+    assert b"http://testserver/check-in/</strong> and type the code" in html
