@@ -6,13 +6,16 @@ nothing is stored and a code cannot be guessed from another.
 """
 
 import datetime as dt
+from enum import StrEnum
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from events.models import EventSession
+from events.models import EventSession, SessionStatus
 from website.models import absolute_url
+from website.ratelimit import allow, limit_reached
 
 #: Check-in opens this long before a session starts.
 OPENS_BEFORE = dt.timedelta(minutes=30)
@@ -49,19 +52,77 @@ def window_is_open(session: EventSession, now=None) -> bool:
     return session.start - OPENS_BEFORE <= now <= session.end
 
 
-def session_for_code(code: str, now=None) -> EventSession | None:
-    """The session whose check-in is open now and whose code this is."""
+class CodeState(StrEnum):
+    """What a check-in code leads to now."""
+
+    OPEN = "open"
+    NOT_YET = "not_yet"
+    OVER = "over"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
+#: How far from now a code is still recognised as a session's (to say "not
+#: open yet" or "over" instead of "wrong code").
+RECOGNISED_WITHIN = dt.timedelta(hours=12)
+
+
+def look_up_code(code: str, now=None) -> tuple[EventSession | None, CodeState]:
+    """The session a code belongs to and whether its check-in is open.
+
+    A code of a session starting or ending within ``RECOGNISED_WITHIN`` is
+    recognised even when check-in is not open (people scan the sign-in
+    sheet early, or after the end), so they are told when it opens rather
+    than that the code is wrong. Only a code of no session is ``UNKNOWN``.
+    """
     now = now or timezone.now()
     code = normalise(code)
     if len(code) != CODE_LENGTH:
-        return None
+        return None, CodeState.UNKNOWN
     candidates = (
         EventSession.objects.published()
-        .not_cancelled()
-        .filter(start__lte=now + OPENS_BEFORE, end__gte=now)
+        .filter(
+            start__lte=now + OPENS_BEFORE + RECOGNISED_WITHIN,
+            end__gte=now - RECOGNISED_WITHIN,
+        )
         .select_related("event")
+        .order_by("start")
     )
     for session in candidates:
-        if check_in_code(session) == code:
-            return session
-    return None
+        if check_in_code(session) != code:
+            continue
+        if session.status == SessionStatus.CANCELLED:
+            return session, CodeState.CANCELLED
+        if now < session.start - OPENS_BEFORE:
+            return session, CodeState.NOT_YET
+        if now > session.end:
+            return session, CodeState.OVER
+        return session, CodeState.OPEN
+    return None, CodeState.UNKNOWN
+
+
+# Failed tries ------------------------------------------------------------------
+#
+# Only what someone guessing needs is limited: codes that belong to no
+# session and names that are not on the list. Successful check-ins are never
+# counted, so a whole group on one hospital Wi-Fi can check in.
+
+FAILED_TRIES_SCOPE = "check-in-failed"
+
+
+def _limits() -> dict:
+    return {
+        "scope": FAILED_TRIES_SCOPE,
+        "limit": settings.GATHER_CHECK_IN_RATE_LIMIT,
+        "window": settings.GATHER_CHECK_IN_RATE_WINDOW,
+    }
+
+
+def too_many_failed_tries(request) -> bool:
+    """Whether this client address has used up its failed tries for now."""
+    return limit_reached(request, **_limits())
+
+
+def count_failed_try(request) -> None:
+    """Count a wrong code or a name not found against the client address."""
+    allow(request, **_limits())

@@ -40,6 +40,7 @@ from workshops.models import WorkshopPage
 
 from .checkin import check_in_code, check_in_url
 from .models import AttendanceRecord, AttendanceStatus
+from .names import short_names
 
 #: Blank rows at the foot of a sign-in sheet, for people who did not sign up.
 WALK_IN_ROWS = 8
@@ -189,11 +190,6 @@ def _session_context(session: EventSession) -> dict:
     }
 
 
-def _short_name(name: str) -> str:
-    """The first-name-and-initial rule of Registration, for any name."""
-    return Registration(name=name).first_name_and_initial
-
-
 def _page_url(page) -> str:
     """The full public address of a Wagtail page, or '' if it has none (a
     draft has no public address yet)."""
@@ -216,10 +212,9 @@ def _sign_in_document(session: EventSession, *, full_names: bool, org):
         confirmed = Registration.objects.filter(
             event_id=event.pk, status=RegistrationStatus.CONFIRMED
         ).only("pk", "name")
-        shown = [
-            (r.name if full_names else r.first_name_and_initial, r.pk)
-            for r in confirmed
-        ]
+        confirmed = sorted(confirmed, key=lambda r: r.pk)
+        labels = short_names((r.pk, r.name) for r in confirmed)
+        shown = [(r.name if full_names else labels[r.pk], r.pk) for r in confirmed]
         names = [
             name for name, _pk in sorted(shown, key=lambda p: (p[0].casefold(), p[1]))
         ]
@@ -270,12 +265,14 @@ def _register_rows(sessions, registrations, records):
     """Rows of ``{"name", "cells"}`` for registrants and for walk-ins (one
     row per walk-in name), with one cell per session in ``sessions``."""
     marks = {}  # (registration id or walk-in key, session id) -> mark
-    walk_in_names = {}  # walk-in key -> name as shown
+    walk_in_names = {}  # walk-in key -> full name as first typed
     for record in records:
         if record.registration_id:
             key = record.registration_id
         else:
-            name = _short_name(record.walk_in_name.strip())
+            # One row per walk-in name: the same person coming twice is one
+            # row, two people who only share a short label are two.
+            name = " ".join(record.walk_in_name.split())
             key = "walk-in:" + name.casefold()
             walk_in_names.setdefault(key, name)
         marks[key, record.session_id] = REGISTER_MARKS.get(record.status, "")
@@ -289,11 +286,18 @@ def _register_rows(sessions, registrations, records):
         ]
         return {"name": name, "cells": cells}
 
+    labels = short_names(
+        (r.pk, r.name) for r in sorted(registrations, key=lambda r: r.pk)
+    )
     registrants = sorted(
-        ((r.first_name_and_initial, r.pk) for r in registrations),
+        ((labels[r.pk], r.pk) for r in registrations),
         key=lambda person: (person[0].casefold(), person[1]),
     )
-    walk_ins = sorted(walk_in_names.items(), key=lambda item: item[1].casefold())
+    walk_in_labels = short_names(sorted(walk_in_names.items()))
+    walk_ins = sorted(
+        ((key, walk_in_labels[key]) for key in walk_in_names),
+        key=lambda item: (item[1].casefold(), item[0]),
+    )
     return (
         [row(name, pk) for name, pk in registrants],
         [row(name, key) for key, name in walk_ins],

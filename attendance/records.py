@@ -176,9 +176,30 @@ def add_walk_in(*, session: EventSession, name: str, user) -> AttendanceRecord:
     )
 
 
+def self_check_in_status(
+    record: AttendanceRecord | None, *, session: EventSession, now=None
+) -> str | None:
+    """The status a self check-in to ``session`` gives, or None to leave
+    ``record`` (the person's record for it, if any) as it is.
+
+    Someone not recorded yet is present. Someone the facilitator already
+    marked absent or excused has come after all: present if the session has
+    not started, late if it has (the register was taken without them).
+    Anyone already recorded as attending keeps their status.
+    """
+    if record is None:
+        return AttendanceStatus.PRESENT
+    if record.attended:
+        return None
+    if (now or timezone.now()) > session.start:
+        return AttendanceStatus.LATE
+    return AttendanceStatus.PRESENT
+
+
 @transaction.atomic
 def check_in(*, session: EventSession, registration: Registration) -> AttendanceRecord:
-    """A confirmed participant marks themselves present (self check-in)."""
+    """A confirmed participant marks themselves as here (self check-in), by
+    the rule of ``self_check_in_status``."""
     _refuse_names(session)
     if (
         registration.event_id != session.event_id
@@ -189,14 +210,13 @@ def check_in(*, session: EventSession, registration: Registration) -> Attendance
         session=session,
         registration=registration,
         defaults={
-            "status": AttendanceStatus.PRESENT,
+            "status": self_check_in_status(None, session=session),
             "method": RecordedBy.SELF_CHECK_IN,
         },
     )
-    if not created and not record.attended:
-        _set_status(
-            record, AttendanceStatus.PRESENT, user=None, method=RecordedBy.SELF_CHECK_IN
-        )
+    status = None if created else self_check_in_status(record, session=session)
+    if status is not None:
+        _set_status(record, status, user=None, method=RecordedBy.SELF_CHECK_IN)
     return record
 
 

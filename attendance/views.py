@@ -9,14 +9,13 @@ Every facilitator view finds its session through
 import datetime as dt
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
@@ -29,10 +28,10 @@ from website.forms import AccessibleErrorsMixin
 from website.http import private
 from website.models import absolute_url
 from website.qr import qr_svg
-from website.ratelimit import allow
 
 from . import checkin, records
 from .models import AttendanceRecord, AttendanceStatus, Headcount, SessionNote
+from .names import short_names
 from .permissions import sessions_visible_to
 
 #: Past sessions stay in the facilitator's list this long, for notes.
@@ -263,6 +262,7 @@ def check_in_screen(request, session_id):
         "session": session,
         "code": checkin.check_in_code(session),
         "url": url,
+        "start_url": absolute_url(reverse("check_in_start")),
         "qr": qr_svg(url, label=_("QR code for checking in")),
         "open": checkin.window_is_open(session),
     }
@@ -345,23 +345,31 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, people=(), **kwargs):
+    def __init__(self, *args, people=(), labels=None, **kwargs):
+        """``people`` may check in; ``labels`` (by id) name those offered."""
         super().__init__(*args, **kwargs)
         self.people = list(people)
+        self.labels = labels or {}
         self.fields["person"].choices = [
-            (str(p.pk), p.first_name_and_initial) for p in self.people
+            (str(p.pk), self.labels.get(p.pk, p.first_name_and_initial))
+            for p in self.people
         ]
+        #: Whether the name chosen or typed matched nobody (a failed try).
+        self.not_found = False
 
     def clean(self):
         cleaned = super().clean()
         chosen, typed = cleaned.get("person"), cleaned.get("typed_name", "").strip()
         match = None
-        if chosen:
+        if self.has_error("person", "invalid_choice"):
+            self.not_found = True
+        elif chosen:
             match = next((p for p in self.people if str(p.pk) == chosen), None)
         elif typed:
             matches = [p for p in self.people if p.name.casefold() == typed.casefold()]
             match = matches[0] if len(matches) == 1 else None
             if match is None:
+                self.not_found = True
                 self.add_error(
                     "typed_name",
                     _("We could not find that name. Please tell the facilitator."),
@@ -372,54 +380,128 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         return cleaned
 
 
+class CheckInCodeForm(AccessibleErrorsMixin, forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Check-in code"),
+        help_text=gettext_lazy(
+            "The 8 letters and numbers on the facilitator's screen or on the "
+            "sign-in sheet."
+        ),
+        max_length=40,
+    )
+
+    def clean_code(self):
+        code = checkin.normalise(self.cleaned_data["code"])
+        if not code:
+            raise forms.ValidationError(
+                _("Type the letters and numbers of the code."), code="empty"
+            )
+        return code
+
+
+@never_cache
+@require_http_methods(["GET"])
+def check_in_start(request):
+    """Type a check-in code (for people who cannot scan the QR code). A plain
+    GET form, so it works without JavaScript; the code's own page decides
+    whether it is right, and counts it if it is not."""
+    form = CheckInCodeForm(request.GET if "code" in request.GET else None)
+    if form.is_valid():
+        return redirect("check_in", form.cleaned_data["code"])
+    return TemplateResponse(
+        request, "attendance/check_in_start.html", {"code_form": form}
+    )
+
+
+#: What the check-in page says when a code does not lead to an open check-in.
+CLOSED_MESSAGES = {
+    checkin.CodeState.NOT_YET: gettext_lazy(
+        "Check-in for this session is not open yet. It opens at %(opens)s, 30 "
+        "minutes before the session starts."
+    ),
+    checkin.CodeState.OVER: gettext_lazy(
+        "This session has ended, so check-in is closed."
+    ),
+    checkin.CodeState.CANCELLED: gettext_lazy(
+        "This session is cancelled, so there is no check-in."
+    ),
+    checkin.CodeState.UNKNOWN: gettext_lazy(
+        "We could not find a session with this check-in code. Please check the "
+        "code, or ask the facilitator."
+    ),
+}
+
+
+def _check_in_closed(request, *, heading, message, status, retry=None):
+    """The check-in page when it cannot be used; ``retry`` (a code that may
+    have been mistyped) offers the code form again, filled in with it."""
+    context = {"closed": True, "heading": heading, "message": message}
+    if retry is not None:
+        context["code_form"] = CheckInCodeForm(initial={"code": retry})
+    return TemplateResponse(request, "attendance/check_in.html", context, status=status)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def check_in(request, code):
     """A participant checks in from the QR code. Shows first names and
-    initials only, and works only while the session's check-in is open."""
-    if request.method == "POST" and not allow(
-        request,
-        scope="check-in",
-        limit=settings.GATHER_CHECK_IN_RATE_LIMIT,
-        window=settings.GATHER_SIGNUP_RATE_WINDOW,
-    ):
-        return TemplateResponse(
+    initials only, and works only while the session's check-in is open.
+
+    Only failed tries are limited per client address (codes of no session,
+    names not on the list), so a whole group on one Wi-Fi can check in."""
+    if checkin.too_many_failed_tries(request):
+        return _check_in_closed(
             request,
-            "attendance/check_in.html",
-            {
-                "closed": True,
-                "message": _("Too many tries. Please ask the facilitator."),
-            },
+            heading=_("Too many tries"),
+            message=_(
+                "There have been too many tries from this connection. Please "
+                "wait a few minutes and try again, or tell the facilitator you "
+                "are here."
+            ),
             status=429,
         )
-    session = checkin.session_for_code(code)
-    if session is None:
-        return TemplateResponse(
+    session, state = checkin.look_up_code(code)
+    if state != checkin.CodeState.OPEN:
+        if state == checkin.CodeState.UNKNOWN:
+            checkin.count_failed_try(request)
+        message = str(CLOSED_MESSAGES[state])
+        if state == checkin.CodeState.NOT_YET:
+            opens = timezone.localtime(session.start - checkin.OPENS_BEFORE)
+            message %= {"opens": formats.time_format(opens)}
+        return _check_in_closed(
             request,
-            "attendance/check_in.html",
-            {
-                "closed": True,
-                "message": _(
-                    "This check-in code is not open. Check-in opens 30 minutes "
-                    "before the session and closes when it ends."
-                ),
-            },
+            heading=_("Check-in is not open"),
+            message=message,
             status=404,
+            retry=checkin.normalise(code)
+            if state == checkin.CodeState.UNKNOWN
+            else None,
         )
-    checked_in = set(
+    people = list(
+        Registration.objects.filter(
+            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
+        ).order_by("name", "pk")
+    )
+    # Labels are made from everyone confirmed, so they stay the same as
+    # people check in and leave the list.
+    labels = short_names((p.pk, p.name) for p in sorted(people, key=lambda p: p.pk))
+    attended = set(
         AttendanceRecord.objects.filter(
-            session=session, registration__isnull=False
+            session=session,
+            registration__isnull=False,
+            status__in=AttendanceStatus.attended(),
         ).values_list("registration_id", flat=True)
     )
-    people = Registration.objects.filter(
-        event_id=session.event_id, status=RegistrationStatus.CONFIRMED
-    ).order_by("name")
+    offered = people
     if request.method == "GET":
-        # The list offers people not checked in yet; a POST accepts anyone
-        # confirmed, so a double tap or the back button is not an error.
-        people = people.exclude(pk__in=checked_in)
+        # The list offers people not here yet (someone marked absent who
+        # arrives is offered); a POST accepts anyone confirmed, so a double
+        # tap or the back button is not an error.
+        offered = [p for p in people if p.pk not in attended]
     form = CheckInForm(
-        request.POST if request.method == "POST" else None, people=people
+        request.POST if request.method == "POST" else None,
+        people=offered,
+        labels=labels,
     )
     if request.method == "POST" and form.is_valid():
         registration = form.cleaned_data["registration"]
@@ -433,11 +515,13 @@ def check_in(request, code):
                 "attendance/check_in.html",
                 {
                     "done": True,
-                    "already": registration.pk in checked_in,
+                    "already": registration.pk in attended,
                     "session": session,
-                    "name": registration.first_name_and_initial,
+                    "name": labels[registration.pk],
                 },
             )
+    if form.not_found:
+        checkin.count_failed_try(request)
     return TemplateResponse(
         request,
         "attendance/check_in.html",

@@ -25,11 +25,22 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def allow(request, *, scope: str, limit: int, window: int) -> bool:
-    """Count one request; False once ``limit`` is passed in this ``window`` (s)."""
+def _key(request, scope: str, window: int) -> str:
     address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
     bucket = int(time.time() // window)
-    key = f"ratelimit:{scope}:{address}:{bucket}"
+    return f"ratelimit:{scope}:{address}:{bucket}"
+
+
+def limit_reached(request, *, scope: str, limit: int, window: int) -> bool:
+    """Whether ``limit`` requests are already counted in this ``window``,
+    without counting this one: for limits that count only failures (see
+    ``allow`` to count one)."""
+    return (cache.get(_key(request, scope, window)) or 0) >= limit
+
+
+def allow(request, *, scope: str, limit: int, window: int) -> bool:
+    """Count one request; False once ``limit`` is passed in this ``window`` (s)."""
+    key = _key(request, scope, window)
     cache.add(key, 0, timeout=window)
     try:
         count = cache.incr(key)

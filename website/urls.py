@@ -9,12 +9,35 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from attendance import views as attendance_views
 
+from . import accounts
+
 urlpatterns = [
     path(settings.GATHER_ADMIN_PATH, include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password-reset/",
+        accounts.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("facilitate/", include("attendance.urls")),
+    path("check-in/", attendance_views.check_in_start, name="check_in_start"),
     path("check-in/<str:code>/", attendance_views.check_in, name="check_in"),
     path("", include("events.urls")),
 ]

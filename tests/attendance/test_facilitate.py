@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from wagtail.models import ModelLogEntry
 
 from attendance.checkin import check_in_code
@@ -367,3 +367,183 @@ def test_no_attendance_for_cancelled_or_future_sessions(
     cancel_session(session=session, notify=False)
     client.post(_url("facilitate_walk_in", session), {"name": "Fay"})
     assert AttendanceRecord.objects.count() == 1
+
+
+def _confirmed(event, names):
+    """Confirmed people made in one go (the sign-up workflow's emails make
+    it too slow for a whole group)."""
+    from events.models import Registration
+
+    Registration.objects.bulk_create(
+        Registration(
+            event=event,
+            name=name,
+            email=f"person{i}@example.org",
+            token_salt=f"salt-{event.pk}-{i}",
+            manage_token_hash=f"hash-{event.pk}-{i}",
+        )
+        for i, name in enumerate(names)
+    )
+    return list(event.registrations.order_by("pk"))
+
+
+def test_a_whole_group_on_one_connection_can_check_in(event_index, client):
+    """25 people on one hospital Wi-Fi (one client address) all check in:
+    check-ins that work are not counted against the address."""
+    event = make_registration_event(event_index, capacity=None)
+    session = event.sessions.get()
+    event.sessions.update(start=timezone.now(), end=timezone.now() + dt.timedelta(1))
+    cache.clear()
+    people = _confirmed(event, [f"Person{i:02d} Surname" for i in range(25)])
+    url = reverse("check_in", args=[check_in_code(session)])
+
+    for person in people:
+        assert client.get(url).status_code == 200
+        response = client.post(url, {"person": str(person.pk)})
+        assert "You are checked in" in response.content.decode()
+
+    assert (
+        AttendanceRecord.objects.filter(session=session, status="present").count() == 25
+    )
+    assert set(AttendanceRecord.objects.values_list("registration", flat=True)) == {
+        person.pk for person in people
+    }
+
+
+def test_wrong_codes_are_limited_and_the_page_says_so(client, open_session, settings):
+    settings.GATHER_CHECK_IN_RATE_LIMIT = 3
+    wrong = reverse("check_in", args=["WRONGCOD"])
+    for _ in range(3):
+        response = client.get(wrong)
+        assert response.status_code == 404
+        assert "could not find a session with this check-in code" in (
+            response.content.decode()
+        )
+
+    blocked = client.get(wrong)
+    html = blocked.content.decode()
+    assert blocked.status_code == 429
+    assert "Too many tries" in html and "wait a few minutes" in html
+    assert "Check-in is not open" not in html
+    # The right code waits too from this address, not from another one.
+    right = reverse("check_in", args=[check_in_code(open_session)])
+    assert client.get(right).status_code == 429
+    assert client.get(right, REMOTE_ADDR="203.0.113.7").status_code == 200
+
+
+def test_names_not_found_count_but_check_ins_that_work_do_not(
+    client, open_session, settings
+):
+    settings.GATHER_CHECK_IN_RATE_LIMIT = 2
+    people = _confirmed(open_session.event, ["Ana Lopez", "Ben Ode", "Cy Park"])
+    url = reverse("check_in", args=[check_in_code(open_session)])
+
+    assert client.post(url, {"typed_name": "Nobody"}).status_code == 200
+    for person in people:
+        client.post(url, {"person": str(person.pk)})
+    assert AttendanceRecord.objects.count() == 3
+    assert client.get(url).status_code == 200
+
+    client.post(url, {"person": "999999"})  # not a choice on the list
+    assert client.get(url).status_code == 429
+
+
+def test_a_code_scanned_early_says_when_check_in_opens(
+    client, open_session, settings, time_machine
+):
+    settings.GATHER_CHECK_IN_RATE_LIMIT = 1
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    time_machine.move_to(open_session.start - dt.timedelta(hours=2))
+    opens = timezone.localtime(open_session.start - dt.timedelta(minutes=30))
+    for _ in range(3):  # early scans are not failed tries
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 404
+        assert "Check-in is not open" in html
+        assert f"opens at {formats.time_format(opens)}, 30 minutes before" in html
+
+    time_machine.move_to(open_session.end + dt.timedelta(minutes=5))
+    assert "has ended" in client.get(url).content.decode()
+    cancel_session(session=open_session, notify=False)
+    assert "is cancelled" in client.get(url).content.decode()
+
+
+def test_someone_marked_absent_who_arrives_can_check_in_and_is_late(
+    client, open_session, facilitator, time_machine
+):
+    open_session.event.facilitators.add(facilitator)
+    open_session.event.save_revision().publish()
+    ana, ben = _confirmed(open_session.event, ["Ana Lopez", "Ben Ode"])
+    time_machine.move_to(open_session.start + dt.timedelta(minutes=15))
+    client.force_login(facilitator)
+    client.post(
+        _url("facilitate_attendance", open_session),
+        {f"status-{ana.pk}": "absent", f"status-{ben.pk}": "present"},
+    )
+    client.logout()
+    url = reverse("check_in", args=[check_in_code(open_session)])
+
+    html = client.get(url).content.decode()
+    assert "Ana L." in html and "Ben O." not in html
+
+    done = client.post(url, {"person": str(ana.pk)}).content.decode()
+    assert "Thank you, Ana L.!" in done and "already" not in done
+    record = AttendanceRecord.objects.get(registration=ana)
+    assert (record.status, record.method) == ("late", "self_check_in")
+    entry = ModelLogEntry.objects.get(action="attendance.record.changed")
+    assert entry.data["from"] == "absent" and entry.data["to"] == "late"
+
+
+def test_someone_excused_who_comes_before_the_start_is_present(open_session):
+    from attendance import records
+
+    (ana,) = _confirmed(open_session.event, ["Ana Lopez"])
+    AttendanceRecord.objects.create(
+        session=open_session, registration=ana, status="excused"
+    )
+    record = records.check_in(session=open_session, registration=ana)
+    assert record.status == "present"
+    after_start = open_session.start + dt.timedelta(minutes=30)
+    again = records.self_check_in_status(record, session=open_session, now=after_start)
+    assert again is None  # already here: kept as it is
+
+
+def test_look_alikes_are_told_apart_on_the_check_in_list(client, open_session):
+    sam_lee, sam_lopez = _confirmed(open_session.event, ["Sam Lee", "Sam Lopez"])
+    url = reverse("check_in", args=[check_in_code(open_session)])
+
+    html = client.get(url).content.decode()
+    assert "Sam Le." in html and "Sam Lo." in html
+    assert "Sam L.<" not in html and "Lopez" not in html
+
+    done = client.post(url, {"person": str(sam_lopez.pk)}).content.decode()
+    assert "Thank you, Sam Lo.!" in done
+    # The other Sam keeps the same label once the first has left the list.
+    assert "Sam Le." in client.get(url).content.decode()
+
+
+def test_a_typed_code_leads_to_its_check_in_page(client, open_session):
+    code = check_in_code(open_session)
+    start = reverse("check_in_start")
+
+    form = client.get(start)
+    assert form.status_code == 200 and 'name="code"' in form.content.decode()
+    typed = client.get(start, {"code": f" {code[:4].lower()}-{code[4:]} "})
+    assert typed.status_code == 302
+    assert typed.url == reverse("check_in", args=[code])
+    empty = client.get(start, {"code": "  --  "}).content.decode()
+    assert "Type the letters and numbers of the code." in empty
+
+    wrong = client.get(reverse("check_in", args=["WRONGCOD"])).content.decode()
+    assert f'action="{start}"' in wrong  # the code can be typed again
+    assert 'value="WRONGCOD"' in wrong
+
+
+def test_the_check_in_screen_says_where_to_type_the_code(
+    client, open_session, facilitator
+):
+    open_session.event.facilitators.add(facilitator)
+    open_session.event.save_revision().publish()
+    client.force_login(facilitator)
+    html = client.get(_url("facilitate_check_in_screen", open_session)).content
+    assert b"http://testserver/check-in/</strong> and type the code" in html

@@ -519,3 +519,186 @@ def test_documents_do_not_fetch_outside_resources(workshop):
 
     assert "Hi" in text_of(data)
     assert any("example.com" in record.getMessage() for record in collect.records)
+
+
+# Look-alike names ------------------------------------------------------------
+
+
+def test_look_alikes_are_told_apart_on_the_sign_in_sheet_and_register(event):
+    session = event.sessions.get()
+    session.start, session.end = local(-1, 18), local(-1, 20)
+    session.save()
+    sam_lee = sign_up(event, name="Sam Lee", by_coordinator=True)
+    sign_up(event, name="Sam Lopez", by_coordinator=True)
+    AttendanceRecord.objects.create(
+        session=session, registration=sam_lee, status=AttendanceStatus.PRESENT
+    )
+    for walk_in in ("Eve Smith", "Eve Stone", "eve  smith"):
+        AttendanceRecord.objects.create(
+            session=session, walk_in_name=walk_in, status=AttendanceStatus.PRESENT
+        )
+
+    sheet = text_of(pdfs.sign_in_sheet_pdf(session))
+    assert "Sam Le." in sheet and "Sam Lo." in sheet
+    assert "Sam L." not in sheet and "Lopez" not in sheet
+
+    lines = text_of(pdfs.attendance_register_pdf(event)).splitlines()
+    assert "✓" in next(line for line in lines if line.startswith("Sam Le."))
+    assert "✓" not in next(line for line in lines if line.startswith("Sam Lo."))
+    # Two walk-ins who share "Eve S." are two rows; the same name twice is one.
+    assert sum(line.startswith("Eve Sm.") for line in lines) == 1
+    assert sum(line.startswith("Eve St.") for line in lines) == 1
+
+
+# Report summary --------------------------------------------------------------
+
+
+def test_report_summary_prints_no_template_comments():
+    """Django's {# #} comments are one line only: a longer one is printed."""
+    report = {
+        "title": "Sessions held",
+        "help_text": "Sessions that took place.",
+        "notes": [],
+        "chart": {"note": ""},
+        "columns": ["Month", "Sessions"],
+    }
+    sections = [
+        {"report": report, "svg": "", "table": {"rows": [["May", 3]], "totals": []}}
+    ] * 3
+    data = pdfs.render_pdf(
+        "pdf/report_summary.html",
+        {
+            "title": "Attendance summary",
+            "generated": timezone.now(),
+            "filters": [("Dates", "1 May to 31 May")],
+            "sections": sections,
+            "definitions": [("Session", "A date a group met.")],
+        },
+    )
+    text = text_of(data)
+    assert text.count("Sessions held: the numbers in the chart") == 3
+    assert "wrapper" not in text and "caption" not in text and "#}" not in text
+
+
+# Fitting the page ------------------------------------------------------------
+
+#: A typical organisation's details: three lines of address and a crisis line.
+TYPICAL_SITE = {
+    "organisation_name": "Riverside Peer Support",
+    "phone": "(416) 555-0142",
+    "email": "hello@riversidepeersupport.example",
+    "address": "Riverside Community Centre\n250 Mill Street\nRiverside, ON",
+    "crisis_line_text": (
+        "<p>In crisis? Call or text <b>988</b> at any time, or go to your "
+        "nearest emergency department.</p>"
+    ),
+}
+
+
+@pytest.mark.parametrize("paper", ["letter", "A4"])
+def test_a_typical_handout_fits_on_one_page(event_index, workshop_index, paper):
+    """Crisis line and contact details stay on the page on either paper size
+    (on Letter they once spilled onto an almost empty second page, and every
+    handout in a session pack took two sheets)."""
+    configure_site(paper_size=paper, **TYPICAL_SITE)
+    workshop = make_workshop(
+        workshop_index,
+        title="Wellness Recovery Action Plan (WRAP)",
+        summary=(
+            "Build your own plan for staying well, noticing when things are "
+            "getting harder, and what helps. You write the plan, in your own "
+            "words, and you keep it."
+        ),
+        learning_goals=(
+            "<ul><li>Make a list of the everyday things that keep you well</li>"
+            "<li>Notice your early warning signs and triggers</li>"
+            "<li>Decide what you and others can do when things get hard</li>"
+            "<li>Leave with a plan that belongs to you</li></ul>"
+        ),
+        handout=(
+            "<h2>Your Wellness Recovery Action Plan</h2><p>Your plan is yours. "
+            "You decide what goes in it and who sees it.</p><h3>This week</h3>"
+            "<ul><li>Look over what you wrote today.</li><li>Add one thing to "
+            "your wellness toolbox: something small that helps you feel a bit "
+            "better.</li><li>Bring your workbook next week.</li></ul>"
+        ),
+        resources=(
+            "<p>WRAP was developed by people with lived experience and is used "
+            "by peer support groups around the world.</p><ul><li>Ask a "
+            "facilitator for a spare workbook.</li><li>Call us on "
+            "<b>(416) 555-0142</b> if you miss a week.</li></ul>"
+        ),
+    )
+
+    data = pdfs.participant_handout_pdf(workshop)
+
+    (page,) = page_texts(data)
+    for expected in ("Need help now?", "988", "Contact Riverside", "Riverside, ON"):
+        assert expected in page
+    event = make_registration_event(event_index, workshop=workshop, capacity=None)
+    add_registrants(event, 12)
+    session = event.sessions.get()
+    pack = page_texts(pdfs.session_pack_pdf(session))
+    sheet = page_texts(pdfs.sign_in_sheet_pdf(session))
+    guide = page_texts(pdfs.facilitator_guide_pdf(session))
+    # 12 people and 2 spares: 14 handouts of one page each.
+    handouts = pack[len(sheet) + len(guide) : -1]
+    assert len(handouts) == 14
+    assert all(page.startswith("Wellness Recovery Action Plan") for page in handouts)
+
+
+@pytest.mark.parametrize("paper", ["letter", "A4"])
+def test_a_full_eight_week_flyer_fits_on_one_page(home_page, event_index, paper):
+    configure_site(paper_size=paper, **TYPICAL_SITE)
+    venue = make_venue(
+        name="Riverside Community Centre",
+        room="Maple Room, ground floor",
+        address="250 Mill Street\nRiverside, ON",
+        step_free=True,
+        hearing_loop=True,
+        quiet_room=True,
+    )
+    event = make_event(
+        event_index,
+        title="Wellness Recovery Action Plan (WRAP) group",
+        summary=(
+            "Eight Tuesday evenings to build your own plan for staying well, "
+            "with people who understand."
+        ),
+        venue=venue,
+        registration_mode="required",
+        capacity=1,
+        waitlist_enabled=True,
+    )
+    for week in range(8):
+        make_session(event, start=local(3 + 7 * week, 18))
+    sign_up(event, name="Sam Rivera")
+
+    (page,) = page_texts(pdfs.flyer_pdf(event))
+
+    assert "This event is full right now." in page
+    assert "Or call us: (416) 555-0142" in page
+    assert "hello@riversidepeersupport.example" in page
+
+
+def test_the_guide_ends_its_agenda_once(event_index, workshop_index):
+    """The "End" row prints after the last part, not at the foot of every
+    page the agenda crosses."""
+    segments = [(f"Part {n}", 5, "activity") for n in range(1, 25)]
+    workshop = make_workshop(workshop_index, segments=segments)
+    event = make_registration_event(event_index, workshop=workshop)
+
+    pages = page_texts(pdfs.facilitator_guide_pdf(event.sessions.get()))
+
+    assert len(pages) > 1
+    ends = [
+        n
+        for n, text in enumerate(pages)
+        for line in text.splitlines()
+        if line.endswith(" End") or line == "End"
+    ]
+    assert len(ends) == 1
+    last_agenda_page = max(n for n, text in enumerate(pages) if "Part 24" in text)
+    assert ends == [last_agenda_page]
+    text = "\n".join(pages)
+    assert text.index("Part 24") < text.index("End")

@@ -153,6 +153,9 @@ TASKS = {
 }
 
 LOGIN_URL = "login"
+# Facilitators land on their sessions after signing in (unless ?next= says
+# where they were going).
+LOGIN_REDIRECT_URL = "facilitate"
 # Signing out (a POST) goes back to the home page, not to the admin's page.
 LOGOUT_REDIRECT_URL = "/"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -201,8 +204,18 @@ GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
 #: Sign-up POSTs allowed per client address in each window.
 GATHER_SIGNUP_RATE_LIMIT = env.int("GATHER_SIGNUP_RATE_LIMIT", default=10)
 GATHER_SIGNUP_RATE_WINDOW = env.int("GATHER_SIGNUP_RATE_WINDOW", default=600)
-#: Check-in POSTs allowed per client address in the same window.
+#: Failed self check-in tries (codes of no session, names not on the list)
+#: allowed per client address in each window; check-ins that work are not
+#: counted.
 GATHER_CHECK_IN_RATE_LIMIT = env.int("GATHER_CHECK_IN_RATE_LIMIT", default=20)
+GATHER_CHECK_IN_RATE_WINDOW = env.int("GATHER_CHECK_IN_RATE_WINDOW", default=600)
+#: Password reset requests allowed per client address in each window.
+GATHER_PASSWORD_RESET_RATE_LIMIT = env.int(
+    "GATHER_PASSWORD_RESET_RATE_LIMIT", default=5
+)
+GATHER_PASSWORD_RESET_RATE_WINDOW = env.int(
+    "GATHER_PASSWORD_RESET_RATE_WINDOW", default=600
+)
 #: How many proxies in front of the app append to X-Forwarded-For (0: use
 #: REMOTE_ADDR). Used to find the client's address for rate limits.
 GATHER_TRUSTED_PROXY_COUNT = env.int("GATHER_TRUSTED_PROXY_COUNT", default=0)
