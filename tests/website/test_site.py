@@ -38,9 +38,17 @@ def test_every_page_has_skip_link_landmarks_and_crisis_line(site_client, home_pa
 
     assert '<a class="skip-link" href="#main">' in html
     assert '<main id="main"' in html and "<header" in html and "<footer" in html
-    assert "Call <b>988</b> at any time" in html
+    assert 'Call <b><a href="tel:988">988</a></b> at any time' in html
+    assert '<a class="crisis-link" href="#crisis-line">Need help now?</a>' in html
+    assert '<section class="crisis-line" id="crisis-line"' in html
     assert "Riverside Peer Support" in html
     assert '<html lang="en">' in html
+
+
+def test_no_crisis_link_in_header_without_crisis_text(site_client, home_page):
+    html = site_client.get("/").content.decode()
+
+    assert "crisis-link" not in html and 'id="crisis-line"' not in html
 
 
 def test_home_page_shows_empty_state_without_events(site_client, home_page):
