@@ -27,7 +27,10 @@ from website.phones import link_phone_numbers, phone_link
             '<a href="tel:4165550199">416.555.0199</a>',
         ),
         ("+44 20 7946 0958", '<a href="tel:+442079460958">+44 20 7946 0958</a>'),
-        ("Call 911 or 988", 'Call <a href="tel:911">911</a> or <a href="tel:988">988</a>'),
+        (
+            "Call 911 or 988",
+            'Call <a href="tel:911">911</a> or <a href="tel:988">988</a>',
+        ),
         ("dial 211 any time", 'dial <a href="tel:211">211</a> any time'),
     ],
 )
@@ -61,7 +64,7 @@ def test_plain_text_is_escaped_first():
 
 def test_rich_text_links_across_inline_tags_but_never_inside_links():
     html = mark_safe(
-        '<p>In crisis? Call <b>988</b> at any time.</p><p>2026 and 988</p>'
+        "<p>In crisis? Call <b>988</b> at any time.</p><p>2026 and 988</p>"
         '<p>Or <a href="https://example.org">call 211</a>.</p>'
     )
 
