@@ -225,6 +225,13 @@ def test_listing_details_marker_headings_and_no_stray_requests(program, phone):
         }"""
     )
     assert marker["content"] != "none" and marker["width"] != "0px"
+    phone.emulate_media(reduced_motion="reduce")
+    phone.get_by_text("More filters: type, place, topic and dates").click()
+    turned = phone.evaluate(
+        """() => getComputedStyle(
+            document.querySelector(".filters__more summary"), "::before").transform"""
+    )
+    assert turned != "none"  # the marker points down once open
     levels = phone.evaluate(
         "() => [...document.querySelectorAll('main h1, main h2, main h3, main h4')]"
         ".map(h => Number(h.tagName[1]))"
@@ -308,3 +315,26 @@ def test_refused_form_keeps_what_was_typed_and_sends_again(program, phone):
         "Thank you for signing up"
     )
     assert Registration.objects.get().email == "jo@example.org"
+
+
+def test_sign_up_errors_without_javascript(program, browser_context):
+    """The summary is first and focused by ``autofocus`` alone; sign-up works."""
+    page = browser_context(java_script_enabled=False).new_page()
+    page.goto(f"/sign-up/{program['group'].pk}/")
+    page.get_by_label("Your name").fill("Lee")
+    page.get_by_role("button", name="Sign up").click()
+
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    assert active_element(page)["id"] == "error-summary"
+    first_in_main = page.evaluate(
+        "() => document.querySelector('main h1').nextElementSibling.id"
+    )
+    assert first_in_main == "error-summary"
+    page.get_by_role("link", name=re.compile("^Email address:")).click()
+    expect(page).to_have_url(re.compile(r"#id_email$"))
+    page.get_by_label("Phone number").fill("416 555 0199")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Thank you for signing up"
+    )
+    assert Registration.objects.get().phone
