@@ -1,5 +1,6 @@
-"""The site's URLs plus one view that fails, to render the 500 page."""
+"""The site's URLs plus views that fail, to render the 500 and 403 pages."""
 
+from django.core.exceptions import PermissionDenied
 from django.urls import path
 
 from website.urls import handler403, handler404, handler500, urlpatterns
@@ -12,4 +13,13 @@ def broken_view(request):
     raise RuntimeError("a bug")
 
 
-urlpatterns = [path("broken/", broken_view), *urlpatterns]
+def staff_only_view(request):
+    """Stands in for a page this person may not see."""
+    raise PermissionDenied
+
+
+urlpatterns = [
+    path("broken/", broken_view),
+    path("staff-only/", staff_only_view),
+    *urlpatterns,
+]

@@ -130,6 +130,15 @@ def test_server_error_is_a_site_page_with_help(failing_client, contact):
     _assert_site_page_with_help(html)
 
 
+def test_permission_denied_is_a_site_page(failing_client, contact, listing):
+    response = failing_client.get("/staff-only/")
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You cannot open this page" in html
+    _assert_site_page_with_help(html)
+
+
 def test_server_error_page_renders_when_the_database_is_down(
     failing_client, contact, monkeypatch
 ):
