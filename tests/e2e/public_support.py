@@ -32,10 +32,12 @@ def configure_site():
 
 
 def listing(home_page):
+    """The events listing at /groups/."""
     return make_event_index(home_page, title="Groups and events", slug="groups")
 
 
 def local_start(days, hour=18):
+    """A start time ``days`` from today at ``hour`` o'clock, local time."""
     day = timezone.localdate() + dt.timedelta(days=days)
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
@@ -78,6 +80,7 @@ def active_element(page):
 
 
 def has_no_sideways_scroll(page):
+    """Whether the page fits its viewport's width (no horizontal scrolling)."""
     return page.evaluate(
         "() => document.documentElement.scrollWidth <= window.innerWidth"
     )
