@@ -20,6 +20,7 @@ from tests.e2e.public_support import (
     manage_link,
     registration_event,
 )
+from tests.e2e.support import assert_accessible
 
 
 @pytest.fixture
@@ -46,8 +47,7 @@ def test_find_sign_up_with_a_mistake_then_manage_and_cancel(program, phone):
     phone.get_by_role("button", name="Show events").click()
 
     expect(phone).to_have_url(re.compile(r"kind=group"))
-    titles = phone.locator(".session-card__title").all_inner_texts()
-    assert titles == ["Hearing Voices group"]
+    expect(phone.locator(".session-card__title")).to_have_text(["Hearing Voices group"])
     phone.get_by_role("link", name="Hearing Voices group").click()
     phone.get_by_role("link", name="Sign up").click()
 
@@ -58,7 +58,7 @@ def test_find_sign_up_with_a_mistake_then_manage_and_cancel(program, phone):
     )
     phone.get_by_role("button", name="Sign up").click()
 
-    assert phone.title().startswith("Error:")
+    expect(phone).to_have_title(re.compile(r"^Error: "))
     summary = phone.locator("#error-summary")
     assert active_element(phone)["id"] == "error-summary"
     assert (
@@ -88,6 +88,7 @@ def test_find_sign_up_with_a_mistake_then_manage_and_cancel(program, phone):
         "Thank you for signing up"
     )
     assert not phone.title().startswith("Error:")
+    assert_accessible(phone)
 
     phone.goto(manage_link("sam@example.org", "Your place is booked"))
     expect(phone.locator(".lead")).to_contain_text("You have a place.")
@@ -115,6 +116,9 @@ def test_waitlisted_person_is_promoted_when_a_place_frees(program, browser_conte
     waiting.get_by_label("Your name").fill("Robin")
     waiting.get_by_label("Email address").fill("robin@example.org")
     waiting.get_by_role("button", name="Join the waitlist").click()
+    expect(waiting.get_by_role("heading", level=1)).to_have_text(
+        "Thank you for signing up"
+    )
     waiting.goto(manage_link("robin@example.org", "You are on the waitlist"))
     expect(waiting.locator(".lead")).to_contain_text("number 1 in line")
 
@@ -287,6 +291,7 @@ def test_no_sideways_scroll_at_320_px(program, browser_context):
             wide.append(url)
     page.goto(f"/sign-up/{group.pk}/")
     page.get_by_role("button", name="Sign up").click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
     if not has_no_sideways_scroll(page):
         wide.append("sign-up with errors")
 
