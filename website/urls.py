@@ -1,4 +1,4 @@
-"""URL routes: the Wagtail admin, documents, and the page tree."""
+"""URL routes: the Wagtail admin, documents, the page tree and the error pages."""
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -9,11 +9,12 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from attendance import views as attendance_views
 
-from . import accounts
+from . import accounts, views
 
 urlpatterns = [
     path(settings.GATHER_ADMIN_PATH, include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("favicon.ico", views.favicon),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -48,3 +49,7 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+handler403 = "website.views.permission_denied"
+handler404 = "website.views.page_not_found"
+handler500 = "website.views.server_error"

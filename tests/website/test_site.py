@@ -38,9 +38,44 @@ def test_every_page_has_skip_link_landmarks_and_crisis_line(site_client, home_pa
 
     assert '<a class="skip-link" href="#main">' in html
     assert '<main id="main"' in html and "<header" in html and "<footer" in html
-    assert "Call <b>988</b> at any time" in html
+    assert 'Call <b><a href="tel:988">988</a></b> at any time' in html
+    assert '<a class="crisis-link" href="#crisis-line">Need help now?</a>' in html
+    assert '<section class="crisis-line" id="crisis-line"' in html
     assert "Riverside Peer Support" in html
     assert '<html lang="en">' in html
+
+
+def test_no_crisis_link_in_header_without_crisis_text(site_client, home_page):
+    html = site_client.get("/").content.decode()
+
+    assert "crisis-link" not in html and 'id="crisis-line"' not in html
+
+
+def test_contact_number_is_tappable_on_thanks_and_empty_listing(site_client, home_page):
+    from tests.conftest import make_event_index, make_registration_event
+
+    site_settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+    site_settings.phone = "(416) 555-0100"
+    site_settings.save()
+    index = make_event_index(home_page, slug="groups")
+    link = '<a href="tel:4165550100">(416) 555-0100</a>'
+
+    empty = site_client.get("/groups/").content.decode()
+    event = make_registration_event(index)
+    thanks = site_client.get(f"/sign-up/{event.pk}/thanks/").content.decode()
+
+    assert f"You can also call us on {link} to ask" in empty
+    assert f"Questions? Call us on {link}." in thanks
+
+
+def test_home_page_cards_have_no_space_before_the_date_comma(
+    site_client, home_page, event_index
+):
+    make_session(make_event(event_index, title="Coffee morning"))
+
+    html = site_client.get("/").content.decode()
+
+    assert "</time>, " in html and " , " not in html
 
 
 def test_home_page_shows_empty_state_without_events(site_client, home_page):

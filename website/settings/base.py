@@ -197,6 +197,8 @@ X_FRAME_OPTIONS = "DENY"
 # the site's own form posts keep their Origin header: under "no-referrer"
 # browsers send "Origin: null" and Django's CSRF check refuses every form.
 SECURE_REFERRER_POLICY = "same-origin"
+# A refused form gets the site's own page saying what to do next.
+CSRF_FAILURE_VIEW = "website.views.csrf_failure"
 GATHER_ADMIN_PATH = "admin/"
 
 #: Reminders go out this many hours before each session.

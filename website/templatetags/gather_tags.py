@@ -3,6 +3,8 @@
 from django import template
 from wagtail.models import Site
 
+from website.phones import link_phone_numbers, phone_link
+
 register = template.Library()
 
 
@@ -24,3 +26,16 @@ def site_nav_items(context):
         .in_menu()
         .filter(view_restrictions__isnull=True)
     )
+
+
+@register.filter(is_safe=True)
+def phone_links(value):
+    """Phone numbers in text or rich text as tappable ``tel:``/``sms:`` links
+    (see ``website.phones``)."""
+    return link_phone_numbers(value or "")
+
+
+@register.filter(name="phone_link", is_safe=True)
+def phone_link_filter(value):
+    """One contact phone number as a ``tel:`` link."""
+    return phone_link(value or "")

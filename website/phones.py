@@ -1,0 +1,119 @@
+"""Tappable phone numbers: ``tel:`` and ``sms:`` links in plain and rich text.
+
+Someone in crisis reading "Call 988" on a phone should be one tap away from
+the call. Numbers are found by their shape, never by "any run of digits":
+a full North American or international number is always linked; a short
+number (988, 211, 686868) only right after "call", "text" and the like, so
+dates, times, room numbers and prices stay plain text.
+"""
+
+import re
+
+from django.utils.html import escape
+from django.utils.safestring import SafeData, mark_safe
+
+#: A full number: +1 (416) 555-0100, 1-800-668-6868, 416.555.0100, 555-0100,
+#: or an international +44 20 7946 0958. The look-arounds keep digits that
+#: belong to a word, a date, a path or an HTML entity (&#39;) out.
+FULL_NUMBER = (
+    r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}"
+    r"|(?:1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}"
+    r"|\d{3}-\d{4}"
+)
+SHORT_NUMBER = r"\d{3,6}"
+NUMBER = re.compile(
+    rf"(?<![\w#&;/=+.:-])(?:(?P<full>{FULL_NUMBER})|(?P<short>{SHORT_NUMBER}))"
+    r"(?![\w/:-]|[.,]\d)"
+)
+
+#: Words just before a number that say how to use it: "Call 988",
+#: "call or text us on 988", "Text HOME to 686868", "phone: 211".
+LEAD_IN = re.compile(
+    r"\b(?P<first>call|phone|telephone|dial|ring|text|txt|sms)"
+    r"(?:\s+(?:or|and)\s+(?P<second>call|phone|dial|text|txt))?"
+    r"(?:\s+us)?"
+    r"(?:\s+(?P<keyword>[A-Za-z]{2,20})\s+to|\s+on|\s+at)?"
+    r"\s*:?\s+$",
+    re.IGNORECASE,
+)
+TEXT_WORDS = {"text", "txt", "sms"}
+#: "Call 988 or 911": a second number right after a linked one is linked alike.
+CONTINUATION = re.compile(r"^\s*(?:,|or|and|/)\s*$", re.IGNORECASE)
+
+#: Tags that end a sentence's run of text, so "Call" in one paragraph never
+#: reaches a number in the next.
+BLOCK_TAG = re.compile(r"^</?(?:p|li|ul|ol|br|div|h[1-6]|td|tr|table)\b", re.I)
+TAG = re.compile(r"(<[^>]*>)")
+
+
+def _href(number: str, *, sms: bool, keyword: str | None) -> str:
+    digits = re.sub(r"\D", "", number)
+    if number.lstrip().startswith("+"):
+        digits = "+" + digits
+    if not sms:
+        return f"tel:{digits}"
+    return f"sms:{digits}?body={keyword}" if keyword else f"sms:{digits}"
+
+
+def _link_text(text: str, before: str) -> str:
+    """Link the numbers in one run of escaped text; ``before`` is the text
+    that came just before it in the same sentence (across inline tags)."""
+    pieces, last, previous = [], 0, None
+    for match in NUMBER.finditer(text):
+        between = text[last : match.start()]
+        lead_in = LEAD_IN.search(before + between)
+        if lead_in:
+            words = {lead_in["first"].lower(), (lead_in["second"] or "").lower()}
+            sms = words - {""} <= TEXT_WORDS
+            keyword = lead_in["keyword"] if sms else None
+        elif previous and CONTINUATION.match(between):
+            sms, keyword = previous
+        elif match.group("full"):
+            sms, keyword = False, None
+        else:
+            continue
+        href = _href(match.group(), sms=sms, keyword=keyword)
+        pieces += [between, f'<a href="{href}">{match.group()}</a>']
+        before, last, previous = "", match.end(), (sms, keyword)
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def link_phone_numbers(value) -> str:
+    """``value`` with its phone numbers as ``tel:``/``sms:`` links, safe HTML.
+
+    Plain text is escaped first. HTML (already marked safe, e.g. rich text)
+    has only its text between tags changed, and never inside a link.
+    """
+    html = str(value) if isinstance(value, SafeData) else str(escape(value))
+    out, before, link_depth = [], "", 0
+    for part in TAG.split(html):
+        if part.startswith("<"):
+            if re.match(r"^<a[\s>]", part, re.I):
+                link_depth += 1
+            elif re.match(r"^</a\s*>", part, re.I):
+                link_depth = max(0, link_depth - 1)
+            if BLOCK_TAG.match(part):
+                before = ""
+            out.append(part)
+            continue
+        out.append(part if link_depth else _link_text(part, before))
+        before = (before + part)[-80:]
+    return mark_safe(  # noqa: S308 - built from escaped text and our own links
+        "".join(out)
+    )
+
+
+def phone_link(value) -> str:
+    """One phone number (a contact detail) as a ``tel:`` link, safe HTML.
+
+    Anything with fewer than three digits is not a number to call and is
+    returned escaped.
+    """
+    text = str(value)
+    if len(re.sub(r"\D", "", text)) < 3:
+        return escape(text)
+    href = _href(text, sms=False, keyword=None)
+    return mark_safe(  # noqa: S308 - the number is escaped
+        f'<a href="{href}">{escape(text)}</a>'
+    )
