@@ -142,3 +142,12 @@ def test_password_reset_is_rate_limited_per_address(client, facilitator, setting
         REMOTE_ADDR="203.0.113.9",
     )
     assert other.status_code == 302
+
+
+def test_the_admin_sign_in_offers_the_one_rate_limited_reset(client):
+    """Wagtail's admin reset form (no rate limit, email sent in the request)
+    is off; the admin sign-in page links to the site's reset instead."""
+    assert client.get("/admin/password_reset/").status_code == 404
+    page = client.get("/admin/login/").content.decode()
+    assert f'href="{reverse("password_reset")}"' in page
+    assert "/admin/password_reset/" not in page

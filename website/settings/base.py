@@ -218,6 +218,12 @@ GATHER_PASSWORD_RESET_RATE_LIMIT = env.int(
 GATHER_PASSWORD_RESET_RATE_WINDOW = env.int(
     "GATHER_PASSWORD_RESET_RATE_WINDOW", default=600
 )
+# One way to reset a forgotten password, for staff and facilitators alike:
+# /accounts/password-reset/ (website/accounts.py), with its rate limit and the
+# same answer and timing whether or not an account exists. Wagtail's own
+# admin reset form has neither, so it is switched off; the admin sign-in page
+# links to ours (templates/wagtailadmin/login.html).
+WAGTAIL_PASSWORD_RESET_ENABLED = False
 #: How many proxies in front of the app append to X-Forwarded-For (0: use
 #: REMOTE_ADDR). Used to find the client's address for rate limits.
 GATHER_TRUSTED_PROXY_COUNT = env.int("GATHER_TRUSTED_PROXY_COUNT", default=0)
