@@ -104,16 +104,32 @@ def link_phone_numbers(value) -> str:
     )
 
 
-def phone_link(value) -> str:
-    """One phone number (a contact detail) as a ``tel:`` link, safe HTML.
+#: An extension right after a number: "ext. 22", "extension 22", "x22".
+EXTENSION = re.compile(r"\s*,?\s*(?:ext\.?|extension|x)\s*(\d{1,6})\b", re.I)
 
-    Anything with fewer than three digits is not a number to call and is
-    returned escaped.
+
+def phone_link(value) -> str:
+    """A contact phone number as a ``tel:`` link, safe HTML.
+
+    Only the number is dialled: an extension after it becomes ``;ext=``, and
+    words around it ("Mon-Fri 9-5") stay plain text beside the link, so no
+    stray digit joins the number. A value with no number in it (or a short
+    one such as "211" on its own) is linked only when it is a number.
     """
     text = str(value)
-    if len(re.sub(r"\D", "", text)) < 3:
-        return escape(text)
-    href = _href(text, sms=False, keyword=None)
-    return mark_safe(  # noqa: S308 - the number is escaped
-        f'<a href="{href}">{escape(text)}</a>'
+    match = next((m for m in NUMBER.finditer(text) if m.group("full")), None)
+    if match is None:
+        if not re.fullmatch(r"\s*\d{3,6}\s*", text):
+            return escape(text)
+        match = re.search(r"\d{3,6}", text)
+    href = _href(match.group(), sms=False, keyword=None)
+    end = match.end()
+    extension = EXTENSION.match(text, end)
+    if extension:
+        href += f";ext={extension[1]}"
+        end = extension.end()
+    return mark_safe(  # noqa: S308 - every piece of the value is escaped
+        f"{escape(text[: match.start()])}"
+        f'<a href="{href}">{escape(text[match.start() : end])}</a>'
+        f"{escape(text[end:])}"
     )

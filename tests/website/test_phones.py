@@ -80,9 +80,34 @@ def test_contact_phone_is_one_tel_link():
         '<a href="tel:4165550100">(416) 555-0100</a>'
     )
     assert phone_link("+1 416 555 0100 <b>") == (
-        '<a href="tel:+14165550100">+1 416 555 0100 &lt;b&gt;</a>'
+        '<a href="tel:+14165550100">+1 416 555 0100</a> &lt;b&gt;'
     )
     assert phone_link("ask") == "ask"
+    assert phone_link("211") == '<a href="tel:211">211</a>'
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "416-555-0100 ext. 22",
+            '<a href="tel:4165550100;ext=22">416-555-0100 ext. 22</a>',
+        ),
+        ("416-555-0100 x7", '<a href="tel:4165550100;ext=7">416-555-0100 x7</a>'),
+        (
+            "416-555-0100 (Mon-Fri 9-5)",
+            '<a href="tel:4165550100">416-555-0100</a> (Mon-Fri 9-5)',
+        ),
+        (
+            "Front desk: 416 555 0100",
+            'Front desk: <a href="tel:4165550100">416 555 0100</a>',
+        ),
+        ("Room 12, floor 3", "Room 12, floor 3"),
+    ],
+)
+def test_contact_phone_dials_only_the_number(value, expected):
+    """Hours or an extension beside the number never join the digits dialled."""
+    assert phone_link(value) == expected
 
 
 def test_template_filters():
