@@ -175,7 +175,10 @@ class SessionEditView(ReturnToNextMixin, DomainErrorFormMixin, generic.EditView)
         context = super().get_context_data(**kwargs)
         context.update(
             who_is_told_context(
-                self.request, self.object, heading=_("Who is told if it moves")
+                self.request,
+                self.object,
+                heading=_("Who is told if it moves"),
+                moving=True,
             )
         )
         return context
@@ -318,14 +321,16 @@ def audience_lines(audience: session_workflows.ChangeAudience) -> list[str]:
             )
             % {"count": count}
         )
+    if audience.if_still_to_come:
+        lines.append(_("They are told only if the new time is still to come."))
     return lines
 
 
-def who_is_told_context(request, session, *, heading) -> dict:
+def who_is_told_context(request, session, *, heading, moving=False) -> dict:
     """Context of ``events/admin/who_is_told.html`` for a change to
     ``session``. Names and phone numbers only for someone who may open the
     registrations listing anyway; everyone else sees the numbers."""
-    audience = session_workflows.change_audience(session)
+    audience = session_workflows.change_audience(session, moving=moving)
     may_see_people = can_see_registrations(request.user)
     return {
         "audience_heading": heading,

@@ -238,24 +238,33 @@ class ChangeAudience:
 
     ``emailed`` people get the session-change email; the people in
     ``to_call`` have a place but gave no email address, so staff must phone
-    them. Nobody is told about a session that is over.
+    them. Nobody is told about a session that is over. For a move
+    (``if_still_to_come``) the new time decides instead: people are told only
+    when it has not passed.
     """
 
     emailed: int
     to_call: list[Registration]
     past: bool
+    if_still_to_come: bool = False
 
 
-def change_audience(session: EventSession) -> ChangeAudience:
+def change_audience(session: EventSession, *, moving: bool = False) -> ChangeAudience:
     """Who hears about a change to ``session``: the same people
-    ``tasks.send_session_change_emails`` writes to, and those it cannot."""
-    if session.is_past:
+    ``tasks.send_session_change_emails`` writes to, and those it cannot.
+
+    A cancellation tells nobody once the session is over. A move is judged by
+    the new time, as ``reschedule_session`` does, so with ``moving`` the
+    people are counted whatever the session's time is now.
+    """
+    if session.is_past and not moving:
         return ChangeAudience(emailed=0, to_call=[], past=True)
     confirmed = Registration.objects.filter(event_id=session.event_id).confirmed()
     return ChangeAudience(
         emailed=confirmed.with_email().count(),
         to_call=list(confirmed.without_email().order_by("name", "pk")),
         past=False,
+        if_still_to_come=moving,
     )
 
 

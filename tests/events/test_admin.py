@@ -355,6 +355,24 @@ def test_move_screen_says_who_is_told_if_it_moves(client, admin_user, event_inde
     assert "Who is told if it moves" in told
     assert "1 person with a place will be emailed." in told
     assert "Cy: 416 555 0199" in told
+    assert "only if the new time is still to come" in told
+
+
+def test_move_screen_of_a_session_that_is_over_counts_who_a_new_time_tells(
+    client, admin_user, event_index, time_machine
+):
+    """Moving a past session to a time still to come emails its people, as
+    ``reschedule_session`` does, so the screen does not say nobody is told."""
+    event = make_registration_event(event_index, capacity=4)
+    sign_up(event, "Ana", email="ana@example.org")
+    session = event.sessions.get()
+    time_machine.move_to(session.end + dt.timedelta(hours=1))
+    client.force_login(admin_user)
+
+    told = _who_is_told(client.get(reverse("event_sessions:edit", args=[session.pk])))
+
+    assert "1 person with a place will be emailed." in told
+    assert "nobody is told" not in told
 
 
 def test_cancel_screen_shows_only_numbers_to_who_cannot_see_registrations(
