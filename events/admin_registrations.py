@@ -3,8 +3,6 @@ of each event, adding someone by hand, cancelling, promoting, moving, and
 changing capacity. Every change goes through ``events.registration``.
 """
 
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +31,7 @@ from website.spreadsheets import SpreadsheetButtonsMixin
 from . import registration as workflows
 from .errors import EventsError
 from .models import EventPage, Registration, RegistrationStatus
+from .sessions import site_zone
 
 
 class RegistrationFilterSet(WagtailFilterSet):
@@ -138,10 +137,9 @@ def site_time_text(value) -> str:
     The zone is the site's ``TIME_ZONE``, not the admin user's own choice,
     so every coordinator reads the same time as the public pages show.
     """
-    zone = ZoneInfo(settings.TIME_ZONE)
     place = settings.TIME_ZONE.rsplit("/", 1)[-1].replace("_", " ")
     return _("%(when)s (%(place)s time)") % {
-        "when": date_format(timezone.localtime(value, zone), "DATETIME_FORMAT"),
+        "when": date_format(timezone.localtime(value, site_zone()), "DATETIME_FORMAT"),
         "place": place,
     }
 
@@ -267,7 +265,7 @@ def promoted_sentence(promoted) -> str:
         )
         % {"names": names(promoted)}
     ]
-    to_call = [registration for registration in promoted if not registration.email]
+    to_call = [person for person in promoted if not person.can_be_emailed]
     if to_call:
         sentences.append(
             ngettext(
@@ -309,7 +307,7 @@ def _back(registration):
 
 def _told_how(registration) -> str:
     """How the person hears about a change to their place."""
-    if registration.email:
+    if registration.can_be_emailed:
         return _("They are told by email.")
     return _("They gave no email, so nobody is told: call them.")
 

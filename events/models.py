@@ -634,6 +634,12 @@ class Registration(models.Model):
         return f"{self.name} ({self.get_status_display()})"
 
     @property
+    def can_be_emailed(self) -> bool:
+        """Whether emails reach this person (the rule of ``with_email()``);
+        staff phone the others."""
+        return bool(self.email)
+
+    @property
     def first_name_and_initial(self):
         """'Sam R.' for 'Sam Rivera': enough for a sign-in sheet or a roll call."""
         parts = self.name.split()

@@ -121,7 +121,7 @@ def _next_waitlist_position(event: EventPage) -> int:
 
 def _notify(registration: Registration, kind: str) -> None:
     """Send one of the registration emails once the transaction commits."""
-    if not registration.email:
+    if not registration.can_be_emailed:
         return
     from .tasks import send_registration_email
 
