@@ -2,7 +2,6 @@
 and re-imports that update instead of duplicating."""
 
 import datetime as dt
-import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -686,16 +685,16 @@ def test_an_all_day_event_over_14_days_is_reported_and_the_rest_imports(
     assert "Not imported" in html and "“Winter term” runs for 35 days." in html
 
 
-def test_a_century_long_all_day_event_is_refused_quickly(event_index):
+def test_a_century_long_all_day_event_is_refused(event_index):
     """A crafted file: one all-day event of 100 years, and one of 30 days
-    repeated daily, must not turn into tens of thousands of sessions."""
+    repeated daily, must not turn into tens of thousands of sessions: both
+    are set aside before any expansion (a benchmark, not this test, says how
+    long that takes)."""
     century = _all_day("century@library", "20261201", "21261201", title="Century")
     daily = _all_day(
         "daily@library", "20261101", "20261201", "RRULE:FREQ=DAILY;COUNT=3650"
     )
-    started = time.perf_counter()
     plan = plan_import(ics(century, daily, BOOK_CLUB), source="Library", now=NOW)
-    assert time.perf_counter() - started < 2
     assert [e.uid for e in plan.events] == ["book-club@library"]
     assert plan.skipped[0].message.startswith("“Century” runs for 36524 days.")
     assert [s.uid for s in plan.skipped] == ["century@library", "daily@library"]
