@@ -14,16 +14,31 @@ What a session cannot hold is not dropped silently:
 
 * LOCATION becomes the event's venue when it names exactly one ``Venue``
   (``match_venue``); otherwise it is kept as a line of the event's "what to
-  expect". A location that is a web address is likely an online joining
-  link, which only confirmed registrants may see, so it is shown in the
-  preview and left off the page.
-* URL becomes a "More information" link in "what to expect".
+  expect".
+* Online joining links are private (only confirmed registrants see a
+  venue's link), so no LOCATION or DESCRIPTION text with a web address in
+  it (``has_web_address``: http(s)://, www., or a domain followed by a
+  path, such as ``meet.google.com/abc`` or ``zoom.us/j/1``) is copied to a
+  page. A LOCATION with one, even inside other words ("Zoom: https://..."),
+  is shown in the preview only, whole: the words around a link are often
+  its meeting ID or passcode. A DESCRIPTION whose first paragraph (what
+  would become the page's summary) has one is not copied either; the
+  summary is the title, and the preview says so.
+* URL becomes a "More information" link in "what to expect", unless it is
+  on a video meeting service (``MEETING_HOSTS``): then it is a joining
+  link, shown in the preview only.
 * An all-day event (a DTSTART that is a date) becomes one session a day from
   ``ALL_DAY_START`` to ``ALL_DAY_END`` local time, since a session has a
-  start and an end time; the preview says so.
+  start and an end time; the preview says so. Like timed occurrences, only
+  days inside the expansion window (from a day ago to ``HORIZON`` ahead)
+  become sessions. An all-day event longer than ``ALL_DAY_MAX_DAYS`` (a
+  "whole term" entry, or a crafted file) is not imported at all: the
+  preview names it so its sessions can be added by hand, and the rest of
+  the file imports as usual.
 * An occurrence whose LOCATION differs from its event's (one date of a
   series moved to another room) gets the venue that location names as its
-  own, or else a public note "Meets at: ...".
+  own, or else a public note "Meets at: ..." (never for a location with a
+  web address).
 
 Re-imports update sessions' times and cancellations only: an event's
 details (title, venue, "what to expect") and a session's place may have
@@ -34,6 +49,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 import icalendar
 import recurring_ical_events
@@ -59,6 +75,30 @@ HORIZON = dt.timedelta(days=366)
 #: when such events (fairs, awareness days) are staffed.
 ALL_DAY_START = dt.time(9, 0)
 ALL_DAY_END = dt.time(17, 0)
+#: The longest all-day event imported, in days. Each day becomes a session,
+#: so a longer one would fill the event with sessions nobody planned.
+ALL_DAY_MAX_DAYS = 14
+
+#: A web address in free text: with a scheme, starting www., or a domain
+#: followed by a path (``meet.google.com/abc-defg-hij``, ``zoom.us/j/1``).
+#: The domain may not start inside a word or an email address. Written so
+#: that matching stays linear in the text's length.
+#: Video meeting services: a URL on one of these (or a subdomain) is a
+#: joining link, not a page about the event.
+MEETING_HOSTS = (
+    "zoom.us",
+    "meet.google.com",
+    "teams.microsoft.com",
+    "teams.live.com",
+    "webex.com",
+    "whereby.com",
+    "meet.jit.si",
+    "gotomeeting.com",
+    "gotomeet.me",
+)
+_WEB_ADDRESS = re.compile(
+    r"(?i)(?:https?://|\bwww\.)\S*|(?<![\w.@-])(?:[a-z0-9-]+\.)+[a-z]{2,}/\S*"
+)
 
 
 @dataclasses.dataclass
@@ -100,8 +140,33 @@ class PlannedEvent:
 
     @property
     def location_is_link(self) -> bool:
-        """Whether LOCATION is a web address (likely an online joining link)."""
+        """Whether LOCATION has a web address in it (likely an online joining
+        link)."""
         return is_link(self.location)
+
+    @property
+    def url_is_link(self) -> bool:
+        """Whether URL is on a video meeting service (a joining link)."""
+        host = (urlsplit(self.url).hostname or "").rstrip(".")
+        return any(host == h or host.endswith(f".{h}") for h in MEETING_HOSTS)
+
+    @property
+    def _summary_paragraph(self) -> str:
+        return self.summary.split("\n\n")[0]
+
+    @property
+    def description_has_link(self) -> bool:
+        """Whether the part of DESCRIPTION a new event's summary is made of
+        has a web address in it, so it is not copied (see the module)."""
+        return has_web_address(self._summary_paragraph)
+
+    @property
+    def page_summary(self) -> str:
+        """The public summary for a new event: DESCRIPTION's first paragraph,
+        or the title when there is none or it has a web address in it."""
+        if self.description_has_link:
+            return self.title
+        return self._summary_paragraph[:500] or self.title
 
     @property
     def location_text(self) -> str:
@@ -121,7 +186,7 @@ class PlannedEvent:
                     "<p>{}</p>", _("Where: %(place)s") % {"place": self.location_text}
                 )
             )
-        if self.url:
+        if self.url and not self.url_is_link:
             parts.append(
                 format_html(
                     '<p>{} <a href="{}">{}</a></p>',
@@ -184,6 +249,15 @@ class PlannedEvent:
 
 
 @dataclasses.dataclass
+class SkippedEvent:
+    """A VEVENT UID the import leaves out, with what the preview says why."""
+
+    uid: str
+    title: str
+    message: str
+
+
+@dataclasses.dataclass
 class ImportPlan:
     """The whole preview: one entry per event in the file."""
 
@@ -191,6 +265,8 @@ class ImportPlan:
     events: list[PlannedEvent]
     #: Events imported earlier from this source that the file no longer has.
     untouched: int = 0
+    #: Events in the file that are not imported, and why.
+    skipped: list[SkippedEvent] = dataclasses.field(default_factory=list)
 
     @property
     def creates(self):
@@ -262,9 +338,15 @@ def source_name(calendar: icalendar.Calendar, fallback: str) -> str:
     return (name or fallback)[:255]
 
 
+def has_web_address(text: str) -> bool:
+    """Whether ``text`` has a web address anywhere in it (see ``_WEB_ADDRESS``)."""
+    return bool(_WEB_ADDRESS.search(text))
+
+
 def is_link(location: str) -> bool:
-    """Whether a location is a web address rather than a place."""
-    return bool(re.match(r"(?i)https?://", location))
+    """Whether a location has a web address in it, likely an online joining
+    link, rather than only naming a place."""
+    return has_web_address(location)
 
 
 def _normalise_place(text) -> str:
@@ -337,6 +419,10 @@ def _text_property(vevent, name) -> str:
     return " ".join(text.split())
 
 
+def _title(vevent) -> str:
+    return _text_property(vevent, "SUMMARY")[:255] or _("Untitled event")
+
+
 def _location(vevent) -> str:
     """A VEVENT's LOCATION on one line."""
     return _text_property(vevent, "LOCATION")[:500]
@@ -359,7 +445,8 @@ def _place_occurrences(planned: PlannedEvent, venues) -> None:
 
 
 def _all_day_days(vevent) -> int:
-    """How many days an all-day event lasts; 0 when it has times."""
+    """How many days an all-day event lasts; 0 when it has times. An end
+    before the start counts as the expander reads it: the other way round."""
     first = vevent.DTSTART
     if isinstance(first, dt.datetime):
         return 0
@@ -367,12 +454,54 @@ def _all_day_days(vevent) -> int:
         last = vevent.DTEND
         if isinstance(last, dt.datetime):
             last = last.date()
-        days = (last - first).days
+        days = abs((last - first).days)
     elif "DURATION" in vevent:
         days = vevent.DURATION.days
     else:
         days = 1  # RFC 5545: a date with no end lasts that one day
     return max(1, days)
+
+
+def _long_all_day_events(calendar) -> dict[str, SkippedEvent]:
+    """The events with an all-day date (their own or one of their overridden
+    dates) longer than ``ALL_DAY_MAX_DAYS``, by UID.
+
+    Read from the file's VEVENTs, before expansion: a long all-day event
+    that repeats would otherwise be expanded into one occurrence for every
+    repeat that overlaps the window, each of thousands of days."""
+    longest: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    for vevent in calendar.walk("VEVENT"):
+        days = _all_day_days(vevent)
+        if days > ALL_DAY_MAX_DAYS:
+            uid = str(vevent["UID"]).strip()
+            longest[uid] = max(days, longest.get(uid, 0))
+            if uid not in titles or "RECURRENCE-ID" not in vevent:
+                titles[uid] = _title(vevent)
+    return {
+        uid: SkippedEvent(
+            uid=uid,
+            title=titles[uid],
+            message=_(
+                "“%(title)s” runs for %(days)s days. Gather imports all-day "
+                "events of up to %(most)s days; add its sessions by hand."
+            )
+            % {"title": titles[uid], "days": days, "most": ALL_DAY_MAX_DAYS},
+        )
+        for uid, days in longest.items()
+    }
+
+
+def _without_events(calendar, uids) -> icalendar.Calendar:
+    """A copy of ``calendar`` without the VEVENTs of ``uids``."""
+    kept = icalendar.Calendar()
+    kept.update(calendar)
+    kept.subcomponents = [
+        component
+        for component in calendar.subcomponents
+        if component.name != "VEVENT" or str(component["UID"]).strip() not in uids
+    ]
+    return kept
 
 
 def _aware(value, zone) -> dt.datetime:
@@ -408,9 +537,11 @@ def _recurring_uids(calendar) -> set[str]:
     }
 
 
-def _occurrences(calendar, *, source, now) -> dict[str, list[Occurrence]]:
+def _readable(read, calendar, **kwargs):
+    """``read(calendar, **kwargs)``, with a value it cannot read turned into
+    an EventsError."""
     try:
-        return _expand(calendar, source=source, now=now)
+        return read(calendar, **kwargs)
     except ValueError as error:  # a broken RRULE, EXDATE, DURATION...
         raise EventsError(
             _("An event in the file has a value we cannot read (%(detail)s).")
@@ -430,15 +561,17 @@ def _expand(calendar, *, source, now) -> dict[str, list[Occurrence]]:
         days = _all_day_days(vevent)
         if days:
             # A session has times: each day of an all-day event becomes one
-            # session from ALL_DAY_START to ALL_DAY_END (see the preview).
-            first_day = vevent.DTSTART
-            spans = [
-                (
-                    dt.datetime.combine(day, ALL_DAY_START, tzinfo=zone),
-                    dt.datetime.combine(day, ALL_DAY_END, tzinfo=zone),
-                )
-                for day in (first_day + dt.timedelta(days=n) for n in range(days))
-            ]
+            # session from ALL_DAY_START to ALL_DAY_END (see the preview),
+            # if it is inside the window, as timed occurrences must be.
+            # Longer events were left out before expansion; the bound on the
+            # range keeps any that were not from running on regardless.
+            spans = []
+            for offset in range(min(days, ALL_DAY_MAX_DAYS)):
+                day = vevent.DTSTART + dt.timedelta(days=offset)
+                session_start = dt.datetime.combine(day, ALL_DAY_START, tzinfo=zone)
+                session_end = dt.datetime.combine(day, ALL_DAY_END, tzinfo=zone)
+                if session_end > start and session_start < stop:
+                    spans.append((offset, session_start, session_end))
         else:
             if "DTEND" in vevent:
                 ends = _aware(vevent.DTEND, zone)
@@ -448,13 +581,15 @@ def _expand(calendar, *, source, now) -> dict[str, list[Occurrence]]:
                 )
             if ends <= begins:
                 ends = begins + dt.timedelta(hours=1)
-            spans = [(begins, ends)]
+            spans = [(0, begins, ends)]
         recurrence = vevent.get("RECURRENCE-ID")
         anchor = None
         if uid in recurring:
             anchor = _aware(recurrence.dt, zone) if recurrence else begins
         status = str(vevent.get("STATUS", "")).upper()
-        for day, (session_start, session_end) in enumerate(spans):
+        # A day keeps its offset from the event's first day, so its UID
+        # stays the same as earlier days drop out of the window.
+        for day, session_start, session_end in spans:
             found.setdefault(uid, []).append(
                 Occurrence(
                     uid=_session_uid(source, uid, anchor, day),
@@ -477,7 +612,9 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
     source = source.strip()[:255]
     if not source:
         raise EventsError(_("Give the calendar's source a name."), code="no_source")
-    occurrences = _occurrences(calendar, source=source, now=now)
+    too_long = _readable(_long_all_day_events, calendar)
+    calendar = _without_events(calendar, too_long)
+    occurrences = _readable(_expand, calendar, source=source, now=now)
     first_by_uid = {}
     for vevent in calendar.walk("VEVENT"):
         uid = str(vevent["UID"]).strip()
@@ -497,7 +634,7 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
         planned.append(
             PlannedEvent(
                 uid=uid,
-                title=_text_property(vevent, "SUMMARY")[:255] or _("Untitled event"),
+                title=_title(vevent),
                 summary=str(_first(vevent.get("DESCRIPTION", ""))).strip(),
                 occurrences=found,
                 existing=existing.get(uid),
@@ -512,6 +649,11 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
         )
         _place_occurrences(planned[-1], venues)
     planned = [p for p in planned if p.occurrences or p.existing]
+    if not planned and too_long:
+        raise EventsError(
+            " ".join(skipped.message for skipped in too_long.values()),
+            code="all_day_too_long",
+        )
     if not planned:
         raise EventsError(
             _("None of the events in the file take place in the coming year."),
@@ -519,10 +661,15 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
         )
     untouched = (
         EventPage.objects.filter(import_source=source)
-        .exclude(import_uid__in=list(first_by_uid))
+        .exclude(import_uid__in=[*first_by_uid, *too_long])
         .count()
     )
-    return ImportPlan(source=source, events=planned, untouched=untouched)
+    return ImportPlan(
+        source=source,
+        events=planned,
+        untouched=untouched,
+        skipped=list(too_long.values()),
+    )
 
 
 @dataclasses.dataclass
@@ -556,11 +703,10 @@ def _create_draft(planned, *, index, source, user) -> EventPage:
     counter = 2
     while slug in siblings:
         slug, counter = f"{slug_base}-{counter}", counter + 1
-    summary = planned.summary.split("\n\n")[0][:500] or planned.title
     event = EventPage(
         title=planned.title,
         slug=slug,
-        summary=summary,
+        summary=planned.page_summary,
         venue=planned.venue,
         what_to_expect=planned.what_to_expect,
         live=False,

@@ -411,6 +411,7 @@ def test_admin_preview_shows_location_url_and_all_day_note(
         _talk("LOCATION:Riverside Hall", "URL:https://library.example.org/talk"),
         _talk("LOCATION:Back room", uid="other@library"),
         _talk("LOCATION:https://meet.example.org/j/1", uid="online@library"),
+        _talk("URL:https://zoom.us/j/9", uid="zoom@library"),
         FAIR,
     )
     client.force_login(admin_user)
@@ -425,8 +426,10 @@ def test_admin_preview_shows_location_url_and_all_day_note(
     assert "Venue: Riverside Hall" in html
     assert '<a href="https://library.example.org/talk"' in html
     assert "No venue has this name: kept as text" in html
-    assert "This looks like an online joining link" in html
+    assert "This location has a web address in it" in html
+    assert "so it was left off the event page" in html
     assert "All-day event: imported as 9 a.m. to 5 p.m." in html
+    assert "This is a video meeting link." in html
 
 
 def test_a_date_of_a_series_meeting_elsewhere_keeps_its_place(
@@ -486,7 +489,7 @@ def test_a_date_of_a_series_meeting_elsewhere_keeps_its_place(
     ).content.decode()
     assert "2 sessions meet somewhere else" in html
     assert plan.events[0].link_elsewhere_count == 1
-    assert "1 session has a web address as its location" in html
+    assert "1 session has a web address in its location" in html
 
 
 def test_a_location_or_url_given_twice_is_read_as_text_not_a_list(event_index):
@@ -534,3 +537,184 @@ def test_the_all_day_note_counts_the_days_as_imported(event_index):
     )
     plan, _ = _import(ics(backwards), event_index)
     assert plan.events[0].all_day_days == len(plan.events[0].occurrences) == 2
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "Zoom: https://zoom.us/j/123?pwd=abc",
+        "Online – https://meet.google.com/xyz",
+        "meet.google.com/abc-defg-hij",
+        "www.example.org/room",
+        "Join at zoom.us/j/123 (passcode 42)",
+        "HTTPS://TEAMS.MICROSOFT.COM/l/meetup-join/1",
+    ],
+)
+def test_a_location_with_a_web_address_in_it_never_reaches_the_page(
+    event_index, location
+):
+    plan, _ = _import(ics(_talk(f"LOCATION:{location}")), event_index)
+    assert plan.events[0].location == location and plan.events[0].location_is_link
+    html = EventPage.objects.get().what_to_expect
+    assert "Where" not in html and location.split()[-1] not in html
+
+
+@pytest.mark.parametrize(
+    "location", ["St. Paul Hall", "Room 1.05/1.06", "Unit 4/5, 12 Main St."]
+)
+def test_a_place_with_dots_or_slashes_is_not_taken_for_a_link(event_index, location):
+    _import(ics(_talk(f"LOCATION:{location}")), event_index)
+    assert f"Where: {location}" in EventPage.objects.get().what_to_expect
+
+
+def test_a_date_of_a_series_moved_online_gets_no_public_note(event_index):
+    series = _vevent(
+        "series@library",
+        "DTSTART;TZID=America/Toronto:20261201T180000",
+        "DTEND;TZID=America/Toronto:20261201T190000",
+        "RRULE:FREQ=WEEKLY;COUNT=2",
+        "LOCATION:Back room",
+        "SUMMARY:Group",
+    )
+    online = _vevent(
+        "series@library",
+        "RECURRENCE-ID;TZID=America/Toronto:20261208T180000",
+        "DTSTART;TZID=America/Toronto:20261208T180000",
+        "DTEND;TZID=America/Toronto:20261208T190000",
+        "LOCATION:Online – meet.google.com/abc-defg-hij",
+        "SUMMARY:Group",
+    )
+    plan, _ = _import(ics(series, online), event_index)
+    assert plan.events[0].link_elsewhere_count == 1
+    notes = [s.public_note for s in EventSession.objects.order_by("start")]
+    assert notes == ["", ""]
+
+
+def test_a_description_with_a_web_address_is_not_copied_to_the_summary(
+    client, admin_user, event_index
+):
+    data = ics(
+        _talk(
+            "DESCRIPTION:Join: https://zoom.us/j/1 Passcode 42\\n\\nSee you there.",
+        ),
+        _talk("DESCRIPTION:Bring a friend.", uid="plain@library"),
+    )
+    plan, _ = _import(data, event_index)
+    assert [e.description_has_link for e in plan.events] == [True, False]
+    assert EventPage.objects.get(import_uid="talk@library").summary == "Talk"
+    assert EventPage.objects.get(import_uid="plain@library").summary == (
+        "Bring a friend."
+    )
+    EventPage.objects.all().delete()
+    client.force_login(admin_user)
+    html = client.post(
+        reverse("events_ics_import"),
+        {
+            "calendar_file": SimpleUploadedFile("library.ics", data),
+            "source": "",
+            "parent": event_index.pk,
+        },
+    ).content.decode()
+    assert html.count("The description has a web address in it") == 1
+
+
+def _all_day(uid, first, end, *lines, title="Fair"):
+    return _vevent(
+        uid,
+        f"DTSTART;VALUE=DATE:{first}",
+        f"DTEND;VALUE=DATE:{end}",
+        f"SUMMARY:{title}",
+        *lines,
+    )
+
+
+def test_days_of_an_all_day_event_already_past_are_not_imported(event_index):
+    """Like a timed occurrence, a day counts until a day after it; each day
+    keeps its UID as earlier days drop out, so a later import changes
+    nothing."""
+    week = _all_day("week@library", "20261119", "20261124")
+    _import(ics(week), event_index)
+    sessions = EventSession.objects.order_by("start")
+    assert [s.start.astimezone(TORONTO).day for s in sessions] == [21, 22, 23]
+    before = {s.uid: s.sequence for s in sessions}
+
+    plan = plan_import(ics(week), source="Riverside Library", now=NOW + dt.timedelta(1))
+    assert len(plan.events[0].occurrences) == 2
+    result = apply_import(plan, index=event_index)
+    assert (result.sessions_added, result.sessions_changed) == (0, 0)
+    assert result.sessions_cancelled == 0
+    assert {s.uid: s.sequence for s in sessions.all()} == before
+
+
+def test_days_of_an_all_day_event_past_the_horizon_are_not_imported(event_index):
+    late = _all_day("late@library", "20271120", "20271130")
+    plan, _ = _import(ics(late), event_index)
+    assert [s.start.astimezone(TORONTO).day for s in EventSession.objects.all()] == [
+        20,
+        21,
+        22,
+    ]
+
+
+def test_an_all_day_event_over_14_days_is_reported_and_the_rest_imports(
+    client, admin_user, event_index
+):
+    fortnight = _all_day("fortnight@library", "20261201", "20261215")
+    term = _all_day("term@library", "20261201", "20270105", title="Winter term")
+    data = ics(fortnight, term, BOOK_CLUB)
+    plan, result = _import(data, event_index)
+    assert [e.uid for e in plan.events] == ["fortnight@library", "book-club@library"]
+    assert [s.message for s in plan.skipped] == [
+        "“Winter term” runs for 35 days. Gather imports all-day events of up to "
+        "14 days; add its sessions by hand."
+    ]
+    assert not EventPage.objects.filter(import_uid="term@library").exists()
+    assert (
+        EventSession.objects.filter(event__import_uid="fortnight@library").count() == 14
+    )
+    EventPage.objects.all().delete()
+    client.force_login(admin_user)
+    html = client.post(
+        reverse("events_ics_import"),
+        {
+            "calendar_file": SimpleUploadedFile("library.ics", data),
+            "source": "",
+            "parent": event_index.pk,
+        },
+    ).content.decode()
+    assert "Not imported" in html and "“Winter term” runs for 35 days." in html
+
+
+def test_a_century_long_all_day_event_is_refused(event_index):
+    """A crafted file: one all-day event of 100 years, and one of 30 days
+    repeated daily, must not turn into tens of thousands of sessions: both
+    are set aside before any expansion (a benchmark, not this test, says how
+    long that takes)."""
+    century = _all_day("century@library", "20261201", "21261201", title="Century")
+    daily = _all_day(
+        "daily@library", "20261101", "20261201", "RRULE:FREQ=DAILY;COUNT=3650"
+    )
+    plan = plan_import(ics(century, daily, BOOK_CLUB), source="Library", now=NOW)
+    assert [e.uid for e in plan.events] == ["book-club@library"]
+    assert plan.skipped[0].message.startswith("“Century” runs for 36524 days.")
+    assert [s.uid for s in plan.skipped] == ["century@library", "daily@library"]
+
+    with pytest.raises(EventsError) as error:
+        plan_import(ics(century), source="Library", now=NOW)
+    assert error.value.code == "all_day_too_long"
+    assert "runs for 36524 days" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("url", "published"),
+    [
+        ("https://us02web.zoom.us/j/123?pwd=abc", False),
+        ("https://meet.google.com/abc-defg-hij", False),
+        ("https://library.example.org/events/talk", True),
+        ("https://notzoom.us/events", True),
+    ],
+)
+def test_a_url_on_a_video_meeting_service_is_not_published(event_index, url, published):
+    plan, _ = _import(ics(_talk(f"URL:{url}")), event_index)
+    assert plan.events[0].url == url and plan.events[0].url_is_link is not published
+    assert (url in EventPage.objects.get().what_to_expect) is published
