@@ -253,8 +253,9 @@ def sign_in_sheet_pdf(session: EventSession, *, full_names: bool = False) -> byt
     three letters of a last name. People it still cannot tell apart are
     numbered in sign-up order ("Sam J. (1)", as on the register), and the
     sheet asks them to initial either line and tell the facilitator, who
-    knows them (the session page lists full names) and notes which is which. A headcount-only event's
-    sheet has no names at all: numbered rows and a tally box.
+    knows them (the session page lists full names) and notes which is which.
+    A headcount-only event's sheet has no names at all: numbered rows and a
+    tally box.
     """
     return _sign_in_document(
         session, full_names=full_names, org=site_settings()
