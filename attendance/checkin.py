@@ -103,26 +103,45 @@ def look_up_code(code: str, now=None) -> tuple[EventSession | None, CodeState]:
 
 # Failed tries ------------------------------------------------------------------
 #
-# Only what someone guessing needs is limited: codes that belong to no
-# session and names that are not on the list. Successful check-ins are never
-# counted, so a whole group on one hospital Wi-Fi can check in.
+# Only what someone guessing needs is limited, and each guess is counted
+# where it can do harm: codes that belong to no session per client address
+# (someone guessing codes), names not on the list per address and session
+# (someone guessing who is registered, who already has the code). Successful
+# check-ins are never counted, and one person's wrong names on a shared
+# hospital Wi-Fi never stop anyone there checking in to another session.
 
-FAILED_TRIES_SCOPE = "check-in-failed"
+WRONG_CODES_SCOPE = "check-in-wrong-code"
+WRONG_NAMES_SCOPE = "check-in-wrong-name"
 
 
-def _limits() -> dict:
+def _limits(scope: str) -> dict:
     return {
-        "scope": FAILED_TRIES_SCOPE,
+        "scope": scope,
         "limit": settings.GATHER_CHECK_IN_RATE_LIMIT,
         "window": settings.GATHER_CHECK_IN_RATE_WINDOW,
     }
 
 
-def too_many_failed_tries(request) -> bool:
-    """Whether this client address has used up its failed tries for now."""
-    return limit_reached(request, **_limits())
+def _names_scope(session: EventSession) -> str:
+    return f"{WRONG_NAMES_SCOPE}:{session.pk}"
 
 
-def count_failed_try(request) -> None:
-    """Count a wrong code or a name not found against the client address."""
-    allow(request, **_limits())
+def too_many_wrong_codes(request) -> bool:
+    """Whether this client address has used up its wrong codes for now."""
+    return limit_reached(request, **_limits(WRONG_CODES_SCOPE))
+
+
+def count_wrong_code(request) -> None:
+    """Count a code of no session against the client address."""
+    allow(request, **_limits(WRONG_CODES_SCOPE))
+
+
+def too_many_wrong_names(request, session: EventSession) -> bool:
+    """Whether this client address has used up its wrong names for
+    ``session`` for now."""
+    return limit_reached(request, **_limits(_names_scope(session)))
+
+
+def count_wrong_name(request, session: EventSession) -> None:
+    """Count a name not on ``session``'s list against the client address."""
+    allow(request, **_limits(_names_scope(session)))

@@ -208,6 +208,7 @@ def _sign_in_document(session: EventSession, *, full_names: bool, org):
     event = session.event
     headcount_only = event.headcount_only
     names = []
+    look_alikes = False
     if not headcount_only:
         confirmed = Registration.objects.filter(
             event_id=event.pk, status=RegistrationStatus.CONFIRMED
@@ -215,6 +216,11 @@ def _sign_in_document(session: EventSession, *, full_names: bool, org):
         confirmed = sorted(confirmed, key=lambda r: r.pk)
         labels = short_names((r.pk, r.name) for r in confirmed)
         shown = [(r.name if full_names else labels[r.pk], r.pk) for r in confirmed]
+        if not full_names:
+            shared = short_names(((r.pk, r.name) for r in confirmed), numbered=False)
+            look_alikes = len({label.casefold() for label in shared.values()}) < len(
+                shared
+            )
         names = [
             name for name, _pk in sorted(shown, key=lambda p: (p[0].casefold(), p[1]))
         ]
@@ -224,6 +230,7 @@ def _sign_in_document(session: EventSession, *, full_names: bool, org):
         "title": _("Sign-in sheet: %(event)s") % {"event": event.title},
         "headcount_only": headcount_only,
         "names": names,
+        "look_alikes": look_alikes,
         "blank_rows": range(WALK_IN_ROWS),
         "numbered_rows": range(1, HEADCOUNT_ROWS + 1),
         # Self check-in records names, so headcount-only sheets have none.
@@ -241,8 +248,14 @@ def sign_in_sheet_pdf(session: EventSession, *, full_names: bool = False) -> byt
     """The sheet people sign on arrival, with the check-in QR code.
 
     Lists confirmed registrants (first name and initial, or full names with
-    ``full_names``) plus blank rows for walk-ins. A headcount-only event's
-    sheet has no names at all: numbered rows and a tally box.
+    ``full_names``) plus blank rows for walk-ins. The sheet is passed round
+    the room, so it follows ``short_names`` like the check-in page: at most
+    three letters of a last name. People it still cannot tell apart are
+    numbered in sign-up order ("Sam J. (1)", as on the register), and the
+    sheet asks them to initial either line and tell the facilitator, who
+    knows them (the session page lists full names) and notes which is which.
+    A headcount-only event's sheet has no names at all: numbered rows and a
+    tally box.
     """
     return _sign_in_document(
         session, full_names=full_names, org=site_settings()

@@ -7,6 +7,7 @@ Every facilitator view finds its session through
 """
 
 import datetime as dt
+from collections import Counter
 
 from django import forms
 from django.contrib import messages
@@ -345,14 +346,17 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, people=(), labels=None, **kwargs):
-        """``people`` may check in; ``labels`` (by id) name those offered."""
+    def __init__(self, *args, people=(), offered=None, labels=None, **kwargs):
+        """``people`` may check in by typing their name; ``offered`` (all of
+        ``people`` unless given) are on the list to choose from, by
+        ``labels`` (by id)."""
         super().__init__(*args, **kwargs)
         self.people = list(people)
+        self.offered = self.people if offered is None else list(offered)
         self.labels = labels or {}
         self.fields["person"].choices = [
             (str(p.pk), self.labels.get(p.pk, p.first_name_and_initial))
-            for p in self.people
+            for p in self.offered
         ]
         #: Whether the name chosen or typed matched nobody (a failed try).
         self.not_found = False
@@ -364,11 +368,22 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         if self.has_error("person", "invalid_choice"):
             self.not_found = True
         elif chosen:
-            match = next((p for p in self.people if str(p.pk) == chosen), None)
+            match = next((p for p in self.offered if str(p.pk) == chosen), None)
         elif typed:
             matches = [p for p in self.people if p.name.casefold() == typed.casefold()]
-            match = matches[0] if len(matches) == 1 else None
-            if match is None:
+            if len(matches) == 1:
+                match = matches[0]
+            elif matches:
+                # Not a wrong guess: the name is right, but it is not enough.
+                self.add_error(
+                    "typed_name",
+                    _(
+                        "More than one person has that name, so we cannot "
+                        "check you in here. Please tell the facilitator you "
+                        "are here."
+                    ),
+                )
+            else:
                 self.not_found = True
                 self.add_error(
                     "typed_name",
@@ -381,14 +396,14 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
 
 
 class CheckInCodeForm(AccessibleErrorsMixin, forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Check-in code"),
-        help_text=gettext_lazy(
-            "The 8 letters and numbers on the facilitator's screen or on the "
-            "sign-in sheet."
-        ),
-        max_length=40,
-    )
+    code = forms.CharField(label=gettext_lazy("Check-in code"), max_length=40)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _(
+            "The %(count)s letters and numbers on the facilitator's screen or "
+            "on the sign-in sheet."
+        ) % {"count": checkin.CODE_LENGTH}
 
     def clean_code(self):
         code = checkin.normalise(self.cleaned_data["code"])
@@ -413,12 +428,9 @@ def check_in_start(request):
     )
 
 
-#: What the check-in page says when a code does not lead to an open check-in.
+#: What the check-in page says when a code does not lead to an open check-in
+#: (``_not_yet_message`` says when a session's check-in opens).
 CLOSED_MESSAGES = {
-    checkin.CodeState.NOT_YET: gettext_lazy(
-        "Check-in for this session is not open yet. It opens at %(opens)s, 30 "
-        "minutes before the session starts."
-    ),
     checkin.CodeState.OVER: gettext_lazy(
         "This session has ended, so check-in is closed."
     ),
@@ -432,13 +444,72 @@ CLOSED_MESSAGES = {
 }
 
 
-def _check_in_closed(request, *, heading, message, status, retry=None):
+def _not_yet_message(session) -> str:
+    """When check-in opens, with the day when that is not today (codes are
+    recognised hours ahead, e.g. scanned the evening before)."""
+    opens = timezone.localtime(session.start - checkin.OPENS_BEFORE)
+    minutes = int(checkin.OPENS_BEFORE.total_seconds() // 60)
+    before = ngettext("%(count)s minute", "%(count)s minutes", minutes) % {
+        "count": minutes
+    }
+    values = {"time": formats.time_format(opens), "before": before}
+    if opens.date() == timezone.localdate():
+        return (
+            _(
+                "Check-in for this session is not open yet. It opens at %(time)s, "
+                "%(before)s before the session starts."
+            )
+            % values
+        )
+    return _(
+        "Check-in for this session is not open yet. It opens on %(date)s at "
+        "%(time)s, %(before)s before the session starts."
+    ) % {**values, "date": formats.date_format(opens, "l j F")}
+
+
+def _check_in_closed(request, *, heading, message, status, retry=None, form=None):
     """The check-in page when it cannot be used; ``retry`` (a code that may
-    have been mistyped) offers the code form again, filled in with it."""
+    have been mistyped) offers the code form again, filled in with it, and
+    ``form`` offers a typed name instead."""
     context = {"closed": True, "heading": heading, "message": message}
     if retry is not None:
         context["code_form"] = CheckInCodeForm(initial={"code": retry})
+    if form is not None:
+        context["name_form"] = form
     return TemplateResponse(request, "attendance/check_in.html", context, status=status)
+
+
+def _checked_in(request, session, *, label, already):
+    return TemplateResponse(
+        request,
+        "attendance/check_in.html",
+        {"done": True, "already": already, "session": session, "name": label},
+    )
+
+
+def _look_alikes(labels: dict, offered) -> list[str]:
+    """A line for each label the pick-list cannot use because it names more
+    than one person, while any of them is still to check in."""
+    by_label = {}
+    for key, label in labels.items():
+        by_label.setdefault(label.casefold(), []).append(key)
+    waiting = {p.pk for p in offered}
+    lines = []
+    for keys in by_label.values():
+        if len(keys) > 1 and waiting.intersection(keys):
+            lines.append(
+                ngettext(
+                    "%(count)s person shares the name %(name)s, so it is not "
+                    "on the list. Please type your full name below, or tell "
+                    "the facilitator.",
+                    "%(count)s people share the name %(name)s, so it is not "
+                    "on the list. Please type your full name below, or tell "
+                    "the facilitator.",
+                    len(keys),
+                )
+                % {"count": len(keys), "name": labels[keys[0]]}
+            )
+    return lines
 
 
 @never_cache
@@ -447,27 +518,22 @@ def check_in(request, code):
     """A participant checks in from the QR code. Shows first names and
     initials only, and works only while the session's check-in is open.
 
-    Only failed tries are limited per client address (codes of no session,
-    names not on the list), so a whole group on one Wi-Fi can check in."""
-    if checkin.too_many_failed_tries(request):
-        return _check_in_closed(
-            request,
-            heading=_("Too many tries"),
-            message=_(
-                "There have been too many tries from this connection. Please "
-                "wait a few minutes and try again, or tell the facilitator you "
-                "are here."
-            ),
-            status=429,
-        )
+    Only failed tries are limited (see ``checkin``): wrong codes per client
+    address, wrong names per address and session, so a whole group on one
+    Wi-Fi can check in. Once an address has used up its wrong codes, every
+    code's page is the same "too many tries" page, right codes included (a
+    different page would tell a guesser the code is right); it offers the
+    typed-name path, which checks in someone on the list of a right code."""
+    if checkin.too_many_wrong_codes(request):
+        return _check_in_after_too_many_codes(request, code)
     session, state = checkin.look_up_code(code)
     if state != checkin.CodeState.OPEN:
         if state == checkin.CodeState.UNKNOWN:
-            checkin.count_failed_try(request)
-        message = str(CLOSED_MESSAGES[state])
+            checkin.count_wrong_code(request)
         if state == checkin.CodeState.NOT_YET:
-            opens = timezone.localtime(session.start - checkin.OPENS_BEFORE)
-            message %= {"opens": formats.time_format(opens)}
+            message = _not_yet_message(session)
+        else:
+            message = str(CLOSED_MESSAGES[state])
         return _check_in_closed(
             request,
             heading=_("Check-in is not open"),
@@ -477,30 +543,41 @@ def check_in(request, code):
             if state == checkin.CodeState.UNKNOWN
             else None,
         )
+    if request.method == "POST" and checkin.too_many_wrong_names(request, session):
+        return _check_in_closed(
+            request,
+            heading=_("Too many tries"),
+            message=_(
+                "There have been too many names tried for this session from "
+                "this connection. Please tell the facilitator you are here."
+            ),
+            status=429,
+        )
     people = list(
         Registration.objects.filter(
             event_id=session.event_id, status=RegistrationStatus.CONFIRMED
         ).order_by("name", "pk")
     )
     # Labels are made from everyone confirmed, so they stay the same as
-    # people check in and leave the list.
-    labels = short_names((p.pk, p.name) for p in sorted(people, key=lambda p: p.pk))
-    attended = set(
-        AttendanceRecord.objects.filter(
-            session=session,
-            registration__isnull=False,
-            status__in=AttendanceStatus.attended(),
-        ).values_list("registration_id", flat=True)
+    # people check in and leave the list. People they cannot tell apart
+    # share one label and are left off the list: they type their name.
+    labels = short_names(
+        ((p.pk, p.name) for p in sorted(people, key=lambda p: p.pk)),
+        numbered=False,
     )
-    offered = people
+    counts = Counter(label.casefold() for label in labels.values())
+    offered = [p for p in people if counts[labels[p.pk].casefold()] == 1]
+    attended = _attended(session)
+    waiting = [p for p in people if p.pk not in attended]
     if request.method == "GET":
         # The list offers people not here yet (someone marked absent who
-        # arrives is offered); a POST accepts anyone confirmed, so a double
-        # tap or the back button is not an error.
-        offered = [p for p in people if p.pk not in attended]
+        # arrives is offered); a POST accepts anyone the list can name, here
+        # or not, so a double tap or the back button is not an error.
+        offered = [p for p in offered if p.pk not in attended]
     form = CheckInForm(
         request.POST if request.method == "POST" else None,
-        people=offered,
+        people=people,
+        offered=offered,
         labels=labels,
     )
     if request.method == "POST" and form.is_valid():
@@ -510,24 +587,83 @@ def check_in(request, code):
         except EventsError as error:
             form.add_error(None, error.message)
         else:
-            return TemplateResponse(
+            return _checked_in(
                 request,
-                "attendance/check_in.html",
-                {
-                    "done": True,
-                    "already": registration.pk in attended,
-                    "session": session,
-                    "name": labels[registration.pk],
-                },
+                session,
+                label=labels[registration.pk],
+                already=registration.pk in attended,
             )
     if form.not_found:
-        checkin.count_failed_try(request)
+        checkin.count_wrong_name(request, session)
     return TemplateResponse(
         request,
         "attendance/check_in.html",
         {
             "session": session,
             "form": form,
+            "look_alikes": _look_alikes(labels, waiting),
             "headcount_only": session.event.headcount_only,
         },
+    )
+
+
+def _attended(session) -> set[int]:
+    return set(
+        AttendanceRecord.objects.filter(
+            session=session,
+            registration__isnull=False,
+            status__in=AttendanceStatus.attended(),
+        ).values_list("registration_id", flat=True)
+    )
+
+
+def _check_in_after_too_many_codes(request, code):
+    """The page every code gets once this address has used up its wrong
+    codes: it says so and offers a typed name. A name on the list of a
+    right, open code checks that person in; anything else (a wrong code, a
+    wrong name, a closed session) gets the same page again, so it tells a
+    guesser nothing about the code."""
+    form = CheckInForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        session, state = checkin.look_up_code(code)
+        if state == checkin.CodeState.OPEN and not checkin.too_many_wrong_names(
+            request, session
+        ):
+            people = Registration.objects.filter(
+                event_id=session.event_id, status=RegistrationStatus.CONFIRMED
+            ).order_by("pk")
+            # Typed names only: ids on a list are easy to guess.
+            form = CheckInForm(request.POST, people=people, offered=())
+            if form.is_valid() and form.cleaned_data["registration"]:
+                registration = form.cleaned_data["registration"]
+                already = registration.pk in _attended(session)
+                try:
+                    records.check_in(session=session, registration=registration)
+                except EventsError:
+                    pass
+                else:
+                    labels = short_names(
+                        ((p.pk, p.name) for p in people), numbered=False
+                    )
+                    return _checked_in(
+                        request,
+                        session,
+                        label=labels[registration.pk],
+                        already=already,
+                    )
+            if form.not_found:
+                checkin.count_wrong_name(request, session)
+        # The same form for every code: what was typed, and no field errors.
+        form = CheckInForm(initial={"typed_name": request.POST.get("typed_name", "")})
+    return _check_in_closed(
+        request,
+        heading=_("Too many tries"),
+        message=_(
+            "There have been too many tries from this connection. If you are "
+            "at the session, type the name you signed up with below, or tell "
+            "the facilitator you are here. Otherwise please wait a few "
+            "minutes and try again."
+        ),
+        status=429,
+        form=form,
     )

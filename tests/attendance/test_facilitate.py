@@ -2,6 +2,7 @@
 notes, and self check-in."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth.models import Group
@@ -445,7 +446,64 @@ def test_names_not_found_count_but_check_ins_that_work_do_not(
     assert client.get(url).status_code == 200
 
     client.post(url, {"person": "999999"})  # not a choice on the list
-    assert client.get(url).status_code == 429
+    assert client.post(url, {"person": str(people[0].pk)}).status_code == 429
+    assert client.get(url).status_code == 200  # the names limit is for names
+
+
+def test_wrong_names_on_one_session_do_not_block_another(
+    client, event_index, open_session, settings
+):
+    settings.GATHER_CHECK_IN_RATE_LIMIT = 20
+    other = make_registration_event(event_index, capacity=5, title="Walk group")
+    other.sessions.update(start=open_session.start, end=open_session.end)
+    other_session = other.sessions.get()
+    (ana,) = _confirmed(other, ["Ana Lopez"])
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    for _ in range(20):
+        client.post(url, {"typed_name": "Nobody"})
+    assert client.post(url, {"typed_name": "Nobody"}).status_code == 429
+
+    other_url = reverse("check_in", args=[check_in_code(other_session)])
+    assert client.get(other_url).status_code == 200
+    done = client.post(other_url, {"typed_name": "Ana Lopez"}).content.decode()
+    assert "You are checked in" in done
+    assert AttendanceRecord.objects.get().registration == ana
+
+
+def _page_for_any_code(response, code):
+    """The page without what differs on every page anyway: its own address
+    and the form's CSRF token."""
+    html = response.content.decode().replace(code, "CODE")
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+
+
+def test_after_too_many_wrong_codes_a_right_code_and_name_still_check_in(
+    client, open_session, settings
+):
+    settings.GATHER_CHECK_IN_RATE_LIMIT = 20
+    (ana,) = _confirmed(open_session.event, ["Ana Lopez"])
+    for number in range(20):
+        client.get(reverse("check_in", args=[f"WRONG{number:03d}"]))
+    wrong = reverse("check_in", args=["WRONGCOD"])
+    right = reverse("check_in", args=[check_in_code(open_session)])
+
+    # Code guessing stays limited, and a right code's page is no different
+    # from a wrong one's, so it tells a guesser nothing.
+    blocked, same = client.get(wrong), client.get(right)
+    assert blocked.status_code == same.status_code == 429
+    assert _page_for_any_code(blocked, "WRONGCOD") == _page_for_any_code(
+        same, check_in_code(open_session)
+    )
+    assert "Ana" not in same.content.decode()
+    assert 'name="typed_name"' in same.content.decode()
+    assert client.post(wrong, {"typed_name": "Ana Lopez"}).status_code == 429
+    guessed = client.post(right, {"typed_name": "Nobody", "person": str(ana.pk)})
+    assert guessed.status_code == 429
+    assert not AttendanceRecord.objects.exists()
+
+    done = client.post(right, {"typed_name": "ana lopez"})
+    assert "Thank you, Ana L.!" in done.content.decode()
+    assert AttendanceRecord.objects.get().registration == ana
 
 
 def test_a_code_scanned_early_says_when_check_in_opens(
@@ -520,6 +578,82 @@ def test_look_alikes_are_told_apart_on_the_check_in_list(client, open_session):
     assert "Thank you, Sam Lo.!" in done
     # The other Sam keeps the same label once the first has left the list.
     assert "Sam Le." in client.get(url).content.decode()
+
+
+def test_people_the_list_cannot_tell_apart_are_asked_to_type_their_name(
+    client, open_session
+):
+    johnson, johnston, ana = _confirmed(
+        open_session.event, ["Sam Johnson", "Sam Johnston", "Ana Lopez"]
+    )
+    url = reverse("check_in", args=[check_in_code(open_session)])
+
+    html = client.get(url).content.decode()
+    assert "Ana L." in html
+    assert f'value="{johnson.pk}"' not in html and f'value="{johnston.pk}"' not in html
+    assert "Joh" not in html and "(1)" not in html
+    assert (
+        "2 people share the name Sam J., so it is not on the list. Please type "
+        "your full name below, or tell the facilitator." in html
+    )
+    # Not on the list, so not a choice either.
+    client.post(url, {"person": str(johnson.pk)})
+    assert not AttendanceRecord.objects.exists()
+
+    done = client.post(url, {"typed_name": "Sam Johnston"}).content.decode()
+    assert "Thank you, Sam J.!" in done
+    assert AttendanceRecord.objects.get().registration == johnston
+
+
+def test_a_typed_name_two_people_share_checks_in_nobody_and_is_no_failed_try(
+    client, open_session, settings
+):
+    settings.GATHER_CHECK_IN_RATE_LIMIT = 1
+    _confirmed(open_session.event, ["Sam Lee", "Sam Lee"])
+    url = reverse("check_in", args=[check_in_code(open_session)])
+
+    for _ in range(3):
+        response = client.post(url, {"typed_name": "sam lee"})
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "More than one person has that name" in html
+        assert "tell the facilitator" in html
+        assert "could not find" not in html
+    assert not AttendanceRecord.objects.exists()
+
+
+def test_check_in_messages_use_the_code_length_and_opening_time(
+    client, open_session, monkeypatch, time_machine
+):
+    from attendance import checkin
+
+    monkeypatch.setattr(checkin, "CODE_LENGTH", 6)
+    monkeypatch.setattr(checkin, "OPENS_BEFORE", dt.timedelta(minutes=45))
+    assert "The 6 letters and numbers" in (
+        client.get(reverse("check_in_start")).content.decode()
+    )
+    time_machine.move_to(open_session.start - dt.timedelta(hours=1))
+    code = check_in_code(open_session)
+    html = client.get(reverse("check_in", args=[code])).content.decode()
+    assert "45 minutes before the session starts" in html
+
+
+def test_not_open_yet_says_the_day_when_it_is_not_today(
+    client, event_index, time_machine
+):
+    event = make_registration_event(event_index, capacity=5)
+    start = timezone.make_aware(dt.datetime(2026, 12, 2, 9, 0))  # a Wednesday
+    event.sessions.update(start=start, end=start + dt.timedelta(hours=2))
+    url = reverse("check_in", args=[check_in_code(event.sessions.get())])
+
+    time_machine.move_to(timezone.make_aware(dt.datetime(2026, 12, 1, 21, 30)))
+    html = client.get(url).content.decode()
+    assert "opens on Wednesday 2 December at 8:30 a.m., 30 minutes before" in html
+
+    time_machine.move_to(timezone.make_aware(dt.datetime(2026, 12, 2, 7, 0)))
+    html = client.get(url).content.decode()
+    assert "opens at 8:30 a.m., 30 minutes before" in html
+    assert "December" not in html.split("opens at")[1].split("</p>")[0]
 
 
 def test_a_typed_code_leads_to_its_check_in_page(client, open_session):

@@ -18,6 +18,25 @@ def test_look_alikes_get_letters_of_the_last_name_until_they_differ():
     assert labels == {1: "Sam Lam.", 2: "sam Lar."}
 
 
+def test_at_most_three_letters_of_a_last_name_are_shown():
+    labels = short_names([(1, "Sam Johnson"), (2, "Sam Johnston")])
+    assert labels == {1: "Sam J. (1)", 2: "Sam J. (2)"}
+    labels = short_names([(1, "Sam Johnson"), (2, "Sam Jordan"), (3, "Sam Jones")])
+    assert labels == {1: "Sam Joh.", 2: "Sam Jor.", 3: "Sam Jon."}
+
+
+def test_only_the_people_letters_cannot_tell_apart_share_a_label():
+    labels = short_names([(1, "Sam Lee"), (2, "Sam Lopez"), (3, "Sam Lee")])
+    assert labels == {1: "Sam Le. (1)", 2: "Sam Lo.", 3: "Sam Le. (2)"}
+
+
+def test_unnumbered_look_alikes_share_one_label_for_the_check_in_page():
+    labels = short_names(
+        [(1, "Sam Johnson"), (2, "Sam Johnston"), (3, "Ana Lopez")], numbered=False
+    )
+    assert labels == {1: "Sam J.", 2: "Sam J.", 3: "Ana L."}
+
+
 def test_a_whole_last_name_is_never_spelled_out():
     # "Lee" would be all of the first person's last name: numbers instead.
     labels = short_names([(1, "Sam Lee"), (2, "Sam Leeds")])

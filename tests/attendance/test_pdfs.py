@@ -136,6 +136,23 @@ def test_sign_in_sheet_header_and_first_names(home_page, event):
     assert "Riverside Peer Support" in text
 
 
+def test_sign_in_sheet_look_alikes_get_three_letters_at_most_then_numbers(event):
+    sign_up(event, name="Sam Johnson")
+    sign_up(event, name="Sam Johnston")
+    sign_up(event, name="Ana Jordan")
+    sign_up(event, name="Ana Jones")
+
+    text = text_of(pdfs.sign_in_sheet_pdf(event.sessions.get()))
+
+    assert "Ana Jor." in text and "Ana Jon." in text
+    assert "Sam J. (1)" in text and "Sam J. (2)" in text
+    assert "Johns" not in text
+    assert "shared by more than one person" in text
+    assert "shared by more" not in text_of(
+        pdfs.sign_in_sheet_pdf(event.sessions.get(), full_names=True)
+    )
+
+
 def test_sign_in_sheet_full_names_on_request(event):
     sign_up(event, name="Sam Rivera")
 

@@ -206,9 +206,9 @@ GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
 #: Sign-up POSTs allowed per client address in each window.
 GATHER_SIGNUP_RATE_LIMIT = env.int("GATHER_SIGNUP_RATE_LIMIT", default=10)
 GATHER_SIGNUP_RATE_WINDOW = env.int("GATHER_SIGNUP_RATE_WINDOW", default=600)
-#: Failed self check-in tries (codes of no session, names not on the list)
-#: allowed per client address in each window; check-ins that work are not
-#: counted.
+#: Failed self check-in tries allowed in each window, counted apart: codes
+#: of no session per client address, names not on the list per address and
+#: session. Check-ins that work are not counted.
 GATHER_CHECK_IN_RATE_LIMIT = env.int("GATHER_CHECK_IN_RATE_LIMIT", default=20)
 GATHER_CHECK_IN_RATE_WINDOW = env.int("GATHER_CHECK_IN_RATE_WINDOW", default=600)
 #: Password reset requests allowed per client address in each window.
