@@ -276,6 +276,28 @@ def _overlap(a, b):
     )
 
 
+#: The boxes of a selector's elements, measured in one go once two frames in
+#: a row agree: the admin's sidebar slides when the viewport changes, and
+#: boxes read one by one while it moves come from different layouts.
+SETTLED_BOXES = """async (selector) => {
+    const measure = () => JSON.stringify(
+        [...document.querySelectorAll(selector)].map((element) => {
+            const r = element.getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height};
+        }));
+    const frame = () => new Promise((done) => requestAnimationFrame(done));
+    let last = measure();
+    for (let tries = 0; tries < 200; tries++) {
+        await frame();
+        await frame();
+        const now = measure();
+        if (now === last) return JSON.parse(now);
+        last = now;
+    }
+    throw new Error("the layout never settled");
+}"""
+
+
 def test_report_filters_wrap_on_a_phone_even_with_a_long_event_title(
     phone, coordinator, event_index
 ):
@@ -290,15 +312,11 @@ def test_report_filters_wrap_on_a_phone_even_with_a_long_event_title(
     phone.goto("/admin/attendance/reports/")
     for width in (375, 1280):
         phone.set_viewport_size({"width": width, "height": 900})
-        fields = phone.locator(".gather-reports__filters > *")
-        expect(fields).to_have_count(6)
-        boxes = [field.bounding_box() for field in fields.all()]
-        controls = [
-            control.bounding_box()
-            for control in phone.locator(
-                ".gather-reports__filters :is(input, select)"
-            ).all()
-        ]
+        expect(phone.locator(".gather-reports__filters > *")).to_have_count(6)
+        boxes = phone.evaluate(SETTLED_BOXES, ".gather-reports__filters > *")
+        controls = phone.evaluate(
+            SETTLED_BOXES, ".gather-reports__filters :is(input, select)"
+        )
         for box in boxes + controls:
             assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, box)
         for index, box in enumerate(boxes):
