@@ -10,7 +10,7 @@ dates, times, room numbers and prices stay plain text.
 import re
 
 from django.utils.html import escape
-from django.utils.safestring import SafeData, mark_safe
+from django.utils.safestring import mark_safe
 
 #: A full number: +1 (416) 555-0100, 1-800-668-6868, 416.555.0100, 555-0100,
 #: or an international +44 20 7946 0958. The look-arounds keep digits that
@@ -82,10 +82,12 @@ def _link_text(text: str, before: str) -> str:
 def link_phone_numbers(value) -> str:
     """``value`` with its phone numbers as ``tel:``/``sms:`` links, safe HTML.
 
-    Plain text is escaped first. HTML (already marked safe, e.g. rich text)
+    Plain text is escaped first. HTML (marked safe, or a rich text object)
     has only its text between tags changed, and never inside a link.
     """
-    html = str(value) if isinstance(value, SafeData) else str(escape(value))
+    # Safe strings and objects that render themselves as HTML (Wagtail's
+    # RichText, which the ``richtext`` filter returns for a block's value).
+    html = value.__html__() if hasattr(value, "__html__") else str(escape(value))
     out, before, link_depth = [], "", 0
     for part in TAG.split(html):
         if part.startswith("<"):

@@ -21,6 +21,7 @@ from tests.e2e.public_support import (
     registration_event,
 )
 from tests.e2e.support import assert_accessible
+from website.models import StandardPage
 
 
 @pytest.fixture
@@ -273,10 +274,17 @@ def test_cancel_button_looks_destructive(program, phone):
     assert colours == ["rgb(164, 22, 26)", "rgb(255, 255, 255)"]
 
 
-def test_no_sideways_scroll_at_320_px(program, browser_context):
+def test_no_sideways_scroll_at_320_px(program, browser_context, home_page):
     page = browser_context({"width": 320, "height": 640}).new_page()
     group = program["group"]
     sign_up(group, email="sam@example.org")
+    contact = StandardPage(
+        title="Contact us",
+        slug="contact",
+        # No hyphen to break at, as in the demo's Contact page.
+        body=[("paragraph", "<p>Email: <b>hello@riversidepeersupport.example</b></p>")],
+    )
+    home_page.add_child(instance=contact)
 
     pages = [
         "/groups/",
@@ -286,6 +294,7 @@ def test_no_sideways_scroll_at_320_px(program, browser_context):
         manage_link("sam@example.org"),
         manage_link("sam@example.org") + "cancel/",
         "/no-such-page/",
+        "/contact/",
     ]
     wide = []
     for url in pages:

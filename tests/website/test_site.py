@@ -68,6 +68,28 @@ def test_contact_number_is_tappable_on_thanks_and_empty_listing(site_client, hom
     assert f"Questions? Call us on {link}." in thanks
 
 
+def test_numbers_in_page_text_are_tappable(site_client, home_page):
+    """Editors write numbers in a page's paragraphs and callouts (the Contact
+    page): they are links there too, not only in the footer."""
+    from website.models import StandardPage
+
+    page = StandardPage(
+        title="Contact us",
+        slug="contact",
+        body=[
+            ("paragraph", "<p>Phone: <b>(416) 555-0142</b>, 9 am to 5 pm.</p>"),
+            ("callout", {"title": "In crisis?", "text": "<p>Call or text 988.</p>"}),
+        ],
+    )
+    home_page.add_child(instance=page)
+
+    html = site_client.get("/contact/").content.decode()
+
+    assert '<b><a href="tel:4165550142">(416) 555-0142</a></b>' in html
+    assert '<a href="tel:988">988</a>' in html
+    assert "</b>, 9 am to 5 pm.</p>" in html  # hours are not a number to call
+
+
 def test_home_page_cards_have_no_space_before_the_date_comma(
     site_client, home_page, event_index
 ):

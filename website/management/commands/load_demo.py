@@ -184,7 +184,8 @@ CONTACT_PAGE = {
             "<p>Phone: <b>(416) 555-0142</b>, Monday to Friday, 9 am to 5 pm. "
             "If nobody answers, leave a message and we will call you back "
             "within two working days.</p>"
-            "<p>Email: <b>hello@riversidepeersupport.example</b></p>",
+            '<p>Email: <a href="mailto:hello@riversidepeersupport.example">'
+            "hello@riversidepeersupport.example</a></p>",
         ),
         (
             "paragraph",
