@@ -33,7 +33,17 @@ class DateInput(forms.DateInput):
 class EventFilterForm(AccessibleErrorsMixin, forms.Form):
     """The listing's search and filter fields; all optional."""
 
-    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    q = forms.CharField(
+        label=_("Search"),
+        max_length=200,
+        required=False,
+        error_messages={
+            "max_length": _(
+                "Please use fewer words: a search can be up to "
+                "%(limit_value)d characters long."
+            )
+        },
+    )
     kind = forms.ChoiceField(
         label=_("Type"), choices=ANY + EventKind.choices, required=False
     )
@@ -49,7 +59,15 @@ class EventFilterForm(AccessibleErrorsMixin, forms.Form):
         self.fields["topic"].choices = ANY + [(t.slug, t.name) for t in topics]
 
     def clean_q(self):
-        return search_words(self.cleaned_data["q"])
+        typed = self.cleaned_data["q"]
+        words = search_words(typed)
+        if typed.strip() and not words:
+            # Symbols and emoji alone leave nothing to search for: say so
+            # rather than showing everything as if the search had matched.
+            raise forms.ValidationError(
+                _("Search for words or numbers. Symbols and emoji are left out.")
+            )
+        return words
 
     def clean(self):
         cleaned = super().clean()

@@ -119,7 +119,7 @@ def test_text_search_finds_events_by_title_and_summary(site_client, event_index)
         "Hearing voices group"
     }
     assert _titles(_get(site_client, event_index, q='tea*"(')) == {"Coffee morning"}
-    assert len(_titles(_get(site_client, event_index, q='"'))) == 2
+    assert len(_titles(_get(site_client, event_index, q='"'))) == 2  # explained
 
 
 @pytest.mark.parametrize(
@@ -149,6 +149,22 @@ def test_malformed_filter_shows_error_next_to_field(site_client, event_index):
     html = _get(site_client, event_index, date_from="not-a-date").content.decode()
     assert 'class="field__error"' in html
     assert "Enter a valid date" in html
+
+
+@pytest.mark.parametrize("query", ['"', "\U0001f600", "?!*"])
+def test_a_search_of_symbols_alone_is_explained(site_client, event_index, query):
+    """Nothing is left to search for: everything is listed, and the field
+    says why instead of keeping the query as if it had matched."""
+    make_session(make_event(event_index, title="Still here"), start=_local(2))
+    html = _get(site_client, event_index, q=query).content.decode()
+    assert "Still here" in html
+    assert "Search for words or numbers. Symbols and emoji are left out." in html
+
+
+def test_a_long_search_is_explained_in_plain_words(site_client, event_index):
+    html = _get(site_client, event_index, q="x" * 300).content.decode()
+    assert "a search can be up to 200 characters long" in html
+    assert "Ensure this value" not in html
 
 
 def test_end_date_before_start_date_is_explained(site_client, event_index):
