@@ -470,6 +470,7 @@ class WeeklySeriesForm(forms.Form):
 #: The series form field each of ``generate_weekly_series``'s refusals is
 #: shown next to; any other refusal goes above the form.
 SERIES_ERROR_FIELDS = {
+    "skip_date_not_in_series": "skip_dates",
     "already_scheduled": "first_date",
 }
 

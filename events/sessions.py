@@ -110,6 +110,53 @@ def add_session(
     return session
 
 
+def check_skip_dates(
+    *, first_date: dt.date, weeks: int, skip_dates: Iterable[dt.date]
+) -> None:
+    """Refuse a skip date the series would never meet on: one on another
+    weekday, or before the first or after the last week. Such a date is
+    almost always a typing slip, and accepting it would quietly keep the
+    session the coordinator meant to skip."""
+    last_date = first_date + dt.timedelta(weeks=weeks - 1)
+    problems = []
+    for day in sorted(set(skip_dates)):
+        values = {
+            "date": date_format(day, "DATE_FORMAT"),
+            "weekday": date_format(day, "l"),
+            "weekdays": _plural_weekday(first_date),
+            "first": date_format(first_date, "DATE_FORMAT"),
+            "last": date_format(last_date, "DATE_FORMAT"),
+        }
+        if day.weekday() != first_date.weekday():
+            problems.append(
+                _("%(date)s is a %(weekday)s; this series meets on %(weekdays)s.")
+                % values
+            )
+        elif not first_date <= day <= last_date:
+            problems.append(
+                _(
+                    "%(date)s is outside this series, which runs from "
+                    "%(first)s to %(last)s."
+                )
+                % values
+            )
+    if problems:
+        raise EventsError(" ".join(problems), code="skip_date_not_in_series")
+
+
+def _plural_weekday(day: dt.date) -> str:
+    """The weekday of ``day`` in the plural, as in "meets on Tuesdays"."""
+    return [
+        _("Mondays"),
+        _("Tuesdays"),
+        _("Wednesdays"),
+        _("Thursdays"),
+        _("Fridays"),
+        _("Saturdays"),
+        _("Sundays"),
+    ][day.weekday()]
+
+
 @dataclass(frozen=True)
 class WeeklySeries:
     """What ``generate_weekly_series`` did: the sessions it created, and the
@@ -166,7 +213,8 @@ def generate_weekly_series(
     under the event's row lock, so two coordinators adding the same series
     at once cannot both create it. The new sessions come back in date order.
 
-    A series whose every week is skipped or already scheduled is refused.
+    A skip date the series never meets on is refused (``check_skip_dates``),
+    and so is a series whose every week is skipped or already scheduled.
     """
     if not 1 <= weeks <= MAX_SERIES_WEEKS:
         raise EventsError(
@@ -177,6 +225,8 @@ def generate_weekly_series(
         raise EventsError(
             _("The end time must be after the start time."), code="end_before_start"
         )
+    skip_dates = list(skip_dates)
+    check_skip_dates(first_date=first_date, weeks=weeks, skip_dates=skip_dates)
     zone = site_zone()
     starts = weekly_starts(
         first_date=first_date,

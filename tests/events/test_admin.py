@@ -154,6 +154,25 @@ def test_weekly_series_view_refuses_a_series_already_added(
     assert event.sessions.count() == 6
 
 
+def test_weekly_series_view_refuses_a_skip_date_on_another_weekday(
+    client, admin_user, event_index
+):
+    event = make_event(event_index)
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("event_sessions:series", args=[event.pk]),
+        _series_form(skip_dates="2027-03-09\n2027-03-10"),
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "skip_dates": ["10 March 2027 is a Wednesday; this series meets on Tuesdays."]
+    }
+    assert "2027-03-09\n2027-03-10" in response.content.decode()
+    assert not event.sessions.exists()
+
+
 def test_cancel_view_asks_then_cancels_and_logs(client, admin_user, event_index):
     session = make_session(make_event(event_index))
     client.force_login(admin_user)

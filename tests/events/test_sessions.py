@@ -190,6 +190,48 @@ def test_a_series_that_is_all_duplicates_adds_nothing(event_index):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("skip_dates", "message"),
+    [
+        (
+            [dt.date(2027, 3, 10)],
+            "10 March 2027 is a Wednesday; this series meets on Tuesdays.",
+        ),
+        (
+            [dt.date(2027, 2, 16), dt.date(2027, 4, 6)],
+            "16 February 2027 is outside this series, which runs from "
+            "23 February 2027 to 30 March 2027. 6 April 2027 is outside this "
+            "series, which runs from 23 February 2027 to 30 March 2027.",
+        ),
+    ],
+)
+def test_a_skip_date_the_series_never_meets_on_is_refused(
+    event_index, skip_dates, message
+):
+    """A skip date off the series is a typing slip: accepting it would keep
+    the session the coordinator meant to skip."""
+    event = make_event(event_index)
+
+    with pytest.raises(EventsError) as error:
+        _tuesday_series(event, skip_dates=skip_dates)
+
+    assert (error.value.code, str(error.value)) == ("skip_date_not_in_series", message)
+    assert not event.sessions.exists()
+
+
+@pytest.mark.django_db
+def test_skip_dates_on_the_first_and_last_week_are_accepted(event_index):
+    event = make_event(event_index)
+    _tuesday_series(event, skip_dates=[dt.date(2027, 2, 23), dt.date(2027, 3, 30)])
+    assert _local_dates(event) == [
+        dt.date(2027, 3, 2),
+        dt.date(2027, 3, 9),
+        dt.date(2027, 3, 16),
+        dt.date(2027, 3, 23),
+    ]
+
+
+@pytest.mark.django_db
 def test_reschedule_marks_moved_and_bumps_sequence_keeping_uid(event_index):
     session = make_session(make_event(event_index))
     new_venue = make_venue()
