@@ -467,6 +467,14 @@ class WeeklySeriesForm(forms.Form):
         return cleaned
 
 
+#: The series form field each of ``generate_weekly_series``'s refusals is
+#: shown next to; any other refusal goes above the form.
+SERIES_ERROR_FIELDS = {
+    "skip_date_not_in_series": "skip_dates",
+    "already_scheduled": "first_date",
+}
+
+
 @require_http_methods(["GET", "POST"])
 def weekly_series_view(request, event_id):
     """Generate a weekly series of sessions for one event."""
@@ -479,7 +487,7 @@ def weekly_series_view(request, event_id):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            created = session_workflows.generate_weekly_series(
+            series = session_workflows.generate_weekly_series(
                 event=event,
                 first_date=data["first_date"],
                 start_time=data["start_time"],
@@ -489,15 +497,11 @@ def weekly_series_view(request, event_id):
                 venue=data["venue"],
             )
         except EventsError as error:
-            form.add_error(None, error.message)
+            form.add_error(SERIES_ERROR_FIELDS.get(error.code), error.message)
         else:
-            for session in created:
+            for session in series.created:
                 log(session, "wagtail.create", user=request.user)
-            messages.success(
-                request,
-                _("%(count)s sessions added to %(event)s.")
-                % {"count": len(created), "event": event.title},
-            )
+            messages.success(request, series.summary())
             return redirect("wagtailadmin_pages:edit", event.pk)
     return TemplateResponse(
         request,

@@ -14,10 +14,14 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .errors import EventsError
 from .models import EventPage, EventSession, Registration, SessionStatus, Venue
+from .registration import _lock_event
 from .tasks import enqueue_session_change_emails
 
 #: The longest weekly series the generator will make in one go.
@@ -106,6 +110,90 @@ def add_session(
     return session
 
 
+def check_skip_dates(
+    *, first_date: dt.date, weeks: int, skip_dates: Iterable[dt.date]
+) -> None:
+    """Refuse a skip date the series would never meet on: one on another
+    weekday, or before the first or after the last week. Such a date is
+    almost always a typing slip, and accepting it would quietly keep the
+    session the coordinator meant to skip."""
+    last_date = first_date + dt.timedelta(weeks=weeks - 1)
+    problems = []
+    for day in sorted(set(skip_dates)):
+        values = {
+            "date": date_format(day, "DATE_FORMAT"),
+            "weekday": date_format(day, "l"),
+            "weekdays": _plural_weekday(first_date),
+            "first": date_format(first_date, "DATE_FORMAT"),
+            "last": date_format(last_date, "DATE_FORMAT"),
+        }
+        if day.weekday() != first_date.weekday():
+            problems.append(
+                _("%(date)s is a %(weekday)s; this series meets on %(weekdays)s.")
+                % values
+            )
+        elif not first_date <= day <= last_date:
+            problems.append(
+                _(
+                    "%(date)s is outside this series, which runs from "
+                    "%(first)s to %(last)s."
+                )
+                % values
+            )
+    if problems:
+        raise EventsError(" ".join(problems), code="skip_date_not_in_series")
+
+
+def _plural_weekday(day: dt.date) -> str:
+    """The weekday of ``day`` in the plural, as in "meets on Tuesdays"."""
+    return [
+        _("Mondays"),
+        _("Tuesdays"),
+        _("Wednesdays"),
+        _("Thursdays"),
+        _("Fridays"),
+        _("Saturdays"),
+        _("Sundays"),
+    ][day.weekday()]
+
+
+@dataclass(frozen=True)
+class WeeklySeries:
+    """What ``generate_weekly_series`` did: the sessions it created, and the
+    dates it left alone because the event already had a session starting
+    then (scheduled, moved there or cancelled: each is still listed)."""
+
+    created: list[EventSession]
+    already_scheduled: list[dt.date]
+
+    def summary(self) -> str:
+        """How many sessions were added and which dates were skipped, in
+        sentences for the coordinator."""
+        count = len(self.created)
+        lines = [
+            ngettext("%(count)s session added.", "%(count)s sessions added.", count)
+            % {"count": count}
+        ]
+        if self.already_scheduled:
+            lines.append(
+                ngettext(
+                    "%(dates)s already had a session, so it was skipped.",
+                    "%(dates)s already had a session, so they were skipped.",
+                    len(self.already_scheduled),
+                )
+                % {"dates": _date_list(self.already_scheduled)}
+            )
+        return " ".join(lines)
+
+
+def _date_list(days: Iterable[dt.date]) -> str:
+    """Dates as in "16 March and 23 March": day first, like the rest of the
+    site."""
+    return str(
+        get_text_list([date_format(day, "MONTH_DAY_FORMAT") for day in days], _("and"))
+    )
+
+
 @transaction.atomic
 def generate_weekly_series(
     *,
@@ -116,11 +204,17 @@ def generate_weekly_series(
     weeks: int,
     skip_dates: Iterable[dt.date] = (),
     venue: Venue | None = None,
-) -> list[EventSession]:
+) -> WeeklySeries:
     """Create a session every week for ``weeks`` weeks, skipping given dates.
 
     Sessions keep the same local start and end times across daylight-saving
-    changes. Returns the new sessions in date order.
+    changes. A week whose start the event already has a session at is left
+    alone, so adding a series twice never lists a date twice; the check runs
+    under the event's row lock, so two coordinators adding the same series
+    at once cannot both create it. The new sessions come back in date order.
+
+    A skip date the series never meets on is refused (``check_skip_dates``),
+    and so is a series whose every week is skipped or already scheduled.
     """
     if not 1 <= weeks <= MAX_SERIES_WEEKS:
         raise EventsError(
@@ -131,6 +225,8 @@ def generate_weekly_series(
         raise EventsError(
             _("The end time must be after the start time."), code="end_before_start"
         )
+    skip_dates = list(skip_dates)
+    check_skip_dates(first_date=first_date, weeks=weeks, skip_dates=skip_dates)
     zone = site_zone()
     starts = weekly_starts(
         first_date=first_date,
@@ -144,6 +240,27 @@ def generate_weekly_series(
             _("Every week was skipped, so there are no sessions to create."),
             code="no_sessions",
         )
+    _lock_event(event)
+    # Compared as instants: the database holds UTC, and ``start`` is local.
+    taken = set(
+        EventSession.objects.filter(event=event, start__in=starts).values_list(
+            "start", flat=True
+        )
+    )
+    already_scheduled = [start.date() for start in starts if start in taken]
+    starts = [start for start in starts if start not in taken]
+    if not starts:
+        raise EventsError(
+            ngettext(
+                "%(dates)s already has a session at this time, so there is "
+                "nothing to add.",
+                "%(dates)s already have sessions at this time, so there is "
+                "nothing to add.",
+                len(already_scheduled),
+            )
+            % {"dates": _date_list(already_scheduled)},
+            code="already_scheduled",
+        )
     sessions = [
         EventSession(
             event=event,
@@ -153,7 +270,10 @@ def generate_weekly_series(
         )
         for start in starts
     ]
-    return EventSession.objects.bulk_create(sessions)
+    return WeeklySeries(
+        created=EventSession.objects.bulk_create(sessions),
+        already_scheduled=already_scheduled,
+    )
 
 
 def _lock(session: EventSession) -> EventSession:

@@ -104,6 +104,75 @@ def test_weekly_series_view_explains_bad_input_and_keeps_it(
     assert not EventSession.objects.exists()
 
 
+def _series_form(**overrides):
+    """The weekly series form for Tuesdays at 6 pm from 23 February 2027."""
+    return {
+        "first_date": "2027-02-23",
+        "start_time": "18:00",
+        "end_time": "19:30",
+        "weeks": "6",
+        "skip_dates": "",
+    } | overrides
+
+
+def test_weekly_series_view_says_which_dates_already_had_a_session(
+    client, admin_user, event_index
+):
+    event = make_event(event_index)
+    client.force_login(admin_user)
+    url = reverse("event_sessions:series", args=[event.pk])
+    client.post(url, _series_form())
+
+    response = client.post(
+        url, _series_form(first_date="2027-03-23", weeks="4"), follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]][-1] == (
+        "2 sessions added. 23 March and 30 March already had a session, so "
+        "they were skipped."
+    )
+    assert event.sessions.count() == 8
+
+
+def test_weekly_series_view_refuses_a_series_already_added(
+    client, admin_user, event_index
+):
+    event = make_event(event_index)
+    client.force_login(admin_user)
+    url = reverse("event_sessions:series", args=[event.pk])
+    client.post(url, _series_form())
+
+    response = client.post(url, _series_form(first_date="2027-03-16", weeks="2"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "first_date": [
+            "16 March and 23 March already have sessions at this time, so "
+            "there is nothing to add."
+        ]
+    }
+    assert event.sessions.count() == 6
+
+
+def test_weekly_series_view_refuses_a_skip_date_on_another_weekday(
+    client, admin_user, event_index
+):
+    event = make_event(event_index)
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("event_sessions:series", args=[event.pk]),
+        _series_form(skip_dates="2027-03-09\n2027-03-10"),
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "skip_dates": ["10 March 2027 is a Wednesday; this series meets on Tuesdays."]
+    }
+    assert "2027-03-09\n2027-03-10" in response.content.decode()
+    assert not event.sessions.exists()
+
+
 def test_cancel_view_asks_then_cancels_and_logs(client, admin_user, event_index):
     session = make_session(make_event(event_index))
     client.force_login(admin_user)

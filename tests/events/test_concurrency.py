@@ -1,11 +1,14 @@
-"""Sign-ups and cancellations racing on real PostgreSQL connections.
+"""Sign-ups, cancellations and weekly series racing on real PostgreSQL
+connections.
 
 Each worker thread has its own database connection, so the event row lock in
-``events.registration`` is what keeps the numbers right. A control run with
+``events.registration`` is what keeps the numbers right (and keeps a weekly
+series added twice at once from listing its dates twice). A control run with
 the lock removed must break the invariants, which proves these tests can
 fail.
 """
 
+import datetime as dt
 import threading
 import time
 
@@ -13,8 +16,10 @@ import pytest
 from django.db import connection, transaction
 
 from events import registration as workflows
-from events.models import EventPage, Registration, RegistrationStatus
-from tests.conftest import make_event_index, make_registration_event
+from events import sessions as session_workflows
+from events.errors import EventsError
+from events.models import EventPage, EventSession, Registration, RegistrationStatus
+from tests.conftest import make_event, make_event_index, make_registration_event
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -165,4 +170,55 @@ def test_control_without_the_lock_overbooks(index, monkeypatch):
         event = make_registration_event(index, capacity=CAPACITY)
         _run_at_once([_signup_job(event, i) for i in range(PEOPLE)])
         found += invariant_problems(event)
+    assert found, "the race did not show without the lock"
+
+
+def _series_job(event):
+    """A coordinator adding six Tuesdays from 23 February 2027 at 6 pm."""
+    return lambda: session_workflows.generate_weekly_series(
+        event=event,
+        first_date=dt.date(2027, 2, 23),
+        start_time=dt.time(18),
+        end_time=dt.time(19, 30),
+        weeks=6,
+    )
+
+
+def _series_problems(event):
+    starts = list(event.sessions.values_list("start", flat=True))
+    if len(starts) != len(set(starts)):
+        return [f"{len(starts)} sessions for {len(set(starts))} starts"]
+    return []
+
+
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_the_same_series_added_at_once_is_created_once(index, round_number):
+    event = make_event(index)
+
+    errors = _run_at_once([_series_job(event) for _ in range(4)])
+
+    assert _series_problems(event) == []
+    assert event.sessions.count() == 6
+    assert [e.code for e in errors if isinstance(e, EventsError)] == [
+        "already_scheduled"
+    ] * 3
+    assert len(errors) == 3
+
+
+def test_control_without_the_lock_duplicates_a_series(index, monkeypatch):
+    """With the row lock removed, adding a series at once must list dates twice."""
+    bulk_create = EventSession.objects.bulk_create
+
+    def slow_bulk_create(*args, **kwargs):
+        time.sleep(0.05)  # widen the gap between checking and inserting
+        return bulk_create(*args, **kwargs)
+
+    monkeypatch.setattr(session_workflows, "_lock_event", lambda event: event)
+    monkeypatch.setattr(EventSession.objects, "bulk_create", slow_bulk_create)
+
+    found = []
+    for _ in range(ROUNDS):
+        event = make_event(index)
+        _run_at_once([_series_job(event) for _ in range(4)])
+        found += _series_problems(event)
     assert found, "the race did not show without the lock"

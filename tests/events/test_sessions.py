@@ -74,7 +74,7 @@ def test_generate_weekly_series_stores_sessions_across_dst(event_index):
         end_time=dt.time(19, 30),
         weeks=3,
     )
-    assert len(created) == 3
+    assert len(created.created) == 3
     stored = list(event.sessions.order_by("start"))
     assert [s.start.astimezone(TORONTO).time() for s in stored] == [dt.time(18)] * 3
     assert [s.end.astimezone(TORONTO).time() for s in stored] == [dt.time(19, 30)] * 3
@@ -105,6 +105,130 @@ def test_generate_weekly_series_refuses_bad_input(event_index, kwargs, code):
         generate_weekly_series(**arguments)
     assert error.value.code == code
     assert not EventSession.objects.exists()
+
+
+def _tuesday_series(event, **overrides):
+    """Weekly on Tuesdays at 6 pm from 23 February 2027 (clocks go forward
+    on 14 March, between the weeks)."""
+    arguments = {
+        "event": event,
+        "first_date": dt.date(2027, 2, 23),
+        "start_time": dt.time(18),
+        "end_time": dt.time(19, 30),
+        "weeks": 6,
+    } | overrides
+    return generate_weekly_series(**arguments)
+
+
+def _local_dates(event):
+    return [
+        s.start.astimezone(TORONTO).date() for s in event.sessions.order_by("start")
+    ]
+
+
+@pytest.mark.django_db
+def test_adding_an_overlapping_series_skips_dates_already_scheduled(event_index):
+    event = make_event(event_index)
+    _tuesday_series(event)
+
+    second = _tuesday_series(event, first_date=dt.date(2027, 3, 23), weeks=4)
+
+    assert [s.start.astimezone(TORONTO).date() for s in second.created] == [
+        dt.date(2027, 4, 6),
+        dt.date(2027, 4, 13),
+    ]
+    assert second.already_scheduled == [dt.date(2027, 3, 23), dt.date(2027, 3, 30)]
+    assert second.summary() == (
+        "2 sessions added. 23 March and 30 March already had a session, so "
+        "they were skipped."
+    )
+    dates = _local_dates(event)
+    assert len(dates) == len(set(dates)) == 8
+
+
+@pytest.mark.django_db
+def test_a_cancelled_session_still_counts_as_already_scheduled(event_index):
+    event = make_event(event_index)
+    first = _tuesday_series(event, weeks=2)
+    cancel_session(session=first.created[1], notify=False)
+
+    second = _tuesday_series(event, first_date=dt.date(2027, 3, 2), weeks=2)
+
+    assert second.already_scheduled == [dt.date(2027, 3, 2)]
+    assert second.summary() == (
+        "1 session added. 2 March already had a session, so it was skipped."
+    )
+    assert len(_local_dates(event)) == 3
+
+
+@pytest.mark.django_db
+def test_a_session_at_another_time_that_day_is_not_a_duplicate(event_index):
+    """Only the same start is a duplicate; a morning group the same day is
+    a different session."""
+    event = make_event(event_index)
+    _tuesday_series(event, start_time=dt.time(10), end_time=dt.time(11), weeks=1)
+
+    second = _tuesday_series(event, weeks=1)
+
+    assert (len(second.created), second.already_scheduled) == (1, [])
+
+
+@pytest.mark.django_db
+def test_a_series_that_is_all_duplicates_adds_nothing(event_index):
+    event = make_event(event_index)
+    _tuesday_series(event)
+
+    with pytest.raises(EventsError) as error:
+        _tuesday_series(event, first_date=dt.date(2027, 3, 16), weeks=2)
+
+    assert error.value.code == "already_scheduled"
+    assert str(error.value) == (
+        "16 March and 23 March already have sessions at this time, so there "
+        "is nothing to add."
+    )
+    assert event.sessions.count() == 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("skip_dates", "message"),
+    [
+        (
+            [dt.date(2027, 3, 10)],
+            "10 March 2027 is a Wednesday; this series meets on Tuesdays.",
+        ),
+        (
+            [dt.date(2027, 2, 16), dt.date(2027, 4, 6)],
+            "16 February 2027 is outside this series, which runs from "
+            "23 February 2027 to 30 March 2027. 6 April 2027 is outside this "
+            "series, which runs from 23 February 2027 to 30 March 2027.",
+        ),
+    ],
+)
+def test_a_skip_date_the_series_never_meets_on_is_refused(
+    event_index, skip_dates, message
+):
+    """A skip date off the series is a typing slip: accepting it would keep
+    the session the coordinator meant to skip."""
+    event = make_event(event_index)
+
+    with pytest.raises(EventsError) as error:
+        _tuesday_series(event, skip_dates=skip_dates)
+
+    assert (error.value.code, str(error.value)) == ("skip_date_not_in_series", message)
+    assert not event.sessions.exists()
+
+
+@pytest.mark.django_db
+def test_skip_dates_on_the_first_and_last_week_are_accepted(event_index):
+    event = make_event(event_index)
+    _tuesday_series(event, skip_dates=[dt.date(2027, 2, 23), dt.date(2027, 3, 30)])
+    assert _local_dates(event) == [
+        dt.date(2027, 3, 2),
+        dt.date(2027, 3, 9),
+        dt.date(2027, 3, 16),
+        dt.date(2027, 3, 23),
+    ]
 
 
 @pytest.mark.django_db
