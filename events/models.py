@@ -26,6 +26,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
+from .page_forms import EventPageForm
 from .panels import SessionsPanel
 
 
@@ -191,6 +192,8 @@ class EventPage(Page):
     Registration covers every session of the series; the sign-up form is at
     ``sign_up_url`` (see ``events.views.sign_up``).
     """
+
+    base_form_class = EventPageForm
 
     kind = models.CharField(
         max_length=20, choices=EventKind.choices, default=EventKind.GROUP

@@ -83,6 +83,24 @@ class AdminCreationTests(WagtailPageTestCase):
             sorted(t.name for t in event.topics.all()), ["recovery", "wellness"]
         )
 
+    def test_event_editor_lists_facilitators_by_name(self):
+        from django.contrib.auth.models import Group, User
+
+        group, _ = Group.objects.get_or_create(name="Facilitators")
+        amara = User.objects.create_user(
+            "amara.okafor", first_name="Amara", last_name="Okafor"
+        )
+        nameless = User.objects.create_user("t.nguyen")
+        group.user_set.add(amara, nameless)
+
+        response = self.client.get(
+            f"/admin/pages/add/events/eventpage/{self.events.pk}/"
+        )
+
+        html = response.content.decode()
+        self.assertInHTML(f'<option value="{amara.pk}">Amara Okafor</option>', html)
+        self.assertInHTML(f'<option value="{nameless.pk}">t.nguyen</option>', html)
+
     def test_create_workshop_page_with_outline(self):
         segment = {
             "title": "Welcome",
