@@ -8,6 +8,7 @@ Every facilitator view finds its session through
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -334,8 +335,19 @@ def calendar_feed(request):
 # Public self check-in ------------------------------------------------------------
 
 
+class PersonChoiceField(forms.ChoiceField):
+    """Radio buttons for the names on the list, which also accepts the ids in
+    ``also_accepted`` though they are not shown (people already checked in,
+    so a double tap or the back button is not an error)."""
+
+    also_accepted: frozenset[str] = frozenset()
+
+    def valid_value(self, value):
+        return str(value) in self.also_accepted or super().valid_value(value)
+
+
 class CheckInForm(AccessibleErrorsMixin, forms.Form):
-    person = forms.ChoiceField(
+    person = PersonChoiceField(
         label=gettext_lazy("Choose your name"),
         required=False,
         widget=forms.RadioSelect,
@@ -346,18 +358,25 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, people=(), offered=None, labels=None, **kwargs):
+    def __init__(
+        self, *args, people=(), offered=None, accepted=None, labels=None, **kwargs
+    ):
         """``people`` may check in by typing their name; ``offered`` (all of
         ``people`` unless given) are on the list to choose from, by
-        ``labels`` (by id)."""
+        ``labels`` (by id); ``accepted`` (``offered`` unless given) may be
+        chosen by id, shown or not."""
         super().__init__(*args, **kwargs)
         self.people = list(people)
         self.offered = self.people if offered is None else list(offered)
+        self.accepted = self.offered if accepted is None else list(accepted)
         self.labels = labels or {}
         self.fields["person"].choices = [
             (str(p.pk), self.labels.get(p.pk, p.first_name_and_initial))
             for p in self.offered
         ]
+        self.fields["person"].also_accepted = frozenset(
+            str(p.pk) for p in self.accepted
+        )
         #: Whether the name chosen or typed matched nobody (a failed try).
         self.not_found = False
 
@@ -368,7 +387,7 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         if self.has_error("person", "invalid_choice"):
             self.not_found = True
         elif chosen:
-            match = next((p for p in self.offered if str(p.pk) == chosen), None)
+            match = next((p for p in self.accepted if str(p.pk) == chosen), None)
         elif typed:
             matches = [p for p in self.people if p.name.casefold() == typed.casefold()]
             if len(matches) == 1:
@@ -512,6 +531,57 @@ def _look_alikes(labels: dict, offered) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class CheckInChoices:
+    """Who the check-in page of a session lists, and who it accepts."""
+
+    #: Everyone confirmed, by name: they may check in by typing it.
+    people: list
+    #: Each person's label on the list, by id.
+    labels: dict
+    #: Ids of people already recorded as attending.
+    attended: set
+    #: Not here yet, and with a label of their own: the list to choose from.
+    offered: list
+    #: With a label of their own, here or not: who may be chosen by id.
+    accepted: list
+    #: Not here yet, whatever their label.
+    waiting: list
+
+
+def check_in_choices(session) -> CheckInChoices:
+    """The check-in list of ``session``, the same on every request, so a
+    refused check-in shows the list the page showed before.
+
+    The list offers people not here yet (someone marked absent who arrives
+    is offered); a choice of anyone the list can name, here or not, is
+    accepted, so a double tap or the back button is not an error. Labels
+    are made from everyone confirmed, so they stay the same as people check
+    in and leave the list. People they cannot tell apart share one label
+    and are left off the list: they type their name.
+    """
+    people = list(
+        Registration.objects.filter(
+            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
+        ).order_by("name", "pk")
+    )
+    labels = short_names(
+        ((p.pk, p.name) for p in sorted(people, key=lambda p: p.pk)),
+        numbered=False,
+    )
+    counts = Counter(label.casefold() for label in labels.values())
+    accepted = [p for p in people if counts[labels[p.pk].casefold()] == 1]
+    attended = _attended(session)
+    return CheckInChoices(
+        people=people,
+        labels=labels,
+        attended=attended,
+        offered=[p for p in accepted if p.pk not in attended],
+        accepted=accepted,
+        waiting=[p for p in people if p.pk not in attended],
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def check_in(request, code):
@@ -553,32 +623,13 @@ def check_in(request, code):
             ),
             status=429,
         )
-    people = list(
-        Registration.objects.filter(
-            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
-        ).order_by("name", "pk")
-    )
-    # Labels are made from everyone confirmed, so they stay the same as
-    # people check in and leave the list. People they cannot tell apart
-    # share one label and are left off the list: they type their name.
-    labels = short_names(
-        ((p.pk, p.name) for p in sorted(people, key=lambda p: p.pk)),
-        numbered=False,
-    )
-    counts = Counter(label.casefold() for label in labels.values())
-    offered = [p for p in people if counts[labels[p.pk].casefold()] == 1]
-    attended = _attended(session)
-    waiting = [p for p in people if p.pk not in attended]
-    if request.method == "GET":
-        # The list offers people not here yet (someone marked absent who
-        # arrives is offered); a POST accepts anyone the list can name, here
-        # or not, so a double tap or the back button is not an error.
-        offered = [p for p in offered if p.pk not in attended]
+    choices = check_in_choices(session)
     form = CheckInForm(
         request.POST if request.method == "POST" else None,
-        people=people,
-        offered=offered,
-        labels=labels,
+        people=choices.people,
+        offered=choices.offered,
+        accepted=choices.accepted,
+        labels=choices.labels,
     )
     if request.method == "POST" and form.is_valid():
         registration = form.cleaned_data["registration"]
@@ -590,8 +641,8 @@ def check_in(request, code):
             return _checked_in(
                 request,
                 session,
-                label=labels[registration.pk],
-                already=registration.pk in attended,
+                label=choices.labels[registration.pk],
+                already=registration.pk in choices.attended,
             )
     if form.not_found:
         checkin.count_wrong_name(request, session)
@@ -601,7 +652,7 @@ def check_in(request, code):
         {
             "session": session,
             "form": form,
-            "look_alikes": _look_alikes(labels, waiting),
+            "look_alikes": _look_alikes(choices.labels, choices.waiting),
             "headcount_only": session.event.headcount_only,
         },
     )

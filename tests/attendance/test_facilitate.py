@@ -681,3 +681,25 @@ def test_the_check_in_screen_says_where_to_type_the_code(
     client.force_login(facilitator)
     html = client.get(_url("facilitate_check_in_screen", open_session)).content
     assert b"http://testserver/check-in/</strong> and type the code" in html
+
+
+@pytest.mark.parametrize(
+    "data", [{"typed_name": "Nobody Here"}, {}, {"person": "999999"}]
+)
+def test_a_refused_check_in_shows_the_same_list_as_the_page(client, open_session, data):
+    """A wrong name or no choice shows the list again, never more of it:
+    people already here and look-alikes stay off it."""
+    ana, ben, _sam1, _sam2 = _confirmed(
+        open_session.event, ["Ana Lopez", "Ben Ode", "Sam Johnson", "Sam Johnston"]
+    )
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    client.post(url, {"person": str(ana.pk)})
+
+    listed = client.get(url).content.decode()
+    refused = client.post(url, data).content.decode()
+
+    assert "Ben O." in refused
+    assert "Ana L." not in refused and f'value="{ana.pk}"' not in refused
+    assert "2 people share the name Sam J." in refused
+    choices = re.compile(r'name="person" value="(\d+)"')
+    assert choices.findall(refused) == choices.findall(listed) == [str(ben.pk)]
