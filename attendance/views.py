@@ -33,7 +33,7 @@ from website.qr import qr_svg
 
 from . import checkin, records
 from .models import AttendanceRecord, AttendanceStatus, Headcount, SessionNote
-from .names import short_names
+from .names import comparable, short_names
 from .permissions import sessions_visible_to
 
 #: Past sessions stay in the facilitator's list this long, for notes.
@@ -389,7 +389,9 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         elif chosen:
             match = next((p for p in self.accepted if str(p.pk) == chosen), None)
         elif typed:
-            matches = [p for p in self.people if p.name.casefold() == typed.casefold()]
+            matches = [
+                p for p in self.people if comparable(p.name) == comparable(typed)
+            ]
             if len(matches) == 1:
                 match = matches[0]
             elif matches:

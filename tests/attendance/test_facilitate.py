@@ -703,3 +703,20 @@ def test_a_refused_check_in_shows_the_same_list_as_the_page(client, open_session
     assert "2 people share the name Sam J." in refused
     choices = re.compile(r'name="person" value="(\d+)"')
     assert choices.findall(refused) == choices.findall(listed) == [str(ben.pk)]
+
+
+def test_a_typed_name_matches_whatever_its_spaces_and_case(
+    client, open_session, settings
+):
+    settings.GATHER_CHECK_IN_RATE_LIMIT = 1
+    chris, dana = _confirmed(open_session.event, ["Chris Lavoie", "Dana  Wong "])
+    url = reverse("check_in", args=[check_in_code(open_session)])
+
+    for typed in ("  chris   LAVOIE ", "DANA wong"):
+        done = client.post(url, {"typed_name": typed}).content.decode()
+        assert "You are checked in" in done
+    assert set(AttendanceRecord.objects.values_list("registration", flat=True)) == {
+        chris.pk,
+        dana.pk,
+    }
+    assert client.get(url).status_code == 200  # no failed try was counted
