@@ -606,14 +606,16 @@ def check_in(request, code):
             message = _not_yet_message(session)
         else:
             message = str(CLOSED_MESSAGES[state])
+        unknown = state == checkin.CodeState.UNKNOWN
         return _check_in_closed(
             request,
-            heading=_("Check-in is not open"),
+            # A code of no session is a typing problem, not a closed check-in.
+            heading=_("We could not find that code")
+            if unknown
+            else _("Check-in is not open"),
             message=message,
             status=404,
-            retry=checkin.normalise(code)
-            if state == checkin.CodeState.UNKNOWN
-            else None,
+            retry=checkin.normalise(code) if unknown else None,
         )
     if request.method == "POST" and checkin.too_many_wrong_names(request, session):
         return _check_in_closed(

@@ -669,6 +669,8 @@ def test_a_typed_code_leads_to_its_check_in_page(client, open_session):
     assert "Type the letters and numbers of the code." in empty
 
     wrong = client.get(reverse("check_in", args=["WRONGCOD"])).content.decode()
+    assert "<h1>We could not find that code</h1>" in wrong
+    assert "Check-in is not open" not in wrong
     assert f'action="{start}"' in wrong  # the code can be typed again
     assert 'value="WRONGCOD"' in wrong
 

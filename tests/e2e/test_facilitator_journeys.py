@@ -168,6 +168,9 @@ def test_check_in_pages_when_closed_or_the_code_is_wrong(phone, home_page, facil
         phone.get_by_text("could not find a session with this check-in code")
     ).to_be_visible()
     expect(phone).to_have_url(re.compile(r"/check-in/WRONGCOD/$"))
+    expect(
+        phone.get_by_role("heading", name="We could not find that code")
+    ).to_be_visible()
     assert_accessible(phone)
 
     code = check_in_code(session)
