@@ -377,6 +377,9 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         self.fields["person"].also_accepted = frozenset(
             str(p.pk) for p in self.accepted
         )
+        if not self.offered:
+            # No list to choose from, so typing is not the other way.
+            self.fields["typed_name"].label = _("Type the name you signed up with")
         #: Whether the name chosen or typed matched nobody (a failed try).
         self.not_found = False
 
@@ -410,8 +413,10 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
                     "typed_name",
                     _("We could not find that name. Please tell the facilitator."),
                 )
-        else:
+        elif self.offered:
             self.add_error("person", _("Choose your name, or type it below."))
+        else:
+            self.add_error("typed_name", _("Type the name you signed up with."))
         cleaned["registration"] = match
         return cleaned
 
@@ -657,6 +662,7 @@ def check_in(request, code):
             "session": session,
             "form": form,
             "look_alikes": _look_alikes(choices.labels, choices.waiting),
+            "everyone_here": bool(choices.people) and not choices.waiting,
             "headcount_only": session.event.headcount_only,
         },
     )

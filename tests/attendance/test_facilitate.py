@@ -722,3 +722,33 @@ def test_a_typed_name_matches_whatever_its_spaces_and_case(
         dana.pk,
     }
     assert client.get(url).status_code == 200  # no failed try was counted
+
+
+def test_once_everyone_has_checked_in_the_page_says_so(client, open_session):
+    ana, ben = _confirmed(open_session.event, ["Ana Lopez", "Ben Ode"])
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    for person in (ana, ben):
+        client.post(url, {"person": str(person.pk)})
+
+    html = client.get(url).content.decode()
+    assert "Everyone on the list has checked in." in html
+    assert "Choose your name" not in html
+    assert 'name="typed_name"' in html  # typing a name still works
+    nothing = client.post(url, {}).content.decode()
+    assert "Type the name you signed up with." in nothing
+    again = client.post(url, {"typed_name": "ben ode"}).content.decode()
+    assert "Ben O., you were already on the list." in again
+
+
+def test_people_left_to_type_their_name_are_not_told_everyone_is_here(
+    client, open_session
+):
+    ana, _sam1, _sam2 = _confirmed(
+        open_session.event, ["Ana Lopez", "Sam Lee", "Sam Lee"]
+    )
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    client.post(url, {"person": str(ana.pk)})
+
+    html = client.get(url).content.decode()
+    assert "Everyone on the list has checked in." not in html
+    assert "2 people share the name Sam L." in html
