@@ -150,40 +150,45 @@ def session_detail(request, session_id):
 @login_required
 @require_POST
 def take_attendance(request, session_id):
-    """Save the attendance form, or mark everyone not yet recorded present."""
+    """Save the statuses chosen on the attendance form; with its "mark
+    everyone" button, then also mark everyone still unmarked present (so a
+    status changed on screen and not saved yet is kept)."""
     session = _visible_session(request.user, session_id)
+    statuses = {
+        key.removeprefix("status-"): value
+        for key, value in request.POST.items()
+        if key.startswith("status-") and value
+    }
     try:
-        if "everyone_present" in request.POST:
+        changed = records.record_attendance(
+            session=session, statuses=statuses, user=request.user
+        )
+        everyone = "everyone_present" in request.POST
+        if everyone:
             count = records.mark_everyone_present(session=session, user=request.user)
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)s person marked present.",
-                    "%(count)s people marked present.",
-                    count,
-                )
-                % {"count": count},
-            )
-        else:
-            statuses = {
-                key.removeprefix("status-"): value
-                for key, value in request.POST.items()
-                if key.startswith("status-") and value
-            }
-            changed = records.record_attendance(
-                session=session, statuses=statuses, user=request.user
-            )
-            messages.success(
-                request,
-                ngettext(
-                    "Attendance saved (%(count)s change).",
-                    "Attendance saved (%(count)s changes).",
-                    changed,
-                )
-                % {"count": changed},
-            )
     except EventsError as error:
         messages.error(request, error.message)
+        return redirect("facilitate_session", session.pk)
+    if changed or not everyone:
+        messages.success(
+            request,
+            ngettext(
+                "Attendance saved (%(count)s change).",
+                "Attendance saved (%(count)s changes).",
+                changed,
+            )
+            % {"count": changed},
+        )
+    if everyone:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s person marked present.",
+                "%(count)s people marked present.",
+                count,
+            )
+            % {"count": count},
+        )
     return redirect("facilitate_session", session.pk)
 
 

@@ -752,3 +752,33 @@ def test_people_left_to_type_their_name_are_not_told_everyone_is_here(
     html = client.get(url).content.decode()
     assert "Everyone on the list has checked in." not in html
     assert "2 people share the name Sam L." in html
+
+
+def test_mark_everyone_present_keeps_statuses_chosen_but_not_saved(
+    client, session, facilitator, time_machine
+):
+    """The button is part of the attendance form: a status changed on screen
+    and not saved yet is saved, then everyone still unmarked is present."""
+    lena = sign_up(session.event, "Lena Park")
+    sign_up(session.event, "Ben Ode")
+    sign_up(session.event, "Cy Moss")
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+
+    response = client.post(
+        _url("facilitate_attendance", session),
+        {f"status-{lena.pk}": "excused", "everyone_present": "1"},
+        follow=True,
+    )
+
+    statuses = dict(
+        AttendanceRecord.objects.values_list("registration__name", "status")
+    )
+    assert statuses == {
+        "Lena Park": "excused",
+        "Ben Ode": "present",
+        "Cy Moss": "present",
+    }
+    html = response.content.decode()
+    assert "Attendance saved (1 change)." in html
+    assert "2 people marked present." in html
