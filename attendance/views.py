@@ -194,23 +194,36 @@ def take_attendance(request, session_id):
 
 def _save_form(request, session_id, form_class, *, name, save, success, fields=None):
     """A facilitator's form posted for a session: ``save(session, **data)``
-    through a workflow, then a message and back to the session page. A
+    through a workflow, then a message and back to the session page.
+    ``success`` is the message, or makes it from what ``save`` returned. A
     refusal shows the page again (400) with what was typed, next to the
-    field ``fields`` names for the refusal's code, else above the form."""
+    field ``fields`` names for the refusal's code, else above the form, and
+    an error summary at the top of the page (the form may be far down)."""
     session = _visible_session(request.user, session_id)
     form = form_class(request.POST)
     if form.is_valid():
         try:
-            save(session, **form.cleaned_data)
+            saved = save(session, **form.cleaned_data)
         except EventsError as error:
             form.add_error((fields or {}).get(error.code), error.message)
         else:
-            messages.success(request, success)
+            messages.success(request, success(saved) if callable(success) else success)
             return redirect("facilitate_session", session.pk)
     context = _session_context(request, session, **{name: form})
+    context["refused_form"] = form
     return TemplateResponse(
         request, "attendance/session_detail.html", context, status=400
     )
+
+
+def _walk_in_message(result) -> str:
+    record, created = result
+    if created:
+        return _("Walk-in added.")
+    return _(
+        "%(name)s is already on the list as a walk-in. If this is someone "
+        "else with the same name, add them with their last initial."
+    ) % {"name": record.walk_in_name}
 
 
 @login_required
@@ -224,7 +237,7 @@ def walk_in(request, session_id):
         save=lambda session, name: records.add_walk_in(
             session=session, name=name, user=request.user
         ),
-        success=_("Walk-in added."),
+        success=_walk_in_message,
         fields={"name_missing": "name"},
     )
 

@@ -782,3 +782,58 @@ def test_mark_everyone_present_keeps_statuses_chosen_but_not_saved(
     html = response.content.decode()
     assert "Attendance saved (1 change)." in html
     assert "2 people marked present." in html
+
+
+def test_a_refused_facilitator_form_has_an_error_summary_at_the_top(
+    client, session, facilitator, time_machine
+):
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+
+    response = client.post(_url("facilitate_walk_in", session), {"name": ""})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert re.search(r"<title>Error: ", html)
+    summary = html.index('id="error-summary"')
+    assert summary < html.index('id="attendance-heading"')
+    assert 'href="#id_name"' in html[summary:]
+    assert "autofocus" in html[summary - 80 : summary + 80]
+    plain = client.get(_url("facilitate_session", session)).content.decode()
+    assert "error-summary" not in plain and "<title>Error:" not in plain
+
+
+def test_a_refused_headcount_links_the_summary_to_the_field(
+    client, event_index, facilitator, time_machine
+):
+    event = make_registration_event(event_index, headcount_only=True)
+    event.facilitators.add(facilitator)
+    event.save_revision().publish()
+    session = event.sessions.get()
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+
+    response = client.post(
+        _url("facilitate_headcount", session), {"attendees": "2", "walk_ins": "5"}
+    )
+
+    html = response.content.decode()
+    summary = html.index('id="error-summary"')
+    assert summary < html.index('id="headcount-heading"')
+    assert 'href="#id_walk_ins"' in html[summary:]
+
+
+def test_a_walk_in_added_twice_is_recorded_once(
+    client, session, facilitator, time_machine
+):
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+    url = _url("facilitate_walk_in", session)
+
+    client.post(url, {"name": "Eve Stone"})
+    again = client.post(url, {"name": "  eve   STONE "}, follow=True)
+
+    assert [r.walk_in_name for r in AttendanceRecord.objects.all()] == ["Eve Stone"]
+    assert "Eve Stone is already on the list as a walk-in." in again.content.decode()
+    client.post(url, {"name": "Eve S."})  # someone else, told apart
+    assert AttendanceRecord.objects.count() == 2
