@@ -25,6 +25,13 @@ from collections.abc import Hashable, Iterable
 MOST_LETTERS = 3
 
 
+def comparable(name: str) -> str:
+    """``name`` as typed names are compared: runs of spaces made one, no
+    spaces at either end, and case folded ("  chris   LAVOIE " is "chris
+    lavoie")."""
+    return " ".join(name.split()).casefold()
+
+
 def _split(name: str) -> tuple[str, str]:
     """(first name, last name); the last name is '' for a one-word name."""
     parts = name.split()

@@ -27,6 +27,7 @@ from .models import (
     RecordedBy,
     SessionNote,
 )
+from .names import comparable
 
 
 def roster(session: EventSession):
@@ -162,18 +163,37 @@ def mark_everyone_present(*, session: EventSession, user) -> int:
 
 
 @transaction.atomic
-def add_walk_in(*, session: EventSession, name: str, user) -> AttendanceRecord:
-    """Record someone who came without signing up, by the name they gave."""
+def add_walk_in(
+    *, session: EventSession, name: str, user
+) -> tuple[AttendanceRecord, bool]:
+    """Record someone who came without signing up, by the name they gave;
+    returns the record and whether it is new.
+
+    A walk-in of the same name (``names.comparable``) already recorded for
+    the session is returned instead of a second one: a double tap, or the
+    form sent again, adds nobody twice. Two people with the same name are
+    told apart by the facilitator with an initial.
+    """
     _refuse(session)
-    name = name.strip()
+    name = " ".join(name.split())
     if not name:
         raise EventsError(_("Please type the person's name."), code="name_missing")
-    return AttendanceRecord.objects.create(
+    # Locking the session makes two adds at once take turns, so the second
+    # finds the first's record.
+    EventSession.objects.select_for_update().filter(pk=session.pk).first()
+    wanted = comparable(name[:120])
+    for record in AttendanceRecord.objects.filter(
+        session=session, registration__isnull=True
+    ):
+        if comparable(record.walk_in_name) == wanted:
+            return record, False
+    record = AttendanceRecord.objects.create(
         session=session,
         walk_in_name=name[:120],
         status=AttendanceStatus.PRESENT,
         recorded_by=user,
     )
+    return record, True
 
 
 def self_check_in_status(

@@ -315,7 +315,7 @@ class AttendanceResource(GatherResource):
             return
         if is_create:
             try:
-                created = records.add_walk_in(
+                created, _new = records.add_walk_in(
                     session=session, name=record.walk_in_name, user=self.user
                 )
             except EventsError as error:

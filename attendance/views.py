@@ -8,6 +8,7 @@ Every facilitator view finds its session through
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -32,7 +33,7 @@ from website.qr import qr_svg
 
 from . import checkin, records
 from .models import AttendanceRecord, AttendanceStatus, Headcount, SessionNote
-from .names import short_names
+from .names import comparable, short_names
 from .permissions import sessions_visible_to
 
 #: Past sessions stay in the facilitator's list this long, for notes.
@@ -149,62 +150,80 @@ def session_detail(request, session_id):
 @login_required
 @require_POST
 def take_attendance(request, session_id):
-    """Save the attendance form, or mark everyone not yet recorded present."""
+    """Save the statuses chosen on the attendance form; with its "mark
+    everyone" button, then also mark everyone still unmarked present (so a
+    status changed on screen and not saved yet is kept)."""
     session = _visible_session(request.user, session_id)
+    statuses = {
+        key.removeprefix("status-"): value
+        for key, value in request.POST.items()
+        if key.startswith("status-") and value
+    }
     try:
-        if "everyone_present" in request.POST:
+        changed = records.record_attendance(
+            session=session, statuses=statuses, user=request.user
+        )
+        everyone = "everyone_present" in request.POST
+        if everyone:
             count = records.mark_everyone_present(session=session, user=request.user)
-            messages.success(
-                request,
-                ngettext(
-                    "%(count)s person marked present.",
-                    "%(count)s people marked present.",
-                    count,
-                )
-                % {"count": count},
-            )
-        else:
-            statuses = {
-                key.removeprefix("status-"): value
-                for key, value in request.POST.items()
-                if key.startswith("status-") and value
-            }
-            changed = records.record_attendance(
-                session=session, statuses=statuses, user=request.user
-            )
-            messages.success(
-                request,
-                ngettext(
-                    "Attendance saved (%(count)s change).",
-                    "Attendance saved (%(count)s changes).",
-                    changed,
-                )
-                % {"count": changed},
-            )
     except EventsError as error:
         messages.error(request, error.message)
+        return redirect("facilitate_session", session.pk)
+    if changed or not everyone:
+        messages.success(
+            request,
+            ngettext(
+                "Attendance saved (%(count)s change).",
+                "Attendance saved (%(count)s changes).",
+                changed,
+            )
+            % {"count": changed},
+        )
+    if everyone:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s person marked present.",
+                "%(count)s people marked present.",
+                count,
+            )
+            % {"count": count},
+        )
     return redirect("facilitate_session", session.pk)
 
 
 def _save_form(request, session_id, form_class, *, name, save, success, fields=None):
     """A facilitator's form posted for a session: ``save(session, **data)``
-    through a workflow, then a message and back to the session page. A
+    through a workflow, then a message and back to the session page.
+    ``success`` is the message, or makes it from what ``save`` returned. A
     refusal shows the page again (400) with what was typed, next to the
-    field ``fields`` names for the refusal's code, else above the form."""
+    field ``fields`` names for the refusal's code, else above the form, and
+    an error summary at the top of the page (the form may be far down)."""
     session = _visible_session(request.user, session_id)
     form = form_class(request.POST)
     if form.is_valid():
         try:
-            save(session, **form.cleaned_data)
+            saved = save(session, **form.cleaned_data)
         except EventsError as error:
             form.add_error((fields or {}).get(error.code), error.message)
         else:
-            messages.success(request, success)
+            messages.success(request, success(saved) if callable(success) else success)
             return redirect("facilitate_session", session.pk)
     context = _session_context(request, session, **{name: form})
+    context["refused_form"] = form
     return TemplateResponse(
         request, "attendance/session_detail.html", context, status=400
     )
+
+
+def _walk_in_message(result) -> str:
+    record, created = result
+    if created:
+        return _("Walk-in added.")
+    return _(
+        "%(name)s is already on the list as a walk-in. If this is someone "
+        "else with the same name, add them with their last initial."
+    ) % {"name": record.walk_in_name}
 
 
 @login_required
@@ -218,7 +237,7 @@ def walk_in(request, session_id):
         save=lambda session, name: records.add_walk_in(
             session=session, name=name, user=request.user
         ),
-        success=_("Walk-in added."),
+        success=_walk_in_message,
         fields={"name_missing": "name"},
     )
 
@@ -334,8 +353,19 @@ def calendar_feed(request):
 # Public self check-in ------------------------------------------------------------
 
 
+class PersonChoiceField(forms.ChoiceField):
+    """Radio buttons for the names on the list, which also accepts the ids in
+    ``also_accepted`` though they are not shown (people already checked in,
+    so a double tap or the back button is not an error)."""
+
+    also_accepted: frozenset[str] = frozenset()
+
+    def valid_value(self, value):
+        return str(value) in self.also_accepted or super().valid_value(value)
+
+
 class CheckInForm(AccessibleErrorsMixin, forms.Form):
-    person = forms.ChoiceField(
+    person = PersonChoiceField(
         label=gettext_lazy("Choose your name"),
         required=False,
         widget=forms.RadioSelect,
@@ -346,18 +376,28 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, people=(), offered=None, labels=None, **kwargs):
+    def __init__(
+        self, *args, people=(), offered=None, accepted=None, labels=None, **kwargs
+    ):
         """``people`` may check in by typing their name; ``offered`` (all of
         ``people`` unless given) are on the list to choose from, by
-        ``labels`` (by id)."""
+        ``labels`` (by id); ``accepted`` (``offered`` unless given) may be
+        chosen by id, shown or not."""
         super().__init__(*args, **kwargs)
         self.people = list(people)
         self.offered = self.people if offered is None else list(offered)
+        self.accepted = self.offered if accepted is None else list(accepted)
         self.labels = labels or {}
         self.fields["person"].choices = [
             (str(p.pk), self.labels.get(p.pk, p.first_name_and_initial))
             for p in self.offered
         ]
+        self.fields["person"].also_accepted = frozenset(
+            str(p.pk) for p in self.accepted
+        )
+        if not self.offered:
+            # No list to choose from, so typing is not the other way.
+            self.fields["typed_name"].label = _("Type the name you signed up with")
         #: Whether the name chosen or typed matched nobody (a failed try).
         self.not_found = False
 
@@ -368,9 +408,11 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
         if self.has_error("person", "invalid_choice"):
             self.not_found = True
         elif chosen:
-            match = next((p for p in self.offered if str(p.pk) == chosen), None)
+            match = next((p for p in self.accepted if str(p.pk) == chosen), None)
         elif typed:
-            matches = [p for p in self.people if p.name.casefold() == typed.casefold()]
+            matches = [
+                p for p in self.people if comparable(p.name) == comparable(typed)
+            ]
             if len(matches) == 1:
                 match = matches[0]
             elif matches:
@@ -389,8 +431,10 @@ class CheckInForm(AccessibleErrorsMixin, forms.Form):
                     "typed_name",
                     _("We could not find that name. Please tell the facilitator."),
                 )
-        else:
+        elif self.offered:
             self.add_error("person", _("Choose your name, or type it below."))
+        else:
+            self.add_error("typed_name", _("Type the name you signed up with."))
         cleaned["registration"] = match
         return cleaned
 
@@ -512,6 +556,57 @@ def _look_alikes(labels: dict, offered) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class CheckInChoices:
+    """Who the check-in page of a session lists, and who it accepts."""
+
+    #: Everyone confirmed, by name: they may check in by typing it.
+    people: list
+    #: Each person's label on the list, by id.
+    labels: dict
+    #: Ids of people already recorded as attending.
+    attended: set
+    #: Not here yet, and with a label of their own: the list to choose from.
+    offered: list
+    #: With a label of their own, here or not: who may be chosen by id.
+    accepted: list
+    #: Not here yet, whatever their label.
+    waiting: list
+
+
+def check_in_choices(session) -> CheckInChoices:
+    """The check-in list of ``session``, the same on every request, so a
+    refused check-in shows the list the page showed before.
+
+    The list offers people not here yet (someone marked absent who arrives
+    is offered); a choice of anyone the list can name, here or not, is
+    accepted, so a double tap or the back button is not an error. Labels
+    are made from everyone confirmed, so they stay the same as people check
+    in and leave the list. People they cannot tell apart share one label
+    and are left off the list: they type their name.
+    """
+    people = list(
+        Registration.objects.filter(
+            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
+        ).order_by("name", "pk")
+    )
+    labels = short_names(
+        ((p.pk, p.name) for p in sorted(people, key=lambda p: p.pk)),
+        numbered=False,
+    )
+    counts = Counter(label.casefold() for label in labels.values())
+    accepted = [p for p in people if counts[labels[p.pk].casefold()] == 1]
+    attended = _attended(session)
+    return CheckInChoices(
+        people=people,
+        labels=labels,
+        attended=attended,
+        offered=[p for p in accepted if p.pk not in attended],
+        accepted=accepted,
+        waiting=[p for p in people if p.pk not in attended],
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def check_in(request, code):
@@ -534,14 +629,16 @@ def check_in(request, code):
             message = _not_yet_message(session)
         else:
             message = str(CLOSED_MESSAGES[state])
+        unknown = state == checkin.CodeState.UNKNOWN
         return _check_in_closed(
             request,
-            heading=_("Check-in is not open"),
+            # A code of no session is a typing problem, not a closed check-in.
+            heading=_("We could not find that code")
+            if unknown
+            else _("Check-in is not open"),
             message=message,
             status=404,
-            retry=checkin.normalise(code)
-            if state == checkin.CodeState.UNKNOWN
-            else None,
+            retry=checkin.normalise(code) if unknown else None,
         )
     if request.method == "POST" and checkin.too_many_wrong_names(request, session):
         return _check_in_closed(
@@ -553,32 +650,13 @@ def check_in(request, code):
             ),
             status=429,
         )
-    people = list(
-        Registration.objects.filter(
-            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
-        ).order_by("name", "pk")
-    )
-    # Labels are made from everyone confirmed, so they stay the same as
-    # people check in and leave the list. People they cannot tell apart
-    # share one label and are left off the list: they type their name.
-    labels = short_names(
-        ((p.pk, p.name) for p in sorted(people, key=lambda p: p.pk)),
-        numbered=False,
-    )
-    counts = Counter(label.casefold() for label in labels.values())
-    offered = [p for p in people if counts[labels[p.pk].casefold()] == 1]
-    attended = _attended(session)
-    waiting = [p for p in people if p.pk not in attended]
-    if request.method == "GET":
-        # The list offers people not here yet (someone marked absent who
-        # arrives is offered); a POST accepts anyone the list can name, here
-        # or not, so a double tap or the back button is not an error.
-        offered = [p for p in offered if p.pk not in attended]
+    choices = check_in_choices(session)
     form = CheckInForm(
         request.POST if request.method == "POST" else None,
-        people=people,
-        offered=offered,
-        labels=labels,
+        people=choices.people,
+        offered=choices.offered,
+        accepted=choices.accepted,
+        labels=choices.labels,
     )
     if request.method == "POST" and form.is_valid():
         registration = form.cleaned_data["registration"]
@@ -590,8 +668,8 @@ def check_in(request, code):
             return _checked_in(
                 request,
                 session,
-                label=labels[registration.pk],
-                already=registration.pk in attended,
+                label=choices.labels[registration.pk],
+                already=registration.pk in choices.attended,
             )
     if form.not_found:
         checkin.count_wrong_name(request, session)
@@ -601,7 +679,8 @@ def check_in(request, code):
         {
             "session": session,
             "form": form,
-            "look_alikes": _look_alikes(labels, waiting),
+            "look_alikes": _look_alikes(choices.labels, choices.waiting),
+            "everyone_here": bool(choices.people) and not choices.waiting,
             "headcount_only": session.event.headcount_only,
         },
     )

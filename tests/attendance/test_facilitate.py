@@ -669,6 +669,8 @@ def test_a_typed_code_leads_to_its_check_in_page(client, open_session):
     assert "Type the letters and numbers of the code." in empty
 
     wrong = client.get(reverse("check_in", args=["WRONGCOD"])).content.decode()
+    assert "<h1>We could not find that code</h1>" in wrong
+    assert "Check-in is not open" not in wrong
     assert f'action="{start}"' in wrong  # the code can be typed again
     assert 'value="WRONGCOD"' in wrong
 
@@ -681,3 +683,157 @@ def test_the_check_in_screen_says_where_to_type_the_code(
     client.force_login(facilitator)
     html = client.get(_url("facilitate_check_in_screen", open_session)).content
     assert b"http://testserver/check-in/</strong> and type the code" in html
+
+
+@pytest.mark.parametrize(
+    "data", [{"typed_name": "Nobody Here"}, {}, {"person": "999999"}]
+)
+def test_a_refused_check_in_shows_the_same_list_as_the_page(client, open_session, data):
+    """A wrong name or no choice shows the list again, never more of it:
+    people already here and look-alikes stay off it."""
+    ana, ben, _sam1, _sam2 = _confirmed(
+        open_session.event, ["Ana Lopez", "Ben Ode", "Sam Johnson", "Sam Johnston"]
+    )
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    client.post(url, {"person": str(ana.pk)})
+
+    listed = client.get(url).content.decode()
+    refused = client.post(url, data).content.decode()
+
+    assert "Ben O." in refused
+    assert "Ana L." not in refused and f'value="{ana.pk}"' not in refused
+    assert "2 people share the name Sam J." in refused
+    choices = re.compile(r'name="person" value="(\d+)"')
+    assert choices.findall(refused) == choices.findall(listed) == [str(ben.pk)]
+
+
+def test_a_typed_name_matches_whatever_its_spaces_and_case(
+    client, open_session, settings
+):
+    settings.GATHER_CHECK_IN_RATE_LIMIT = 1
+    chris, dana = _confirmed(open_session.event, ["Chris Lavoie", "Dana  Wong "])
+    url = reverse("check_in", args=[check_in_code(open_session)])
+
+    for typed in ("  chris   LAVOIE ", "DANA wong"):
+        done = client.post(url, {"typed_name": typed}).content.decode()
+        assert "You are checked in" in done
+    assert set(AttendanceRecord.objects.values_list("registration", flat=True)) == {
+        chris.pk,
+        dana.pk,
+    }
+    assert client.get(url).status_code == 200  # no failed try was counted
+
+
+def test_once_everyone_has_checked_in_the_page_says_so(client, open_session):
+    ana, ben = _confirmed(open_session.event, ["Ana Lopez", "Ben Ode"])
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    for person in (ana, ben):
+        client.post(url, {"person": str(person.pk)})
+
+    html = client.get(url).content.decode()
+    assert "Everyone on the list has checked in." in html
+    assert "Choose your name" not in html
+    assert 'name="typed_name"' in html  # typing a name still works
+    nothing = client.post(url, {}).content.decode()
+    assert "Type the name you signed up with." in nothing
+    again = client.post(url, {"typed_name": "ben ode"}).content.decode()
+    assert "Ben O., you were already on the list." in again
+
+
+def test_people_left_to_type_their_name_are_not_told_everyone_is_here(
+    client, open_session
+):
+    ana, _sam1, _sam2 = _confirmed(
+        open_session.event, ["Ana Lopez", "Sam Lee", "Sam Lee"]
+    )
+    url = reverse("check_in", args=[check_in_code(open_session)])
+    client.post(url, {"person": str(ana.pk)})
+
+    html = client.get(url).content.decode()
+    assert "Everyone on the list has checked in." not in html
+    assert "2 people share the name Sam L." in html
+
+
+def test_mark_everyone_present_keeps_statuses_chosen_but_not_saved(
+    client, session, facilitator, time_machine
+):
+    """The button is part of the attendance form: a status changed on screen
+    and not saved yet is saved, then everyone still unmarked is present."""
+    lena = sign_up(session.event, "Lena Park")
+    sign_up(session.event, "Ben Ode")
+    sign_up(session.event, "Cy Moss")
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+
+    response = client.post(
+        _url("facilitate_attendance", session),
+        {f"status-{lena.pk}": "excused", "everyone_present": "1"},
+        follow=True,
+    )
+
+    statuses = dict(
+        AttendanceRecord.objects.values_list("registration__name", "status")
+    )
+    assert statuses == {
+        "Lena Park": "excused",
+        "Ben Ode": "present",
+        "Cy Moss": "present",
+    }
+    html = response.content.decode()
+    assert "Attendance saved (1 change)." in html
+    assert "2 people marked present." in html
+
+
+def test_a_refused_facilitator_form_has_an_error_summary_at_the_top(
+    client, session, facilitator, time_machine
+):
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+
+    response = client.post(_url("facilitate_walk_in", session), {"name": ""})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert re.search(r"<title>Error: ", html)
+    summary = html.index('id="error-summary"')
+    assert summary < html.index('id="attendance-heading"')
+    assert 'href="#id_name"' in html[summary:]
+    assert "autofocus" in html[summary - 80 : summary + 80]
+    plain = client.get(_url("facilitate_session", session)).content.decode()
+    assert "error-summary" not in plain and "<title>Error:" not in plain
+
+
+def test_a_refused_headcount_links_the_summary_to_the_field(
+    client, event_index, facilitator, time_machine
+):
+    event = make_registration_event(event_index, headcount_only=True)
+    event.facilitators.add(facilitator)
+    event.save_revision().publish()
+    session = event.sessions.get()
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+
+    response = client.post(
+        _url("facilitate_headcount", session), {"attendees": "2", "walk_ins": "5"}
+    )
+
+    html = response.content.decode()
+    summary = html.index('id="error-summary"')
+    assert summary < html.index('id="headcount-heading"')
+    assert 'href="#id_walk_ins"' in html[summary:]
+
+
+def test_a_walk_in_added_twice_is_recorded_once(
+    client, session, facilitator, time_machine
+):
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+    url = _url("facilitate_walk_in", session)
+
+    client.post(url, {"name": "Eve Stone"})
+    again = client.post(url, {"name": "  eve   STONE "}, follow=True)
+
+    assert [r.walk_in_name for r in AttendanceRecord.objects.all()] == ["Eve Stone"]
+    assert "Eve Stone is already on the list as a walk-in." in again.content.decode()
+    client.post(url, {"name": "Eve S."})  # someone else, told apart
+    assert AttendanceRecord.objects.count() == 2

@@ -1,6 +1,6 @@
 """How people are named on check-in lists and printed sheets."""
 
-from attendance.names import short_names
+from attendance.names import comparable, short_names
 
 
 def test_first_name_and_initial_when_nobody_else_looks_the_same():
@@ -54,3 +54,9 @@ def test_labels_are_all_different():
     names = ["Sam Lee", "Sam Lee", "Sam Lopez", "Sam Li", "Ana Lopez", "Ana"]
     labels = short_names(enumerate(names))
     assert len(set(labels.values())) == len(names)
+
+
+def test_names_are_compared_without_extra_spaces_or_case():
+    assert comparable("  chris   LAVOIE ") == comparable("Chris Lavoie")
+    assert comparable("Chris\tLavoie") == "chris lavoie"
+    assert comparable("Chris Lavoie") != comparable("Chris Lavoi")

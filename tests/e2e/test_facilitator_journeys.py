@@ -90,9 +90,14 @@ def test_a_session_on_a_phone_from_sign_in_to_sign_out(
     _status(phone, "Dee Kim", "Absent")
     phone.get_by_role("button", name="Save attendance").click()
     expect(phone.get_by_text("Attendance saved (2 changes).")).to_be_visible()
+    # Cy sends word he cannot come; the rest are here. The button below
+    # saves Cy's status, chosen but not saved, before marking the rest.
+    _status(phone, "Cy Park", "Excused")
     phone.get_by_role("button", name="Mark everyone not yet marked").click()
-    expect(phone.get_by_text("2 people marked present.")).to_be_visible()
+    expect(phone.get_by_text("Attendance saved (1 change).")).to_be_visible()
+    expect(phone.get_by_text("1 person marked present.")).to_be_visible()
     assert _checked(phone, "Ben Ode") == "Present"
+    assert _checked(phone, "Cy Park") == "Excused"
     assert _checked(phone, "Dee Kim") == "Absent"
 
     phone.get_by_label("Name of someone who came without signing up").fill("Eve")
@@ -141,7 +146,7 @@ def test_a_session_on_a_phone_from_sign_in_to_sign_out(
     assert statuses == {
         "Ana Lopez": "present",
         "Ben Ode": "present",
-        "Cy Park": "present",
+        "Cy Park": "excused",
         "Dee Kim": "present",
         None: "present",  # Eve, the walk-in
     }
@@ -152,6 +157,38 @@ def test_a_session_on_a_phone_from_sign_in_to_sign_out(
     expect(phone).to_have_url(re.compile(r"^http://[^/]+/$"))
     phone.goto("/facilitate/")
     expect(phone).to_have_url(re.compile(r"/accounts/login/\?next="))
+
+
+def test_a_walk_in_without_a_name_is_explained_at_the_top(
+    phone, home_page, facilitator
+):
+    event = _event(home_page, facilitator, title="Art group")
+    for name in ("Ana Lopez", "Ben Ode", "Cy Park", "Dee Kim"):
+        sign_up(event, name, by_coordinator=True)
+    session = _move(event.sessions.get(), starts_in=dt.timedelta(minutes=10))
+    _sign_in(phone)
+    phone.goto(f"/facilitate/sessions/{session.pk}/")
+
+    phone.get_by_role("button", name="Add walk-in").click()
+
+    summary = phone.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_be_in_viewport()
+    expect(phone).to_have_title(re.compile(r"^Error: "))
+    assert_accessible(phone)
+    summary.get_by_role("link", name=re.compile("This field is required")).click()
+    expect(
+        phone.get_by_label("Name of someone who came without signing up")
+    ).to_be_focused()
+
+    # A double tap adds the walk-in once.
+    phone.get_by_label("Name of someone who came without signing up").fill("Eve")
+    phone.get_by_role("button", name="Add walk-in").click()
+    expect(phone.get_by_text("Walk-in added.")).to_be_visible()
+    phone.get_by_label("Name of someone who came without signing up").fill("eve ")
+    phone.get_by_role("button", name="Add walk-in").click()
+    expect(phone.get_by_text("Eve is already on the list")).to_be_visible()
+    assert AttendanceRecord.objects.filter(walk_in_name="Eve").count() == 1
 
 
 def test_check_in_pages_when_closed_or_the_code_is_wrong(phone, home_page, facilitator):
@@ -168,6 +205,9 @@ def test_check_in_pages_when_closed_or_the_code_is_wrong(phone, home_page, facil
         phone.get_by_text("could not find a session with this check-in code")
     ).to_be_visible()
     expect(phone).to_have_url(re.compile(r"/check-in/WRONGCOD/$"))
+    expect(
+        phone.get_by_role("heading", name="We could not find that code")
+    ).to_be_visible()
     assert_accessible(phone)
 
     code = check_in_code(session)
