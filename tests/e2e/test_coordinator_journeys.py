@@ -96,9 +96,7 @@ def add_weekly_series(page, editor_url, first_date):
     page.keyboard.press("Escape")  # close the date picker
     page.get_by_role("button", name="Add sessions").click()
     page.wait_for_url(editor_url)
-    expect(
-        page.get_by_text("4 sessions added to Hearing Voices group.")
-    ).to_be_visible()
+    expect(page.get_by_text("4 sessions added.")).to_be_visible()
 
 
 def publish(page, event_index):
