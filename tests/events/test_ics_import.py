@@ -71,6 +71,20 @@ def _import(data, index, source="Riverside Library"):
     return plan, apply_import(plan, index=index)
 
 
+def _admin_preview(client, user, data, index) -> str:
+    """The admin's preview page for ``data`` uploaded as ``user``."""
+    client.force_login(user)
+    response = client.post(
+        reverse("events_ics_import"),
+        {
+            "calendar_file": SimpleUploadedFile("library.ics", data),
+            "source": "",
+            "parent": index.pk,
+        },
+    )
+    return response.content.decode()
+
+
 def _local_starts(event):
     return [
         (s.start.astimezone(TORONTO).date(), s.status)
@@ -414,15 +428,7 @@ def test_admin_preview_shows_location_url_and_all_day_note(
         _talk("URL:https://zoom.us/j/9", uid="zoom@library"),
         FAIR,
     )
-    client.force_login(admin_user)
-    html = client.post(
-        reverse("events_ics_import"),
-        {
-            "calendar_file": SimpleUploadedFile("library.ics", data),
-            "source": "",
-            "parent": event_index.pk,
-        },
-    ).content.decode()
+    html = _admin_preview(client, admin_user, data, event_index)
     assert "Venue: Riverside Hall" in html
     assert '<a href="https://library.example.org/talk"' in html
     assert "No venue has this name: kept as text" in html
@@ -478,15 +484,7 @@ def test_a_date_of_a_series_meeting_elsewhere_keeps_its_place(
         (15, None, "Meets at: The park by the river"),
         (22, None, ""),
     ]
-    client.force_login(admin_user)
-    html = client.post(
-        reverse("events_ics_import"),
-        {
-            "calendar_file": SimpleUploadedFile("library.ics", data),
-            "source": "",
-            "parent": event_index.pk,
-        },
-    ).content.decode()
+    html = _admin_preview(client, admin_user, data, event_index)
     assert "2 sessions meet somewhere else" in html
     assert plan.events[0].link_elsewhere_count == 1
     assert "1 session has a web address in its location" in html
@@ -606,15 +604,7 @@ def test_a_description_with_a_web_address_is_not_copied_to_the_summary(
         "Bring a friend."
     )
     EventPage.objects.all().delete()
-    client.force_login(admin_user)
-    html = client.post(
-        reverse("events_ics_import"),
-        {
-            "calendar_file": SimpleUploadedFile("library.ics", data),
-            "source": "",
-            "parent": event_index.pk,
-        },
-    ).content.decode()
+    html = _admin_preview(client, admin_user, data, event_index)
     assert html.count("The description has a web address in it") == 1
 
 
@@ -673,15 +663,7 @@ def test_an_all_day_event_over_14_days_is_reported_and_the_rest_imports(
         EventSession.objects.filter(event__import_uid="fortnight@library").count() == 14
     )
     EventPage.objects.all().delete()
-    client.force_login(admin_user)
-    html = client.post(
-        reverse("events_ics_import"),
-        {
-            "calendar_file": SimpleUploadedFile("library.ics", data),
-            "source": "",
-            "parent": event_index.pk,
-        },
-    ).content.decode()
+    html = _admin_preview(client, admin_user, data, event_index)
     assert "Not imported" in html and "“Winter term” runs for 35 days." in html
 
 
