@@ -40,7 +40,7 @@ from workshops.models import WorkshopPage
 
 from .checkin import check_in_code, check_in_url
 from .models import AttendanceRecord, AttendanceStatus
-from .names import short_names
+from .names import comparable, short_names
 
 #: Blank rows at the foot of a sign-in sheet, for people who did not sign up.
 WALK_IN_ROWS = 8
@@ -285,9 +285,8 @@ def _register_rows(sessions, registrations, records):
         else:
             # One row per walk-in name: the same person coming twice is one
             # row, two people who only share a short label are two.
-            name = " ".join(record.walk_in_name.split())
-            key = "walk-in:" + name.casefold()
-            walk_in_names.setdefault(key, name)
+            key = "walk-in:" + comparable(record.walk_in_name)
+            walk_in_names.setdefault(key, " ".join(record.walk_in_name.split()))
         marks[key, record.session_id] = REGISTER_MARKS.get(record.status, "")
 
     def row(name, key):
