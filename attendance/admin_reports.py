@@ -28,13 +28,13 @@ from django.views.decorators.http import require_GET
 from import_export.formats.base_formats import CSV, XLSX
 from tablib import Dataset
 
+from core.forms import PageChoiceField
 from events.models import EventKind, EventPage, Setting
-from website.forms import PageChoiceField
-from website.spreadsheets import write_export
+from events.permissions import is_coordinator
+from spreadsheets.formats import write_export
 
 from . import reports
 from .charts import render_svg
-from .permissions import is_coordinator
 
 #: Earliest and latest dates the form accepts (keeps ranges and week
 #: buckets small, and date arithmetic far from the calendar's limits).

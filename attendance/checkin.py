@@ -13,9 +13,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from core.http import absolute_url
+from core.ratelimit import allow, limit_reached
 from events.models import EventSession, SessionStatus
-from website.models import absolute_url
-from website.ratelimit import allow, limit_reached
 
 #: Check-in opens this long before a session starts.
 OPENS_BEFORE = dt.timedelta(minutes=30)

@@ -24,7 +24,9 @@ from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from events.errors import EventsError
+from core.http import absolute_url
+from core.models import SiteSettings
+from core.qr import qr_svg
 from events.models import (
     EventPage,
     EventSession,
@@ -33,12 +35,11 @@ from events.models import (
     RegistrationStatus,
     SessionStatus,
 )
-from website.models import SiteSettings, absolute_url
-from website.qr import qr_svg
 from workshops.blocks import SegmentKind
 from workshops.models import WorkshopPage
 
 from .checkin import check_in_code, check_in_url
+from .errors import AttendanceError
 from .models import AttendanceRecord, AttendanceStatus
 from .names import comparable, short_names
 
@@ -388,7 +389,7 @@ def attendance_register_pdf(event: EventPage) -> bytes:
 def _workshop_of(event: EventPage) -> WorkshopPage:
     workshop = event.workshop
     if workshop is None:
-        raise EventsError(
+        raise AttendanceError(
             _("This event does not run a workshop, so there is no guide."),
             code="no_workshop",
         )
@@ -453,7 +454,7 @@ def facilitator_guide_pdf(session: EventSession) -> bytes:
     """The facilitator's running order for one session of a workshop.
 
     Agenda with clock times from the session's start, facilitator notes, a
-    materials checklist and safety notes. Raises ``EventsError`` (code
+    materials checklist and safety notes. Raises ``AttendanceError`` (code
     ``no_workshop``) when the event runs no workshop.
     """
     document = _guide_document(session, org=site_settings())

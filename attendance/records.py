@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from events.errors import EventsError
 from events.models import (
     EventSession,
     Registration,
@@ -20,6 +19,7 @@ from events.models import (
 )
 
 from .checkin import OPENS_BEFORE
+from .errors import AttendanceError
 from .models import (
     AttendanceRecord,
     AttendanceStatus,
@@ -43,17 +43,17 @@ def roster(session: EventSession):
     return confirmed, waitlist
 
 
-def attendance_refusal(session: EventSession, now=None) -> EventsError | None:
+def attendance_refusal(session: EventSession, now=None) -> AttendanceError | None:
     """Why attendance cannot be recorded for ``session`` now, or None: not
     for a cancelled session, nor before the self check-in window opens (30
     minutes before the start)."""
     if session.status == SessionStatus.CANCELLED:
-        return EventsError(
+        return AttendanceError(
             _("This session was cancelled, so there is no attendance to record."),
             code="session_cancelled",
         )
     if (now or timezone.now()) < session.start - OPENS_BEFORE:
-        return EventsError(
+        return AttendanceError(
             _(
                 "This session has not started yet. Attendance can be recorded "
                 "from 30 minutes before it starts."
@@ -73,7 +73,7 @@ def _refuse(session, *, names=True):
 
 def _refuse_names(session):
     if session.event.headcount_only:
-        raise EventsError(
+        raise AttendanceError(
             _("This is a headcount-only session: no names are recorded."),
             code="headcount_only",
         )
@@ -124,7 +124,7 @@ def record_attendance(*, session: EventSession, statuses: dict, user) -> int:
     changed = 0
     for key, status in statuses.items():
         if status not in valid:
-            raise EventsError(_("Unknown attendance status."), code="bad_status")
+            raise AttendanceError(_("Unknown attendance status."), code="bad_status")
         if key in walk_ins:
             record = walk_ins[key]
         elif str(key).isdigit() and int(key) in confirmed_ids:
@@ -132,7 +132,7 @@ def record_attendance(*, session: EventSession, statuses: dict, user) -> int:
                 session=session, registration_id=int(key)
             )
         else:
-            raise EventsError(
+            raise AttendanceError(
                 _("That person is not on this session's list."), code="not_on_roster"
             )
         changed += _set_status(record, status, user=user, method=RecordedBy.FACILITATOR)
@@ -177,7 +177,7 @@ def add_walk_in(
     _refuse(session)
     name = " ".join(name.split())
     if not name:
-        raise EventsError(_("Please type the person's name."), code="name_missing")
+        raise AttendanceError(_("Please type the person's name."), code="name_missing")
     # Locking the session makes two adds at once take turns, so the second
     # finds the first's record.
     EventSession.objects.select_for_update().filter(pk=session.pk).first()
@@ -225,7 +225,7 @@ def check_in(*, session: EventSession, registration: Registration) -> Attendance
         registration.event_id != session.event_id
         or registration.status != RegistrationStatus.CONFIRMED
     ):
-        raise EventsError(_("That name is not on the list."), code="not_on_roster")
+        raise AttendanceError(_("That name is not on the list."), code="not_on_roster")
     record, created = AttendanceRecord.objects.select_for_update().get_or_create(
         session=session,
         registration=registration,
@@ -245,7 +245,7 @@ def save_headcount(*, session: EventSession, attendees: int, walk_ins: int, user
     """Record the numbers for a headcount-only session."""
     _refuse(session, names=False)
     if walk_ins > attendees:
-        raise EventsError(
+        raise AttendanceError(
             _("There cannot be more walk-ins than people in total."),
             code="bad_headcount",
         )

@@ -18,21 +18,15 @@ from django.utils.translation import gettext_lazy
 from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
 
-from events.errors import EventsError
 from events.models import EventSession, Registration, RegistrationStatus
-from website.spreadsheets import (
-    GatherResource,
-    SpreadsheetError,
-    as_text,
-    filters_description,
-    parse_bool,
-    parse_choice,
-    parse_datetime,
-)
+from events.permissions import is_coordinator, sessions_visible_to
+from spreadsheets.cells import as_text, parse_bool, parse_choice, parse_datetime
+from spreadsheets.errors import SpreadsheetError
+from spreadsheets.resources import GatherResource, filters_description
 
 from . import records
+from .errors import AttendanceError
 from .models import AttendanceRecord, AttendanceStatus, RecordedBy
-from .permissions import is_coordinator, sessions_visible_to
 
 
 class AttendanceLoader(BaseInstanceLoader):
@@ -68,6 +62,8 @@ class AttendanceResource(GatherResource):
 
     key = "attendance"
     label = gettext_lazy("Attendance")
+    menu_label = gettext_lazy("Import attendance")
+    menu_order = 40
     personal_data = True
     columns = {
         "event": gettext_lazy("event"),
@@ -318,7 +314,7 @@ class AttendanceResource(GatherResource):
                 created, _new = records.add_walk_in(
                     session=session, name=record.walk_in_name, user=self.user
                 )
-            except EventsError as error:
+            except AttendanceError as error:
                 raise ValidationError({"name": [error.message]}) from error
             record.pk = created.pk
             self.imported[session.pk].add(("w", created.pk))

@@ -23,18 +23,17 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.forms import AccessibleErrorsMixin
+from core.http import absolute_url, private
+from core.qr import qr_svg
 from events.calendars import feed_token, regenerate_feed_token
-from events.errors import EventsError
 from events.models import Registration, RegistrationStatus
-from website.forms import AccessibleErrorsMixin
-from website.http import private
-from website.models import absolute_url
-from website.qr import qr_svg
+from events.permissions import sessions_visible_to
 
 from . import checkin, records
+from .errors import AttendanceError
 from .models import AttendanceRecord, AttendanceStatus, Headcount, SessionNote
 from .names import comparable, short_names
-from .permissions import sessions_visible_to
 
 #: Past sessions stay in the facilitator's list this long, for notes.
 RECENT = dt.timedelta(days=14)
@@ -166,7 +165,7 @@ def take_attendance(request, session_id):
         everyone = "everyone_present" in request.POST
         if everyone:
             count = records.mark_everyone_present(session=session, user=request.user)
-    except EventsError as error:
+    except AttendanceError as error:
         messages.error(request, error.message)
         return redirect("facilitate_session", session.pk)
     if changed or not everyone:
@@ -204,7 +203,7 @@ def _save_form(request, session_id, form_class, *, name, save, success, fields=N
     if form.is_valid():
         try:
             saved = save(session, **form.cleaned_data)
-        except EventsError as error:
+        except AttendanceError as error:
             form.add_error((fields or {}).get(error.code), error.message)
         else:
             messages.success(request, success(saved) if callable(success) else success)
@@ -662,7 +661,7 @@ def check_in(request, code):
         registration = form.cleaned_data["registration"]
         try:
             records.check_in(session=session, registration=registration)
-        except EventsError as error:
+        except AttendanceError as error:
             form.add_error(None, error.message)
         else:
             return _checked_in(
@@ -718,7 +717,7 @@ def _check_in_after_too_many_codes(request, code):
                 already = registration.pk in _attended(session)
                 try:
                     records.check_in(session=session, registration=registration)
-                except EventsError:
+                except AttendanceError:
                     pass
                 else:
                     labels = short_names(

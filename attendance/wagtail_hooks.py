@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from .permissions import is_coordinator
+from events.permissions import is_coordinator
+
+from .resources import AttendanceResource
 
 
 @hooks.register("register_log_actions")
@@ -50,3 +52,8 @@ def register_reports_menu_item():
         icon_name="table",
         order=220,
     )
+
+
+@hooks.register("register_spreadsheet_resources")
+def register_attendance_spreadsheets():
+    return [AttendanceResource]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from website.forms import PageChoiceField
+from core.forms import PageChoiceField
 
 from . import ics_import
 from .errors import EventsError

@@ -25,13 +25,13 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from website.forms import PageChoiceField, PageChoiceFilter
-from website.spreadsheets import SpreadsheetButtonsMixin
+from core.dates import site_zone
+from core.forms import PageChoiceField, PageChoiceFilter
+from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import registration as workflows
 from .errors import EventsError
 from .models import EventPage, Registration, RegistrationStatus
-from .sessions import site_zone
 
 
 class RegistrationFilterSet(WagtailFilterSet):

@@ -28,8 +28,8 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from website.forms import PageChoiceFilter, SearchWordsMixin
-from website.spreadsheets import SpreadsheetButtonsMixin
+from core.forms import PageChoiceFilter, SearchWordsMixin
+from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import sessions as session_workflows
 from .admin_registrations import (

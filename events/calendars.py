@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
-from website import tokens
-from website.http import private as private_response
-from website.models import absolute_url
+from core import tokens
+from core.http import absolute_url
+from core.http import private as private_response
 
 from .models import (
     CalendarFeedToken,

@@ -9,14 +9,17 @@ import functools
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
+from wagtail.models import Site
 
-from website.models import absolute_url
+from core.http import absolute_url
+from core.models import SiteSettings
 
 from .calendars import build_calendar, calendar_bytes
 from .models import EventSession, Registration, RegistrationStatus
 
-#: kind -> subject line; ``{event}`` is the event title.
+#: kind -> subject line; ``{event}`` is the event title. Lazy, so each email
+#: is translated in the language active when it is built, not at import.
 SUBJECTS = {
     "confirmed": _("Your place is booked: {event}"),
     "waitlisted": _("You are on the waitlist: {event}"),
@@ -81,10 +84,6 @@ class EmailContext:
 
     @functools.cached_property
     def organisation(self):
-        from wagtail.models import Site
-
-        from website.models import SiteSettings
-
         site = Site.objects.filter(is_default_site=True).first()
         return SiteSettings.for_site(site) if site else None
 
@@ -113,7 +112,7 @@ def build_email(
         "manage_url": manage_url(registration),
         "organisation": shared.organisation,
     }
-    subject = SUBJECTS[kind].format(event=event.title)
+    subject = str(SUBJECTS[kind]).format(event=event.title)
     text = render_to_string(f"email/{kind}.txt", context)
     html = render_to_string(f"email/{kind}.html", context)
     message = EmailMultiAlternatives(

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from website.forms import AccessibleErrorsMixin
+from core.forms import AccessibleErrorsMixin
 
 from .registration import phone_too_short
 

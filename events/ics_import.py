@@ -63,9 +63,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.dates import site_zone
+
 from .errors import EventsError
 from .models import EventIndexPage, EventPage, SessionStatus, Venue
-from .sessions import add_session, cancel_session, reschedule_session, site_zone
+from .sessions import add_session, cancel_session, reschedule_session
 
 #: Largest file accepted, in bytes.
 MAX_ICS_BYTES = 2 * 1024 * 1024

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
-from website.forms import AccessibleErrorsMixin, search_words
+from core.forms import AccessibleErrorsMixin, search_words
 
 from .models import EventKind, EventPage, EventSession, EventTopic, Setting
 

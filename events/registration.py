@@ -6,7 +6,7 @@ counts places, so two people can never take the last place at once:
 serialize writers. Places left and waitlist order are computed from
 Registration rows inside that transaction; there is no counter to drift.
 
-Emails are queued with ``website.background.enqueue_on_commit``: a
+Emails are queued with ``core.background.enqueue_on_commit``: a
 rolled-back change sends nothing, and a failed email never loses a
 registration.
 """
@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
-from website import tokens
-from website.background import enqueue_on_commit
+from core import tokens
+from core.background import enqueue_on_commit
 
 from .errors import EventsError
 from .models import (
@@ -38,7 +38,7 @@ TOKEN_PURPOSE = "registration.manage"
 
 
 def manage_token(registration: Registration) -> str:
-    """The secret in a registration's manage link (see ``website.tokens``)."""
+    """The secret in a registration's manage link (see ``core.tokens``)."""
     return tokens.derive_token(TOKEN_PURPOSE, registration.token_salt)
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from website.background import enqueue_on_commit
+from core.background import enqueue_on_commit
 
 from .models import EventSession, Registration, SentReminder
 from .tasks import send_reminder_email

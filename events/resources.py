@@ -27,13 +27,9 @@ from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
 from wagtail.models import Revision
 
-from attendance.permissions import is_coordinator, sessions_visible_to
-from website.forms import PageChoiceField
-from website.spreadsheets import (
-    GatherResource,
-    SpreadsheetError,
+from core.forms import PageChoiceField
+from spreadsheets.cells import (
     as_text,
-    filters_description,
     is_empty,
     parse_bool,
     parse_choice,
@@ -41,6 +37,8 @@ from website.spreadsheets import (
     parse_int,
     parse_time,
 )
+from spreadsheets.errors import SpreadsheetError
+from spreadsheets.resources import GatherResource, filters_description
 
 from . import registration as registration_workflows
 from . import sessions as session_workflows
@@ -56,6 +54,7 @@ from .models import (
     Setting,
     Venue,
 )
+from .permissions import is_coordinator, sessions_visible_to
 from .registration import (
     MIN_PHONE_DIGITS,
     normalise_phone,
@@ -151,6 +150,8 @@ class VenueResource(GatherResource):
 
     key = "venues"
     label = gettext_lazy("Venues")
+    menu_label = gettext_lazy("Import venues")
+    menu_order = 10
     columns = {
         "id": gettext_lazy("id"),
         "name": gettext_lazy("name"),
@@ -468,6 +469,8 @@ class ScheduleResource(GatherResource):
 
     key = "schedule"
     label = gettext_lazy("Session schedule")
+    menu_label = gettext_lazy("Import a session schedule")
+    menu_order = 20
     columns = {
         "event": gettext_lazy("event"),
         "kind": gettext_lazy("kind"),
@@ -1144,6 +1147,8 @@ class RegistrationResource(GatherResource):
 
     key = "registrations"
     label = gettext_lazy("Registrations")
+    menu_label = gettext_lazy("Import registrations")
+    menu_order = 30
     personal_data = True
     columns = {
         "event_id": gettext_lazy("event id"),

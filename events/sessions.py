@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from core.dates import site_zone
 
 from .errors import EventsError
 from .models import EventPage, EventSession, Registration, SessionStatus, Venue
@@ -26,11 +27,6 @@ from .tasks import enqueue_session_change_emails
 
 #: The longest weekly series the generator will make in one go.
 MAX_SERIES_WEEKS = 104
-
-
-def site_zone() -> ZoneInfo:
-    """The site's time zone, in which sessions keep their wall-clock times."""
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def weekly_starts(

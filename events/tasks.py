@@ -9,7 +9,7 @@ import logging
 from django.core.mail import get_connection
 from django_tasks import task
 
-from website.background import enqueue_on_commit
+from core.background import enqueue_on_commit
 
 from .emails import EmailContext, build_email
 from .models import EventSession, Registration, RegistrationStatus, SessionStatus

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from website.http import private
-from website.ratelimit import allow
+from core.http import private
+from core.ratelimit import allow
 
 from . import registration as workflows
 from .calendars import build_calendar, calendar_bytes

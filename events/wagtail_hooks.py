@@ -6,6 +6,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from .admin_views import EventsAdminGroup
+from .resources import RegistrationResource, ScheduleResource, VenueResource
 
 
 @hooks.register("register_admin_viewset")
@@ -52,3 +53,8 @@ def register_import_menu_item():
         icon_name="download",
         order=210,
     )
+
+
+@hooks.register("register_spreadsheet_resources")
+def register_events_spreadsheets():
+    return [VenueResource, ScheduleResource, RegistrationResource]

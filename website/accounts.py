@@ -21,8 +21,9 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from .models import SiteSettings, absolute_url
-from .ratelimit import allow
+from core.http import absolute_url
+from core.models import SiteSettings
+from core.ratelimit import allow
 
 
 def password_reset_url(user) -> str:

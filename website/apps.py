@@ -8,10 +8,3 @@ class WebsiteConfig(AppConfig):
 
     name = "website"
     verbose_name = "Website"
-
-    def ready(self):
-        from django.urls import register_converter
-
-        from .forms import IdConverter
-
-        register_converter(IdConverter, "id")

@@ -23,9 +23,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from wagtail.rich_text import expand_db_html
 
+from core.models import SiteSettings
 from events.models import EventIndexPage
-
-from .models import SiteSettings
 
 logger = logging.getLogger(__name__)
 

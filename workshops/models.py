@@ -116,25 +116,6 @@ class WorkshopPage(Page):
         """Total minutes of the outline's segments."""
         return sum(segment["minutes"] or 0 for segment in self.segments)
 
-    def upcoming_events(self):
-        """Published events delivering this workshop that still have sessions."""
-        from events.models import EventPage, EventSession
-
-        return (
-            EventPage.objects.live()
-            .public()
-            .filter(
-                workshop=self,
-                pk__in=EventSession.objects.upcoming().values("event_id"),
-            )
-            .order_by("title")
-        )
-
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        context["upcoming_events"] = self.upcoming_events()
-        return context
-
     def clean(self):
         super().clean()
         segments = self.segments

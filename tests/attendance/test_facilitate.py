@@ -13,7 +13,7 @@ from wagtail.models import ModelLogEntry
 
 from attendance.checkin import check_in_code
 from attendance.models import AttendanceRecord, Headcount, SessionNote
-from attendance.permissions import sessions_visible_to
+from events.permissions import sessions_visible_to
 from events.sessions import cancel_session
 from tests.conftest import make_event, make_registration_event, make_session, sign_up
 

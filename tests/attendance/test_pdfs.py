@@ -13,8 +13,9 @@ from wagtail.models import Site
 
 from attendance import pdfs
 from attendance.checkin import check_in_code, check_in_url
+from attendance.errors import AttendanceError
 from attendance.models import AttendanceRecord, AttendanceStatus, Headcount
-from events.errors import EventsError
+from core.models import SiteSettings
 from events.models import EventPage, EventSession, Registration, SessionStatus
 from tests.conftest import (
     make_event,
@@ -24,7 +25,6 @@ from tests.conftest import (
     make_workshop,
     sign_up,
 )
-from website.models import SiteSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -330,7 +330,7 @@ def test_guide_clock_times_notes_and_materials(event_index, workshop_index):
 
 
 def test_guide_needs_a_workshop(event):
-    with pytest.raises(EventsError) as refused:
+    with pytest.raises(AttendanceError) as refused:
         pdfs.facilitator_guide_pdf(event.sessions.get())
 
     assert refused.value.code == "no_workshop"

@@ -229,8 +229,8 @@ def run_job(key, data, user, options, counting):
     separately once."""
     from django.db import connection
 
-    from website.models import ImportJob
-    from website.spreadsheets import run_stage
+    from spreadsheets.jobs import run_stage
+    from spreadsheets.models import ImportJob
 
     job = ImportJob.objects.create(
         resource=key,
@@ -252,7 +252,7 @@ def run_job(key, data, user, options, counting):
 
 def with_peer(key, path):
     """Temporarily make ``key`` name the peer resource for import jobs."""
-    from website import spreadsheets
+    import spreadsheets
 
     spreadsheets.RESOURCES[key] = path
 
@@ -390,8 +390,8 @@ def origin_group(query):
 
 def time_registration_preview(index, user, rows):
     """One dry run of our import (the preview), in seconds."""
-    from website.models import ImportJob
-    from website.spreadsheets import run_stage
+    from spreadsheets.jobs import run_stage
+    from spreadsheets.models import ImportJob
 
     event = new_registration_event(index, rows, "preview")
     data = registrations_csv(rows, "preview")
@@ -464,7 +464,7 @@ def registration_export(ctx=None):
     from import_export.formats.base_formats import CSV
 
     from events.models import Registration
-    from website.spreadsheets import export_view
+    from spreadsheets.views import export_view
 
     config = settings()
     rows, runs = config["rows"], max(config["runs"], 5)

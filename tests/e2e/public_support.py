@@ -7,8 +7,8 @@ from django.core import mail
 from django.utils import timezone
 from wagtail.models import Site
 
+from core.models import SiteSettings
 from tests.conftest import make_event_index, make_registration_event, make_session
-from website.models import SiteSettings
 
 CRISIS = (
     "<p>In crisis? Call or text <b>988</b> at any time, or go to your nearest "

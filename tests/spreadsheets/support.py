@@ -8,8 +8,9 @@ import json
 
 from django.urls import reverse
 
-from website.models import ImportJob
-from website.spreadsheets import read_dataset, start_stage
+from spreadsheets.formats import read_dataset
+from spreadsheets.jobs import start_stage
+from spreadsheets.models import ImportJob
 
 
 def csv_bytes(rows, *, delimiter=",", bom=False):

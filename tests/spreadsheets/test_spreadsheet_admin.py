@@ -10,6 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from events.models import Venue
+from spreadsheets.jobs import Progress, progress_key
+from spreadsheets.models import ImportJob
 from tests.conftest import (
     admin_heading,
     make_event,
@@ -20,8 +22,6 @@ from tests.spreadsheets.support import (
     csv_bytes,
     export,
 )
-from website.models import ImportJob
-from website.spreadsheets import Progress, progress_key
 
 pytestmark = pytest.mark.django_db
 
@@ -205,7 +205,7 @@ def test_bad_export_requests_do_not_fail(client, coordinator):
 def test_an_empty_export_still_has_its_header_row(client, coordinator, key):
     from openpyxl import load_workbook
 
-    from website.spreadsheets import resource_class
+    from spreadsheets.registry import resource_class
 
     client.force_login(coordinator)
     columns = list(resource_class(key).columns)

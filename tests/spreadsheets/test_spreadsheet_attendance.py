@@ -188,7 +188,7 @@ def test_facilitators_import_and_export_only_their_sessions(
     client.force_login(facilitator)
     text = export(client, "attendance").content.decode("utf-8-sig")
     assert "sam@example.org" in text and "o@example.org" not in text
-    entry = ModelLogEntry.objects.get(action="website.export")
+    entry = ModelLogEntry.objects.get(action="spreadsheets.export")
     assert (entry.user, entry.data["rows"], entry.data["resource"]) == (
         facilitator,
         1,

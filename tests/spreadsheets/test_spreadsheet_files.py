@@ -9,15 +9,10 @@ import json
 import pytest
 from openpyxl import load_workbook
 
+from spreadsheets.cells import parse_datetime
+from spreadsheets.errors import SpreadsheetError
+from spreadsheets.formats import neutralise, read_dataset, unneutralise, write_export
 from tests.spreadsheets.support import csv_bytes, local, xlsx_bytes
-from website.spreadsheets import (
-    SpreadsheetError,
-    neutralise,
-    parse_datetime,
-    read_dataset,
-    unneutralise,
-    write_export,
-)
 
 ROWS = [["Name", "E-mail", "Phone"], ["Zoë Ødegaard", "zoe@example.org", "+1 416"]]
 

@@ -10,6 +10,8 @@ from wagtail.models import ModelLogEntry
 
 from events.models import Registration
 from events.resources import RegistrationResource
+from spreadsheets.formats import read_dataset
+from spreadsheets.models import ImportJob
 from tests.conftest import make_event, make_registration_event, make_session, sign_up
 from tests.spreadsheets.support import (
     actions,
@@ -21,8 +23,6 @@ from tests.spreadsheets.support import (
     make_job,
     xlsx_bytes,
 )
-from website.models import ImportJob
-from website.spreadsheets import read_dataset
 
 pytestmark = pytest.mark.django_db
 
@@ -276,7 +276,7 @@ def test_export_neutralises_formulas_and_is_logged_with_filters(
     assert "'=HYPERLINK" in text and ",'+1 416 555 0100," in text
     assert "o@example.org" not in text
     assert "no-store" in response["Cache-Control"]
-    entry = ModelLogEntry.objects.get(action="website.export")
+    entry = ModelLogEntry.objects.get(action="spreadsheets.export")
     assert entry.user == coordinator
     assert entry.data["rows"] == 1
     assert entry.data["personal_data"] is True
@@ -289,7 +289,7 @@ def test_export_neutralises_formulas_and_is_logged_with_filters(
     sheet = load_workbook(BytesIO(xlsx.content)).active
     assert sheet["C2"].value == '=HYPERLINK("http://evil")'
     assert sheet["C2"].data_type == "s"
-    assert ModelLogEntry.objects.filter(action="website.export").count() == 2
+    assert ModelLogEntry.objects.filter(action="spreadsheets.export").count() == 2
 
 
 def test_personal_data_only_for_coordinators_and_their_own_events(
@@ -318,7 +318,9 @@ def test_personal_data_only_for_coordinators_and_their_own_events(
     text = export(client, "registrations").content.decode("utf-8-sig")
     assert "Mine" in text and "Theirs" not in text
     assert (
-        ModelLogEntry.objects.filter(action="website.export", user=facilitator).count()
+        ModelLogEntry.objects.filter(
+            action="spreadsheets.export", user=facilitator
+        ).count()
         == 1
     )
 

@@ -8,6 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from events.models import Venue
+from spreadsheets.formats import read_dataset
+from spreadsheets.models import ImportJob
 from tests.spreadsheets.support import (
     actions,
     confirm,
@@ -16,8 +18,6 @@ from tests.spreadsheets.support import (
     make_job,
     xlsx_bytes,
 )
-from website.models import ImportJob
-from website.spreadsheets import read_dataset
 
 pytestmark = pytest.mark.django_db
 

@@ -220,7 +220,7 @@ def test_round_trip_changes_nothing(
     assert set(actions(job).values()) == {"skip"}
     assert list(EventSession.objects.order_by("pk").values()) == before
     assert EventPage.objects.count() == 2
-    entry = ModelLogEntry.objects.get(action="website.export")
+    entry = ModelLogEntry.objects.get(action="spreadsheets.export")
     assert entry.data["rows"] == 4 and entry.data["resource"] == "schedule"
 
 

@@ -155,7 +155,7 @@ def test_export_keeps_listing_filters_and_is_logged(client, coordinator):
     response = export(client, "venues", setting="hospital")
     lines = response.content.decode("utf-8-sig").splitlines()
     assert len(lines) == 2 and lines[1].split(",")[1] == "Ward"
-    entry = ModelLogEntry.objects.get(action="website.export")
+    entry = ModelLogEntry.objects.get(action="spreadsheets.export")
     assert entry.user == coordinator
     assert entry.content_type == ContentType.objects.get_for_model(ContentType)
     assert entry.data["rows"] == 1
@@ -165,7 +165,7 @@ def test_export_keeps_listing_filters_and_is_logged(client, coordinator):
 
 def test_import_is_logged(coordinator):
     import_file(coordinator, "venues", csv_bytes(GOOD))
-    entry = ModelLogEntry.objects.get(action="website.import")
+    entry = ModelLogEntry.objects.get(action="spreadsheets.import")
     assert (entry.user, entry.data["new"], entry.data["rows"]) == (coordinator, 3, 3)
 
 
@@ -184,4 +184,4 @@ def test_people_without_venue_permissions_may_not(client, django_user_model):
     )
     response = client.get(reverse("spreadsheets_import", args=["venues"]))
     assert response.status_code == 302
-    assert not ModelLogEntry.objects.filter(action="website.export").exists()
+    assert not ModelLogEntry.objects.filter(action="spreadsheets.export").exists()

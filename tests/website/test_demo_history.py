@@ -13,11 +13,11 @@ from openpyxl import load_workbook
 
 from attendance.models import AttendanceRecord, Headcount, SessionNote
 from events.models import EventIndexPage, EventPage, Registration
+from spreadsheets.formats import unneutralise
+from spreadsheets.models import ImportJob
 from tests.conftest import make_event
 from tests.spreadsheets.support import csv_bytes
 from website.management import demo_history
-from website.models import ImportJob
-from website.spreadsheets import unneutralise
 
 pytestmark = pytest.mark.django_db
 

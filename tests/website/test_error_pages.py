@@ -8,9 +8,9 @@ from django.db import DatabaseError, connection
 from django.test import Client
 from wagtail.models import Site
 
+from core.models import SiteSettings
 from events.registration import register
 from tests.conftest import make_event_index, make_registration_event
-from website.models import SiteSettings
 
 pytestmark = pytest.mark.django_db
 

@@ -12,6 +12,7 @@ from django.utils.html import escape
 from wagtail.models import GroupPagePermission, Page, Revision, Site
 
 from attendance.models import AttendanceRecord, Headcount, SessionNote
+from core.models import SiteSettings
 from events.models import (
     EventKind,
     EventPage,
@@ -23,7 +24,7 @@ from events.models import (
 )
 from website.management import demo_history
 from website.management.commands import load_demo
-from website.models import HomePage, SiteSettings, StandardPage
+from website.models import HomePage, StandardPage
 from workshops.models import WorkshopPage
 
 pytestmark = pytest.mark.django_db

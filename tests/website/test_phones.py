@@ -4,7 +4,7 @@ import pytest
 from django.template import Context, Template
 from django.utils.safestring import mark_safe
 
-from website.phones import link_phone_numbers, phone_link
+from core.phones import link_phone_numbers, phone_link
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from wagtail.models import Site
 
+from core.models import SiteSettings
 from tests.conftest import make_event, make_session
-from website.models import SiteSettings
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,10 @@ and no email is sent.
 
 import datetime as dt
 
+from core.dates import site_zone
 from events.models import EventKind, EventPage, RegistrationMode, SessionStatus
 from events.registration import RegistrationBatch
-from events.sessions import add_session, cancel_session, site_zone
+from events.sessions import add_session, cancel_session
 
 #: (name, email, phone): made-up people; three gave only a phone number.
 PEOPLE = [

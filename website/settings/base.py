@@ -23,10 +23,13 @@ BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 WAGTAILADMIN_BASE_URL = BASE_URL
 
 INSTALLED_APPS = [
+    # Gather's apps (README, Architecture, for their layers).
     "website",
     "events",
     "workshops",
     "attendance",
+    "spreadsheets",
+    "core",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

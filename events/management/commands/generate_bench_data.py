@@ -28,9 +28,11 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from modelsearch.signal_handlers import post_save_signal_handler
 from taggit.models import Tag
+from wagtail.models import Site
 from wagtail.search.backends import get_search_backends
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
+from core.dates import site_zone
 from events.models import (
     EventIndexPage,
     EventKind,
@@ -44,8 +46,6 @@ from events.models import (
     Setting,
     Venue,
 )
-from events.sessions import site_zone
-from website.models import HomePage
 from workshops.models import WorkshopIndexPage, WorkshopPage
 
 #: Slugs of the pages this command owns below the home page.
@@ -180,9 +180,10 @@ class Command(BaseCommand):
         """Build the bench data and say how long it took."""
         if events < 1 or sessions < 0:
             raise CommandError("Need at least one event and no negative sessions.")
-        home = HomePage.objects.first()
-        if home is None:
-            raise CommandError("No HomePage: run `manage.py migrate` first.")
+        site = Site.objects.filter(is_default_site=True).first()
+        if site is None:
+            raise CommandError("No site: run `manage.py migrate` first.")
+        home = site.root_page.specific
         began = time.perf_counter()
         page_models = [EventIndexPage, EventPage, WorkshopIndexPage, WorkshopPage]
         with quiet_bulk_creation([*page_models, Venue]), transaction.atomic():

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import GroupPagePermission, Page, Site
 
+from core.models import SiteSettings
 from events.models import (
     EventIndexPage,
     EventKind,
@@ -43,7 +44,7 @@ from events.sessions import (
     site_zone,
 )
 from website.management.demo_history import build_history
-from website.models import HomePage, SiteSettings, StandardPage
+from website.models import HomePage, StandardPage
 from workshops.models import WorkshopIndexPage, WorkshopPage
 
 ORGANISATION_NAME = "Riverside Peer Support"

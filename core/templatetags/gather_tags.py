@@ -3,7 +3,7 @@
 from django import template
 from wagtail.models import Site
 
-from website.phones import link_phone_numbers, phone_link
+from core.phones import link_phone_numbers, phone_link
 
 register = template.Library()
 
@@ -31,7 +31,7 @@ def site_nav_items(context):
 @register.filter(is_safe=True)
 def phone_links(value):
     """Phone numbers in text or rich text as tappable ``tel:``/``sms:`` links
-    (see ``website.phones``)."""
+    (see ``core.phones``)."""
     return link_phone_numbers(value or "")
 
 

@@ -1,4 +1,11 @@
-"""Response helpers shared by the apps."""
+"""Response and URL helpers shared by the apps."""
+
+from django.conf import settings
+
+
+def absolute_url(path: str) -> str:
+    """A full URL on the public site (``BASE_URL``) for a site-relative path."""
+    return settings.BASE_URL + path
 
 
 def private(response, *, cache: str = "no-store, private"):

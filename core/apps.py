@@ -1,0 +1,23 @@
+"""Shared tools below every domain app: nothing here imports Gather's other apps."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    """Tokens, rate limits, private responses, QR codes, task queueing, form
+    helpers, template tags and the organisation's site settings.
+
+    The domain apps (``workshops``, ``events``, ``attendance``) and the
+    ``spreadsheets`` engine build on it; it builds on none of them.
+    """
+
+    name = "core"
+    verbose_name = _("Core")
+
+    def ready(self):
+        from django.urls import register_converter
+
+        from .forms import IdConverter
+
+        register_converter(IdConverter, "id")

@@ -1,0 +1,81 @@
+"""The organisation's details, shown on every page, in emails and on print."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField
+
+
+@register_setting(icon="site")
+class SiteSettings(BaseSiteSetting):
+    """The organisation's details, shown in every page's header and footer."""
+
+    organisation_name = models.CharField(
+        max_length=120,
+        default="Gather",
+        help_text=_("Shown in the page header and in emails."),
+    )
+    logo = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Optional. Shown next to the organisation name."),
+    )
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    crisis_line_text = RichTextField(
+        features=["bold", "link"],
+        blank=True,
+        help_text=_(
+            "Shown at the foot of every page, e.g. 'In crisis? Call 988 at any "
+            "time, or go to your nearest emergency department.'"
+        ),
+    )
+    privacy_notice_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Linked from every page footer and from sign-up forms."),
+    )
+
+    paper_size = models.CharField(
+        max_length=10,
+        choices=[("A4", "A4"), ("letter", _("US Letter"))],
+        default="letter",
+        help_text=_("Paper size of printed sign-in sheets, guides and handouts."),
+    )
+    spare_handouts = models.PositiveIntegerField(
+        default=2,
+        help_text=_(
+            "Session packs print one handout per confirmed participant plus "
+            "this many spares for walk-ins."
+        ),
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("organisation_name"), FieldPanel("logo")],
+            heading=_("Organisation"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("phone"), FieldPanel("email"), FieldPanel("address")],
+            heading=_("Contact details"),
+        ),
+        FieldPanel("crisis_line_text"),
+        FieldPanel("privacy_notice_page"),
+        MultiFieldPanel(
+            [FieldPanel("paper_size"), FieldPanel("spare_handouts")],
+            heading=_("Printing"),
+        ),
+    ]
+
+    class Meta:
+        # The table was made when this model lived in the website app.
+        db_table = "website_sitesettings"
+        verbose_name = _("site settings")

@@ -1,0 +1,535 @@
+"""Spreadsheet files: reading an upload into a ``tablib.Dataset`` and writing
+an export.
+
+Uploads are CSV in UTF-8 with or without a byte-order mark (comma, semicolon
+or tab separated), XLSX or JSON, read into a Dataset with tidy column names,
+or a plain-language ``SpreadsheetError`` to show next to the file field.
+Exports use the same formats. In CSV, cells that a spreadsheet would run as a
+formula (starting with ``= + - @``, a tab or a carriage return) are
+neutralised by a leading apostrophe, which imports remove again so a round
+trip changes nothing; XLSX needs no apostrophe, since its text cells are text
+whatever they start with (see ``_write_xlsx``).
+"""
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+import logging
+import re
+import warnings
+import zipfile
+from collections import OrderedDict
+
+import tablib
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.dates import site_zone
+
+from .cells import format_local
+from .errors import SpreadsheetError
+
+logger = logging.getLogger(__name__)
+
+#: Largest upload accepted, in bytes.
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: Most data rows one file may hold.
+MAX_ROWS = 50_000
+
+#: A cell starting with one of these is a formula to a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+
+FORMATS = OrderedDict(
+    [
+        ("csv", {"label": "CSV", "content_type": "text/csv; charset=utf-8"}),
+        (
+            "xlsx",
+            {
+                "label": "Excel (XLSX)",
+                "content_type": "application/vnd.openxmlformats-officedocument"
+                ".spreadsheetml.sheet",
+            },
+        ),
+        ("json", {"label": "JSON", "content_type": "application/json"}),
+    ]
+)
+
+
+def format_for_filename(filename: str) -> str:
+    """The format a file's extension names, or SpreadsheetError."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in FORMATS:
+        choices = _(
+            "Upload a spreadsheet saved as CSV (.csv), Excel (.xlsx) or JSON (.json)."
+        )
+        if not extension:
+            raise SpreadsheetError(
+                _("%(choices)s This file's name has no extension.")
+                % {"choices": choices}
+            )
+        raise SpreadsheetError(
+            _("%(choices)s This file ends in “.%(extension)s”.")
+            % {"choices": choices, "extension": extension}
+        )
+    return extension
+
+
+# Neutralising formulas --------------------------------------------------------
+
+
+def neutralise(value):
+    """Put an apostrophe before text a spreadsheet would run as a formula.
+
+    Text that already starts with an apostrophe gets one more, so that
+    ``unneutralise`` gives back exactly what was exported.
+    """
+    if isinstance(value, str) and value and value[0] in (*FORMULA_TRIGGERS, QUOTE):
+        return QUOTE + value
+    return value
+
+
+def unneutralise(value):
+    """Undo ``neutralise`` on an imported cell."""
+    if (
+        isinstance(value, str)
+        and len(value) > 1
+        and value[0] == QUOTE
+        and value[1] in (*FORMULA_TRIGGERS, QUOTE)
+    ):
+        return value[1:]
+    return value
+
+
+# Reading ----------------------------------------------------------------------
+
+
+def normalise_header(name) -> str:
+    """'Event title ' -> 'event_title': how column names are compared."""
+    text = "" if name is None else str(name)
+    text = text.replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
+    """Read an upload into a Dataset, or raise SpreadsheetError saying why not.
+
+    Column names are normalised (``normalise_header``), blank rows dropped,
+    text cells stripped of surrounding spaces and of export neutralising.
+    Rows with fewer cells than there are columns are padded with blanks, as
+    spreadsheet programs do. A row with more cells cannot be read right (an
+    unquoted comma inside a name shifts every cell after it), nor can a short
+    CSV row that runs over several lines (a quotation mark never closed), so
+    such a row is left out of the Dataset and kept, with a message, in
+    ``dataset.misshapen`` (``MisshapenRow``) to be shown as a problem of its
+    own. Each row's line
+    in the file (the sheet's row in XLSX) is in ``dataset.line_numbers``.
+    """
+    file_format = format_for_filename(filename)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise SpreadsheetError(
+            _("The file is larger than %(size)s MB. Split it into smaller files.")
+            % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)}
+        )
+    if not data.strip():
+        raise SpreadsheetError(_("The file is empty."))
+    if file_format == "csv":
+        text = _decode(data)
+        delimiter = sniff_delimiter(text)
+        header, rows, spans = _read_csv(text, delimiter)
+        too_many = _too_many_cells_in_csv(delimiter)
+        too_few = _too_few_cells_in_csv(spans)
+    else:
+        reader = {"xlsx": _read_xlsx, "json": _read_json}[file_format]
+        header, rows = reader(data)
+        too_many, too_few = _too_many_cells_in_sheet, _too_few_cells_in_sheet
+    return _build_dataset(header, rows, too_many=too_many, too_few=too_few)
+
+
+def _decode(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SpreadsheetError(
+            _(
+                "Some letters in this file cannot be read: it is not saved as "
+                "UTF-8 text. In Excel, choose “Save as”, then “CSV UTF-8 (comma "
+                "delimited)”, and upload that file."
+            )
+        ) from error
+    if "\x00" in text:
+        raise SpreadsheetError(
+            _("This does not look like a text file. Save it as CSV UTF-8.")
+        )
+    return text
+
+
+def sniff_delimiter(text: str) -> str:
+    """Comma, semicolon or tab: whichever the first line (the column names)
+    uses most.
+
+    Excel in many European languages saves "CSV" with semicolons, and text
+    copied out of a spreadsheet is separated by tabs.
+    """
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    unquoted = re.sub(r'"[^"]*"', "", first_line)
+    return max([",", ";", "\t"], key=unquoted.count)
+
+
+def _read_csv(text: str, delimiter: str):
+    """(header, [(line, cells)], spans): each row with the line it starts on,
+    which is not its position when blank lines come before it or a quoted
+    cell holds a line break; ``spans`` maps the rows that run over several
+    lines to how many."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    spans = {}
+    try:
+        starts_on = 1
+        for cells in reader:
+            rows.append((starts_on, cells))
+            if reader.line_num > starts_on:
+                spans[starts_on] = reader.line_num - starts_on + 1
+            starts_on = reader.line_num + 1
+    except csv.Error as error:
+        raise SpreadsheetError(
+            _("This CSV file cannot be read: %(detail)s") % {"detail": error}
+        ) from error
+    header, rows = _split_header(rows)
+    return header, rows, spans
+
+
+#: How a CSV separator is named in messages.
+SEPARATOR_NAMES = {
+    ",": gettext_lazy("comma"),
+    ";": gettext_lazy("semicolon"),
+    "\t": gettext_lazy("tab"),
+}
+
+
+def _too_many_cells_in_csv(delimiter):
+    """The message for a CSV row with more cells than the header has names."""
+
+    def message(line, cells, columns):
+        return _(
+            "Line %(line)s has %(cells)s cells but the header has %(columns)s. "
+            "A %(separator)s inside a name? Put the name in quotes."
+        ) % {
+            "line": line,
+            "cells": cells,
+            "columns": columns,
+            "separator": SEPARATOR_NAMES[delimiter],
+        }
+
+    return message
+
+
+def _too_few_cells_in_csv(spans):
+    """The message for a short CSV row that runs over several lines, or None.
+
+    A quotation mark that is never closed makes the reader take every line
+    after it, up to the next quotation mark or the end of the file, as one
+    cell: the row comes out short and the rows it swallowed are gone.
+    Padding it with blanks would import it as if nothing were wrong.
+    """
+
+    def message(line, cells, columns):
+        if line not in spans:
+            return None
+        return _(
+            "Line %(line)s has a cell that runs over %(lines)s lines, which "
+            'leaves the row with too few cells. Is a quotation mark (") '
+            "missing its pair? Everything after it is read as one cell."
+        ) % {"line": line, "lines": spans[line]}
+
+    return message
+
+
+def _too_few_cells_in_sheet(line, cells, columns):
+    """Short rows of a sheet are padded with blanks, as the sheet shows them."""
+    return None
+
+
+def _too_many_cells_in_sheet(line, cells, columns):
+    """The message for a sheet row with cells beyond the named columns."""
+    return _(
+        "Row %(line)s has %(cells)s cells but the first row names only "
+        "%(columns)s columns. Give the extra column a name in the first row, "
+        "or clear the cells beyond the last named column."
+    ) % {"line": line, "cells": cells, "columns": columns}
+
+
+def _read_xlsx(data: bytes):
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it ignores.
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            # The sheet the workbook opens on, else the first with anything
+            # in it: people keep notes or an empty sheet in front.
+            sheets = [book.active, *book.worksheets] if book.active else book.worksheets
+            rows = []
+            for sheet in sheets:
+                # Read-only sheets yield every row from the first, empty ones
+                # included, so a row's position is its number in the sheet.
+                rows = [
+                    (number, list(row))
+                    for number, row in enumerate(
+                        sheet.iter_rows(values_only=True), start=1
+                    )
+                ]
+                if any(not _blank(row) for _number, row in rows):
+                    break
+            book.close()
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        ValueError,
+        TypeError,
+        IndexError,
+        OSError,
+    ) as error:
+        raise SpreadsheetError(
+            _(
+                "This is not an Excel workbook (.xlsx) we can read. Open it in "
+                "your spreadsheet program and save it as .xlsx or CSV UTF-8."
+            )
+        ) from error
+    return _split_header(rows)
+
+
+def _read_json(data: bytes):
+    try:
+        payload = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise SpreadsheetError(_("This is not a JSON file we can read.")) from error
+    if not isinstance(payload, list) or not all(
+        isinstance(item, dict) for item in payload
+    ):
+        raise SpreadsheetError(
+            _(
+                'A JSON file must hold a list of rows, each like {"name": "Sam", '
+                '"email": "sam@example.org"}.'
+            )
+        )
+    headers = []
+    for item in payload:
+        for key in item:
+            if key not in headers:
+                headers.append(key)
+    # Numbered as if the keys were a header row, as in the other formats.
+    rows = [
+        (number, [_json_cell(item.get(key)) for key in headers])
+        for number, item in enumerate(payload, start=2)
+    ]
+    return headers, rows
+
+
+def _json_cell(value):
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
+
+
+def _split_header(rows):
+    """The first row with anything in it, and the (line, cells) after it."""
+    rows = [(line, cells) for line, cells in rows if not _blank(cells)]
+    if not rows:
+        raise SpreadsheetError(_("The file is empty."))
+    return rows[0][1], rows[1:]
+
+
+def _blank(row) -> bool:
+    return all(
+        cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row
+    )
+
+
+def _clean_cell(value):
+    if isinstance(value, str):
+        return unneutralise(value).strip()
+    return value
+
+
+@dataclasses.dataclass
+class MisshapenRow:
+    """A row of a file that cannot be read into its columns: more cells than
+    the file has column names, or a quoted cell that swallowed lines."""
+
+    line: int
+    cells: list
+    message: str
+
+
+def _cell_count(cells) -> int:
+    """How many cells a row has, not counting empty ones at its end."""
+    count = len(cells)
+    while count and _blank(cells[count - 1 : count]):
+        count -= 1
+    return count
+
+
+def _build_dataset(headers, rows, *, too_many, too_few) -> tablib.Dataset:
+    names = [normalise_header(h) for h in headers]
+    # Trailing unnamed columns (Excel often has some) are dropped when empty.
+    width = len(names)
+    while width and not names[width - 1]:
+        width -= 1
+    names = names[:width]
+    if not names:
+        raise SpreadsheetError(
+            _("The first row must hold the column names, e.g. “name” and “email”.")
+        )
+    for position, name in enumerate(names, start=1):
+        if not name:
+            raise SpreadsheetError(
+                _("Column %(number)s has no name in the first row.")
+                % {"number": position}
+            )
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise SpreadsheetError(
+            _("These columns appear more than once: %(names)s.")
+            % {"names": ", ".join(duplicates)}
+        )
+    data_rows = [(line, cells) for line, cells in rows if not _blank(cells)]
+    if not data_rows:
+        raise SpreadsheetError(_("The file has column names but no rows below them."))
+    if len(data_rows) > MAX_ROWS:
+        raise SpreadsheetError(
+            _("The file has more than %(max)s rows. Split it into smaller files.")
+            % {"max": f"{MAX_ROWS:,}"}
+        )
+    dataset = tablib.Dataset(headers=names)
+    dataset.line_numbers = []
+    dataset.misshapen = []
+    for line, cells in data_rows:
+        cells = list(cells)
+        count = _cell_count(cells)
+        problem = None
+        if count > width:
+            problem = too_many(line, count, width)
+        elif len(cells) < width:  # short even with its empty cells
+            problem = too_few(line, len(cells), width)
+        if problem:
+            dataset.misshapen.append(
+                MisshapenRow(
+                    line=line,
+                    cells=[_clean_cell(cell) for cell in cells[:count]],
+                    message=problem,
+                )
+            )
+            continue
+        cells = cells[:width] + [None] * (width - len(cells))
+        dataset.append([_clean_cell(cell) for cell in cells])
+        dataset.line_numbers.append(line)
+    return dataset
+
+
+def line_numbers(dataset) -> list[int]:
+    """Each row's line in the file it was read from (``read_dataset``), or
+    its position counting the header as line 1 for a Dataset built in code."""
+    lines = getattr(dataset, "line_numbers", None)
+    if lines is None or len(lines) != len(dataset):
+        return list(range(2, len(dataset) + 2))
+    return lines
+
+
+# Writing ----------------------------------------------------------------------
+
+
+def _text_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return format_local(value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return value
+
+
+def write_export(dataset: tablib.Dataset, file_format: str) -> bytes:
+    """The bytes of ``dataset`` in ``file_format``: formulas neutralised by an
+    apostrophe in CSV, written as text cells in XLSX."""
+    if file_format == "csv":
+        stream = io.StringIO()
+        writer = csv.writer(stream)
+        writer.writerow([neutralise(h) for h in dataset.headers])
+        for row in dataset:
+            writer.writerow([neutralise(_text_cell(cell)) for cell in row])
+        # The byte-order mark makes Excel read the file as UTF-8.
+        return ("\ufeff" + stream.getvalue()).encode("utf-8")
+    if file_format == "xlsx":
+        return _write_xlsx(dataset)
+    if file_format == "json":
+        rows = [
+            {h: _text_cell(cell) for h, cell in zip(dataset.headers, row, strict=True)}
+            for row in dataset
+        ]
+        return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
+    raise ValueError(f"Unknown format {file_format!r}")
+
+
+def _write_xlsx(dataset) -> bytes:
+    """An XLSX workbook in which text is always a text cell.
+
+    A spreadsheet runs a cell as a formula because of its type, not its
+    first character: a text cell holding "=1+1" shows exactly that and runs
+    nothing. So text is written as it was typed, never with CSV's protective
+    apostrophe, as a text cell (``data_type`` "s") with Excel's "quote prefix"
+    style, which keeps it text even when someone edits the cell. Only text
+    that ``unneutralise`` would change on the way back in (an apostrophe
+    before a formula character) gets one more apostrophe, so that importing
+    the export changes nothing.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=(dataset.title or "Export")[:31])
+
+    def cell(value):
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value, site_zone())
+            return value.replace(tzinfo=None)
+        if isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        if isinstance(value, str):
+            return text_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+        return value
+
+    def text_cell(text):
+        if unneutralise(text) != text:
+            text = QUOTE + text
+        written = WriteOnlyCell(sheet, value=text)
+        # openpyxl makes text starting with "=" a formula; this is text.
+        written.data_type = "s"
+        if text[:1] in FORMULA_TRIGGERS:
+            written.quotePrefix = True
+        return written
+
+    sheet.append([cell(h) for h in dataset.headers])
+    for row in dataset:
+        sheet.append([cell(value) for value in row])
+    stream = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book.save(stream)
+    return stream.getvalue()
+
+
+# Parsing cells ----------------------------------------------------------------
