@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run     set up, load the demo once, and serve http://127.0.0.1:8000"
 	@echo "make test    set up and run the whole test suite"
-	@echo "make lint    ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint    ruff, the layer check, makemigrations --check, manage.py check"
 	@echo "make format  ruff format and fix"
 	@echo "make bench   run the benchmarks and print a table"
 
@@ -49,21 +49,26 @@ run: install
 	@$(MAKE) --no-print-directory serve
 
 # The web server, the task worker (emails appear in this terminal), and a
-# loop that queues session reminders every 10 minutes, as cron would.
+# loop that queues session reminders every 10 minutes and clears old import
+# jobs, as cron would.
 serve:
 	@echo "Serving http://127.0.0.1:8000 (Ctrl+C stops the server, worker and reminders)"
 	@$(PY) manage.py db_worker & worker=$$!; \
-	( while :; do $(PY) manage.py send_reminders >/dev/null; sleep 600; done ) & reminders=$$!; \
+	( while :; do $(PY) manage.py send_reminders >/dev/null; $(PY) manage.py purge_import_jobs >/dev/null; sleep 600; done ) & reminders=$$!; \
 	trap 'kill $$worker $$reminders 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install browser-check
 	$(PY) -m pytest
 
+# The layer check (lint-imports, contract in pyproject.toml) fails when a
+# module imports from a layer above its own, even inside a function.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check --fail-level WARNING
 
 format: install
 	$(VENV)/bin/ruff check --fix .

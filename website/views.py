@@ -114,7 +114,7 @@ def server_error(request):
     """500: rendered without the request's context processors (no session,
     user or menu queries), so it appears even when the database is down."""
     footer_settings = _footer_settings(request)
-    context = {"settings": {"website": {"SiteSettings": footer_settings}}}
+    context = {"settings": {"core": {"SiteSettings": footer_settings}}}
     try:
         body = loader.render_to_string("500.html", context)
     except Exception:  # noqa: BLE001 - the last resort must always answer
