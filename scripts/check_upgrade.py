@@ -125,14 +125,17 @@ def check(kind, commit):
         env.pop("PYTHONPATH", None)
         manage("migrate", "--noinput", "-v0", cwd=old, env=env)
         manage("load_demo", cwd=old, env=env)
-        counts = manage("shell", "-c", SEED, cwd=old, env=env).strip()
+        seeded = manage("shell", "--no-imports", "-c", SEED, cwd=old, env=env)
+        counts = seeded.strip().splitlines()[-1]
         sys.stdout.write(
             f"{kind}: made at {commit}; pages, registrations, "
             f"attendance records: {counts}\n"
         )
         sys.stdout.write(manage("migrate", "--noinput", cwd=ROOT, env=env))
         check_code = f"COUNTS_BEFORE = {counts!r}\n" + CHECK
-        sys.stdout.write(manage("shell", "-c", check_code, cwd=ROOT, env=env))
+        sys.stdout.write(
+            manage("shell", "--no-imports", "-c", check_code, cwd=ROOT, env=env)
+        )
         manage("makemigrations", "--check", "--dry-run", cwd=ROOT, env=env)
         if kind == "postgres":
             server = env["DATABASE_URL"].rsplit("/", 1)[0]
