@@ -15,13 +15,15 @@ from attendance.models import AttendanceRecord, Headcount, SessionNote
 from events.models import EventIndexPage, EventPage, Registration
 from tests.conftest import make_event
 from tests.spreadsheets.support import csv_bytes
-from website.management import demo_history
+from website.demo.content import load_content
+from website.demo.history import ATTENDED
 from website.models import ImportJob
 from website.spreadsheets import unneutralise
 
 pytestmark = pytest.mark.django_db
 
-NAMED = [spec for spec in demo_history.PAST_EVENTS if "attendance" in spec]
+DEMO = load_content()
+NAMED = [spec for spec in DEMO.past_events if "attendance" in spec]
 
 
 def run_load_demo():
@@ -51,8 +53,8 @@ def test_people_sign_up_for_the_program_and_nobody_is_emailed(
     wrap = wrap_group()
     assert wrap.registrations.confirmed().count() == wrap.capacity == 12
     assert [r.waitlist_position for r in wrap.registrations.waitlisted()] == [1, 2, 3]
-    for slug, (count, _first) in demo_history.UPCOMING_SIGN_UPS.items():
-        assert Registration.objects.filter(event__slug=slug).count() == count
+    for slug, sign_up in DEMO.sign_ups.items():
+        assert Registration.objects.filter(event__slug=slug).count() == sign_up["count"]
     emails = Registration.objects.exclude(email="").values_list("email", flat=True)
     assert {email.split("@")[1] for email in emails} == {"example.org"}
     assert Registration.objects.filter(email="").exclude(phone="").exists()
@@ -72,36 +74,34 @@ def test_the_past_term_is_recorded_as_its_tables_say():
         assert SessionNote.objects.filter(session__event=event).count() == len(
             spec["notes"]
         )
-    voices = next(s for s in demo_history.PAST_EVENTS if "headcounts" in s)
+    voices = next(s for s in DEMO.past_events if "headcounts" in s)
     assert sorted(
         Headcount.objects.filter(session__event__slug=voices["slug"]).values_list(
             "attendees", "walk_ins"
         )
-    ) == sorted(voices["headcounts"])
+    ) == sorted(
+        (count["attendees"], count["walk_ins"]) for count in voices["headcounts"]
+    )
 
 
 def test_reports_show_the_demo_attendance(client, admin_user):
     run_load_demo()
     held = sum(
-        spec["sessions"] - (1 if "cancel" in spec else 0)
-        for spec in demo_history.PAST_EVENTS
+        spec["sessions"] - (1 if "cancel" in spec else 0) for spec in DEMO.past_events
     )
     by_people = sum(
         "".join(spec["attendance"]).count(letter)
         for spec in NAMED
-        for letter in demo_history.ATTENDED
+        for letter in ATTENDED
     )
     walk_ins = sum(len(names) for spec in NAMED for names in spec["walk_ins"])
     headcounts = sum(
-        attendees
-        for spec in demo_history.PAST_EVENTS
-        for attendees, _ in spec.get("headcounts", [])
+        count["attendees"]
+        for spec in DEMO.past_events
+        for count in spec.get("headcounts", [])
     )
     unique = sum(
-        1
-        for spec in NAMED
-        for row in spec["attendance"]
-        if set(row) & set(demo_history.ATTENDED)
+        1 for spec in NAMED for row in spec["attendance"] if set(row) & set(ATTENDED)
     )
     total = by_people + walk_ins + headcounts
     client.force_login(admin_user)

@@ -21,15 +21,15 @@ from events.models import (
     SessionStatus,
     Venue,
 )
-from website.management import demo_history
-from website.management.commands import load_demo
+from website.demo.content import load_content
 from website.models import HomePage, SiteSettings, StandardPage
 from workshops.models import WorkshopPage
 
 pytestmark = pytest.mark.django_db
 
 FACILITATOR_USERNAMES = {"amara.okafor", "daniel.tremblay", "priya.nair"}
-PAST_SLUGS = [spec["slug"] for spec in demo_history.PAST_EVENTS]
+DEMO = load_content()
+PAST_SLUGS = [spec["slug"] for spec in DEMO.past_events]
 
 
 def run_load_demo():
@@ -180,7 +180,7 @@ def test_running_twice_changes_nothing():
 def is_closed(session):
     """Whether a session falls on one of the demo's holiday closures."""
     date = session.local_date
-    return (date.month, date.day) in load_demo.CLOSED_DAYS
+    return (date.month, date.day) in DEMO.closed_days
 
 
 @pytest.mark.parametrize(
@@ -208,7 +208,7 @@ def test_schedule_fits_eight_weeks_and_skips_winter_holidays(time_machine, month
         assert is_closed(cancelled)
     assert EventPage.objects.live().count() >= 12
     past = EventSession.objects.filter(event__slug__in=PAST_SLUGS)
-    assert past.count() == sum(s["sessions"] for s in demo_history.PAST_EVENTS)
+    assert past.count() == sum(s["sessions"] for s in DEMO.past_events)
     assert max(s.local_date for s in past) < today
     assert min(s.local_date for s in past) >= today - dt.timedelta(weeks=8)
     assert [s for s in past if is_closed(s)] == []
