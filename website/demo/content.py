@@ -381,11 +381,10 @@ def _check_references(content):
         content.settings["privacy_notice_page"],
         pages,
     )
-    for file, events in (
-        ("events.toml", content.events),
-        ("history.toml", content.past_events),
+    for file, table, events in (
+        ("events.toml", "events", content.events),
+        ("history.toml", "past_events", content.past_events),
     ):
-        table = file.removesuffix(".toml").replace("history", "past_events")
         for number, event in enumerate(events):
             where = f"{file}: {table}[{number}]"
             known(f"{where}.venue", event["venue"], list(content.venues))
