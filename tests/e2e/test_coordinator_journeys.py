@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from events.models import EventPage, SessionStatus, Venue
 from tests.conftest import make_event, sign_up
 from tests.e2e.support import assert_admin_accessible
-from website.management.commands.load_demo import COORDINATORS_GROUP, build_groups
+from website.demo.builder import COORDINATORS_GROUP, build_groups
 
 PASSWORD = "a long coordinator passphrase"
 

@@ -1,11 +1,14 @@
 """The demo's people and past term: what a new coordinator does with them
-(export, edit and re-import registrations; import a term; read reports)."""
+(export, edit and re-import registrations; import a term; read reports).
+
+The first test builds its own demo; the rest share one build per module
+(``demo``, tests/website/conftest.py), each test's changes undone after it.
+"""
 
 import io
 import re
 
 import pytest
-from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -17,15 +20,13 @@ from spreadsheets.formats import unneutralise
 from spreadsheets.models import ImportJob
 from tests.conftest import make_event
 from tests.spreadsheets.support import csv_bytes
-from website.management import demo_history
+from website.demo.content import load_content
+from website.demo.history import ATTENDED
 
 pytestmark = pytest.mark.django_db
 
-NAMED = [spec for spec in demo_history.PAST_EVENTS if "attendance" in spec]
-
-
-def run_load_demo():
-    call_command("load_demo", stdout=io.StringIO())
+CONTENT = load_content()
+NAMED = [spec for spec in CONTENT.past_events if "attendance" in spec]
 
 
 def wrap_group():
@@ -41,26 +42,30 @@ def _cell(html, label):
     return match and match.group(1)
 
 
-def test_people_sign_up_for_the_program_and_nobody_is_emailed(
-    django_capture_on_commit_callbacks,
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        run_load_demo()
+def test_events_elsewhere_with_a_demo_slug_are_left_alone(site_without_demo):
+    partners = EventIndexPage(title="Partner events", slug="partner-events")
+    site_without_demo.add_child(instance=partners)
+    theirs = make_event(partners, slug="peer-support-101", registration_mode="none")
 
-    assert mail.outbox == []
+    call_command("load_demo", stdout=io.StringIO())
+
+    assert not theirs.registrations.exists()
+    assert EventPage.objects.filter(slug="peer-support-101").count() == 2
+
+
+def test_people_sign_up_for_the_program_and_nobody_is_emailed(demo):
+    assert demo.emails == []
     wrap = wrap_group()
     assert wrap.registrations.confirmed().count() == wrap.capacity == 12
     assert [r.waitlist_position for r in wrap.registrations.waitlisted()] == [1, 2, 3]
-    for slug, (count, _first) in demo_history.UPCOMING_SIGN_UPS.items():
-        assert Registration.objects.filter(event__slug=slug).count() == count
+    for slug, sign_up in CONTENT.sign_ups.items():
+        assert Registration.objects.filter(event__slug=slug).count() == sign_up["count"]
     emails = Registration.objects.exclude(email="").values_list("email", flat=True)
     assert {email.split("@")[1] for email in emails} == {"example.org"}
     assert Registration.objects.filter(email="").exclude(phone="").exists()
 
 
-def test_the_past_term_is_recorded_as_its_tables_say():
-    run_load_demo()
-
+def test_the_past_term_is_recorded_as_its_tables_say(demo):
     for spec in NAMED:
         event = EventPage.objects.get(slug=spec["slug"])
         records = AttendanceRecord.objects.filter(session__event=event)
@@ -72,36 +77,34 @@ def test_the_past_term_is_recorded_as_its_tables_say():
         assert SessionNote.objects.filter(session__event=event).count() == len(
             spec["notes"]
         )
-    voices = next(s for s in demo_history.PAST_EVENTS if "headcounts" in s)
+    voices = next(s for s in CONTENT.past_events if "headcounts" in s)
     assert sorted(
         Headcount.objects.filter(session__event__slug=voices["slug"]).values_list(
             "attendees", "walk_ins"
         )
-    ) == sorted(voices["headcounts"])
+    ) == sorted(
+        (count["attendees"], count["walk_ins"]) for count in voices["headcounts"]
+    )
 
 
-def test_reports_show_the_demo_attendance(client, admin_user):
-    run_load_demo()
+def test_reports_show_the_demo_attendance(demo, client, admin_user):
     held = sum(
         spec["sessions"] - (1 if "cancel" in spec else 0)
-        for spec in demo_history.PAST_EVENTS
+        for spec in CONTENT.past_events
     )
     by_people = sum(
         "".join(spec["attendance"]).count(letter)
         for spec in NAMED
-        for letter in demo_history.ATTENDED
+        for letter in ATTENDED
     )
     walk_ins = sum(len(names) for spec in NAMED for names in spec["walk_ins"])
     headcounts = sum(
-        attendees
-        for spec in demo_history.PAST_EVENTS
-        for attendees, _ in spec.get("headcounts", [])
+        count["attendees"]
+        for spec in CONTENT.past_events
+        for count in spec.get("headcounts", [])
     )
     unique = sum(
-        1
-        for spec in NAMED
-        for row in spec["attendance"]
-        if set(row) & set(demo_history.ATTENDED)
+        1 for spec in NAMED for row in spec["attendance"] if set(row) & set(ATTENDED)
     )
     total = by_people + walk_ins + headcounts
     client.force_login(admin_user)
@@ -121,8 +124,7 @@ def test_reports_show_the_demo_attendance(client, admin_user):
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 7
 
 
-def test_export_edit_and_reimport_the_demo_registrations(client, admin_user):
-    run_load_demo()
+def test_export_edit_and_reimport_the_demo_registrations(demo, client, admin_user):
     client.force_login(admin_user)
     response = client.get(
         reverse("spreadsheets_export", args=["registrations"]), {"format": "xlsx"}
@@ -159,8 +161,7 @@ def test_export_edit_and_reimport_the_demo_registrations(client, admin_user):
     assert renamed.email == (email or "")
 
 
-def test_import_a_term_schedule_into_the_demo(client, admin_user):
-    run_load_demo()
+def test_import_a_term_schedule_into_the_demo(demo, client, admin_user):
     index = EventPage.objects.get(slug="wrap-group").get_parent()
     rows = [["event", "kind", "venue", "start", "end", "capacity", "facilitators"]]
     for week in range(3):
@@ -191,14 +192,3 @@ def test_import_a_term_schedule_into_the_demo(client, admin_user):
     assert not event.live
     assert event.sessions.count() == 3
     assert event.capacity == 12
-
-
-def test_events_elsewhere_with_a_demo_slug_are_left_alone(home_page):
-    partners = EventIndexPage(title="Partner events", slug="partner-events")
-    home_page.add_child(instance=partners)
-    theirs = make_event(partners, slug="peer-support-101", registration_mode="none")
-
-    run_load_demo()
-
-    assert not theirs.registrations.exists()
-    assert EventPage.objects.filter(slug="peer-support-101").count() == 2

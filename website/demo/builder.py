@@ -1,0 +1,418 @@
+"""Build the demo site from its content (``website.demo.content``).
+
+The demo is "Riverside Peer Support": site settings, the standard pages,
+four venues, six workshops with full timed outlines, three facilitator
+accounts, a Coordinators group with admin access, about fifteen groups and
+events over the next eight weeks, and (``website.demo.history``) made-up
+people signed up for them and a past term with attendance to report on.
+Every session is created through the workflow functions in
+``events/sessions.py``, so calendar identities are right.
+
+``build_demo`` writes everything; the caller runs it inside one transaction
+(``manage.py load_demo`` does), so a failure part-way leaves nothing.
+"""
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from wagtail.models import GroupPagePermission, Page
+
+from core.dates import site_zone
+from core.models import SiteSettings
+from events.models import (
+    EventIndexPage,
+    EventKind,
+    EventPage,
+    EventSession,
+    Registration,
+    RegistrationMode,
+    Setting,
+    Venue,
+)
+from events.sessions import (
+    add_session,
+    cancel_session,
+    generate_weekly_series,
+    reschedule_session,
+)
+from website.demo.content import ContentError, choice, load_content
+from website.models import StandardPage
+from workshops.blocks import SegmentKind
+from workshops.models import WorkshopIndexPage, WorkshopPage
+
+FACILITATORS_GROUP = "Facilitators"
+COORDINATORS_GROUP = "Coordinators"
+
+#: Weekday names as the data files write them, to Python's numbers (Monday 0).
+WEEKDAYS = {
+    name: number
+    for number, name in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
+}
+
+#: Sign-up windows open at this time of day.
+REGISTRATION_OPENS_AT = dt.time(9, 0)
+
+
+@dataclass
+class Demo:
+    """What ``build_demo`` made, for the command's summary."""
+
+    organisation_name: str
+    venues: dict
+    workshops: dict
+    events: list
+    facilitators: dict
+    registrations: list
+    past_events: list
+
+
+# Dates -----------------------------------------------------------------------
+
+
+def demo_today():
+    """Today's date in the site's time zone; the demo schedules from tomorrow."""
+    return timezone.localdate()
+
+
+def first_weekday_from(day, weekday):
+    """The first date on or after ``day`` that falls on ``weekday`` (Monday 0)."""
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def is_closed(day, closed_days):
+    """Whether the program takes a holiday break on ``day``; ``closed_days``
+    holds (month, day) pairs."""
+    return (day.month, day.day) in closed_days
+
+
+def open_day_near(day, *, after, closed_days):
+    """``day``, or the nearest same weekday after ``after`` that is not closed.
+
+    Tries a week earlier, a week later, then two weeks either way, so a
+    one-off event stays within a week or two of where it was planned.
+    """
+    if not is_closed(day, closed_days):
+        return day
+    for weeks in (-1, 1, -2, 2):
+        candidate = day + dt.timedelta(weeks=weeks)
+        if candidate > after and not is_closed(candidate, closed_days):
+            return candidate
+    return day
+
+
+def local_datetime(day, time):
+    """An aware datetime at ``time`` on ``day`` in the site's time zone."""
+    return dt.datetime.combine(day, time, tzinfo=site_zone())
+
+
+def weekday(name, where):
+    """The number (Monday 0) of a weekday the data names, e.g. "tuesday"."""
+    return choice(WEEKDAYS, name, where)
+
+
+# Pages and settings ----------------------------------------------------------
+
+
+def publish_child(parent, page):
+    """Add ``page`` below ``parent`` and publish its first revision."""
+    parent.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+def demo_loaded(home, content):
+    """Whether the demo's events listing already exists below ``home``."""
+    slug = content.events_index["slug"]
+    return EventIndexPage.objects.child_of(home).filter(slug=slug).exists()
+
+
+def build_home_page(home, content):
+    """Give the existing home page the demo's welcome and publish it."""
+    home.title = content.home["title"]
+    home.intro = content.home["intro"]
+    home.body = content.home["body"]
+    home.save_revision().publish()
+
+
+def build_standard_pages(home, content):
+    """Create and publish the standard pages (About us, Privacy notice,
+    Contact), by slug."""
+    return {
+        spec["slug"]: publish_child(home, StandardPage(**spec))
+        for spec in content.pages
+    }
+
+
+def build_site_settings(site, content, pages):
+    """Fill in the organisation's details for the default site and name the
+    site after it."""
+    site_settings = SiteSettings.for_site(site)
+    for field, value in content.settings.items():
+        if field == "privacy_notice_page":
+            # The data names the page by slug; the setting holds the page.
+            value = pages[value]
+        setattr(site_settings, field, value)
+    site_settings.save()
+    site.site_name = content.settings["organisation_name"]
+    site.save(update_fields=["site_name"])
+
+
+def build_venues(content):
+    """Create the demo venues, validated as the admin would validate them."""
+    venues = {}
+    for key, fields in content.venues.items():
+        setting = choice(Setting, fields["setting"], f"venues.toml: {key}.setting")
+        venue = Venue(**(fields | {"setting": setting}))
+        venue.full_clean()
+        venue.save()
+        venues[key] = venue
+    return venues
+
+
+# People ----------------------------------------------------------------------
+
+
+def build_groups(home):
+    """Create the Facilitators and Coordinators groups and their permissions.
+
+    Coordinators can use the Wagtail admin, manage sessions and venues, see
+    and manage registrations (the waitlist, capacity, imports), and add, edit
+    and publish pages anywhere below the home page.
+    """
+    facilitators, _ = Group.objects.get_or_create(name=FACILITATORS_GROUP)
+    coordinators, _ = Group.objects.get_or_create(name=COORDINATORS_GROUP)
+    coordinators.permissions.add(
+        Permission.objects.get(
+            content_type__app_label="wagtailadmin", codename="access_admin"
+        )
+    )
+    for model, actions in (
+        (EventSession, ("add", "change", "delete")),
+        (Venue, ("add", "change", "delete")),
+        # Registrations are cancelled, never deleted: the reports count them.
+        (Registration, ("add", "change", "view")),
+    ):
+        content_type = ContentType.objects.get_for_model(model)
+        for action in actions:
+            coordinators.permissions.add(
+                Permission.objects.get(
+                    content_type=content_type,
+                    codename=f"{action}_{model._meta.model_name}",
+                )
+            )
+    page_type = ContentType.objects.get_for_model(Page)
+    for codename in ("add_page", "change_page", "publish_page"):
+        GroupPagePermission.objects.get_or_create(
+            group=coordinators,
+            page=home,
+            permission=Permission.objects.get(
+                content_type=page_type, codename=codename
+            ),
+        )
+    return facilitators
+
+
+def build_facilitators(group, content):
+    """Create the facilitator accounts with random passwords, in ``group``."""
+    users = get_user_model()
+    people = {}
+    for key, fields in content.facilitators.items():
+        user, created = users.objects.get_or_create(
+            username=fields["username"],
+            defaults={
+                "first_name": fields["first_name"],
+                "last_name": fields["last_name"],
+                "email": fields["email"],
+            },
+        )
+        if created:
+            user.set_password(secrets.token_urlsafe(24))
+            user.save(update_fields=["password"])
+        user.groups.add(group)
+        people[key] = user
+    return people
+
+
+# Workshops and events --------------------------------------------------------
+
+
+def build_workshops(index, content):
+    """Create and publish the workshop library's programs."""
+    kinds = [value for value, _label in SegmentKind.CHOICES]
+    workshops = {}
+    for key, fields in content.workshops.items():
+        for number, (_type, segment) in enumerate(fields["outline"]):
+            if segment["kind"] not in kinds:
+                raise ContentError(
+                    f"workshops.toml: {key}.outline[{number}].kind: unknown value "
+                    f"{segment['kind']!r} (expected one of {', '.join(kinds)})"
+                )
+        workshops[key] = publish_child(index, WorkshopPage(**fields))
+    return workshops
+
+
+def schedule_sessions(event, spec, *, today, venues, closed_days):
+    """Create an event's sessions from its spec, then cancel or move any."""
+    where = f"events.toml: event {spec['slug']!r}"
+    tomorrow = today + dt.timedelta(days=1)
+    if weekly := spec.get("weekly"):
+        first = first_weekday_from(
+            tomorrow, weekday(weekly["weekday"], f"{where} weekly.weekday")
+        )
+        days = [first + dt.timedelta(weeks=week) for week in range(weekly["weeks"])]
+        generate_weekly_series(
+            event=event,
+            first_date=first,
+            start_time=weekly["start"],
+            end_time=weekly["end"],
+            weeks=weekly["weeks"],
+            skip_dates=(
+                []
+                if "cancel" in spec
+                else [d for d in days if is_closed(d, closed_days)]
+            ),
+        )
+    for once in spec.get("once", []):
+        day = first_weekday_from(
+            tomorrow, weekday(once["weekday"], f"{where} once.weekday")
+        ) + dt.timedelta(weeks=once["week"])
+        day = open_day_near(day, after=today, closed_days=closed_days)
+        add_session(
+            event=event,
+            start=local_datetime(day, once["start"]),
+            end=local_datetime(day, once["end"]),
+            public_note=once.get("note", ""),
+        )
+    sessions = list(event.sessions.order_by("start"))
+    if cancel := spec.get("cancel"):
+        closed = [s for s in sessions if is_closed(s.local_date, closed_days)]
+        session = closed[0] if closed else sessions[cancel["session"]]
+        cancel_session(session=session, public_note=cancel["note"], notify=False)
+    if move := spec.get("move"):
+        session = sessions[min(move["session"], len(sessions) - 1)]
+        reschedule_session(
+            session=session,
+            start=session.start,
+            end=session.end,
+            venue=venues[move["venue"]],
+            public_note=move["note"],
+            notify=False,
+        )
+
+
+def registration_window(spec, *, today):
+    """The sign-up opening and closing times an event spec asks for, if any."""
+    opens = closes = None
+    if days := spec.get("registration_opens_in_days"):
+        opens = local_datetime(today + dt.timedelta(days=days), REGISTRATION_OPENS_AT)
+    if (after := spec.get("close_after_session")) and (weekly := spec.get("weekly")):
+        where = f"events.toml: event {spec['slug']!r} weekly.weekday"
+        first = first_weekday_from(
+            today + dt.timedelta(days=1), weekday(weekly["weekday"], where)
+        )
+        day = first + dt.timedelta(weeks=after - 1)
+        closes = local_datetime(day, weekly["start"])
+    return opens, closes
+
+
+def event_page(spec, *, file, venues, facilitators, **fields):
+    """An unsaved EventPage from an event spec (upcoming or past), with its
+    topics and facilitators; ``fields`` adds or overrides model fields."""
+    where = f"{file}: event {spec['slug']!r}"
+    mode = choice(RegistrationMode, spec["registration_mode"], f"{where} mode")
+    event = EventPage(
+        title=spec["title"],
+        slug=spec["slug"],
+        kind=choice(EventKind, spec["kind"], f"{where} kind"),
+        summary=spec["summary"],
+        what_to_expect=spec["what_to_expect"],
+        venue=venues[spec["venue"]],
+        capacity=spec.get("capacity"),
+        registration_mode=mode,
+        waitlist_enabled=mode != RegistrationMode.NONE,
+        **fields,
+    )
+    event.topics.add(*spec["topics"])
+    event.facilitators.set([facilitators[key] for key in spec["facilitators"]])
+    return event
+
+
+def build_events(index, content, *, today, venues, workshops, facilitators):
+    """Create, publish and schedule every upcoming demo event."""
+    events = []
+    for spec in content.events:
+        opens, closes = registration_window(spec, today=today)
+        event = event_page(
+            spec,
+            file="events.toml",
+            venues=venues,
+            facilitators=facilitators,
+            workshop=workshops.get(spec.get("workshop")),
+            registration_opens_at=opens,
+            registration_closes_at=closes,
+        )
+        publish_child(index, event)
+        schedule_sessions(
+            event,
+            spec,
+            today=today,
+            venues=venues,
+            closed_days=content.closed_days,
+        )
+        events.append(event)
+    return events
+
+
+# The whole demo --------------------------------------------------------------
+
+
+def build_demo(site, home, *, today, content=None):
+    """Build the whole demo below ``home`` (the default ``site``'s root),
+    scheduled from the day after ``today``; returns what it made.
+
+    Run it inside a transaction: it writes a great deal, and a failure
+    part-way should leave nothing behind.
+    """
+    # The history builds on the helpers here, so it imports this module.
+    from website.demo.history import build_history
+
+    content = content or load_content()
+    build_home_page(home, content)
+    event_index = publish_child(home, EventIndexPage(**content.events_index))
+    workshop_index = publish_child(home, WorkshopIndexPage(**content.workshops_index))
+    pages = build_standard_pages(home, content)
+    build_site_settings(site, content, pages)
+    venues = build_venues(content)
+    facilitators = build_facilitators(build_groups(home), content)
+    workshops = build_workshops(workshop_index, content)
+    events = build_events(
+        event_index,
+        content,
+        today=today,
+        venues=venues,
+        workshops=workshops,
+        facilitators=facilitators,
+    )
+    registrations, past_events = build_history(
+        event_index,
+        content,
+        today=today,
+        venues=venues,
+        facilitators=facilitators,
+    )
+    return Demo(
+        organisation_name=content.settings["organisation_name"],
+        venues=venues,
+        workshops=workshops,
+        events=events,
+        facilitators=facilitators,
+        registrations=registrations,
+        past_events=past_events,
+    )
