@@ -4,9 +4,10 @@ Every facilitator view, PDF and export asks ``sessions_visible_to``; nothing
 else decides it.
 """
 
+# Both group names are asked for here; events.groups says why they live there.
+from events.groups import COORDINATORS_GROUP
+from events.groups import FACILITATORS_GROUP as FACILITATORS_GROUP
 from events.models import EventSession
-
-COORDINATORS_GROUP = "Coordinators"
 
 
 def is_coordinator(user) -> bool:

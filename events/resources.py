@@ -54,15 +54,13 @@ from .models import (
     Setting,
     Venue,
 )
-from .permissions import is_coordinator, sessions_visible_to
+from .permissions import FACILITATORS_GROUP, is_coordinator, sessions_visible_to
 from .registration import (
     MIN_PHONE_DIGITS,
     normalise_phone,
     person_key,
     phone_too_short,
 )
-
-FACILITATORS_GROUP = "Facilitators"
 
 
 def _listing_url(name):

@@ -46,6 +46,7 @@ from events.models import (
     Setting,
     Venue,
 )
+from events.permissions import FACILITATORS_GROUP
 from workshops.models import WorkshopIndexPage, WorkshopPage
 
 #: Slugs of the pages this command owns below the home page.
@@ -247,7 +248,7 @@ class Command(BaseCommand):
 
     def make_facilitators(self):
         """A few active users in the Facilitators group."""
-        group, _ = Group.objects.get_or_create(name="Facilitators")
+        group, _ = Group.objects.get_or_create(name=FACILITATORS_GROUP)
         user_model = get_user_model()
         people = []
         for n in range(1, FACILITATOR_COUNT + 1):

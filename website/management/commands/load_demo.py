@@ -36,6 +36,7 @@ from events.models import (
     Setting,
     Venue,
 )
+from events.permissions import FACILITATORS_GROUP
 from events.sessions import (
     add_session,
     cancel_session,
@@ -48,7 +49,6 @@ from website.models import HomePage, StandardPage
 from workshops.models import WorkshopIndexPage, WorkshopPage
 
 ORGANISATION_NAME = "Riverside Peer Support"
-FACILITATORS_GROUP = "Facilitators"
 COORDINATORS_GROUP = "Coordinators"
 
 MON, TUE, WED, THU, FRI, SAT = range(6)
