@@ -31,7 +31,7 @@ from ..models import (
     Registration,
     RegistrationStatus,
 )
-from ..permissions import is_coordinator, sessions_visible_to
+from ..permissions import events_visible_to, is_coordinator
 from ..registration import (
     MIN_PHONE_DIGITS,
     normalise_phone,
@@ -177,7 +177,7 @@ class RegistrationResource(GatherResource):
         """None for every event, else the ids of events the user may manage."""
         if self.user is None or is_coordinator(self.user):
             return None
-        return set(sessions_visible_to(self.user).values_list("event_id", flat=True))
+        return set(events_visible_to(self.user).values_list("pk", flat=True))
 
     def before_import(self, dataset, **kwargs):
         self.allowed = self.allowed_event_ids()
@@ -476,7 +476,7 @@ class RegistrationResource(GatherResource):
     def can_import(cls, user):
         return user.has_perms(
             ["events.add_registration", "events.change_registration"]
-        ) and (is_coordinator(user) or sessions_visible_to(user).exists())
+        ) and (is_coordinator(user) or events_visible_to(user).exists())
 
     @classmethod
     def can_export(cls, user):
@@ -484,20 +484,18 @@ class RegistrationResource(GatherResource):
         sessions' rosters (they get those events' registrations only)."""
         if is_coordinator(user):
             return True
-        return user.has_perm("events.view_registration") and (
-            sessions_visible_to(user).exists()
+        return (
+            user.has_perm("events.view_registration")
+            and events_visible_to(user).exists()
         )
 
     @classmethod
     def upload_fields(cls, user):
         from django import forms
 
-        events = EventPage.objects.order_by("title")
-        if not is_coordinator(user):
-            events = events.filter(pk__in=sessions_visible_to(user).values("event_id"))
         return {
             "event": PageChoiceField(
-                queryset=events,
+                queryset=events_visible_to(user).order_by("title"),
                 required=False,
                 label=gettext_lazy("Event"),
                 help_text=gettext_lazy(
@@ -562,10 +560,7 @@ class RegistrationResource(GatherResource):
             queryset = queryset.filter(
                 Q(name__icontains=query) | Q(email__icontains=query)
             )
-        if not is_coordinator(request.user):
-            queryset = queryset.filter(
-                event_id__in=sessions_visible_to(request.user).values("event_id")
-            )
+        queryset = queryset.filter(event__in=events_visible_to(request.user))
         queryset = queryset.order_by(
             "event__title", "status", "waitlist_position", "created_at", "pk"
         )
