@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.fields import Field
@@ -27,6 +26,7 @@ from spreadsheets.cells import (
 from spreadsheets.errors import SpreadsheetError
 from spreadsheets.resources import GatherResource, filters_description
 
+from .. import drafts
 from .. import sessions as session_workflows
 from ..drafts import EventState, event_states
 from ..errors import EventsError
@@ -245,7 +245,6 @@ class ScheduleResource(GatherResource):
             titles = {event.title.lower(), (event.draft_title or "").lower()}
             for title in titles - {""}:
                 self.events_by_title[title].append(event)
-        self.slugs = {event.slug for event in children}
         for session in self.sessions_by_uid.values():
             session.event = by_id[session.event_id]
         self.sessions_of = defaultdict(dict)
@@ -504,41 +503,64 @@ class ScheduleResource(GatherResource):
     # Saving ------------------------------------------------------------------
 
     def save_instance(self, session, is_create, row, **kwargs):
-        parsed = self.current
-        number = kwargs.get("row_number")
+        plan = self.current.plan
         try:
-            event = self._apply_event(parsed.plan, number)
-            start, end, venue_id, status = session._wanted
-            event_venue = self._event_venue_id(parsed.plan)
-            venue = self.venues_by_id.get(venue_id) if venue_id != event_venue else None
+            event = self._apply_event(plan, kwargs.get("row_number"))
             if is_create:
-                created = session_workflows.add_session(
-                    event=event, start=start, end=end, venue=venue
-                )
-                if status == SessionStatus.CANCELLED:
-                    session_workflows.cancel_session(session=created)
-                session.pk, session.event = created.pk, event
-                return
-            if session.status == SessionStatus.CANCELLED and status != session.status:
-                session_workflows.reinstate_session(session=session)
-                session.status = SessionStatus.SCHEDULED
-            current_venue = session.venue_id or event_venue
-            if (session.start, session.end, current_venue) != (start, end, venue_id):
-                session_workflows.reschedule_session(
-                    session=session, start=start, end=end, venue=venue
-                )
-            if status == SessionStatus.CANCELLED and session.status != status:
-                session_workflows.cancel_session(session=session)
+                self._add_session(session, event, plan)
+            else:
+                self._sync_session(session, plan)
         except EventsError as error:
             column = "start" if error.code == "end_before_start" else NON_FIELD_ERRORS
             raise ValidationError({column: [error.message]}) from error
+
+    def _session_venue(self, plan, venue_id):
+        """The venue a session meeting at ``venue_id`` names: none when that
+        is the event's, so the session follows the event if it moves."""
+        if venue_id == self._event_venue_id(plan):
+            return None
+        return self.venues_by_id.get(venue_id)
+
+    def _add_session(self, session, event, plan):
+        start, end, venue_id, status = session._wanted
+        created = session_workflows.add_session(
+            event=event, start=start, end=end, venue=self._session_venue(plan, venue_id)
+        )
+        if status == SessionStatus.CANCELLED:
+            session_workflows.cancel_session(session=created)
+        session.pk, session.event = created.pk, event
+
+    def _sync_session(self, session, plan):
+        start, end, venue_id, status = session._wanted
+        # The file is the coordinator's plan: it may reinstate a session, and
+        # a cancelled row still sets the times, so importing it again is a
+        # no-op (see sync_session).
+        session_workflows.sync_session(
+            session=session,
+            start=start,
+            end=end,
+            venue=self._session_venue(plan, venue_id),
+            cancelled=status == SessionStatus.CANCELLED,
+            reinstate=True,
+            move_when_cancelling=True,
+            event_venue_id=self._event_venue_id(plan),
+        )
 
     def _apply_event(self, plan, number):
         """Create the plan's event, or save its changes as a draft, once."""
         if plan.applied:
             return plan.event
         if plan.is_new:
-            plan.event = self._create_event(plan)
+            plan.event = drafts.create_draft_event(
+                index=self.index,
+                title=plan.title,
+                summary=plan.title,
+                user=self.user,
+                kind=plan.kind or EventKind.GROUP,
+                venue=plan.venue,
+                capacity=plan.capacity,
+                facilitators=self._users(plan.facilitator_ids or ()),
+            )
             plan.applied = True
             self._created_events += 1
             self.row_notes[number] = _("New draft event: %(title)s") % {
@@ -547,13 +569,9 @@ class ScheduleResource(GatherResource):
             return plan.event
         changes = plan.wanted()
         if changes:
-            page = plan.event.get_latest_revision_as_object()
-            for name, value in changes.items():
-                if name == "facilitators":
-                    page.facilitators = [self.users_by_id[pk] for pk in value]
-                else:
-                    setattr(page, name, value)
-            page.save_revision(user=self.user, log_action=True)
+            if "facilitators" in changes:
+                changes["facilitators"] = self._users(changes["facilitators"])
+            drafts.change_draft_event(event=plan.event, changes=changes, user=self.user)
             plan.state = dataclasses.replace(
                 plan.state, **{k: v for k, v in changes.items() if k != "facilitators"}
             )
@@ -565,27 +583,8 @@ class ScheduleResource(GatherResource):
         plan.applied = True
         return plan.event
 
-    def _create_event(self, plan):
-        base = slugify(plan.title)[:60] or "event"
-        slug, counter = base, 2
-        while slug in self.slugs:
-            slug, counter = f"{base}-{counter}", counter + 1
-        self.slugs.add(slug)
-        event = EventPage(
-            title=plan.title,
-            slug=slug,
-            summary=plan.title,
-            kind=plan.kind or EventKind.GROUP,
-            venue=plan.venue,
-            capacity=plan.capacity,
-            live=False,
-        )
-        self.index.add_child(instance=event)
-        if plan.facilitator_ids:
-            event.facilitators = [self.users_by_id[pk] for pk in plan.facilitator_ids]
-            event.save()
-        event.save_revision(user=self.user, log_action=True)
-        return event
+    def _users(self, ids):
+        return [self.users_by_id[pk] for pk in ids]
 
     def after_import(self, dataset, result, **kwargs):
         self.event_counts = {
