@@ -102,8 +102,22 @@ class CachedRegistrationLoader(RegistrationLoader):
         return self.by_key.get((event_id, key), Matches())
 
 
+#: The column a workflow's refusal is shown in, by its code (else the event's).
+ERROR_COLUMNS = {
+    "name_missing": "name",
+    "no_contact": "email",
+    "phone_too_short": "phone",
+    "full": "status",
+    "cannot_waitlist": "status",
+    "cannot_change_status": "status",
+}
+
+
 @dataclasses.dataclass
 class ParsedRegistrationRow:
+    """One row as read: its errors by column, its event, who the person is
+    (``person_key``) and the status it asks for."""
+
     errors: dict
     event: EventPage | None = None
     key: tuple | None = None
@@ -226,36 +240,55 @@ class RegistrationResource(GatherResource):
     # Parsing -----------------------------------------------------------------
 
     def before_import_row(self, row, **kwargs):
-        number = kwargs.get("row_number")
-        errors = {}
-        parsed = ParsedRegistrationRow(errors=errors)
-        event_column = "event_id" if "event_id" in row else NON_FIELD_ERRORS
+        parsed = ParsedRegistrationRow(errors={})
+        self._parse_event(parsed, row)
+        self._parse_person(parsed, row)
+        try:
+            parsed.status = parse_choice(
+                row.get("status"), RegistrationStatus, column_label=_("status")
+            )
+        except ValueError as error:
+            parsed.errors["status"] = [str(error)]
+        if "email" not in parsed.errors:
+            parsed.key = person_key(parsed.email, parsed.phone)
+        self._check_repeat(parsed, kwargs.get("row_number"))
+        parsed.row_event_id = as_text(row.get("event_id"))
+        self.current = parsed
+
+    def _parse_event(self, parsed, row):
+        """The row's event: by its event_id, else the one chosen in the form."""
+        errors = parsed.errors
+        column = "event_id" if "event_id" in row else NON_FIELD_ERRORS
         try:
             event_id = parse_int(row.get("event_id"), column_label="event_id")
         except ValueError as error:
             errors["event_id"] = [str(error)]
-            event_id = None
+            return
         if event_id and self.default_event_id and event_id != self.default_event_id:
-            errors[event_column] = [
+            errors[column] = [
                 _("This row is for another event (id %(id)s) than the one chosen.")
                 % {"id": event_id}
             ]
+            return
         event_id = event_id or self.default_event_id
-        if not event_id and "event_id" not in errors:
-            errors[event_column] = [
+        if not event_id:
+            errors[column] = [
                 _(
                     "Choose the event in the form, or give an event_id on each "
                     "row (as exports do): event titles can repeat, so a title "
                     "alone is not enough."
                 )
             ]
-        elif event_id and "event_id" not in errors:
-            parsed.event = self._event(event_id)
-            if parsed.event is None:
-                errors[event_column] = [
-                    _("There is no event with id %(id)s that you can manage.")
-                    % {"id": event_id}
-                ]
+            return
+        parsed.event = self._event(event_id)
+        if parsed.event is None:
+            errors[column] = [
+                _("There is no event with id %(id)s that you can manage.")
+                % {"id": event_id}
+            ]
+
+    def _parse_person(self, parsed, row):
+        errors = parsed.errors
         name = as_text(row.get("name"))
         email = as_text(row.get("email"))
         phone = as_text(row.get("phone"))
@@ -272,34 +305,28 @@ class RegistrationResource(GatherResource):
                 errors["email"] = [_("This is not an email address.")]
         if len(phone) > 40:
             errors["phone"] = [_("Keep the phone number under 40 characters.")]
-
         if not email and not phone:
             errors["email" if "email" in row else "phone"] = [
                 _("Give an email address or a phone number.")
             ]
-        try:
-            parsed.status = parse_choice(
-                row.get("status"), RegistrationStatus, column_label=_("status")
-            )
-        except ValueError as error:
-            errors["status"] = [str(error)]
-        parsed.key = person_key(email, phone) if "email" not in errors else None
-        if (
-            parsed.event
-            and parsed.key
-            and parsed.status != RegistrationStatus.CANCELLED
-        ):
-            seen_key = (parsed.event.pk, parsed.key)
-            if seen_key in self._seen:
-                errors["email" if parsed.key[0] == "email" else "phone"] = [
-                    _("The same person is also on row %(row)s.")
-                    % {"row": self.line_of(self._seen[seen_key])}
-                ]
-            else:
-                self._seen[seen_key] = number
         parsed.name, parsed.email, parsed.phone = name, email, phone
-        parsed.row_event_id = as_text(row.get("event_id"))
-        self.current = parsed
+
+    def _check_repeat(self, parsed, number):
+        """One row per person and event. Rows that cancel are not counted:
+        they may be about an older registration (see ``choose``)."""
+        if not (parsed.event and parsed.key):
+            return
+        if parsed.status == RegistrationStatus.CANCELLED:
+            return
+        seen_key = (parsed.event.pk, parsed.key)
+        if seen_key in self._seen:
+            column = "email" if parsed.key[0] == "email" else "phone"
+            parsed.errors[column] = [
+                _("The same person is also on row %(row)s.")
+                % {"row": self.line_of(self._seen[seen_key])}
+            ]
+        else:
+            self._seen[seen_key] = number
 
     def choose(self, found, parsed):
         """Which existing registration a row is about, or None for a new one."""
@@ -326,17 +353,11 @@ class RegistrationResource(GatherResource):
         parsed = self.current
         errors = parsed.errors
         if not errors and registration.pk:
-            current, wanted = registration.status, parsed.status
-            if (
-                current == RegistrationStatus.CONFIRMED
-                and wanted == RegistrationStatus.WAITLISTED
-            ):
-                errors["status"] = [
-                    _(
-                        "This person has a place and cannot be put on the waitlist "
-                        "here. Cancel the place instead, or leave the status as it is."
-                    )
-                ]
+            refusal = registration_workflows.status_change_refusal(
+                registration=registration, status=parsed.status
+            )
+            if refusal:
+                errors["status"] = [refusal.message]
         if (
             "phone" not in errors
             and parsed.phone
@@ -378,45 +399,56 @@ class RegistrationResource(GatherResource):
 
     def save_instance(self, registration, is_create, row, **kwargs):
         number = kwargs.get("row_number")
-        parsed = self.current
         try:
             if is_create:
-                result = self._add(parsed)
-                registration.pk = result.registration.pk
-                if not result.created:
-                    self.row_notes[number] = _("Already registered.")
-                elif result.registration.status == RegistrationStatus.WAITLISTED:
-                    self.row_notes[number] = _("On the waitlist: the event is full.")
-                elif parsed.status == RegistrationStatus.WAITLISTED:
-                    self.row_notes[number] = _(
-                        "Given a place, not the waitlist: the event has room."
-                    )
+                self._save_new(registration, number)
                 return
             # The status first: a refused change leaves the whole row out.
-            wanted = registration._wanted_status
-            if wanted != registration.status:
-                with self._changing(parsed.event):
-                    if wanted == RegistrationStatus.CANCELLED:
-                        registration_workflows.cancel(registration=registration)
-                        self.row_notes[number] = _("Cancelled.")
-                    elif wanted == RegistrationStatus.CONFIRMED:
-                        registration_workflows.promote(registration=registration)
-                        self.row_notes[number] = _("Given a place from the waitlist.")
-            before = registration._gather_snapshot
-            if (registration.name, registration.phone) != before[:2]:
-                registration.updated_at = timezone.now()
-                if self.batch is None:
-                    registration.save(update_fields=["name", "phone", "updated_at"])
-                else:
-                    self.renamed.append(registration)
+            self._save_status(registration, number)
+            self._save_details(registration)
         except EventsError as error:
-            column = {
-                "name_missing": "name",
-                "no_contact": "email",
-                "phone_too_short": "phone",
-                "full": "status",
-            }.get(error.code, "event_id" if "event_id" in row else NON_FIELD_ERRORS)
+            column = ERROR_COLUMNS.get(
+                error.code, "event_id" if "event_id" in row else NON_FIELD_ERRORS
+            )
             raise ValidationError({column: [error.message]}) from error
+
+    def _save_new(self, registration, number):
+        parsed = self.current
+        result = self._add(parsed)
+        registration.pk = result.registration.pk
+        if not result.created:
+            self.row_notes[number] = _("Already registered.")
+        elif result.registration.status == RegistrationStatus.WAITLISTED:
+            self.row_notes[number] = _("On the waitlist: the event is full.")
+        elif parsed.status == RegistrationStatus.WAITLISTED:
+            self.row_notes[number] = _(
+                "Given a place, not the waitlist: the event has room."
+            )
+
+    def _save_status(self, registration, number):
+        wanted = registration._wanted_status
+        if wanted == registration.status:
+            return
+        with self._changing(self.current.event):
+            registration_workflows.change_status(
+                registration=registration, status=wanted
+            )
+        self.row_notes[number] = (
+            _("Cancelled.")
+            if wanted == RegistrationStatus.CANCELLED
+            else _("Given a place from the waitlist.")
+        )
+
+    def _save_details(self, registration):
+        """A changed name or phone: saved now, or with the batch's others."""
+        before = registration._gather_snapshot
+        if (registration.name, registration.phone) == before[:2]:
+            return
+        registration.updated_at = timezone.now()
+        if self.batch is None:
+            registration.save(update_fields=["name", "phone", "updated_at"])
+        else:
+            self.renamed.append(registration)
 
     def _add(self, parsed):
         """A new person: added to the batch in bulk mode, else registered now

@@ -97,6 +97,9 @@ class ScheduleLoader(BaseInstanceLoader):
 
 @dataclasses.dataclass
 class ParsedSessionRow:
+    """One row as read: its errors by column, its event's plan, and the
+    session, times, place and status it asks for."""
+
     errors: dict
     plan: EventPlan | None = None
     session: EventSession | None = None
@@ -318,48 +321,55 @@ class ScheduleResource(GatherResource):
         first row that gives them; later rows must not say otherwise."""
         first = plan.first_row == number
         if "kind" in row:
-            try:
-                kind = parse_choice(row["kind"], EventKind, column_label=_("kind"))
-            except ValueError as error:
-                errors["kind"] = [str(error)]
-            else:
-                if kind and plan.kind and kind != plan.kind:
-                    errors["kind"] = [self._disagree(plan)]
-                elif kind:
-                    plan.kind = kind
+            self._agree_kind(plan, row["kind"], errors)
         if "capacity" in row:
-            try:
-                capacity = parse_int(row["capacity"], column_label=_("capacity"))
-            except ValueError as error:
-                errors["capacity"] = [str(error)]
-            else:
-                if capacity is not None and plan.capacity not in (None, capacity):
-                    errors["capacity"] = [self._disagree(plan)]
-                elif capacity is not None:
-                    plan.capacity = capacity
-                if first:
-                    plan.capacity_given = True
+            self._agree_capacity(plan, row["capacity"], first, errors)
         if "facilitators" in row:
-            try:
-                ids = self._facilitators(row["facilitators"])
-            except ValueError as error:
-                errors["facilitators"] = [str(error)]
-            else:
-                if (
-                    ids
-                    and plan.facilitator_ids
-                    and set(ids) != set(plan.facilitator_ids)
-                ):
-                    errors["facilitators"] = [self._disagree(plan)]
-                elif ids:
-                    plan.facilitator_ids = ids
-                elif first:
-                    plan.facilitator_ids = ()
+            self._agree_facilitators(plan, row["facilitators"], first, errors)
         if plan.is_new and plan.venue is None and "venue" in row:
             try:
                 plan.venue = self._venue(row["venue"])
             except ValueError:
                 pass  # reported with the row
+
+    def _agree_kind(self, plan, value, errors):
+        try:
+            kind = parse_choice(value, EventKind, column_label=_("kind"))
+        except ValueError as error:
+            errors["kind"] = [str(error)]
+            return
+        if kind and plan.kind and kind != plan.kind:
+            errors["kind"] = [self._disagree(plan)]
+        elif kind:
+            plan.kind = kind
+
+    def _agree_capacity(self, plan, value, first, errors):
+        try:
+            capacity = parse_int(value, column_label=_("capacity"))
+        except ValueError as error:
+            errors["capacity"] = [str(error)]
+            return
+        if capacity is not None and plan.capacity not in (None, capacity):
+            errors["capacity"] = [self._disagree(plan)]
+        elif capacity is not None:
+            plan.capacity = capacity
+        # With a capacity column the file sets the capacity: empty on every
+        # row of the event means no limit, not "as it is".
+        if first:
+            plan.capacity_given = True
+
+    def _agree_facilitators(self, plan, value, first, errors):
+        try:
+            ids = self._facilitators(value)
+        except ValueError as error:
+            errors["facilitators"] = [str(error)]
+            return
+        if ids and plan.facilitator_ids and set(ids) != set(plan.facilitator_ids):
+            errors["facilitators"] = [self._disagree(plan)]
+        elif ids:
+            plan.facilitator_ids = ids
+        elif first:
+            plan.facilitator_ids = ()
 
     def _disagree(self, plan):
         return _(
@@ -406,6 +416,24 @@ class ScheduleResource(GatherResource):
         number = kwargs.get("row_number")
         parsed = self.prescan[number]
         errors = parsed.errors
+        self._parse_times(parsed, row, errors)
+        if "venue" in row:
+            parsed.venue_given = not is_empty(row["venue"])
+            try:
+                parsed.venue = self._venue(row["venue"])
+            except ValueError as error:
+                errors.setdefault("venue", []).append(str(error))
+        try:
+            parsed.status = parse_choice(
+                row.get("status"), SessionStatus, column_label=_("status")
+            )
+        except ValueError as error:
+            errors.setdefault("status", []).append(str(error))
+        self._check_repeat(parsed, number, errors)
+        self.current = parsed
+
+    def _parse_times(self, parsed, row, errors):
+        """The start, and the end: a time alone is on the start's day."""
         try:
             parsed.start = parse_datetime(row.get("start"), column_label=_("start"))
         except ValueError as error:
@@ -430,31 +458,19 @@ class ScheduleResource(GatherResource):
                 session_workflows.check_times(parsed.start, parsed.end)
             except EventsError as error:
                 errors.setdefault("end", []).append(error.message)
-        if "venue" in row:
-            parsed.venue_given = not is_empty(row["venue"])
-            try:
-                parsed.venue = self._venue(row["venue"])
-            except ValueError as error:
-                errors.setdefault("venue", []).append(str(error))
-        try:
-            parsed.status = parse_choice(
-                row.get("status"), SessionStatus, column_label=_("status")
+
+    def _check_repeat(self, parsed, number, errors):
+        """One row per session: by its uid, else by its event and start."""
+        if parsed.plan is None or parsed.start is None:
+            return
+        key = (id(parsed.plan), parsed.session.pk if parsed.session else parsed.start)
+        if key in self._seen_sessions:
+            errors.setdefault("start", []).append(
+                _("Row %(row)s has the same session.")
+                % {"row": self.line_of(self._seen_sessions[key])}
             )
-        except ValueError as error:
-            errors.setdefault("status", []).append(str(error))
-        if parsed.plan is not None and parsed.start is not None:
-            key = (
-                id(parsed.plan),
-                parsed.session.pk if parsed.session else parsed.start,
-            )
-            if key in self._seen_sessions:
-                errors.setdefault("start", []).append(
-                    _("Row %(row)s has the same session.")
-                    % {"row": self.line_of(self._seen_sessions[key])}
-                )
-            else:
-                self._seen_sessions[key] = number
-        self.current = parsed
+        else:
+            self._seen_sessions[key] = number
 
     def init_instance(self, row=None):
         return EventSession(status=SessionStatus.SCHEDULED)

@@ -71,6 +71,7 @@ class VenueLoader(BaseInstanceLoader):
 
 
 def venue_key(name, room):
+    """How a row names a venue without an id: its name and room, any case."""
     return (as_text(name).lower(), as_text(room).lower())
 
 
@@ -165,7 +166,22 @@ class VenueResource(GatherResource):
 
     def import_instance(self, instance, row, **kwargs):
         errors = {}
-        row_number = kwargs.get("row_number")
+        self._check_repeat(instance, row, kwargs.get("row_number"), errors)
+        self._take_text(instance, row, errors)
+        self._take_setting(instance, row, errors)
+        self._take_flags(instance, row, errors)
+        if "default_capacity" in row:
+            try:
+                instance.default_capacity = parse_int(
+                    row["default_capacity"], column_label=_("default capacity")
+                )
+            except ValueError as error:
+                errors["default_capacity"] = [str(error)]
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_repeat(self, instance, row, row_number, errors):
+        """One row per venue: a second row for it is an error on the name."""
         key = instance.pk or venue_key(row.get("name"), row.get("room"))
         if key in self._seen:
             errors["name"] = [
@@ -174,6 +190,8 @@ class VenueResource(GatherResource):
             ]
         else:
             self._seen[key] = row_number
+
+    def _take_text(self, instance, row, errors):
         for column, max_length in VENUE_TEXT.items():
             if column not in row:
                 continue
@@ -185,35 +203,28 @@ class VenueResource(GatherResource):
             setattr(instance, column, value)
         if not instance.name:
             errors["name"] = [_("Every venue needs a name.")]
+
+    def _take_setting(self, instance, row, errors):
         try:
             instance.setting = parse_choice(
                 row.get("setting"), Setting, column_label=_("setting")
             )
-            if not instance.setting:
-                errors["setting"] = [
-                    _("Say where it is: hospital, community or online.")
-                ]
         except ValueError as error:
             errors["setting"] = [str(error)]
+            return
+        if not instance.setting:
+            errors["setting"] = [_("Say where it is: hospital, community or online.")]
+
+    def _take_flags(self, instance, row, errors):
         for column in VENUE_FLAGS:
-            if column in row:
-                try:
-                    setattr(
-                        instance,
-                        column,
-                        parse_bool(row[column], column_label=self.column_label(column)),
-                    )
-                except ValueError as error:
-                    errors[column] = [str(error)]
-        if "default_capacity" in row:
+            if column not in row:
+                continue
             try:
-                instance.default_capacity = parse_int(
-                    row["default_capacity"], column_label=_("default capacity")
-                )
+                value = parse_bool(row[column], column_label=self.column_label(column))
             except ValueError as error:
-                errors["default_capacity"] = [str(error)]
-        if errors:
-            raise ValidationError(errors)
+                errors[column] = [str(error)]
+            else:
+                setattr(instance, column, value)
 
     def get_bulk_update_fields(self):
         return [*(c for c in self.columns if c != "id"), "updated_at"]
