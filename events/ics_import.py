@@ -59,15 +59,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.html import format_html
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.dates import site_zone
 
+from .drafts import create_draft_event
 from .errors import EventsError
 from .models import EventIndexPage, EventPage, SessionStatus, Venue
-from .sessions import add_session, cancel_session, reschedule_session
+from .sessions import add_session, cancel_session, sync_session
 
 #: Largest file accepted, in bytes.
 MAX_ICS_BYTES = 2 * 1024 * 1024
@@ -690,7 +690,16 @@ def apply_import(plan: ImportPlan, *, index: EventIndexPage, user=None) -> Impor
     for planned in plan.events:
         event = planned.existing
         if event is None:
-            event = _create_draft(planned, index=index, source=plan.source, user=user)
+            event = create_draft_event(
+                index=index,
+                title=planned.title,
+                summary=planned.page_summary,
+                user=user,
+                venue=planned.venue,
+                what_to_expect=planned.what_to_expect,
+                import_source=plan.source,
+                import_uid=planned.uid,
+            )
             result.created += 1
         else:
             result.updated += 1
@@ -698,60 +707,31 @@ def apply_import(plan: ImportPlan, *, index: EventIndexPage, user=None) -> Impor
     return result
 
 
-def _create_draft(planned, *, index, source, user) -> EventPage:
-    slug_base = slugify(planned.title)[:60] or "event"
-    slug = slug_base
-    siblings = set(index.get_children().values_list("slug", flat=True))
-    counter = 2
-    while slug in siblings:
-        slug, counter = f"{slug_base}-{counter}", counter + 1
-    event = EventPage(
-        title=planned.title,
-        slug=slug,
-        summary=planned.page_summary,
-        venue=planned.venue,
-        what_to_expect=planned.what_to_expect,
-        live=False,
-        import_source=source,
-        import_uid=planned.uid,
-    )
-    index.add_child(instance=event)
-    event.save_revision(user=user, log_action=True)
-    return event
-
-
 def _sync_sessions(event, planned, result) -> None:
-    current = {session.uid: session for session in event.sessions.all()}
+    current = {
+        session.uid: session for session in event.sessions.select_related("venue")
+    }
     seen = set()
     for occurrence in planned.occurrences:
         seen.add(occurrence.uid)
         session = current.get(occurrence.uid)
         if session is None:
-            session = add_session(
-                event=event,
-                start=occurrence.start,
-                end=occurrence.end,
-                venue=occurrence.venue,
-                public_note=occurrence.public_note,
-                uid=occurrence.uid,
-            )
-            result.sessions_added += 1
-            if occurrence.cancelled:
-                cancel_session(session=session)
-                result.sessions_cancelled += 1
+            _add_session(event, occurrence, result)
             continue
-        if occurrence.cancelled:
-            if session.status != SessionStatus.CANCELLED:
-                cancel_session(session=session)
-                result.sessions_cancelled += 1
-            continue
-        if (session.start, session.end) != (occurrence.start, occurrence.end):
-            if session.status == SessionStatus.CANCELLED:
-                continue  # cancelled here by a coordinator: leave it
-            reschedule_session(
-                session=session, start=occurrence.start, end=occurrence.end
-            )
-            result.sessions_changed += 1
+        # A partner's calendar: a cancellation made in Gather wins, a
+        # cancelled date is only cancelled, and the session's place may have
+        # been edited since, so it is kept (see the module).
+        done = sync_session(
+            session=session,
+            start=occurrence.start,
+            end=occurrence.end,
+            venue=session.venue,
+            cancelled=occurrence.cancelled,
+            reinstate=False,
+            move_when_cancelling=False,
+        )
+        result.sessions_changed += done.moved
+        result.sessions_cancelled += done.cancelled
     # Upcoming sessions that the file no longer has were cancelled at source.
     for uid, session in current.items():
         if (
@@ -761,3 +741,18 @@ def _sync_sessions(event, planned, result) -> None:
         ):
             cancel_session(session=session)
             result.sessions_cancelled += 1
+
+
+def _add_session(event, occurrence, result) -> None:
+    session = add_session(
+        event=event,
+        start=occurrence.start,
+        end=occurrence.end,
+        venue=occurrence.venue,
+        public_note=occurrence.public_note,
+        uid=occurrence.uid,
+    )
+    result.sessions_added += 1
+    if occurrence.cancelled:
+        cancel_session(session=session)
+        result.sessions_cancelled += 1

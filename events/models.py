@@ -26,6 +26,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.search import index
 
+from .groups import FACILITATORS_GROUP
 from .page_forms import EventPageForm
 from .panels import SessionsPanel
 
@@ -228,7 +229,7 @@ class EventPage(Page):
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="facilitated_events",
-        limit_choices_to={"groups__name": "Facilitators", "is_active": True},
+        limit_choices_to={"groups__name": FACILITATORS_GROUP, "is_active": True},
         help_text=_("People in the Facilitators group who lead this event."),
     )
     capacity = models.PositiveIntegerField(

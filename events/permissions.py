@@ -4,9 +4,10 @@ Every facilitator view, PDF and export asks ``sessions_visible_to``; nothing
 else decides it.
 """
 
-from events.models import EventSession
+# Both group names are asked for here; events.groups says why they live there.
+from events.models import EventPage, EventSession
 
-COORDINATORS_GROUP = "Coordinators"
+from .groups import COORDINATORS_GROUP
 
 
 def is_coordinator(user) -> bool:
@@ -14,6 +15,14 @@ def is_coordinator(user) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or user.groups.filter(name=COORDINATORS_GROUP).exists()
+
+
+def events_visible_to(user):
+    """Events whose registrations ``user`` may see and import into: all for
+    coordinators, otherwise the events of the sessions they may see."""
+    if is_coordinator(user):
+        return EventPage.objects.all()
+    return EventPage.objects.filter(pk__in=sessions_visible_to(user).values("event_id"))
 
 
 def sessions_visible_to(user):

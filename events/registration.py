@@ -568,6 +568,50 @@ def promote(*, registration: Registration) -> Registration:
     return current
 
 
+def status_change_refusal(
+    *, registration: Registration, status: str
+) -> EventsError | None:
+    """Why a coordinator's list may not change ``registration`` to
+    ``status``, or None: someone with a place is never put back on the
+    waitlist (their place would go to the next in line behind their back);
+    the place is cancelled instead."""
+    if (
+        registration.status == RegistrationStatus.CONFIRMED
+        and status == RegistrationStatus.WAITLISTED
+    ):
+        return EventsError(
+            _(
+                "This person has a place and cannot be put on the waitlist "
+                "here. Cancel the place instead, or leave the status as it is."
+            ),
+            code="cannot_waitlist",
+        )
+    return None
+
+
+def change_status(*, registration: Registration, status: str) -> Registration | None:
+    """Bring ``registration`` to ``status`` as a coordinator's list asks:
+    ``cancel`` for "cancelled", ``promote`` for a waitlisted person given a
+    place. Returns the changed registration, or None when it already had
+    that status; a change no workflow makes is refused."""
+    if status == registration.status:
+        return None
+    if refusal := status_change_refusal(registration=registration, status=status):
+        raise refusal
+    if status == RegistrationStatus.CANCELLED:
+        return cancel(registration=registration)
+    if status == RegistrationStatus.CONFIRMED:
+        return promote(registration=registration)
+    raise EventsError(
+        _("A registration cannot be changed from %(from)s to %(to)s.")
+        % {
+            "from": registration.get_status_display(),
+            "to": dict(RegistrationStatus.choices).get(status, status),
+        },
+        code="cannot_change_status",
+    )
+
+
 @transaction.atomic
 def change_capacity(*, event: EventPage, capacity: int | None, user=None):
     """Set an event's capacity and promote from the waitlist if places opened.

@@ -419,3 +419,65 @@ def reinstate_session(*, session: EventSession) -> EventSession:
     current.sequence += 1
     current.save()
     return current
+
+
+@dataclass(frozen=True)
+class SessionSync:
+    """What ``sync_session`` did to a session, for the import's summary."""
+
+    reinstated: bool = False
+    moved: bool = False
+    cancelled: bool = False
+
+
+@transaction.atomic
+def sync_session(
+    *,
+    session: EventSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    venue: Venue | None,
+    cancelled: bool,
+    reinstate: bool,
+    move_when_cancelling: bool,
+    event_venue_id: int | None = None,
+) -> SessionSync:
+    """Bring an imported session to the times, place and status a file
+    gives it, through ``reinstate_session``, ``reschedule_session`` and
+    ``cancel_session`` (so the UID stays, the sequence rises with each
+    change, and people are told), in that order: a cancelled session must
+    go ahead again before it can move. Nothing already true is changed.
+
+    ``venue`` None means the event's venue. When the caller knows where the
+    event meets (``event_venue_id``: for the schedule, its draft's venue),
+    a session there is in the same place whether it names the venue or not.
+
+    Two imports want different things when the file and Gather disagree:
+
+    * ``reinstate``: whether a cancelled session the file has going ahead
+      is reinstated (a coordinator's own plan says so) or left cancelled,
+      and then not moved either (a partner's calendar: a cancellation made
+      in Gather wins).
+    * ``move_when_cancelling``: whether a session the file cancels first
+      takes the file's times and place (a plan's row is the whole session,
+      so importing it again changes nothing; moving a session that is
+      already cancelled is refused, ``session_cancelled``) or is only
+      cancelled (a calendar's cancelled date: people hear once, that it is
+      off).
+    """
+    done = {}
+    is_cancelled = session.status == SessionStatus.CANCELLED
+    if is_cancelled and not cancelled:
+        if not reinstate:
+            return SessionSync()
+        session = reinstate_session(session=session)
+        done["reinstated"], is_cancelled = True, False
+    now_at = (session.start, session.end, session.venue_id or event_venue_id)
+    wanted_at = (start, end, venue.pk if venue else event_venue_id)
+    if now_at != wanted_at and (move_when_cancelling or not cancelled):
+        session = reschedule_session(session=session, start=start, end=end, venue=venue)
+        done["moved"] = True
+    if cancelled and not is_cancelled:
+        cancel_session(session=session)
+        done["cancelled"] = True
+    return SessionSync(**done)

@@ -6,7 +6,9 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from .admin_views import EventsAdminGroup
-from .resources import RegistrationResource, ScheduleResource, VenueResource
+from .resources.registrations import RegistrationResource
+from .resources.schedule import ScheduleResource
+from .resources.venues import VenueResource
 
 
 @hooks.register("register_admin_viewset")

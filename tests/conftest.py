@@ -5,7 +5,6 @@ overrides; they never rely on demo content.
 """
 
 import datetime as dt
-import itertools
 import re
 from html import unescape
 
@@ -16,14 +15,9 @@ from wagtail.models import Locale, Page, Site
 
 from events.models import EventIndexPage, EventPage, Venue
 from events.sessions import add_session
+from tests.unique import unique as _unique
 from website.models import HomePage
 from workshops.models import WorkshopIndexPage, WorkshopPage
-
-_counter = itertools.count(1)
-
-
-def _unique(prefix):
-    return f"{prefix}-{next(_counter)}"
 
 
 @pytest.fixture

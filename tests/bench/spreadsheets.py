@@ -1,4 +1,4 @@
-"""Benchmarks of spreadsheet imports and exports (``website.spreadsheets``).
+"""Benchmarks of spreadsheet imports and exports (the ``spreadsheets`` engine).
 
 Three benchmarks, each paired with django-import-export's default
 configuration on the same data in the same run (the "floor" column of the
@@ -72,11 +72,11 @@ def settings():
 def peer_classes():
     """The resources with the library's default options (built lazily: the
     app registry must be ready)."""
-    from events.resources import (
+    from events.resources.registrations import (
         RegistrationLoader,
         RegistrationResource,
-        ScheduleResource,
     )
+    from events.resources.schedule import ScheduleResource
 
     class DefaultRegistrationResource(RegistrationResource):
         """Same columns and workflow, library defaults for everything else."""
@@ -383,7 +383,7 @@ def origin_group(query):
         return "email tasks"
     if query.code.startswith("events/registration.py"):
         return "registration workflows"
-    if query.code.startswith(("events/resources.py", "website/spreadsheets.py")):
+    if query.code.startswith(("events/resources/", "spreadsheets/")):
         return "resource"
     return query.code.split(":", 1)[0] or "other"
 

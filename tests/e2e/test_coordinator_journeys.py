@@ -17,10 +17,11 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from events.groups import COORDINATORS_GROUP
 from events.models import EventPage, SessionStatus, Venue
 from tests.conftest import make_event, sign_up
 from tests.e2e.support import assert_admin_accessible
-from website.demo.builder import COORDINATORS_GROUP, build_groups
+from website.demo.builder import build_groups
 
 PASSWORD = "a long coordinator passphrase"
 

@@ -700,3 +700,40 @@ def test_a_url_on_a_video_meeting_service_is_not_published(event_index, url, pub
     plan, _ = _import(ics(_talk(f"URL:{url}")), event_index)
     assert plan.events[0].url == url and plan.events[0].url_is_link is not published
     assert (url in EventPage.objects.get().what_to_expect) is published
+
+
+def test_a_date_meeting_elsewhere_keeps_its_venue_when_the_calendar_moves_it(
+    event_index,
+):
+    """A re-import changes a session's times only: its place may have been
+    set or edited here, so it stays."""
+    from tests.conftest import make_venue
+
+    make_venue(name="Riverside Hall")
+    annex = make_venue(name="Riverside Annex")
+    series = _vevent(
+        "series@library",
+        "DTSTART;TZID=America/Toronto:20261201T180000",
+        "DTEND;TZID=America/Toronto:20261201T190000",
+        "RRULE:FREQ=WEEKLY;COUNT=2",
+        "LOCATION:Riverside Hall",
+        "SUMMARY:Group",
+    )
+
+    def in_the_annex(hour):
+        return _vevent(
+            "series@library",
+            "RECURRENCE-ID;TZID=America/Toronto:20261208T180000",
+            f"DTSTART;TZID=America/Toronto:20261208T{hour}0000",
+            f"DTEND;TZID=America/Toronto:20261208T{hour + 1}0000",
+            "LOCATION:Riverside Annex",
+            "SUMMARY:Group",
+        )
+
+    _import(ics(series, in_the_annex(18)), event_index)
+    _, result = _import(ics(series, in_the_annex(19)), event_index)
+
+    assert result.sessions_changed == 1
+    moved = EventSession.objects.order_by("start")[1]
+    assert (moved.start.astimezone(TORONTO).hour, moved.status) == (19, "moved")
+    assert moved.venue == annex

@@ -9,7 +9,7 @@ from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from events.models import Registration
-from events.resources import RegistrationResource
+from events.resources.registrations import RegistrationResource
 from spreadsheets.formats import read_dataset
 from spreadsheets.models import ImportJob
 from tests.conftest import make_event, make_registration_event, make_session, sign_up

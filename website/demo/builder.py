@@ -24,6 +24,7 @@ from wagtail.models import GroupPagePermission, Page
 
 from core.dates import site_zone
 from core.models import SiteSettings
+from events.groups import COORDINATORS_GROUP, FACILITATORS_GROUP
 from events.models import (
     EventIndexPage,
     EventKind,
@@ -44,9 +45,6 @@ from website.demo.content import ContentError, choice, load_content
 from website.models import StandardPage
 from workshops.blocks import SegmentKind
 from workshops.models import WorkshopIndexPage, WorkshopPage
-
-FACILITATORS_GROUP = "Facilitators"
-COORDINATORS_GROUP = "Coordinators"
 
 #: Weekday names as the data files write them, to Python's numbers (Monday 0).
 WEEKDAYS = {

@@ -33,6 +33,7 @@ from wagtail.search.backends import get_search_backends
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from core.dates import site_zone
+from events.groups import FACILITATORS_GROUP
 from events.models import (
     EventIndexPage,
     EventKind,
@@ -247,7 +248,7 @@ class Command(BaseCommand):
 
     def make_facilitators(self):
         """A few active users in the Facilitators group."""
-        group, _ = Group.objects.get_or_create(name="Facilitators")
+        group, _ = Group.objects.get_or_create(name=FACILITATORS_GROUP)
         user_model = get_user_model()
         people = []
         for n in range(1, FACILITATOR_COUNT + 1):

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from events.groups import FACILITATORS_GROUP
+
 LOGIN_FILE = Path(settings.BASE_DIR) / ".admin-login"
-FACILITATORS_GROUP = "Facilitators"
 
 
 class Command(BaseCommand):
