@@ -16,17 +16,23 @@ def register_events_viewsets():
 
 @hooks.register("register_log_actions")
 def register_events_log_actions(actions):
-    actions.register_action(
-        "events.session.changed", _("Change session"), _("Session changed")
-    )
-    actions.register_action(
-        "events.session.cancelled", _("Cancel session"), _("Session cancelled")
-    )
-    actions.register_action(
-        "events.session.reinstated", _("Reinstate session"), _("Session reinstated")
-    )
+    """The actions ``events.registration`` and ``events.sessions`` log.
+
+    Entries written before the workflows logged themselves used
+    ``wagtail.create`` for a new session or registration; those keep
+    Wagtail's own label.
+    """
     for action, label, message in [
+        ("created", _("Add session"), _("Session added")),
+        ("changed", _("Change session"), _("Session changed")),
+        ("cancelled", _("Cancel session"), _("Session cancelled")),
+        ("reinstated", _("Reinstate session"), _("Session reinstated")),
+    ]:
+        actions.register_action(f"events.session.{action}", label, message)
+    for action, label, message in [
+        ("created", _("Add registration"), _("Registration added")),
         ("cancelled", _("Cancel registration"), _("Registration cancelled")),
+        ("left_waitlist", _("Leave the waitlist"), _("Left the waitlist")),
         ("promoted", _("Promote from waitlist"), _("Promoted from the waitlist")),
         ("moved", _("Move registration"), _("Registration moved")),
     ]:
