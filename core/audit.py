@@ -36,7 +36,7 @@ from contextvars import ContextVar
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from wagtail.log_actions import registry as log_action_registry
-from wagtail.models import ModelLogEntry
+from wagtail.models import PageLogEntry
 
 STAFF = "staff"
 PARTICIPANT = "participant"
@@ -86,10 +86,9 @@ def actor(*, user=None, by: str | None = None) -> Actor:
     return Actor(user=user, by=by)
 
 
-def entry(
-    instance, action: str, *, actor: Actor, title: str, data: dict | None = None
-) -> ModelLogEntry:
-    """An unsaved log entry of ``action`` on ``instance``.
+def entry(instance, action: str, *, actor: Actor, title: str, data: dict | None = None):
+    """An unsaved log entry of ``action`` on ``instance``: a ``ModelLogEntry``,
+    or a ``PageLogEntry`` for a page (the log model Wagtail keeps for it).
 
     ``title`` is the label history screens show; pass a neutral one for an
     object whose ``__str__`` names a person. ``data`` must hold ids and
@@ -99,21 +98,29 @@ def entry(
     """
     if not log_action_registry.action_exists(action):
         raise ValueError(f"The log action {action!r} is not registered.")
-    return ModelLogEntry(
+    model = log_action_registry.get_log_model_for_instance(instance)
+    if issubclass(model, PageLogEntry):
+        target = {"page_id": instance.pk}
+    else:
+        target = {"object_id": str(instance.pk)}
+    return model(
         content_type=ContentType.objects.get_for_model(
             instance, for_concrete_model=False
         ),
-        object_id=str(instance.pk),
         label=title,
         action=action,
         timestamp=timezone.now(),
         data={"by": actor.by, **(data or {})},
         user_id=getattr(actor.user, "pk", None),
+        **target,
     )
 
 
 def write(entries) -> None:
-    """Insert log entries built by ``entry``: one INSERT per Django batch."""
-    entries = list(entries)
-    if entries:
-        ModelLogEntry.objects.bulk_create(entries)
+    """Insert log entries built by ``entry``: one INSERT per log model (and
+    per Django batch)."""
+    by_model = {}
+    for built in entries:
+        by_model.setdefault(type(built), []).append(built)
+    for model, built in by_model.items():
+        model.objects.bulk_create(built)

@@ -17,8 +17,10 @@ system) and ``by``, one of ``core.audit.BY`` (staff, participant, import,
 system), kept in the entry's ``data["by"]``. The actions:
 
 * ``events.registration.created``: a new place or waitlist position
-  (``register``, ``RegistrationBatch``); a repeat sign-up changes nothing
-  and logs nothing.
+  (``register``); a repeat sign-up changes nothing and logs nothing.
+* ``events.registration.created_in_bulk``: the people a
+  ``RegistrationBatch`` (an import) added to one event, in one entry on the
+  event's page: how many, with places and waiting, and their ids.
 * ``events.registration.cancelled``: a place given up (``cancel``).
 * ``events.registration.left_waitlist``: a waitlist position given up
   (``cancel``).
@@ -436,11 +438,13 @@ class RegistrationBatch:
     another confirmation. Use inside ``transaction.atomic``, and run other
     workflows on the batch's events inside ``with batch.changing(event):``.
 
-    Each new registration gets its own ``events.registration.created``
-    entry, as ``register`` writes, by ``user`` and ``by`` as given when the
-    batch was made (else the surrounding ``core.audit.acting``, as an import
-    sets): inserted with ``bulk_create`` next to the registrations, so the
-    entries too cost a query per Django batch, not one per person.
+    Each ``save`` logs one ``events.registration.created_in_bulk`` entry per
+    event it added people to, on the event's page (its history shows the
+    import), with how many, with places and waiting, and their ids; by
+    ``user`` and ``by`` as given when the batch was made, else the
+    surrounding ``core.audit.acting`` (as an import sets). One entry per
+    person would have cost the import about as much again as inserting the
+    people, and filled the site history with a line per row.
     """
 
     def __init__(self, events, *, notify: bool = True, user=None, by=None):
@@ -556,8 +560,8 @@ class RegistrationBatch:
             return created
         Registration.objects.bulk_create(created)
         audit.write(
-            _entry(registration, "created", event=registration.event, actor=self._actor)
-            for registration in created
+            self._summary(self._events[event_id], people)
+            for event_id, people in _by_event(created).items()
         )
         if self.notify:
             # Nobody is told of a place at an event that is over.
@@ -565,6 +569,31 @@ class RegistrationBatch:
             for kind in ("confirmed", "waitlisted"):
                 _notify_many([r for r in to_tell if _email_kind(r) == kind], kind)
         return created
+
+    def _summary(self, event: EventPage, people: list[Registration]):
+        """The audit entry of the people just added to ``event``: counts
+        and ids, never who they are."""
+        confirmed = sum(r.status == RegistrationStatus.CONFIRMED for r in people)
+        return audit.entry(
+            event,
+            "events.registration.created_in_bulk",
+            actor=self._actor,
+            title=event.title,
+            data={
+                "event": event.pk,
+                "count": len(people),
+                "confirmed": confirmed,
+                "waitlisted": len(people) - confirmed,
+                "registrations": [r.pk for r in people],
+            },
+        )
+
+
+def _by_event(registrations) -> dict[int, list[Registration]]:
+    grouped = {}
+    for registration in registrations:
+        grouped.setdefault(registration.event_id, []).append(registration)
+    return grouped
 
 
 def _events_with_sessions_to_come(event_ids) -> list[int]:

@@ -2,8 +2,10 @@
 
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.log_actions import LogFormatter
 
 from .admin_views import EventsAdminGroup
 from .resources import RegistrationResource, ScheduleResource, VenueResource
@@ -37,6 +39,29 @@ def register_events_log_actions(actions):
         ("moved", _("Move registration"), _("Registration moved")),
     ]:
         actions.register_action(f"events.registration.{action}", label, message)
+    actions.register_action("events.registration.created_in_bulk")(AddedInBulk)
+
+
+class AddedInBulk(LogFormatter):
+    """People a batch (an import) added to an event, on the event's page:
+    "120 registrations added (100 with a place, 20 waiting)"."""
+
+    label = _("Add registrations in bulk")
+
+    def format_message(self, log_entry):
+        data = log_entry.data
+        count = data.get("count", 0)
+        return ngettext(
+            "%(count)s registration added (%(confirmed)s with a place, "
+            "%(waitlisted)s waiting)",
+            "%(count)s registrations added (%(confirmed)s with a place, "
+            "%(waitlisted)s waiting)",
+            count,
+        ) % {
+            "count": count,
+            "confirmed": data.get("confirmed", 0),
+            "waitlisted": data.get("waitlisted", 0),
+        }
 
 
 @hooks.register("register_admin_urls")
