@@ -60,10 +60,11 @@ def _entry(session: EventSession, action: str, *, actor: audit.Actor, **data):
 
 
 def _place(session: EventSession) -> dict:
-    """When and where a session meets, for an audit entry's data."""
+    """When (in UTC, as stored) and where a session meets, for an audit
+    entry's data."""
     return {
-        "start": session.start.isoformat(),
-        "end": session.end.isoformat(),
+        "start": session.start.astimezone(dt.UTC).isoformat(),
+        "end": session.end.astimezone(dt.UTC).isoformat(),
         "venue": session.venue_id,
     }
 
