@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from core import audit
 from core.forms import PageChoiceField
 
 from . import ics_import
@@ -110,7 +111,9 @@ def _confirm(request):
         plan = ics_import.plan_import(
             base64.b64decode(pending["data"]), source=pending["source"]
         )
-        result = ics_import.apply_import(plan, index=index, user=request.user)
+        # The session workflows it calls log their changes as this import's.
+        with audit.acting(by=audit.IMPORT, user=request.user):
+            result = ics_import.apply_import(plan, index=index, user=request.user)
     except EventsError as error:
         messages.error(request, error.message)
         return redirect("events_ics_import")

@@ -22,7 +22,6 @@ from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from core.dates import site_zone
@@ -100,8 +99,8 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
             consent_to_contact=data["consent_to_contact"],
             by_coordinator=True,
             refuse_repeat=True,
+            user=self.request.user,
         )
-        log(result.registration, "wagtail.create", user=self.request.user)
         return result.registration
 
 
@@ -331,11 +330,10 @@ def cancel_view(request, pk):
     registration = _registration_for_change(request, pk)
     if request.method == "POST":
         try:
-            cancelled = workflows.cancel(registration=registration)
+            cancelled = workflows.cancel(registration=registration, user=request.user)
         except EventsError as error:
             messages.error(request, error.message)
         else:
-            log(registration, "events.registration.cancelled", user=request.user)
             text = _("Registration of %s cancelled.") % registration.name
             if cancelled.promoted:
                 text += " " + promoted_sentence(cancelled.promoted)
@@ -360,11 +358,10 @@ def promote_view(request, pk):
     registration = _registration_for_change(request, pk)
     if request.method == "POST":
         try:
-            promoted = workflows.promote(registration=registration)
+            promoted = workflows.promote(registration=registration, user=request.user)
         except EventsError as error:
             messages.error(request, error.message)
         else:
-            log(registration, "events.registration.promoted", user=request.user)
             messages.success(request, promoted_sentence([promoted]))
         return _back(registration)
     return _confirm(
@@ -401,12 +398,13 @@ def move_view(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             moved = workflows.move(
-                registration=registration, to_event=form.cleaned_data["to_event"]
+                registration=registration,
+                to_event=form.cleaned_data["to_event"],
+                user=request.user,
             )
         except EventsError as error:
             form.add_error(None, error.message)
         else:
-            log(moved, "events.registration.moved", user=request.user)
             messages.success(
                 request,
                 _("Moved to %(event)s (%(status)s).")

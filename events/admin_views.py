@@ -24,7 +24,6 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ViewSetGroup
 from wagtail.admin.widgets import AdminDateInput, AdminDateTimeInput, AdminTimeInput
-from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -161,8 +160,8 @@ class SessionCreateView(ReturnToNextMixin, DomainErrorFormMixin, generic.CreateV
             end=data["end"],
             venue=data["venue"],
             public_note=data["public_note"],
+            user=self.request.user,
         )
-        log(session, "wagtail.create", user=self.request.user)
         return session
 
 
@@ -191,8 +190,8 @@ class SessionEditView(ReturnToNextMixin, DomainErrorFormMixin, generic.EditView)
             end=data["end"],
             venue=data["venue"],
             public_note=data["public_note"],
+            user=self.request.user,
         )
-        log(session, "events.session.changed", user=self.request.user)
         return session
 
 
@@ -365,12 +364,13 @@ def cancel_session_view(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             session_workflows.cancel_session(
-                session=session, public_note=form.cleaned_data["public_note"]
+                session=session,
+                public_note=form.cleaned_data["public_note"],
+                user=request.user,
             )
         except EventsError as error:
             messages.error(request, error.message)
         else:
-            log(session, "events.session.cancelled", user=request.user)
             messages.success(request, _("Session cancelled: %s") % session)
         return redirect(return_url(request, session.event))
     return _confirm_session(
@@ -393,11 +393,10 @@ def reinstate_session_view(request, pk):
     session = _session_for_change(request, pk)
     if request.method == "POST":
         try:
-            session_workflows.reinstate_session(session=session)
+            session_workflows.reinstate_session(session=session, user=request.user)
         except EventsError as error:
             messages.error(request, error.message)
         else:
-            log(session, "events.session.reinstated", user=request.user)
             messages.success(request, _("Session reinstated: %s") % session)
         return redirect(return_url(request, session.event))
     return _confirm_session(
@@ -495,12 +494,11 @@ def weekly_series_view(request, event_id):
                 weeks=data["weeks"],
                 skip_dates=data["skip_dates"],
                 venue=data["venue"],
+                user=request.user,
             )
         except EventsError as error:
             form.add_error(SERIES_ERROR_FIELDS.get(error.code), error.message)
         else:
-            for session in series.created:
-                log(session, "wagtail.create", user=request.user)
             messages.success(request, series.summary())
             return redirect("wagtailadmin_pages:edit", event.pk)
     return TemplateResponse(

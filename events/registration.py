@@ -9,6 +9,31 @@ Registration rows inside that transaction; there is no counter to drift.
 Emails are queued with ``core.background.enqueue_on_commit``: a
 rolled-back change sends nothing, and a failed email never loses a
 registration.
+
+Every change is written to Wagtail's audit log by the workflow itself,
+inside its transaction (``core.audit``), so it is logged once however it
+is made. Workflows take ``user`` (None for the person themselves or the
+system) and ``by``, one of ``core.audit.BY`` (staff, participant, import,
+system), kept in the entry's ``data["by"]``. The actions:
+
+* ``events.registration.created``: a new place or waitlist position
+  (``register``); a repeat sign-up changes nothing and logs nothing.
+* ``events.registration.created_in_bulk``: the people a
+  ``RegistrationBatch`` (an import) added to one event, in one entry on the
+  event's page: how many, with places and waiting, and their ids.
+* ``events.registration.cancelled``: a place given up (``cancel``).
+* ``events.registration.left_waitlist``: a waitlist position given up
+  (``cancel``).
+* ``events.registration.promoted``: a place from the waitlist, given by
+  staff out of turn (``promote``) or automatically when a place frees
+  (``data["automatic"]``, by the system, with what freed it).
+* ``events.registration.moved``: a person moved to another event, on their
+  new registration (``move``; the old one is cancelled without an entry of
+  its own, and ``data["from_registration"]`` names it).
+
+A registration's ``__str__`` is the person's name, so entries carry a
+neutral title ("Registration 12 for Tuesday group") and their data holds
+ids and statuses only: never a name, email, phone number or support need.
 """
 
 import contextlib
@@ -18,7 +43,7 @@ from django.db import transaction
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
-from core import tokens
+from core import audit, tokens
 from core.background import enqueue_on_commit
 
 from .errors import EventsError
@@ -141,6 +166,37 @@ def _notify_many(registrations, kind: str) -> None:
         enqueue_on_commit(
             send_registration_emails, ids[start : start + EMAILS_PER_TASK], kind
         )
+
+
+# Audit log ---------------------------------------------------------------------
+
+
+def _title(registration: Registration, event: EventPage) -> str:
+    """A history screen's label for a registration: ids and the event's
+    title, never the person's name (``Registration.__str__``)."""
+    return _("Registration %(id)s for %(event)s") % {
+        "id": registration.pk,
+        "event": event.title,
+    }
+
+
+def _entry(
+    registration: Registration,
+    action: str,
+    *,
+    event: EventPage,
+    actor: audit.Actor,
+    **data,
+):
+    """An unsaved audit entry for ``registration``: the event's id and the
+    status it has now, and ``data`` (ids and codes only)."""
+    return audit.entry(
+        registration,
+        f"events.registration.{action}",
+        actor=actor,
+        title=_title(registration, event),
+        data={"event": event.pk, "status": registration.status, **data},
+    )
 
 
 # Registration rules ------------------------------------------------------------
@@ -299,6 +355,8 @@ def register(
     by_coordinator: bool = False,
     notify: bool = True,
     refuse_repeat: bool = False,
+    user=None,
+    by: str | None = None,
     now=None,
 ) -> RegistrationResult:
     """Give a person a place, or a waitlist position when the event is full.
@@ -309,8 +367,33 @@ def register(
     sign-up window but not capacity, and may choose ``notify=False`` (no
     email, e.g. for people who already know). ``refuse_repeat`` raises
     instead of answering a repeat (for the admin, which can say who it is).
+
+    A new registration is logged (``events.registration.created``); a public
+    sign-up (not ``by_coordinator``) is logged as the participant's own.
     """
-    person = _person(name, email, phone, support_needs, consent_to_contact)
+    if not by_coordinator and user is None and by is None:
+        by = audit.PARTICIPANT
+    actor = audit.actor(user=user, by=by)
+    result = _register(
+        event=event,
+        person=_person(name, email, phone, support_needs, consent_to_contact),
+        by_coordinator=by_coordinator,
+        notify=notify,
+        refuse_repeat=refuse_repeat,
+        now=now,
+    )
+    if result.created:
+        registration = result.registration
+        audit.write(
+            [_entry(registration, "created", event=registration.event, actor=actor)]
+        )
+    return result
+
+
+def _register(
+    *, event, person, by_coordinator, notify, refuse_repeat, now
+) -> RegistrationResult:
+    """``register`` without its audit entry (``move`` writes its own)."""
     event = _lock_event(event)
     _check_open(event, by_coordinator=by_coordinator, now=now)
 
@@ -354,11 +437,20 @@ class RegistrationBatch:
     nothing and sends no email: a coordinator's list is not a request for
     another confirmation. Use inside ``transaction.atomic``, and run other
     workflows on the batch's events inside ``with batch.changing(event):``.
+
+    Each ``save`` logs one ``events.registration.created_in_bulk`` entry per
+    event it added people to, on the event's page (its history shows the
+    import), with how many, with places and waiting, and their ids; by
+    ``user`` and ``by`` as given when the batch was made, else the
+    surrounding ``core.audit.acting`` (as an import sets). One entry per
+    person would have cost the import about as much again as inserting the
+    people, and filled the site history with a line per row.
     """
 
-    def __init__(self, events, *, notify: bool = True):
+    def __init__(self, events, *, notify: bool = True, user=None, by=None):
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("RegistrationBatch must run inside transaction.atomic.")
+        self._actor = audit.actor(user=user, by=by)
         self._events = {}
         self._confirmed = {}
         self._last_position = {}
@@ -467,12 +559,41 @@ class RegistrationBatch:
         if not created:
             return created
         Registration.objects.bulk_create(created)
+        audit.write(
+            self._summary(self._events[event_id], people)
+            for event_id, people in _by_event(created).items()
+        )
         if self.notify:
             # Nobody is told of a place at an event that is over.
             to_tell = [r for r in created if r.event_id in self._upcoming]
             for kind in ("confirmed", "waitlisted"):
                 _notify_many([r for r in to_tell if _email_kind(r) == kind], kind)
         return created
+
+    def _summary(self, event: EventPage, people: list[Registration]):
+        """The audit entry of the people just added to ``event``: counts
+        and ids, never who they are."""
+        confirmed = sum(r.status == RegistrationStatus.CONFIRMED for r in people)
+        return audit.entry(
+            event,
+            "events.registration.created_in_bulk",
+            actor=self._actor,
+            title=event.title,
+            data={
+                "event": event.pk,
+                "count": len(people),
+                "confirmed": confirmed,
+                "waitlisted": len(people) - confirmed,
+                "registrations": [r.pk for r in people],
+            },
+        )
+
+
+def _by_event(registrations) -> dict[int, list[Registration]]:
+    grouped = {}
+    for registration in registrations:
+        grouped.setdefault(registration.event_id, []).append(registration)
+    return grouped
 
 
 def _events_with_sessions_to_come(event_ids) -> list[int]:
@@ -492,8 +613,12 @@ def _email_kind(registration: Registration) -> str:
     }.get(registration.status, "cancelled")
 
 
-def _promote(event: EventPage) -> list[Registration]:
-    """Move the first waitlisted people into free places. Caller holds the lock."""
+def _promote(event: EventPage, *, freed_by: dict) -> list[Registration]:
+    """Move the first waitlisted people into free places. Caller holds the lock.
+
+    Each is logged as promoted automatically, by the system, with what freed
+    the place (``freed_by``: ids and codes only), in one INSERT.
+    """
     places = _places_left(event)
     waiting = Registration.objects.filter(event=event).waitlisted()
     chosen = list(waiting if places is None else waiting[:places])
@@ -504,23 +629,32 @@ def _promote(event: EventPage) -> list[Registration]:
         _notify(registration, "promoted")
     if chosen:
         _renumber_waitlist(event)
+        system = audit.actor(by=audit.SYSTEM)
+        audit.write(
+            _entry(
+                registration,
+                "promoted",
+                event=event,
+                actor=system,
+                automatic=True,
+                **freed_by,
+            )
+            for registration in chosen
+        )
     return chosen
 
 
-@transaction.atomic
-def cancel(*, registration: Registration) -> Registration:
-    """Cancel a place or leave the waitlist; promotes the next in line.
-
-    The registration returned carries ``promoted``: the people who got the
-    place it freed, in order (none when it was a waitlist place).
-    """
-    event = _lock_event(registration.event)
+def _cancel(registration: Registration, event: EventPage) -> tuple[Registration, str]:
+    """``cancel`` without its own audit entry (``move`` writes its own); the
+    promotions it causes are logged. Caller holds the event's lock. Returns
+    the cancelled row and the status it had."""
     current = Registration.objects.get(pk=registration.pk)
     if current.status == RegistrationStatus.CANCELLED:
         raise EventsError(
             _("This registration is already cancelled."), code="already_cancelled"
         )
-    was_confirmed = current.status == RegistrationStatus.CONFIRMED
+    previous = current.status
+    was_confirmed = previous == RegistrationStatus.CONFIRMED
     current.status = RegistrationStatus.CANCELLED
     current.waitlist_position = None
     current.cancelled_at = timezone.now()
@@ -528,24 +662,50 @@ def cancel(*, registration: Registration) -> Registration:
     _notify(current, "cancelled" if was_confirmed else "left_waitlist")
     current.promoted = []
     if was_confirmed:
-        current.promoted = _promote(event)
+        current.promoted = _promote(event, freed_by={"freed_by": current.pk})
     else:
         _renumber_waitlist(event)
+    return current, previous
+
+
+@transaction.atomic
+def cancel(
+    *, registration: Registration, user=None, by: str | None = None
+) -> Registration:
+    """Cancel a place or leave the waitlist; promotes the next in line.
+
+    The registration returned carries ``promoted``: the people who got the
+    place it freed, in order (none when it was a waitlist place). Logged as
+    ``events.registration.cancelled`` (a place) or ``.left_waitlist``;
+    each promotion has its own entry.
+    """
+    actor = audit.actor(user=user, by=by)
+    event = _lock_event(registration.event)
+    current, previous = _cancel(registration, event)
+    action = (
+        "cancelled" if previous == RegistrationStatus.CONFIRMED else "left_waitlist"
+    )
+    audit.write([_entry(current, action, event=event, actor=actor, was=previous)])
     return current
 
 
 @transaction.atomic
 def promote_waitlist(*, event: EventPage) -> list[Registration]:
-    """Fill free places from the waitlist, in order. Returns who was promoted."""
-    return _promote(_lock_event(event))
+    """Fill free places from the waitlist, in order. Returns who was promoted
+    (each logged as promoted automatically, by the system)."""
+    return _promote(_lock_event(event), freed_by={"freed_by": "free_places"})
 
 
 @transaction.atomic
-def promote(*, registration: Registration) -> Registration:
+def promote(
+    *, registration: Registration, user=None, by: str | None = None
+) -> Registration:
     """A coordinator gives a free place to a waitlisted person, out of turn.
 
     Never over capacity: when the event is full, raise the capacity instead.
+    Logged as ``events.registration.promoted``.
     """
+    actor = audit.actor(user=user, by=by)
     event = _lock_event(registration.event)
     current = Registration.objects.get(pk=registration.pk)
     if current.status != RegistrationStatus.WAITLISTED:
@@ -565,6 +725,9 @@ def promote(*, registration: Registration) -> Registration:
     current.save()
     _notify(current, "promoted")
     _renumber_waitlist(event)
+    audit.write(
+        [_entry(current, "promoted", event=event, actor=actor, automatic=False)]
+    )
     return current
 
 
@@ -616,8 +779,9 @@ def change_status(*, registration: Registration, status: str) -> Registration | 
 def change_capacity(*, event: EventPage, capacity: int | None, user=None):
     """Set an event's capacity and promote from the waitlist if places opened.
 
-    Publishes a new revision so the page editor shows the new number.
-    Lowering capacity below the confirmed count keeps everyone's place.
+    Publishes a new revision so the page editor shows the new number (its
+    page history logs who changed it). Lowering capacity below the confirmed
+    count keeps everyone's place. Each promotion is logged as automatic.
     """
     if capacity is not None and capacity < 0:
         raise EventsError(_("Capacity cannot be negative."), code="bad_capacity")
@@ -626,32 +790,63 @@ def change_capacity(*, event: EventPage, capacity: int | None, user=None):
     page.capacity = capacity
     page.save_revision(user=user, log_action=True).publish(user=user)
     locked.capacity = capacity
-    return _promote(locked)
+    return _promote(locked, freed_by={"freed_by": "capacity"})
 
 
 @transaction.atomic
-def move(*, registration: Registration, to_event: EventPage) -> Registration:
+def move(
+    *,
+    registration: Registration,
+    to_event: EventPage,
+    user=None,
+    by: str | None = None,
+) -> Registration:
     """Move a person to another event: a place there (or its waitlist), and
-    their place here goes to the next in line."""
+    their place here goes to the next in line.
+
+    One entry, ``events.registration.moved``, on the new registration (as
+    before these entries were written here), naming the old one; the
+    promotions the freed place causes have their own.
+    """
+    actor = audit.actor(user=user, by=by)
     if registration.event_id == to_event.pk:
         raise EventsError(_("That is the same event."), code="same_event")
     # Lock both events in a fixed order so two opposite moves cannot deadlock.
     first, second = sorted([registration.event, to_event], key=lambda e: e.pk)
-    _lock_event(first)
-    _lock_event(second)
+    locked = {event.pk: _lock_event(event) for event in (first, second)}
     current = Registration.objects.get(pk=registration.pk)
     if current.status == RegistrationStatus.CANCELLED:
         raise EventsError(
             _("This registration is cancelled."), code="already_cancelled"
         )
-    result = register(
+    result = _register(
         event=to_event,
-        name=current.name,
-        email=current.email,
-        phone=current.phone,
-        support_needs=current.support_needs,
-        consent_to_contact=current.consent_to_contact,
+        person=_person(
+            current.name,
+            current.email,
+            current.phone,
+            current.support_needs,
+            current.consent_to_contact,
+        ),
         by_coordinator=True,
+        notify=True,
+        refuse_repeat=False,
+        now=None,
     )
-    cancel(registration=current)
-    return result.registration
+    previous = _cancel(current, locked[current.event_id])[1]
+    moved = result.registration
+    audit.write(
+        [
+            _entry(
+                moved,
+                "moved",
+                event=locked[to_event.pk],
+                actor=actor,
+                from_event=current.event_id,
+                from_registration=current.pk,
+                was=previous,
+                already_registered=not result.created,
+            )
+        ]
+    )
+    return moved

@@ -5,6 +5,24 @@ identity stays right: the UID never changes and the sequence number rises
 with each change, and everyone with a confirmed place hears when an upcoming
 session is cancelled or moved. Views, admin screens, imports and tasks call
 them.
+
+Each change is written to Wagtail's audit log by the function itself,
+inside its transaction (``core.audit``), so it is logged once whichever
+screen, import or command made it. The functions take ``user`` (None for
+the system) and ``by``, one of ``core.audit.BY`` (staff, participant,
+import, system), kept in the entry's ``data["by"]``; an import that cannot
+pass them sets them around its work with ``core.audit.acting``. The
+actions, each with the event's id in its data:
+
+* ``events.session.created``: ``add_session``, and each session of
+  ``generate_weekly_series`` (one INSERT for the whole series).
+* ``events.session.changed``: ``reschedule_session`` when the time, venue
+  or note changed, with what it was and is (``from``, ``to``: times and a
+  venue id) and whether it counts as moved.
+* ``events.session.cancelled`` and ``events.session.reinstated``.
+
+A session's label (its ``__str__``: the event's title and local start)
+names nobody, so it is the entry's title.
 """
 
 import datetime as dt
@@ -18,6 +36,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import audit
 from core.dates import site_zone
 
 from .errors import EventsError
@@ -27,6 +46,27 @@ from .tasks import enqueue_session_change_emails
 
 #: The longest weekly series the generator will make in one go.
 MAX_SERIES_WEEKS = 104
+
+
+def _entry(session: EventSession, action: str, *, actor: audit.Actor, **data):
+    """An unsaved audit entry for ``session`` (its event must be loaded)."""
+    return audit.entry(
+        session,
+        f"events.session.{action}",
+        actor=actor,
+        title=str(session),
+        data={"event": session.event_id, **data},
+    )
+
+
+def _place(session: EventSession) -> dict:
+    """When (in UTC, as stored) and where a session meets, for an audit
+    entry's data."""
+    return {
+        "start": session.start.astimezone(dt.UTC).isoformat(),
+        "end": session.end.astimezone(dt.UTC).isoformat(),
+        "venue": session.venue_id,
+    }
 
 
 def weekly_starts(
@@ -93,9 +133,12 @@ def add_session(
     venue: Venue | None = None,
     public_note: str = "",
     uid: str | None = None,
+    user=None,
+    by: str | None = None,
 ) -> EventSession:
     """Add one session to an event. ``uid`` is for imports that keep a
     calendar identity of their own; normally a new one is made."""
+    actor = audit.actor(user=user, by=by)
     check_times(start, end)
     session = EventSession(
         event=event, start=start, end=end, venue=venue, public_note=public_note
@@ -103,6 +146,7 @@ def add_session(
     if uid:
         session.uid = uid
     session.save()
+    audit.write([_entry(session, "created", actor=actor)])
     return session
 
 
@@ -200,6 +244,8 @@ def generate_weekly_series(
     weeks: int,
     skip_dates: Iterable[dt.date] = (),
     venue: Venue | None = None,
+    user=None,
+    by: str | None = None,
 ) -> WeeklySeries:
     """Create a session every week for ``weeks`` weeks, skipping given dates.
 
@@ -211,7 +257,9 @@ def generate_weekly_series(
 
     A skip date the series never meets on is refused (``check_skip_dates``),
     and so is a series whose every week is skipped or already scheduled.
+    Each new session is logged as created, all in one INSERT.
     """
+    actor = audit.actor(user=user, by=by)
     if not 1 <= weeks <= MAX_SERIES_WEEKS:
         raise EventsError(
             _("Choose between 1 and %(max)s weeks.") % {"max": MAX_SERIES_WEEKS},
@@ -266,15 +314,19 @@ def generate_weekly_series(
         )
         for start in starts
     ]
-    return WeeklySeries(
-        created=EventSession.objects.bulk_create(sessions),
-        already_scheduled=already_scheduled,
-    )
+    created = EventSession.objects.bulk_create(sessions)
+    audit.write(_entry(session, "created", actor=actor) for session in created)
+    return WeeklySeries(created=created, already_scheduled=already_scheduled)
 
 
 def _lock(session: EventSession) -> EventSession:
-    """Re-read the session under a row lock, so concurrent edits queue."""
-    return EventSession.objects.select_for_update().get(pk=session.pk)
+    """Re-read the session under a row lock, so concurrent edits queue; its
+    event (not locked) comes along for the audit entry's title."""
+    return (
+        EventSession.objects.select_for_update(of=("self",))
+        .select_related("event")
+        .get(pk=session.pk)
+    )
 
 
 @transaction.atomic
@@ -286,14 +338,18 @@ def reschedule_session(
     venue: Venue | None = None,
     public_note: str | None = None,
     notify: bool = True,
+    user=None,
+    by: str | None = None,
 ) -> EventSession:
     """Move a session to a new time or place; marks it moved if anything changed.
 
     The UID stays the same and the sequence number goes up, so calendars that
     already hold the session update it in place. Everyone confirmed is
     emailed about an upcoming session, unless ``notify=False`` (for history
-    being built, as in the demo).
+    being built, as in the demo). A change is logged as
+    ``events.session.changed``; nothing changed, nothing logged.
     """
+    actor = audit.actor(user=user, by=by)
     check_times(start, end)
     current = _lock(session)
     if current.status == SessionStatus.CANCELLED:
@@ -309,6 +365,7 @@ def reschedule_session(
     note_changed = public_note is not None and public_note != current.public_note
     if not (moved or note_changed):
         return current
+    before = _place(current)
     current.start, current.end, current.venue = start, end, venue
     if public_note is not None:
         current.public_note = public_note
@@ -318,6 +375,18 @@ def reschedule_session(
     current.save()
     if moved and notify and not current.is_past:
         enqueue_session_change_emails(current)
+    audit.write(
+        [
+            _entry(
+                current,
+                "changed",
+                actor=actor,
+                moved=moved,
+                note_changed=note_changed,
+                **{"from": before, "to": _place(current)},
+            )
+        ]
+    )
     return current
 
 
@@ -386,13 +455,19 @@ def change_audience(session: EventSession, *, moving: bool = False) -> ChangeAud
 
 @transaction.atomic
 def cancel_session(
-    *, session: EventSession, public_note: str = "", notify: bool = True
+    *,
+    session: EventSession,
+    public_note: str = "",
+    notify: bool = True,
+    user=None,
+    by: str | None = None,
 ) -> EventSession:
     """Cancel a session. It stays listed, marked cancelled, with the same UID.
 
     Everyone confirmed is emailed about an upcoming session, unless
-    ``notify=False``.
+    ``notify=False``. Logged as ``events.session.cancelled``.
     """
+    actor = audit.actor(user=user, by=by)
     current = _lock(session)
     if current.status == SessionStatus.CANCELLED:
         raise EventsError(
@@ -405,12 +480,17 @@ def cancel_session(
     current.save()
     if notify and not current.is_past:
         enqueue_session_change_emails(current)
+    audit.write([_entry(current, "cancelled", actor=actor)])
     return current
 
 
 @transaction.atomic
-def reinstate_session(*, session: EventSession) -> EventSession:
-    """Undo a cancellation: the session goes ahead as scheduled."""
+def reinstate_session(
+    *, session: EventSession, user=None, by: str | None = None
+) -> EventSession:
+    """Undo a cancellation: the session goes ahead as scheduled. Logged as
+    ``events.session.reinstated``."""
+    actor = audit.actor(user=user, by=by)
     current = _lock(session)
     if current.status != SessionStatus.CANCELLED:
         raise EventsError(_("This session is not cancelled."), code="not_cancelled")
@@ -418,6 +498,7 @@ def reinstate_session(*, session: EventSession) -> EventSession:
     current.public_note = ""
     current.sequence += 1
     current.save()
+    audit.write([_entry(current, "reinstated", actor=actor)])
     return current
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core import audit
 from core.http import private
 from core.ratelimit import allow
 
@@ -118,6 +119,7 @@ def _handle_sign_up(request, event, form):
             phone=data["phone"],
             support_needs=data["support_needs"],
             consent_to_contact=data["consent_to_contact"],
+            by=audit.PARTICIPANT,
         )
     except EventsError as error:
         if error.code in REFUSALS:
@@ -168,7 +170,7 @@ def manage_cancel(request, token):
         return redirect("registration_manage", token)
     if request.method == "POST":
         try:
-            workflows.cancel(registration=registration)
+            workflows.cancel(registration=registration, by=audit.PARTICIPANT)
         except EventsError as error:
             messages.error(request, error.message)
         else:

@@ -2,8 +2,10 @@
 
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.log_actions import LogFormatter
 
 from .admin_views import EventsAdminGroup
 from .resources.registrations import RegistrationResource
@@ -18,21 +20,50 @@ def register_events_viewsets():
 
 @hooks.register("register_log_actions")
 def register_events_log_actions(actions):
-    actions.register_action(
-        "events.session.changed", _("Change session"), _("Session changed")
-    )
-    actions.register_action(
-        "events.session.cancelled", _("Cancel session"), _("Session cancelled")
-    )
-    actions.register_action(
-        "events.session.reinstated", _("Reinstate session"), _("Session reinstated")
-    )
+    """The actions ``events.registration`` and ``events.sessions`` log.
+
+    Entries written before the workflows logged themselves used
+    ``wagtail.create`` for a new session or registration; those keep
+    Wagtail's own label.
+    """
     for action, label, message in [
+        ("created", _("Add session"), _("Session added")),
+        ("changed", _("Change session"), _("Session changed")),
+        ("cancelled", _("Cancel session"), _("Session cancelled")),
+        ("reinstated", _("Reinstate session"), _("Session reinstated")),
+    ]:
+        actions.register_action(f"events.session.{action}", label, message)
+    for action, label, message in [
+        ("created", _("Add registration"), _("Registration added")),
         ("cancelled", _("Cancel registration"), _("Registration cancelled")),
+        ("left_waitlist", _("Leave the waitlist"), _("Left the waitlist")),
         ("promoted", _("Promote from waitlist"), _("Promoted from the waitlist")),
         ("moved", _("Move registration"), _("Registration moved")),
     ]:
         actions.register_action(f"events.registration.{action}", label, message)
+    actions.register_action("events.registration.created_in_bulk")(AddedInBulk)
+
+
+class AddedInBulk(LogFormatter):
+    """People a batch (an import) added to an event, on the event's page:
+    "120 registrations added (100 with a place, 20 waiting)"."""
+
+    label = _("Add registrations in bulk")
+
+    def format_message(self, log_entry):
+        data = log_entry.data
+        count = data.get("count", 0)
+        return ngettext(
+            "%(count)s registration added (%(confirmed)s with a place, "
+            "%(waitlisted)s waiting)",
+            "%(count)s registrations added (%(confirmed)s with a place, "
+            "%(waitlisted)s waiting)",
+            count,
+        ) % {
+            "count": count,
+            "confirmed": data.get("confirmed", 0),
+            "waitlisted": data.get("waitlisted", 0),
+        }
 
 
 @hooks.register("register_admin_urls")

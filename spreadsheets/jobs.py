@@ -21,6 +21,8 @@ from django_tasks import task
 from import_export.results import RowResult
 from wagtail.log_actions import log
 
+from core import audit
+
 from .cells import display_value
 from .errors import SpreadsheetError
 from .formats import line_numbers, read_dataset
@@ -163,13 +165,15 @@ def _execute(job, *, dry_run, progress):
     # would roll the import back for them: unless they may be left out, the
     # rows are only checked, and the job fails below for those rows.
     held_back = bool(dataset.misshapen) and not job.skip_invalid
-    result = resource.import_data(
-        dataset,
-        dry_run=dry_run or held_back,
-        use_transactions=True,
-        rollback_on_validation_errors=not job.skip_invalid,
-        raise_errors=False,
-    )
+    # Workflows the rows call log their changes as this import's, by this user.
+    with audit.acting(by=audit.IMPORT, user=user):
+        result = resource.import_data(
+            dataset,
+            dry_run=dry_run or held_back,
+            use_transactions=True,
+            rollback_on_validation_errors=not job.skip_invalid,
+            raise_errors=False,
+        )
     job.preview = build_preview(resource, dataset, result)
     totals = job.preview["totals"]
     if dry_run:
