@@ -251,10 +251,14 @@ def run_job(key, data, user, options, counting):
 
 
 def with_peer(key, path):
-    """Temporarily make ``key`` name the peer resource for import jobs."""
-    import spreadsheets
+    """Offer the peer resource at ``path`` to import jobs as ``key``, through
+    the engine's registry hook, for the rest of this process."""
+    from django.utils.module_loading import import_string
+    from wagtail import hooks
 
-    spreadsheets.RESOURCES[key] = path
+    peer = type(f"Registered{path.rsplit('.', 1)[-1]}", (import_string(path),), {})
+    peer.key, peer.menu_order = key, 1000
+    hooks.register("register_spreadsheet_resources", lambda: [peer])
 
 
 def check_registrations(event, rows):
