@@ -19,7 +19,11 @@ from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
 
 from events.models import EventSession, Registration, RegistrationStatus
-from events.permissions import is_coordinator, sessions_visible_to
+from events.permissions import (
+    is_coordinator,
+    registrations_visible_to,
+    sessions_visible_to,
+)
 from spreadsheets.cells import as_text, parse_bool, parse_choice, parse_datetime
 from spreadsheets.errors import SpreadsheetError
 from spreadsheets.resources import GatherResource, filters_description
@@ -139,7 +143,9 @@ class AttendanceResource(GatherResource):
         event_ids = {s.event_id for s in sessions.values()}
         self.by_email = defaultdict(list)
         self.by_name = defaultdict(list)
-        for registration in Registration.objects.filter(event_id__in=event_ids):
+        for registration in registrations_visible_to(self.user).filter(
+            event_id__in=event_ids
+        ):
             if registration.email:
                 self.by_email[
                     (registration.event_id, registration.email.lower())

@@ -6,6 +6,7 @@ changing capacity. Every change goes through ``events.registration``.
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -32,6 +33,7 @@ from spreadsheets.views import SpreadsheetButtonsMixin
 from . import registration as workflows
 from .errors import EventsError
 from .models import EventPage, Registration, RegistrationStatus
+from .permissions import registrations_visible_to
 
 
 class RegistrationFilterSet(WagtailFilterSet):
@@ -105,8 +107,21 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
         return result.registration
 
 
+def visible_registrations(request):
+    """The registrations every screen here starts from: those the user may
+    see (``registrations_visible_to``), with their events."""
+    return registrations_visible_to(request.user).select_related("event")
+
+
 class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
+    """The listing and its search show only the registrations the user may
+    see; its export (``RegistrationResource.export_queryset``) asks the same
+    rule, so it holds the same rows."""
+
     spreadsheet_resources = ("registrations",)
+
+    def get_base_queryset(self):
+        return visible_registrations(self.request)
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
@@ -146,7 +161,13 @@ def site_time_text(value) -> str:
 
 class RegistrationInspectView(generic.InspectView):
     """One registration in words: times in the site's zone, yes or no for
-    consent, and a phrase where a field is empty (never "None" or "True")."""
+    consent, and a phrase where a field is empty (never "None" or "True").
+    Only one the user may see: any other id is a 404."""
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            visible_registrations(self.request), pk=unquote(str(self.pk))
+        )
 
     def get_consent_to_contact_display_value(self):
         return _("Yes") if self.object.consent_to_contact else _("No")
@@ -174,6 +195,32 @@ class RegistrationInspectView(generic.InspectView):
         return self.object.support_needs or _("Not given")
 
 
+# Every screen of one registration looks it up among those the user may
+# see, so another group's id is a 404: edit and delete through
+# ``get_queryset``, history and usage (listings of their own) through
+# ``get_base_object_queryset``.
+
+
+class RegistrationEditView(generic.EditView):
+    def get_queryset(self):
+        return visible_registrations(self.request)
+
+
+class RegistrationDeleteView(generic.DeleteView):
+    def get_queryset(self):
+        return visible_registrations(self.request)
+
+
+class RegistrationHistoryView(generic.HistoryView):
+    def get_base_object_queryset(self):
+        return visible_registrations(self.request)
+
+
+class RegistrationUsageView(generic.UsageView):
+    def get_base_object_queryset(self):
+        return visible_registrations(self.request)
+
+
 class RegistrationViewSet(ModelViewSet):
     """Registrations: confirmed people first, then the waitlist in order."""
 
@@ -184,7 +231,10 @@ class RegistrationViewSet(ModelViewSet):
     url_namespace = "event_registrations"
     index_view_class = RegistrationIndexView
     add_view_class = RegistrationCreateView
-    edit_view_class = generic.EditView
+    edit_view_class = RegistrationEditView
+    delete_view_class = RegistrationDeleteView
+    history_view_class = RegistrationHistoryView
+    usage_view_class = RegistrationUsageView
     inspect_view_class = RegistrationInspectView
     filterset_class = RegistrationFilterSet
     list_display = [
@@ -214,9 +264,6 @@ class RegistrationViewSet(ModelViewSet):
 
     def get_form_class(self, for_update=False):
         return EditRegistrationForm if for_update else AddRegistrationForm
-
-    def get_queryset(self, request):
-        return Registration.objects.select_related("event")
 
     def get_urlpatterns(self):
         return [
@@ -289,9 +336,9 @@ def registration_admin_links(event):
 
 
 def _registration_for_change(request, pk):
-    registration = get_object_or_404(
-        Registration.objects.select_related("event"), pk=pk
-    )
+    """The registration an action works on: a 404 unless the user may see
+    it, then a 403 unless they may change registrations."""
+    registration = get_object_or_404(visible_registrations(request), pk=pk)
     if not request.user.has_perm("events.change_registration"):
         raise PermissionDenied
     return registration

@@ -1,10 +1,11 @@
 """Who may see which sessions' people and paperwork: one question, one answer.
 
-Every facilitator view, PDF and export asks ``sessions_visible_to``; nothing
-else decides it.
+Every facilitator view, PDF and export asks ``sessions_visible_to``; every
+admin screen, export and import that shows registrations asks
+``registrations_visible_to``. Nothing else decides it.
 """
 
-from events.models import EventSession
+from events.models import EventSession, Registration
 
 COORDINATORS_GROUP = "Coordinators"
 
@@ -24,3 +25,23 @@ def sessions_visible_to(user):
     if is_coordinator(user):
         return EventSession.objects.all()
     return EventSession.objects.filter(event__facilitators=user)
+
+
+# Registrations ----------------------------------------------------------------
+
+
+def registrations_visible_to(user):
+    """Registrations whose names and contact details ``user`` may see: all
+    for coordinators, those of the events they facilitate otherwise, none
+    for anyone else (or a user who is not active).
+
+    The same events as ``sessions_visible_to``: whoever may see a session
+    may see its event's people, and nobody else. Admin screens look a
+    registration up in this queryset, so an id of one the user may not see
+    is a 404 and tells them nothing.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Registration.objects.none()
+    if is_coordinator(user):
+        return Registration.objects.all()
+    return Registration.objects.filter(event__facilitators=user)

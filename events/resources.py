@@ -54,7 +54,11 @@ from .models import (
     Setting,
     Venue,
 )
-from .permissions import is_coordinator, sessions_visible_to
+from .permissions import (
+    is_coordinator,
+    registrations_visible_to,
+    sessions_visible_to,
+)
 from .registration import (
     MIN_PHONE_DIGITS,
     normalise_phone,
@@ -1575,7 +1579,7 @@ class RegistrationResource(GatherResource):
 
         filterset = RegistrationFilterSet(
             request.GET,
-            queryset=Registration.objects.select_related("event"),
+            queryset=registrations_visible_to(request.user).select_related("event"),
             request=request,
         )
         queryset = _valid_filterset(filterset)
@@ -1583,10 +1587,6 @@ class RegistrationResource(GatherResource):
         if query:
             queryset = queryset.filter(
                 Q(name__icontains=query) | Q(email__icontains=query)
-            )
-        if not is_coordinator(request.user):
-            queryset = queryset.filter(
-                event_id__in=sessions_visible_to(request.user).values("event_id")
             )
         queryset = queryset.order_by(
             "event__title", "status", "waitlist_position", "created_at", "pk"
