@@ -33,7 +33,7 @@ from spreadsheets.views import SpreadsheetButtonsMixin
 from . import registration as workflows
 from .errors import EventsError
 from .models import EventPage, Registration, RegistrationStatus
-from .permissions import registrations_visible_to
+from .permissions import registration_events_visible_to, registrations_visible_to
 
 
 class RegistrationFilterSet(WagtailFilterSet):
@@ -91,6 +91,17 @@ class DomainErrorFormMixin:
 
 
 class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
+    """Adds someone to an event whose people the user may see; any other
+    event is not a valid choice, so the form cannot tell whether someone
+    is registered there."""
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["event"].queryset = registration_events_visible_to(
+            self.request.user
+        )
+        return form
+
     def save_instance(self):
         data = self.form.cleaned_data
         result = workflows.register(
@@ -442,8 +453,10 @@ class MoveForm(forms.Form):
 def move_view(request, pk):
     registration = _registration_for_change(request, pk)
     form = MoveForm(request.POST if request.method == "POST" else None)
-    form.fields["to_event"].queryset = form.fields["to_event"].queryset.exclude(
-        pk=registration.event_id
+    form.fields["to_event"].queryset = (
+        form.fields["to_event"]
+        .queryset.filter(pk__in=registration_events_visible_to(request.user))
+        .exclude(pk=registration.event_id)
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -487,7 +500,7 @@ class CapacityForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def capacity_view(request, event_id):
-    event = get_object_or_404(EventPage, pk=event_id)
+    event = get_object_or_404(registration_events_visible_to(request.user), pk=event_id)
     if (
         not request.user.has_perm("events.change_registration")
         or not event.permissions_for_user(request.user).can_publish()

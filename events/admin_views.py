@@ -40,7 +40,7 @@ from .admin_registrations import (
 )
 from .errors import EventsError
 from .models import EventPage, EventSession, Venue
-from .permissions import registrations_visible_to
+from .permissions import registration_events_visible_to
 
 
 def _can_edit_event(user, event):
@@ -331,12 +331,12 @@ def who_is_told_context(request, session, *, heading, moving=False) -> dict:
     """Context of ``events/admin/who_is_told.html`` for a change to
     ``session``. Names and phone numbers only for someone who may open the
     registrations listing and see this event's people there
-    (``registrations_visible_to``); everyone else sees the numbers."""
+    (``registration_events_visible_to``); everyone else sees the numbers."""
     audience = session_workflows.change_audience(session, moving=moving)
     may_see_people = (
         can_see_registrations(request.user)
-        and registrations_visible_to(request.user)
-        .filter(event_id=session.event_id)
+        and registration_events_visible_to(request.user)
+        .filter(pk=session.event_id)
         .exists()
     )
     return {

@@ -5,7 +5,7 @@ admin screen, export and import that shows registrations asks
 ``registrations_visible_to``. Nothing else decides it.
 """
 
-from events.models import EventSession, Registration
+from events.models import EventPage, EventSession, Registration
 
 COORDINATORS_GROUP = "Coordinators"
 
@@ -45,3 +45,14 @@ def registrations_visible_to(user):
     if is_coordinator(user):
         return Registration.objects.all()
     return Registration.objects.filter(event__facilitators=user)
+
+
+def registration_events_visible_to(user):
+    """Events whose registrations ``user`` may see (``registrations_visible_to``),
+    and so may add people to, move people into or change the capacity of.
+    Any other event is refused without a word about who is on it."""
+    if not user.is_authenticated or not user.is_active:
+        return EventPage.objects.none()
+    if is_coordinator(user):
+        return EventPage.objects.all()
+    return EventPage.objects.filter(facilitators=user)

@@ -421,3 +421,42 @@ def test_the_listing_costs_the_same_queries_for_many_people(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.context["paginator"].count == 21  # only the facilitator's
+
+
+def test_adding_someone_to_another_groups_event_says_nothing_about_them(
+    client, facilitator, two_groups
+):
+    """Whether Cy attends another group must not show as "already
+    registered": that event is not a choice at all."""
+    mine, theirs, _people = two_groups
+    client.force_login(facilitator)
+    url = reverse("event_registrations:add")
+    data = {"name": "Cy", "email": "cy@example.org", "phone": ""}
+    response = client.post(url, data | {"event": theirs.pk})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "already registered" not in html and "Cy Theirs" not in html
+    assert not Registration.objects.filter(name="Cy").exists()
+    assert client.post(url, data | {"event": mine.pk}).status_code == 302
+    assert Registration.objects.filter(name="Cy", event=mine).exists()
+
+
+def test_nobody_is_moved_into_another_groups_event(client, facilitator, two_groups):
+    _mine, theirs, people = two_groups
+    ben = people["Ben Mine"]
+    client.force_login(facilitator)
+    url = reverse("event_registrations:move", args=[ben.pk])
+    response = client.post(url, {"to_event": theirs.pk})
+    assert response.status_code == 200  # the form again, with its error
+    ben.refresh_from_db()
+    assert ben.event_id != theirs.pk
+
+
+def test_another_groups_capacity_screen_is_404(client, facilitator, two_groups):
+    mine, theirs, _people = two_groups
+    client.force_login(facilitator)
+    url = reverse("event_registrations:capacity", args=[theirs.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"capacity": "5"}).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.capacity == 1
