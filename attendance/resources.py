@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
 
+from events.filters import SessionFilterSet
 from events.models import EventSession, Registration, RegistrationStatus
 from events.permissions import (
     is_coordinator,
@@ -377,8 +378,6 @@ class AttendanceResource(GatherResource):
 
     @classmethod
     def export_queryset(cls, request):
-        from events.admin_views import SessionFilterSet
-
         filterset = SessionFilterSet(
             request.GET, queryset=sessions_visible_to(request.user), request=request
         )

@@ -17,7 +17,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
-from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
@@ -27,23 +26,14 @@ from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from core.dates import site_zone
-from core.forms import PageChoiceField, PageChoiceFilter
+from core.forms import PageChoiceField
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import registration as workflows
 from .errors import EventsError
+from .filters import RegistrationFilterSet
 from .models import EventPage, Registration, RegistrationStatus
 from .permissions import registration_events_visible_to, registrations_visible_to
-
-
-class RegistrationFilterSet(WagtailFilterSet):
-    event = PageChoiceFilter(
-        queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
-    )
-
-    class Meta:
-        model = Registration
-        fields = ["event", "status"]
 
 
 class AddRegistrationForm(WagtailAdminModelForm):

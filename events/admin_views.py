@@ -6,7 +6,6 @@ session directly, so the UID and sequence rules hold everywhere.
 
 import re
 
-import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,7 +16,6 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
-from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
@@ -28,7 +26,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from core.forms import PageChoiceFilter, SearchWordsMixin
+from core.forms import SearchWordsMixin
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import sessions as session_workflows
@@ -39,6 +37,7 @@ from .admin_registrations import (
     registration_admin_links,
 )
 from .errors import EventsError
+from .filters import SessionFilterSet, VenueFilterSet
 from .models import EventPage, EventSession, Venue
 from .permissions import registration_events_visible_to
 
@@ -113,21 +112,6 @@ class ReturnToNextMixin:
             separator = "&" if "?" in context["action_url"] else "?"
             context["action_url"] += separator + urlencode({"next": next_url})
         return context
-
-
-class SessionFilterSet(WagtailFilterSet):
-    """Filters for the sessions listing: event, status and dates."""
-
-    event = PageChoiceFilter(
-        queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
-    )
-    start = django_filters.DateFromToRangeFilter(
-        label=gettext_lazy("Date"), widget=DateRangePickerWidget
-    )
-
-    class Meta:
-        model = EventSession
-        fields = ["event", "status", "start"]
 
 
 class SessionForm(WagtailAdminModelForm):
@@ -518,12 +502,6 @@ def weekly_series_view(request, event_id):
 
 
 # Venues ---------------------------------------------------------------------
-
-
-class VenueFilterSet(WagtailFilterSet):
-    class Meta:
-        model = Venue
-        fields = ["setting", "step_free", "hearing_loop", "quiet_room"]
 
 
 class VenueIndexView(SearchWordsMixin, SpreadsheetButtonsMixin, SnippetIndexView):

@@ -43,6 +43,7 @@ from spreadsheets.resources import GatherResource, filters_description
 from . import registration as registration_workflows
 from . import sessions as session_workflows
 from .errors import EventsError
+from .filters import RegistrationFilterSet, SessionFilterSet, VenueFilterSet
 from .models import (
     EventIndexPage,
     EventKind,
@@ -315,8 +316,6 @@ class VenueResource(GatherResource):
 
     @classmethod
     def export_queryset(cls, request):
-        from .admin_views import VenueFilterSet
-
         filterset = VenueFilterSet(request.GET, queryset=Venue.objects.all())
         queryset = _valid_filterset(filterset)
         query = request.GET.get("q", "").strip()
@@ -1047,8 +1046,6 @@ class ScheduleResource(GatherResource):
 
     @classmethod
     def export_queryset(cls, request):
-        from .admin_views import SessionFilterSet
-
         filterset = SessionFilterSet(
             request.GET, queryset=EventSession.objects.all(), request=request
         )
@@ -1575,8 +1572,6 @@ class RegistrationResource(GatherResource):
 
     @classmethod
     def export_queryset(cls, request):
-        from .admin_registrations import RegistrationFilterSet
-
         filterset = RegistrationFilterSet(
             request.GET,
             queryset=registrations_visible_to(request.user).select_related("event"),
