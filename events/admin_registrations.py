@@ -13,7 +13,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
@@ -30,6 +29,7 @@ from core.forms import PageChoiceField
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import registration as workflows
+from .admin_links import registration_admin_links, registrations_list_url
 from .errors import EventsError
 from .filters import RegistrationFilterSet
 from .models import EventPage, Registration, RegistrationStatus
@@ -326,16 +326,6 @@ def promoted_sentence(promoted) -> str:
     return " ".join(sentences)
 
 
-def registration_admin_links(event):
-    """Admin URLs for one event's registrations."""
-    return {
-        "registrations": reverse("event_registrations:index")
-        + "?"
-        + urlencode({"event": event.pk}),
-        "capacity": reverse("event_registrations:capacity", args=[event.pk]),
-    }
-
-
 def _registration_for_change(request, pk):
     """The registration an action works on: a 404 unless the user may see
     it, then a 403 unless they may change registrations."""
@@ -346,11 +336,7 @@ def _registration_for_change(request, pk):
 
 
 def _back(registration):
-    return redirect(
-        reverse("event_registrations:index")
-        + "?"
-        + urlencode({"event": registration.event_id})
-    )
+    return redirect(registrations_list_url(registration.event_id))
 
 
 def _told_how(registration) -> str:

@@ -30,11 +30,15 @@ from core.forms import SearchWordsMixin
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import sessions as session_workflows
+from .admin_links import (
+    registration_admin_links,
+    session_action_url,
+    sessions_list_url,
+)
 from .admin_registrations import (
     DomainErrorFormMixin,
     RegistrationViewSet,
     can_see_registrations,
-    registration_admin_links,
 )
 from .errors import EventsError
 from .filters import SessionFilterSet, VenueFilterSet
@@ -47,35 +51,6 @@ def _can_edit_event(user, event):
 
 
 # Sessions -------------------------------------------------------------------
-
-
-def session_admin_links(event):
-    """Admin URLs for working on one event's sessions, from its page editor:
-    each screen they open comes back to the page editor when done."""
-    back = {"next": reverse("wagtailadmin_pages:edit", args=[event.pk])}
-    return {
-        "list": sessions_list_url(event),
-        "add": reverse("event_sessions:add")
-        + "?"
-        + urlencode({"event": event.pk, **back}),
-        "series": reverse("event_sessions:series", args=[event.pk]),
-        **registration_admin_links(event),
-    }
-
-
-def sessions_list_url(event) -> str:
-    """The sessions listing, filtered to one event."""
-    return reverse("event_sessions:index") + "?" + urlencode({"event": event.pk})
-
-
-def session_action_url(name: str, session, next_url: str) -> str:
-    """The URL of a session screen (``edit``, ``cancel``, ``reinstate``) that
-    returns to ``next_url`` when done."""
-    return (
-        reverse(f"event_sessions:{name}", args=[session.pk])
-        + "?"
-        + urlencode({"next": next_url})
-    )
 
 
 def safe_next_url(request) -> str | None:
