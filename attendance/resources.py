@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.fields import Field
@@ -392,6 +393,4 @@ class AttendanceResource(GatherResource):
 
     @classmethod
     def listing_url(cls):
-        from django.urls import reverse
-
         return reverse("event_sessions:index")

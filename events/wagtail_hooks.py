@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from .admin_import import import_view
 from .admin_views import EventsAdminGroup
 from .resources import RegistrationResource, ScheduleResource, VenueResource
 
@@ -35,8 +36,6 @@ def register_events_log_actions(actions):
 
 @hooks.register("register_admin_urls")
 def register_import_url():
-    from .admin_import import import_view
-
     return [path("events/import-calendar/", import_view, name="events_ics_import")]
 
 
