@@ -340,7 +340,7 @@ def pdf_view(request):
     form = ReportFilterForm.from_query(request.GET)
     if not form.is_valid():
         return _invalid(request, form, status=400)
-    from .pdfs import render_pdf
+    from .pdfs import render_pdf  # not at the top: importing WeasyPrint takes seconds
 
     report_list = reports.build_reports(
         form.filters(), period=form.cleaned_data["period"]

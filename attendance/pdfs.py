@@ -72,8 +72,10 @@ class _LocalOnlyFetcher(URLFetcher):
         """Answer from media storage for the site's media URLs."""
         if url.startswith("data:"):
             return super().fetch(url, headers)
-        media_prefix = settings.BASE_URL + settings.MEDIA_URL
-        if settings.MEDIA_URL.startswith("/") and url.startswith(media_prefix):
+        # A site-relative MEDIA_URL only: files elsewhere are not ours to read.
+        if settings.MEDIA_URL.startswith("/") and url.startswith(
+            absolute_url(settings.MEDIA_URL)
+        ):
             name = unquote(urlsplit(url).path)[len(settings.MEDIA_URL) :]
             if name and ".." not in name.split("/"):
                 with default_storage.open(name) as file:
@@ -136,7 +138,7 @@ def _render(template_name: str, context: dict, *, tagged: bool = False):
     html = render_to_string(template_name, _context(context))
     return HTML(
         string=html,
-        base_url=settings.BASE_URL + "/",
+        base_url=absolute_url("/"),
         url_fetcher=_LocalOnlyFetcher(),
     ).render(**_options(tagged))
 

@@ -13,13 +13,19 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
 
+from events.filters import SessionFilterSet
 from events.models import EventSession, Registration, RegistrationStatus
-from events.permissions import is_coordinator, sessions_visible_to
+from events.permissions import (
+    is_coordinator,
+    registrations_visible_to,
+    sessions_visible_to,
+)
 from spreadsheets.cells import as_text, parse_bool, parse_choice, parse_datetime
 from spreadsheets.errors import SpreadsheetError
 from spreadsheets.resources import GatherResource, filters_description
@@ -139,7 +145,9 @@ class AttendanceResource(GatherResource):
         event_ids = {s.event_id for s in sessions.values()}
         self.by_email = defaultdict(list)
         self.by_name = defaultdict(list)
-        for registration in Registration.objects.filter(event_id__in=event_ids):
+        for registration in registrations_visible_to(self.user).filter(
+            event_id__in=event_ids
+        ):
             if registration.email:
                 self.by_email[
                     (registration.event_id, registration.email.lower())
@@ -371,8 +379,6 @@ class AttendanceResource(GatherResource):
 
     @classmethod
     def export_queryset(cls, request):
-        from events.admin_views import SessionFilterSet
-
         filterset = SessionFilterSet(
             request.GET, queryset=sessions_visible_to(request.user), request=request
         )
@@ -387,6 +393,4 @@ class AttendanceResource(GatherResource):
 
     @classmethod
     def listing_url(cls):
-        from django.urls import reverse
-
         return reverse("event_sessions:index")

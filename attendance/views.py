@@ -291,7 +291,7 @@ def check_in_screen(request, session_id):
 
 
 def _pdf_documents():
-    from . import pdfs
+    from . import pdfs  # not at the top: importing WeasyPrint takes seconds
 
     return {
         "sign-in-sheet": lambda session, request: pdfs.sign_in_sheet_pdf(

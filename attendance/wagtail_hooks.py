@@ -1,12 +1,13 @@
 """Audit-log actions and admin screens (reports) of the attendance app."""
 
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from events.permissions import is_coordinator
 
+from .admin_reports import download_view, pdf_view, reports_view
 from .resources import AttendanceResource
 
 
@@ -21,10 +22,6 @@ def register_attendance_log_actions(actions):
 
 @hooks.register("register_admin_urls")
 def register_report_urls():
-    from django.urls import path
-
-    from .admin_reports import download_view, pdf_view, reports_view
-
     return [
         path("attendance/reports/", reports_view, name="attendance_reports"),
         path("attendance/reports/summary.pdf", pdf_view, name="attendance_reports_pdf"),

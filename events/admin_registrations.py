@@ -6,17 +6,16 @@ changing capacity. Every change goes through ``events.registration``.
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
-from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
@@ -25,22 +24,15 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from core.dates import site_zone
-from core.forms import PageChoiceField, PageChoiceFilter
+from core.forms import PageChoiceField
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import registration as workflows
+from .admin_links import registration_admin_links, registrations_list_url
 from .errors import EventsError
+from .filters import RegistrationFilterSet
 from .models import EventPage, Registration, RegistrationStatus
-
-
-class RegistrationFilterSet(WagtailFilterSet):
-    event = PageChoiceFilter(
-        queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
-    )
-
-    class Meta:
-        model = Registration
-        fields = ["event", "status"]
+from .permissions import events_visible_to, registrations_visible_to
 
 
 class AddRegistrationForm(WagtailAdminModelForm):
@@ -88,6 +80,15 @@ class DomainErrorFormMixin:
 
 
 class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
+    """Adds someone to an event whose people the user may see; any other
+    event is not a valid choice, so the form cannot tell whether someone
+    is registered there."""
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["event"].queryset = events_visible_to(self.request.user)
+        return form
+
     def save_instance(self):
         data = self.form.cleaned_data
         result = workflows.register(
@@ -104,8 +105,21 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
         return result.registration
 
 
+def visible_registrations(request):
+    """The registrations every screen here starts from: those the user may
+    see (``registrations_visible_to``), with their events."""
+    return registrations_visible_to(request.user).select_related("event")
+
+
 class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
+    """The listing and its search show only the registrations the user may
+    see; its export (``RegistrationResource.export_queryset``) asks the same
+    rule, so it holds the same rows."""
+
     spreadsheet_resources = ("registrations",)
+
+    def get_base_queryset(self):
+        return visible_registrations(self.request)
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
@@ -145,7 +159,13 @@ def site_time_text(value) -> str:
 
 class RegistrationInspectView(generic.InspectView):
     """One registration in words: times in the site's zone, yes or no for
-    consent, and a phrase where a field is empty (never "None" or "True")."""
+    consent, and a phrase where a field is empty (never "None" or "True").
+    Only one the user may see: any other id is a 404."""
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            visible_registrations(self.request), pk=unquote(str(self.pk))
+        )
 
     def get_consent_to_contact_display_value(self):
         return _("Yes") if self.object.consent_to_contact else _("No")
@@ -173,6 +193,32 @@ class RegistrationInspectView(generic.InspectView):
         return self.object.support_needs or _("Not given")
 
 
+# Every screen of one registration looks it up among those the user may
+# see, so another group's id is a 404: edit and delete through
+# ``get_queryset``, history and usage (listings of their own) through
+# ``get_base_object_queryset``.
+
+
+class RegistrationEditView(generic.EditView):
+    def get_queryset(self):
+        return visible_registrations(self.request)
+
+
+class RegistrationDeleteView(generic.DeleteView):
+    def get_queryset(self):
+        return visible_registrations(self.request)
+
+
+class RegistrationHistoryView(generic.HistoryView):
+    def get_base_object_queryset(self):
+        return visible_registrations(self.request)
+
+
+class RegistrationUsageView(generic.UsageView):
+    def get_base_object_queryset(self):
+        return visible_registrations(self.request)
+
+
 class RegistrationViewSet(ModelViewSet):
     """Registrations: confirmed people first, then the waitlist in order."""
 
@@ -183,7 +229,10 @@ class RegistrationViewSet(ModelViewSet):
     url_namespace = "event_registrations"
     index_view_class = RegistrationIndexView
     add_view_class = RegistrationCreateView
-    edit_view_class = generic.EditView
+    edit_view_class = RegistrationEditView
+    delete_view_class = RegistrationDeleteView
+    history_view_class = RegistrationHistoryView
+    usage_view_class = RegistrationUsageView
     inspect_view_class = RegistrationInspectView
     filterset_class = RegistrationFilterSet
     list_display = [
@@ -213,9 +262,6 @@ class RegistrationViewSet(ModelViewSet):
 
     def get_form_class(self, for_update=False):
         return EditRegistrationForm if for_update else AddRegistrationForm
-
-    def get_queryset(self, request):
-        return Registration.objects.select_related("event")
 
     def get_urlpatterns(self):
         return [
@@ -277,31 +323,17 @@ def promoted_sentence(promoted) -> str:
     return " ".join(sentences)
 
 
-def registration_admin_links(event):
-    """Admin URLs for one event's registrations."""
-    return {
-        "registrations": reverse("event_registrations:index")
-        + "?"
-        + urlencode({"event": event.pk}),
-        "capacity": reverse("event_registrations:capacity", args=[event.pk]),
-    }
-
-
 def _registration_for_change(request, pk):
-    registration = get_object_or_404(
-        Registration.objects.select_related("event"), pk=pk
-    )
+    """The registration an action works on: a 404 unless the user may see
+    it, then a 403 unless they may change registrations."""
+    registration = get_object_or_404(visible_registrations(request), pk=pk)
     if not request.user.has_perm("events.change_registration"):
         raise PermissionDenied
     return registration
 
 
 def _back(registration):
-    return redirect(
-        reverse("event_registrations:index")
-        + "?"
-        + urlencode({"event": registration.event_id})
-    )
+    return redirect(registrations_list_url(registration.event_id))
 
 
 def _told_how(registration) -> str:
@@ -392,8 +424,10 @@ class MoveForm(forms.Form):
 def move_view(request, pk):
     registration = _registration_for_change(request, pk)
     form = MoveForm(request.POST if request.method == "POST" else None)
-    form.fields["to_event"].queryset = form.fields["to_event"].queryset.exclude(
-        pk=registration.event_id
+    form.fields["to_event"].queryset = (
+        form.fields["to_event"]
+        .queryset.filter(pk__in=events_visible_to(request.user))
+        .exclude(pk=registration.event_id)
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -438,7 +472,7 @@ class CapacityForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def capacity_view(request, event_id):
-    event = get_object_or_404(EventPage, pk=event_id)
+    event = get_object_or_404(events_visible_to(request.user), pk=event_id)
     if (
         not request.user.has_perm("events.change_registration")
         or not event.permissions_for_user(request.user).can_publish()

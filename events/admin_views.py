@@ -6,7 +6,6 @@ session directly, so the UID and sequence rules hold everywhere.
 
 import re
 
-import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,7 +16,6 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
-from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
@@ -27,18 +25,24 @@ from wagtail.admin.widgets import AdminDateInput, AdminDateTimeInput, AdminTimeI
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from core.forms import PageChoiceFilter, SearchWordsMixin
+from core.forms import SearchWordsMixin
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import sessions as session_workflows
+from .admin_links import (
+    registration_admin_links,
+    session_action_url,
+    sessions_list_url,
+)
 from .admin_registrations import (
     DomainErrorFormMixin,
     RegistrationViewSet,
     can_see_registrations,
-    registration_admin_links,
 )
 from .errors import EventsError
+from .filters import SessionFilterSet, VenueFilterSet
 from .models import EventPage, EventSession, Venue
+from .permissions import events_visible_to
 
 
 def _can_edit_event(user, event):
@@ -46,35 +50,6 @@ def _can_edit_event(user, event):
 
 
 # Sessions -------------------------------------------------------------------
-
-
-def session_admin_links(event):
-    """Admin URLs for working on one event's sessions, from its page editor:
-    each screen they open comes back to the page editor when done."""
-    back = {"next": reverse("wagtailadmin_pages:edit", args=[event.pk])}
-    return {
-        "list": sessions_list_url(event),
-        "add": reverse("event_sessions:add")
-        + "?"
-        + urlencode({"event": event.pk, **back}),
-        "series": reverse("event_sessions:series", args=[event.pk]),
-        **registration_admin_links(event),
-    }
-
-
-def sessions_list_url(event) -> str:
-    """The sessions listing, filtered to one event."""
-    return reverse("event_sessions:index") + "?" + urlencode({"event": event.pk})
-
-
-def session_action_url(name: str, session, next_url: str) -> str:
-    """The URL of a session screen (``edit``, ``cancel``, ``reinstate``) that
-    returns to ``next_url`` when done."""
-    return (
-        reverse(f"event_sessions:{name}", args=[session.pk])
-        + "?"
-        + urlencode({"next": next_url})
-    )
 
 
 def safe_next_url(request) -> str | None:
@@ -111,21 +86,6 @@ class ReturnToNextMixin:
             separator = "&" if "?" in context["action_url"] else "?"
             context["action_url"] += separator + urlencode({"next": next_url})
         return context
-
-
-class SessionFilterSet(WagtailFilterSet):
-    """Filters for the sessions listing: event, status and dates."""
-
-    event = PageChoiceFilter(
-        queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
-    )
-    start = django_filters.DateFromToRangeFilter(
-        label=gettext_lazy("Date"), widget=DateRangePickerWidget
-    )
-
-    class Meta:
-        model = EventSession
-        fields = ["event", "status", "start"]
 
 
 class SessionForm(WagtailAdminModelForm):
@@ -328,9 +288,13 @@ def audience_lines(audience: session_workflows.ChangeAudience) -> list[str]:
 def who_is_told_context(request, session, *, heading, moving=False) -> dict:
     """Context of ``events/admin/who_is_told.html`` for a change to
     ``session``. Names and phone numbers only for someone who may open the
-    registrations listing anyway; everyone else sees the numbers."""
+    registrations listing and see this event's people there
+    (``events_visible_to``); everyone else sees the numbers."""
     audience = session_workflows.change_audience(session, moving=moving)
-    may_see_people = can_see_registrations(request.user)
+    may_see_people = (
+        can_see_registrations(request.user)
+        and events_visible_to(request.user).filter(pk=session.event_id).exists()
+    )
     return {
         "audience_heading": heading,
         "audience_lines": audience_lines(audience),
@@ -509,12 +473,6 @@ def weekly_series_view(request, event_id):
 
 
 # Venues ---------------------------------------------------------------------
-
-
-class VenueFilterSet(WagtailFilterSet):
-    class Meta:
-        model = Venue
-        fields = ["setting", "step_free", "hearing_loop", "quiet_room"]
 
 
 class VenueIndexView(SearchWordsMixin, SpreadsheetButtonsMixin, SnippetIndexView):

@@ -17,6 +17,7 @@ from core.models import SiteSettings
 
 from .calendars import build_calendar, calendar_bytes
 from .models import EventSession, Registration, RegistrationStatus
+from .registration import manage_token
 
 #: kind -> subject line; ``{event}`` is the event title. Lazy, so each email
 #: is translated in the language active when it is built, not at import.
@@ -36,8 +37,6 @@ WITH_CALENDAR = {"confirmed", "promoted"}
 
 
 def manage_url(registration: Registration) -> str:
-    from .registration import manage_token
-
     return absolute_url(
         reverse("registration_manage", args=[manage_token(registration)])
     )

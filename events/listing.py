@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
 from core.forms import AccessibleErrorsMixin, search_words
+from core.http import absolute_url
 
 from .models import EventKind, EventPage, EventSession, EventTopic, Setting
 
@@ -159,7 +160,7 @@ FEED_FILTERS = ("kind", "setting", "topic")
 def site_feed_urls(filters):
     """The site feed's https and webcal addresses, carrying feed filters."""
     params = {name: filters[name] for name in FEED_FILTERS if filters.get(name)}
-    url = settings.BASE_URL + reverse("site_calendar_feed")
+    url = absolute_url(reverse("site_calendar_feed"))
     if params:
         url += "?" + urlencode(params)
     return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1]}

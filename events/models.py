@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.db.models.functions import Upper
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +24,7 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.search import index
 
 from .groups import FACILITATORS_GROUP
@@ -154,7 +155,7 @@ class EventIndexPage(Page):
         verbose_name = _("events listing")
 
     def get_context(self, request, *args, **kwargs):
-        from .listing import listing_context
+        from .listing import listing_context  # cycle: events.listing imports models
 
         context = super().get_context(request, *args, **kwargs)
         context.update(listing_context(index_page=self, request=request))
@@ -353,16 +354,12 @@ class EventPage(Page):
 
     @property
     def sign_up_url(self):
-        from django.urls import reverse
-
         return reverse("event_sign_up", args=[self.pk])
 
     @property
     def calendar_url(self):
         """The .ics file of every session (outside the page tree: Wagtail's
         page routes cannot end in a file extension)."""
-        from django.urls import reverse
-
         return reverse("event_calendar", args=[self.pk])
 
     def sessions_for_display(self):
@@ -390,7 +387,7 @@ class EventPage(Page):
         self.confirmed_count = loaded.confirmed_total
 
     def get_context(self, request, *args, **kwargs):
-        from .registration import registration_refusal
+        from .registration import registration_refusal  # cycle: it imports models
 
         context = super().get_context(request, *args, **kwargs)
         self.load_for_display()
@@ -439,8 +436,6 @@ class EventSessionQuerySet(models.QuerySet):
         Filters on the join rather than a subquery, so a listing can walk
         sessions in start order and stop after one page.
         """
-        from wagtail.models import PageViewRestriction
-
         sessions = self.filter(event__live=True)
         restricted = PageViewRestriction.objects.values_list("page__path", flat=True)
         for path_prefix in restricted:

@@ -3,6 +3,8 @@
 from django.urls import reverse
 from wagtail.admin.panels import Panel
 
+from .admin_links import session_action_url, session_admin_links
+
 
 class SessionsPanel(Panel):
     """Lists an event's sessions in the page editor, with links to change them.
@@ -19,8 +21,6 @@ class SessionsPanel(Panel):
         template_name = "events/admin/sessions_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from .admin_views import session_action_url, session_admin_links
-
             context = super().get_context_data(parent_context)
             event = self.instance
             saved = bool(event.pk)

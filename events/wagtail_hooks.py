@@ -7,6 +7,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import LogFormatter
 
+from .admin_import import import_view
 from .admin_views import EventsAdminGroup
 from .resources.registrations import RegistrationResource
 from .resources.schedule import ScheduleResource
@@ -68,8 +69,6 @@ class AddedInBulk(LogFormatter):
 
 @hooks.register("register_admin_urls")
 def register_import_url():
-    from .admin_import import import_view
-
     return [path("events/import-calendar/", import_view, name="events_ics_import")]
 
 

@@ -26,12 +26,13 @@ from spreadsheets.resources import GatherResource, filters_description
 
 from .. import registration as registration_workflows
 from ..errors import EventsError
+from ..filters import RegistrationFilterSet
 from ..models import (
     EventPage,
     Registration,
     RegistrationStatus,
 )
-from ..permissions import events_visible_to, is_coordinator
+from ..permissions import events_visible_to, is_coordinator, registrations_visible_to
 from ..registration import (
     MIN_PHONE_DIGITS,
     normalise_phone,
@@ -579,11 +580,9 @@ class RegistrationResource(GatherResource):
 
     @classmethod
     def export_queryset(cls, request):
-        from ..admin_registrations import RegistrationFilterSet
-
         filterset = RegistrationFilterSet(
             request.GET,
-            queryset=Registration.objects.select_related("event"),
+            queryset=registrations_visible_to(request.user).select_related("event"),
             request=request,
         )
         queryset = valid_filterset(filterset)
@@ -592,7 +591,6 @@ class RegistrationResource(GatherResource):
             queryset = queryset.filter(
                 Q(name__icontains=query) | Q(email__icontains=query)
             )
-        queryset = queryset.filter(event__in=events_visible_to(request.user))
         queryset = queryset.order_by(
             "event__title", "status", "waitlist_position", "created_at", "pk"
         )

@@ -30,6 +30,7 @@ from .. import drafts
 from .. import sessions as session_workflows
 from ..drafts import EventState, event_states
 from ..errors import EventsError
+from ..filters import SessionFilterSet
 from ..groups import FACILITATORS_GROUP
 from ..models import (
     EventIndexPage,
@@ -715,8 +716,6 @@ class ScheduleResource(GatherResource):
 
     @classmethod
     def export_queryset(cls, request):
-        from ..admin_views import SessionFilterSet
-
         filterset = SessionFilterSet(
             request.GET, queryset=EventSession.objects.all(), request=request
         )

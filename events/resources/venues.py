@@ -18,6 +18,7 @@ from spreadsheets.cells import (
 )
 from spreadsheets.resources import GatherResource, filters_description
 
+from ..filters import VenueFilterSet
 from ..models import (
     Setting,
     Venue,
@@ -267,8 +268,6 @@ class VenueResource(GatherResource):
 
     @classmethod
     def export_queryset(cls, request):
-        from ..admin_views import VenueFilterSet
-
         filterset = VenueFilterSet(request.GET, queryset=Venue.objects.all())
         queryset = valid_filterset(filterset)
         query = request.GET.get("q", "").strip()

@@ -13,7 +13,7 @@ from wagtail.models import ModelLogEntry
 
 from attendance.checkin import check_in_code
 from attendance.models import AttendanceRecord, Headcount, SessionNote
-from events.permissions import sessions_visible_to
+from events.permissions import registrations_visible_to, sessions_visible_to
 from events.sessions import cancel_session
 from tests.conftest import make_event, make_registration_event, make_session, sign_up
 
@@ -55,6 +55,45 @@ def test_facilitators_see_only_their_sessions_and_coordinators_all(
     coordinator = django_user_model.objects.create_user("coord")
     coordinator.groups.add(Group.objects.create(name="Coordinators"))
     assert set(sessions_visible_to(coordinator)) == {session, unrelated}
+
+
+def test_facilitators_see_only_their_events_people_and_coordinators_all(
+    event_index, session, facilitator, other_facilitator, django_user_model
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    ana = sign_up(session.event, "Ana")
+    elsewhere = sign_up(make_registration_event(event_index), "Bo")
+    assert list(registrations_visible_to(facilitator)) == [ana]
+    assert list(registrations_visible_to(other_facilitator)) == []
+    assert list(registrations_visible_to(AnonymousUser())) == []
+    coordinator = django_user_model.objects.create_user("coord")
+    coordinator.groups.add(Group.objects.create(name="Coordinators"))
+    assert set(registrations_visible_to(coordinator)) == {ana, elsewhere}
+    coordinator.is_active = facilitator.is_active = False
+    assert list(registrations_visible_to(coordinator)) == []
+    assert list(registrations_visible_to(facilitator)) == []
+
+
+def test_the_admin_registrations_list_shows_the_people_of_the_session_page(
+    client, session, facilitator, event_index
+):
+    """A facilitator with admin access finds the same people in the admin
+    as on their session page, and none of another group's."""
+    from django.contrib.auth.models import Permission
+
+    facilitator.user_permissions.add(
+        *Permission.objects.filter(codename__in=["access_admin", "view_registration"])
+    )
+    for name in ("Ana Lopez", "Ben Okafor"):
+        sign_up(session.event, name)
+    sign_up(make_registration_event(event_index), "Cy Elsewhere")
+    client.force_login(facilitator)
+    page = client.get(_url("facilitate_session", session))
+    on_page = sorted(r.name for r, _record in page.context["rows"])
+    listing = client.get(reverse("event_registrations:index"))
+    in_admin = sorted(r.name for r in listing.context["object_list"])
+    assert in_admin == on_page == ["Ana Lopez", "Ben Okafor"]
 
 
 @pytest.mark.parametrize(

@@ -464,6 +464,45 @@ def test_cancel_screen_shows_only_numbers_to_who_cannot_see_registrations(
     assert "registrations" not in told
 
 
+def test_cancel_screen_names_people_only_to_who_may_see_that_events_people(
+    client, django_user_model, home_page, event_index, facilitators_group
+):
+    """Someone who may change sessions and open the registrations listing
+    is shown names and phone numbers only for events whose people they may
+    see there (``registrations_visible_to``): their own groups'."""
+    facilitators_group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        *Permission.objects.filter(
+            content_type__app_label="events",
+            codename__in=["change_eventsession", "view_registration"],
+        ),
+    )
+    GroupPagePermission.objects.create(
+        group=facilitators_group,
+        page=home_page,
+        permission=Permission.objects.get(codename="change_page"),
+    )
+    user = django_user_model.objects.create_user("fac", password="pw")
+    user.groups.add(facilitators_group)
+    mine = make_registration_event(event_index, capacity=4)
+    mine.facilitators.add(user)
+    mine.save()
+    theirs = make_registration_event(event_index, capacity=4)
+    sign_up(mine, "Cy", email="", phone="416 555 0199")
+    sign_up(theirs, "Di", email="", phone="416 555 0188")
+    client.force_login(user)
+
+    def told(event):
+        url = reverse("event_sessions:cancel", args=[event.sessions.get().pk])
+        return _who_is_told(client.get(url))
+
+    assert "Cy: 416 555 0199" in told(mine)
+    other = told(theirs)
+    assert "1 person with a place has no email: call them." in other
+    assert "Di" not in other and "0188" not in other
+    assert "registrations" not in other
+
+
 def test_cancel_screen_of_a_session_that_is_over_says_nobody_is_told(
     client, admin_user, event_index
 ):

@@ -116,8 +116,8 @@ def test_plain_admin_users_cannot_change_registrations(
 
 
 @pytest.fixture
-def coordinator_client(client, django_user_model):
-    """Logged in as a non-superuser in the Coordinators group."""
+def coordinator(django_user_model):
+    """A non-superuser in the Coordinators group."""
     from django.contrib.auth.models import Group, Permission
 
     group, _ = Group.objects.get_or_create(name="Coordinators")
@@ -130,7 +130,13 @@ def coordinator_client(client, django_user_model):
     )
     user = django_user_model.objects.create_user("coordinator", password="pw")
     user.groups.add(group)
-    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    """Logged in as a non-superuser in the Coordinators group."""
+    client.force_login(coordinator)
     return client
 
 
@@ -223,3 +229,234 @@ def test_confirm_screens_say_how_the_person_is_told(admin_client, event_index):
         html = by_phone.content.decode()
         assert "They gave no email, so nobody is told: call them." in html, name
         assert "told by email" not in html, name
+
+
+# Who sees whose registrations ---------------------------------------------------
+
+
+@pytest.fixture
+def facilitator(django_user_model, facilitators_group):
+    """A facilitator with admin access and every registrations permission:
+    only the rule (``registrations_visible_to``) keeps other groups' people
+    from them."""
+    from django.contrib.auth.models import Permission
+
+    facilitators_group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        *Permission.objects.filter(
+            content_type__app_label="events", codename__endswith="_registration"
+        ),
+    )
+    user = django_user_model.objects.create_user("fac", password="pw")
+    user.groups.add(facilitators_group)
+    return user
+
+
+@pytest.fixture
+def two_groups(event_index, facilitator):
+    """The facilitator's group and another one, two people in each."""
+    mine = make_registration_event(event_index, capacity=1, title="Mine")
+    mine.facilitators.add(facilitator)
+    mine.save()
+    theirs = make_registration_event(event_index, capacity=1, title="Theirs")
+    people = {
+        "Ana Mine": sign_up(mine, "Ana Mine", email="ana@example.org"),
+        "Ben Mine": sign_up(mine, "Ben Mine", email="ben@example.org"),
+        "Cy Theirs": sign_up(theirs, "Cy Theirs", email="cy@example.org"),
+        "Di Theirs": sign_up(theirs, "Di Theirs", email="di@example.org"),
+    }
+    return mine, theirs, people
+
+
+def _listed(client, **params):
+    response = client.get(reverse("event_registrations:index"), params)
+    assert response.status_code == 200
+    return [(r.event.title, r.name) for r in response.context["object_list"]]
+
+
+def test_a_facilitator_lists_and_finds_only_their_groups_people(
+    client, facilitator, coordinator, two_groups
+):
+    mine, theirs, _people = two_groups
+    client.force_login(facilitator)
+    assert _listed(client) == [("Mine", "Ana Mine"), ("Mine", "Ben Mine")]
+    assert _listed(client, q="Ben") == [("Mine", "Ben Mine")]
+    # A name, an email or a whole event of another group finds nothing.
+    assert _listed(client, q="Cy Theirs") == []
+    assert _listed(client, q="di@example.org") == []
+    assert _listed(client, event=theirs.pk) == []
+    html = client.get(reverse("event_registrations:index")).content.decode()
+    assert "Ana Mine" in html
+    assert "Cy Theirs" not in html and "Di Theirs" not in html
+    client.force_login(coordinator)
+    assert _listed(client, q="example.org") == [
+        ("Mine", "Ana Mine"),
+        ("Mine", "Ben Mine"),
+        ("Theirs", "Cy Theirs"),
+        ("Theirs", "Di Theirs"),
+    ]
+
+
+def test_staff_who_facilitate_nothing_see_nobody(client, django_user_model, two_groups):
+    from django.contrib.auth.models import Permission
+
+    _mine, _theirs, people = two_groups
+    staff = django_user_model.objects.create_user("staff", password="pw")
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["access_admin", "view_registration", "change_registration"]
+        )
+    )
+    client.force_login(staff)
+    assert _listed(client) == []
+    url = reverse("event_registrations:inspect", args=[people["Ana Mine"].pk])
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["inspect", "edit", "delete", "history", "usage", "cancel", "promote", "move"],
+)
+def test_another_groups_registration_is_404_on_every_screen(
+    client, facilitator, two_groups, name
+):
+    _mine, _theirs, people = two_groups
+    client.force_login(facilitator)
+    own = client.get(
+        reverse(f"event_registrations:{name}", args=[people["Ben Mine"].pk])
+    )
+    assert own.status_code == 200
+    other = people["Di Theirs"]
+    url = reverse(f"event_registrations:{name}", args=[other.pk])
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Di Theirs" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("cancel", {}),
+        ("promote", {}),
+        ("move", "to_mine"),
+        ("edit", {"name": "Renamed", "email": "x@example.org", "phone": ""}),
+        ("delete", {}),
+    ],
+)
+def test_another_groups_registration_cannot_be_changed(
+    client, facilitator, two_groups, name, data
+):
+    mine, _theirs, people = two_groups
+    other = people["Di Theirs"]  # waiting for a place on their group
+    if data == "to_mine":
+        data = {"to_event": mine.pk}
+    before = list(Registration.objects.order_by("pk").values())
+    client.force_login(facilitator)
+    response = client.post(
+        reverse(f"event_registrations:{name}", args=[other.pk]), data
+    )
+    assert response.status_code == 404
+    assert list(Registration.objects.order_by("pk").values()) == before
+
+
+def _exported(client, **params):
+    import json
+
+    response = client.get(
+        reverse("spreadsheets_export", args=["registrations"]),
+        {"format": "json", **params},
+    )
+    assert response.status_code == 200
+    return [(row["event"], row["name"]) for row in json.loads(response.content)]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": "example.org"},
+        {"q": "Cy Theirs"},
+        {"status": "waitlisted"},
+        {"event": "theirs"},
+    ],
+)
+def test_the_export_holds_the_rows_the_list_shows(
+    client, facilitator, two_groups, params
+):
+    _mine, theirs, _people = two_groups
+    if params.get("event") == "theirs":
+        params = {"event": theirs.pk}
+    client.force_login(facilitator)
+    exported = _exported(client, **params)
+    assert exported == _listed(client, **params)
+    assert {title for title, _name in exported} <= {"Mine"}
+
+
+def test_a_coordinators_export_holds_everyone_and_a_facilitators_their_own(
+    client, facilitator, coordinator, two_groups
+):
+    client.force_login(facilitator)
+    assert _exported(client) == [("Mine", "Ana Mine"), ("Mine", "Ben Mine")]
+    client.force_login(coordinator)
+    assert _exported(client) == _listed(client)
+    assert len(_exported(client)) == 4
+
+
+def test_the_listing_costs_the_same_queries_for_many_people(
+    client, facilitator, event_index, django_assert_max_num_queries
+):
+    mine = make_registration_event(event_index, capacity=50, title="Mine")
+    mine.facilitators.add(facilitator)
+    mine.save()
+    other = make_registration_event(event_index, capacity=50, title="Other")
+    sign_up(mine, "Ana")
+    sign_up(other, "Bo")
+    client.force_login(facilitator)
+    url = reverse("event_registrations:index")
+    with django_assert_max_num_queries(40) as few:
+        assert client.get(url).status_code == 200
+    for number in range(20):
+        sign_up(mine, f"Person {number}")
+        sign_up(other, f"Other {number}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert response.context["paginator"].count == 21  # only the facilitator's
+
+
+def test_adding_someone_to_another_groups_event_says_nothing_about_them(
+    client, facilitator, two_groups
+):
+    """Whether Cy attends another group must not show as "already
+    registered": that event is not a choice at all."""
+    mine, theirs, _people = two_groups
+    client.force_login(facilitator)
+    url = reverse("event_registrations:add")
+    data = {"name": "Cy", "email": "cy@example.org", "phone": ""}
+    response = client.post(url, data | {"event": theirs.pk})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "already registered" not in html and "Cy Theirs" not in html
+    assert not Registration.objects.filter(name="Cy").exists()
+    assert client.post(url, data | {"event": mine.pk}).status_code == 302
+    assert Registration.objects.filter(name="Cy", event=mine).exists()
+
+
+def test_nobody_is_moved_into_another_groups_event(client, facilitator, two_groups):
+    _mine, theirs, people = two_groups
+    ben = people["Ben Mine"]
+    client.force_login(facilitator)
+    url = reverse("event_registrations:move", args=[ben.pk])
+    response = client.post(url, {"to_event": theirs.pk})
+    assert response.status_code == 200  # the form again, with its error
+    ben.refresh_from_db()
+    assert ben.event_id != theirs.pk
+
+
+def test_another_groups_capacity_screen_is_404(client, facilitator, two_groups):
+    mine, theirs, _people = two_groups
+    client.force_login(facilitator)
+    url = reverse("event_registrations:capacity", args=[theirs.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"capacity": "5"}).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.capacity == 1
