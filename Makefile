@@ -58,8 +58,15 @@ serve:
 	trap 'kill $$worker $$reminders 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The suite runs in one worker process per CPU (pytest-xdist). Tests are
+# handed out in pytest-django's order, so each worker runs the transactional
+# tests (which empty its database) after the others, as one process would;
+# --dist loadfile would not keep that order. `make test PYTEST_WORKERS=` runs
+# the suite in a single process.
+PYTEST_WORKERS ?= -n auto
+
 test: install browser-check
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
 
 # The layer check (lint-imports, contract in pyproject.toml) fails when a
 # module imports from a layer above its own, even inside a function.

@@ -326,7 +326,10 @@ def test_check_in_by_choosing_a_name_shows_initials_only(client, open_session):
         "present",
         "self_check_in",
     )
-    assert "Ana L." not in client.get(url).content.decode()  # off the list now
+    after = client.get(url)
+    assert after.status_code == 200
+    assert "Everyone on the list has checked in." in after.content.decode()
+    assert "Ana L." not in after.content.decode()  # off the list now
     again = client.post(url, {"person": str(ana.pk)}).content.decode()  # double tap
     assert "Ana L., you were already on the list." in again
     assert AttendanceRecord.objects.count() == 1

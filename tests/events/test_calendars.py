@@ -193,7 +193,7 @@ def test_no_participant_data_or_joining_link_in_public_feeds(site_client, event_
     event = make_event(
         event_index, venue=online, registration_mode="required", capacity=5
     )
-    make_session(event, start=_start(2))
+    session = make_session(event, start=_start(2))
     person = sign_up(
         event,
         "Unique Person Name",
@@ -201,7 +201,11 @@ def test_no_participant_data_or_joining_link_in_public_feeds(site_client, event_
         phone="4165550199",
     )
     for url in (FEED, event.calendar_url):
-        raw = site_client.get(url).content.decode()
+        response = site_client.get(url)
+        published = _by_uid(_parse(response))[session.uid]
+        assert str(published["SUMMARY"]) == event.title
+        assert str(published["URL"]) == "http://testserver" + event.url
+        raw = response.content.decode()
         for secret in (person.name, person.email, "4165550199", "meet.example/secret"):
             assert secret not in raw
 

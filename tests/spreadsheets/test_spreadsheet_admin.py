@@ -181,15 +181,28 @@ def test_listings_offer_export_with_their_filters_and_import(
 
 
 def test_personal_data_buttons_are_hidden_from_people_not_allowed(
-    client, staff_member, event_index
+    client, staff_member, coordinator, event_index
 ):
-    make_registration_event(event_index)
+    event = make_registration_event(event_index, title="Hearing Voices group")
+
+    def listing(name):
+        response = client.get(reverse(name))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert event.title in page  # the listing itself is shown
+        return page
+
     client.force_login(staff_member)
-    page = client.get(reverse("event_registrations:index")).content.decode()
+    page = listing("event_registrations:index")
+    assert reverse("spreadsheets_import", args=["schedule"]) in page
     assert "/spreadsheets/export/registrations/" not in page
-    page = client.get(reverse("event_sessions:index")).content.decode()
+    page = listing("event_sessions:index")
     assert "/spreadsheets/export/schedule/" in page
     assert "/spreadsheets/export/attendance/" not in page
+
+    client.force_login(coordinator)  # the same screens offer them to a coordinator
+    assert "/spreadsheets/export/registrations/" in listing("event_registrations:index")
+    assert "/spreadsheets/export/attendance/" in listing("event_sessions:index")
 
 
 def test_bad_export_requests_do_not_fail(client, coordinator):

@@ -90,6 +90,8 @@ def facilitator_session(event_index, django_user_model, facilitators_group):
 def test_secret_link_pages_keep_their_address_on_the_site(browser, event_index):
     registration = sign_up(make_registration_event(event_index), "Ana")
     page = browser.get(f"/manage/{manage_token(registration)}/")
+    assert page.status_code == 200
+    assert registration.event.title in page.content.decode()
     assert page["Referrer-Policy"] == "same-origin"
     assert b'name="referrer"' not in page.content
 
