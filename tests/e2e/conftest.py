@@ -13,6 +13,30 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
+
+
+class OneRequestAtATimeServer(WSGIServer):
+    """The live server, answering one request at a time.
+
+    With SQLite the live server's threads share the test's one in-memory
+    connection, and a page's requests that overlap (a navigation and the
+    beacon Wagtail's editor sends as it is left) can use it at the same
+    moment: SQLite fails with "bad parameter or other API misuse", the
+    session read fails, and the browser lands on the login page. Answered in
+    turn (Django's server closes each connection when it is not threaded),
+    nothing overlaps.
+    """
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override
+
+
+# pytest-django's live_server builds Django's LiveServerThread, which names
+# its server class; its own thread already uses the shared connections.
+LiveServerThread.server_class = OneRequestAtATimeServer
 
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", ".e2e-artifacts")).resolve()
 
