@@ -89,3 +89,22 @@ def test_two_resources_with_one_key_are_refused():
     with hooks.register_temporarily("register_spreadsheet_resources", lambda: [venues]):
         with pytest.raises(ValueError, match="venues"):
             resources()
+
+
+@pytest.mark.django_db
+def test_an_expired_preview_says_so_and_cannot_be_imported(admin_client, admin_user):
+    job = make_job(admin_user, "venues", VENUES)
+    _age(job, updated=timezone.now() - PREVIEW_RETENTION - dt.timedelta(minutes=1))
+    purge_old_jobs()
+
+    response = admin_client.get(reverse("spreadsheets_job", args=[job.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This check expired" in page
+    assert "Import now" not in page
+
+    response = admin_client.post(reverse("spreadsheets_confirm", args=[job.pk]))
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert not ImportJob.objects.filter(status=ImportJob.Status.DONE).exists()
