@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 from .calendars import calendar_response, user_for_feed_token
 from .listing import EventFilterForm, filtered_sessions, topics_in_use
 from .models import EventSession
+from .permissions import sessions_facilitated_by
 from .views import published_event_or_404
 
 
@@ -67,7 +68,9 @@ def facilitator_feed(request, token):
     user = user_for_feed_token(token)
     if user is None:
         raise Http404(_("This calendar address is not valid any more."))
-    sessions = EventSession.objects.published().filter(event__facilitators=user)
+    # Only while they may facilitate: leaving the Facilitators group empties
+    # the feed at once, as it closes their rosters.
+    sessions = sessions_facilitated_by(user).published()
     return calendar_response(
         request,
         sessions,

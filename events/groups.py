@@ -11,3 +11,6 @@ cycle.
 COORDINATORS_GROUP = "Coordinators"
 #: Facilitators lead events: they see the sessions of the events they lead.
 FACILITATORS_GROUP = "Facilitators"
+#: Editors write the site's pages and the workshop library; they see no
+#: participant data.
+EDITORS_GROUP = "Editors"

@@ -630,7 +630,12 @@ class Registration(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.get_status_display()})"
+        # No name: Wagtail's history, usage and delete screens and its log
+        # entries' labels use this, and none of them may name a person.
+        return _("Registration %(id)s for %(event)s") % {
+            "id": self.pk,
+            "event": self.event.title,
+        }
 
     @property
     def can_be_emailed(self) -> bool:

@@ -6,6 +6,16 @@ from wagtail.admin.panels import Panel
 from .admin_links import session_action_url, session_admin_links
 
 
+def may_see_event_people(user, event) -> bool:
+    """Whether ``user`` may see ``event``'s registrations
+    (``events_visible_to``)."""
+    # Not at the top: events.permissions imports the models, which import
+    # these panels.
+    from .permissions import events_visible_to
+
+    return events_visible_to(user).filter(pk=event.pk).exists()
+
+
 class SessionsPanel(Panel):
     """Lists an event's sessions in the page editor, with links to change them.
 
@@ -40,7 +50,12 @@ class SessionsPanel(Panel):
                         for name in ("edit", "cancel", "reinstate")
                     }
             context["links"] = session_admin_links(event) if saved else {}
-            if saved:
+            # Counts and links to an event's people only for someone who
+            # may see them (an editor writing the page may not).
+            context["show_registrations"] = saved and may_see_event_people(
+                self.request.user, event
+            )
+            if context["show_registrations"]:
                 counts = event.registrations.values_list("status", flat=True)
                 statuses = list(counts)
                 context["confirmed"] = statuses.count("confirmed")

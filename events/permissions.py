@@ -1,29 +1,65 @@
 """Who may see which sessions' people and paperwork: one question, one answer.
 
-Every facilitator view, PDF and export asks ``sessions_visible_to``; every
-admin screen, export and import that shows registrations asks
+Every facilitator view, PDF, feed and export asks ``sessions_visible_to``
+(or, for "my own sessions", ``sessions_facilitated_by``); every admin
+screen, export and import that shows registrations asks
 ``registrations_visible_to``. Nothing else decides it.
+
+A facilitator's access comes from three things together: being listed on
+the event (``EventPage.facilitators``), being in the Facilitators group,
+and being active. Taking someone out of the group, off the event, or
+deactivating them ends it at once, on every screen, sheet and feed.
 """
 
-from .groups import COORDINATORS_GROUP
+from django.db.models import Q
+
+from .groups import COORDINATORS_GROUP, FACILITATORS_GROUP
 from .models import EventPage, EventSession, Registration
+
+
+def _signed_in(user) -> bool:
+    return bool(user.is_authenticated and user.is_active)
 
 
 def is_coordinator(user) -> bool:
     """Coordinators (and superusers) see every session."""
-    if not user.is_authenticated or not user.is_active:
+    if not _signed_in(user):
         return False
     return user.is_superuser or user.groups.filter(name=COORDINATORS_GROUP).exists()
+
+
+def is_facilitator(user) -> bool:
+    """Whether ``user`` is an active member of the Facilitators group, the
+    condition for any access through being listed on an event."""
+    if not _signed_in(user):
+        return False
+    return user.groups.filter(name=FACILITATORS_GROUP).exists()
+
+
+def facilitated_events_filter(user, prefix: str = "") -> Q:
+    """The condition "an event ``user`` facilitates and still may", on
+    a queryset whose event is reached through ``prefix`` (``"event__"`` for
+    sessions and registrations). Matches nothing for someone who is not an
+    active member of the Facilitators group."""
+    if not is_facilitator(user):
+        return Q(pk__in=[])
+    return Q(**{f"{prefix}facilitators": user})
+
+
+def sessions_facilitated_by(user):
+    """Sessions of the events ``user`` facilitates (listed, in the group,
+    active): their own calendar feed, whatever else they may see."""
+    return EventSession.objects.filter(facilitated_events_filter(user, "event__"))
 
 
 def sessions_visible_to(user):
     """Sessions whose roster, attendance and paperwork ``user`` may see:
     all for coordinators, those of the events they facilitate otherwise."""
-    if not user.is_authenticated or not user.is_active:
+    if not _signed_in(user):
         return EventSession.objects.none()
     if is_coordinator(user):
         return EventSession.objects.all()
-    return EventSession.objects.filter(event__facilitators=user)
+    return sessions_facilitated_by(user)
 
 
 # Registrations ----------------------------------------------------------------
@@ -39,11 +75,11 @@ def registrations_visible_to(user):
     registration up in this queryset, so an id of one the user may not see
     is a 404 and tells them nothing.
     """
-    if not user.is_authenticated or not user.is_active:
+    if not _signed_in(user):
         return Registration.objects.none()
     if is_coordinator(user):
         return Registration.objects.all()
-    return Registration.objects.filter(event__facilitators=user)
+    return Registration.objects.filter(facilitated_events_filter(user, "event__"))
 
 
 def events_visible_to(user):
@@ -51,8 +87,8 @@ def events_visible_to(user):
     and so may add people to, import people into, move people into or change
     the capacity of. Any other event is refused without a word about who is
     on it."""
-    if not user.is_authenticated or not user.is_active:
+    if not _signed_in(user):
         return EventPage.objects.none()
     if is_coordinator(user):
         return EventPage.objects.all()
-    return EventPage.objects.filter(facilitators=user)
+    return EventPage.objects.filter(facilitated_events_filter(user))

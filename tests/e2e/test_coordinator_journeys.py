@@ -50,7 +50,7 @@ ICS = "\r\n".join(
 def coordinator(site, home_page, django_user_model):
     """A member of the Coordinators group, with the permissions the demo
     gives that group (no superuser powers)."""
-    build_groups(home_page)
+    build_groups()
     user = django_user_model.objects.create_user(
         "casey", email="casey@example.org", password=PASSWORD
     )

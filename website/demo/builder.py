@@ -2,11 +2,12 @@
 
 The demo is "Riverside Peer Support": site settings, the standard pages,
 four venues, six workshops with full timed outlines, three facilitator
-accounts, a Coordinators group with admin access, about fifteen groups and
-events over the next eight weeks, and (``website.demo.history``) made-up
-people signed up for them and a past term with attendance to report on.
-Every session is created through the workflow functions in
-``events/sessions.py``, so calendar identities are right.
+accounts in the Facilitators group (the roles of ``website.roles``), about
+fifteen groups and events over the next eight weeks, and
+(``website.demo.history``) made-up people signed up for them and a past
+term with attendance to report on. Every session is created through the
+workflow functions in ``events/sessions.py``, so calendar identities are
+right.
 
 ``build_demo`` writes everything; the caller runs it inside one transaction
 (``manage.py load_demo`` does), so a failure part-way leaves nothing.
@@ -16,21 +17,18 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import Group
 from django.utils import timezone
-from wagtail.models import GroupPagePermission, Page
 
 from core.dates import site_zone
 from core.models import SiteSettings
-from events.groups import COORDINATORS_GROUP, FACILITATORS_GROUP
+from events.groups import FACILITATORS_GROUP
 from events.models import (
     EventIndexPage,
     EventKind,
     EventPage,
-    EventSession,
-    Registration,
     RegistrationMode,
     Setting,
     Venue,
@@ -43,6 +41,7 @@ from events.sessions import (
 )
 from website.demo.content import ContentError, choice, load_content
 from website.models import StandardPage
+from website.roles import sync_role_groups
 from workshops.blocks import SegmentKind
 from workshops.models import WorkshopIndexPage, WorkshopPage
 
@@ -177,44 +176,11 @@ def build_venues(content):
 # People ----------------------------------------------------------------------
 
 
-def build_groups(home):
-    """Create the Facilitators and Coordinators groups and their permissions.
-
-    Coordinators can use the Wagtail admin, manage sessions and venues, see
-    and manage registrations (the waitlist, capacity, imports), and add, edit
-    and publish pages anywhere below the home page.
-    """
-    facilitators, _ = Group.objects.get_or_create(name=FACILITATORS_GROUP)
-    coordinators, _ = Group.objects.get_or_create(name=COORDINATORS_GROUP)
-    coordinators.permissions.add(
-        Permission.objects.get(
-            content_type__app_label="wagtailadmin", codename="access_admin"
-        )
-    )
-    for model, actions in (
-        (EventSession, ("add", "change", "delete")),
-        (Venue, ("add", "change", "delete")),
-        # Registrations are cancelled, never deleted: the reports count them.
-        (Registration, ("add", "change", "view")),
-    ):
-        content_type = ContentType.objects.get_for_model(model)
-        for action in actions:
-            coordinators.permissions.add(
-                Permission.objects.get(
-                    content_type=content_type,
-                    codename=f"{action}_{model._meta.model_name}",
-                )
-            )
-    page_type = ContentType.objects.get_for_model(Page)
-    for codename in ("add_page", "change_page", "publish_page"):
-        GroupPagePermission.objects.get_or_create(
-            group=coordinators,
-            page=home,
-            permission=Permission.objects.get(
-                content_type=page_type, codename=codename
-            ),
-        )
-    return facilitators
+def build_groups():
+    """The role groups, as a real install has them (``website.roles``); the
+    Facilitators group, for the demo's facilitators."""
+    sync_role_groups(django_apps)
+    return Group.objects.get(name=FACILITATORS_GROUP)
 
 
 def build_facilitators(group, content):
@@ -388,7 +354,7 @@ def build_demo(site, home, *, today, content=None):
     pages = build_standard_pages(home, content)
     build_site_settings(site, content, pages)
     venues = build_venues(content)
-    facilitators = build_facilitators(build_groups(home), content)
+    facilitators = build_facilitators(build_groups(), content)
     workshops = build_workshops(workshop_index, content)
     events = build_events(
         event_index,
