@@ -4,6 +4,9 @@ check-in and session notes.
 Each function is atomic. Records are upserted per registrant and session, so
 saving twice never duplicates anyone, and every change to an existing record
 is written to Wagtail's audit log with who made it and what it was before.
+Each save by staff also writes one entry on the session
+(``attendance.session.recorded``): who, how many records changed and how
+(``statuses``, ``everyone_present``, ``walk_in``), never a name.
 """
 
 from django.db import transaction
@@ -11,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
+from core import audit
 from events.models import (
     EventSession,
     Registration,
@@ -79,6 +83,26 @@ def _refuse_names(session):
         )
 
 
+SESSION_RECORDED = "attendance.session.recorded"
+
+
+def _log_recorded(session, *, user, count: int, how: str) -> None:
+    """One entry on ``session`` for a save that changed ``count`` records."""
+    if not count:
+        return
+    audit.write(
+        [
+            audit.entry(
+                session,
+                SESSION_RECORDED,
+                actor=audit.actor(user=user),
+                title=_("Attendance of session %(id)s") % {"id": session.pk},
+                data={"count": count, "how": how, "event": session.event_id},
+            )
+        ]
+    )
+
+
 def _set_status(record, status, *, user, method):
     """Change one record's status, logging the change if it had one before."""
     if record.pk and record.status == status:
@@ -136,6 +160,7 @@ def record_attendance(*, session: EventSession, statuses: dict, user) -> int:
                 _("That person is not on this session's list."), code="not_on_roster"
             )
         changed += _set_status(record, status, user=user, method=RecordedBy.FACILITATOR)
+    _log_recorded(session, user=user, count=changed, how="statuses")
     return changed
 
 
@@ -159,6 +184,7 @@ def mark_everyone_present(*, session: EventSession, user) -> int:
         for registration in missing
     ]
     AttendanceRecord.objects.bulk_create(records, ignore_conflicts=True)
+    _log_recorded(session, user=user, count=len(records), how="everyone_present")
     return len(records)
 
 
@@ -193,6 +219,7 @@ def add_walk_in(
         status=AttendanceStatus.PRESENT,
         recorded_by=user,
     )
+    _log_recorded(session, user=user, count=1, how="walk_in")
     return record, True
 
 

@@ -30,7 +30,7 @@ from events.calendars import feed_token, regenerate_feed_token
 from events.models import Registration, RegistrationStatus
 from events.permissions import sessions_visible_to
 
-from . import checkin, records
+from . import checkin, records, viewing
 from .errors import AttendanceError
 from .models import AttendanceRecord, AttendanceStatus, Headcount, SessionNote
 from .names import comparable, short_names
@@ -137,13 +137,12 @@ def _session_context(request, session, **forms_by_name):
 def session_detail(request, session_id):
     """Everything a facilitator needs for one session, on one page."""
     session = _visible_session(request.user, session_id)
-    return private(
-        TemplateResponse(
-            request,
-            "attendance/session_detail.html",
-            _session_context(request, session),
-        )
+    context = _session_context(request, session)
+    shown = (context["rows"], context["waitlist"], context["walk_ins"])
+    viewing.log_roster_viewed(
+        session=session, user=request.user, count=sum(map(len, shown))
     )
+    return private(TemplateResponse(request, "attendance/session_detail.html", context))
 
 
 @login_required
@@ -320,6 +319,14 @@ def session_pdf(request, session_id, document):
     if document in ("guide", "handout") and session.event.workshop_id is None:
         raise Http404(_("This event does not deliver a workshop."))
     data = builders[document](session, request)
+    if document in viewing.NAMING_DOCUMENTS:
+        viewing.log_printed(
+            session=session,
+            user=request.user,
+            document=document,
+            full_names=document == "sign-in-sheet"
+            and request.GET.get("names") == "full",
+        )
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'inline; filename="{session.event.slug}-{session.pk}-{document}.pdf"'

@@ -7,7 +7,9 @@ from wagtail.admin.menu import MenuItem
 
 from events.permissions import is_coordinator
 
+from . import viewing
 from .admin_reports import download_view, pdf_view, reports_view
+from .records import SESSION_RECORDED
 from .resources import AttendanceResource
 
 
@@ -17,6 +19,15 @@ def register_attendance_log_actions(actions):
         "attendance.record.changed",
         _("Change attendance"),
         _("Attendance changed"),
+    )
+    actions.register_action(
+        SESSION_RECORDED, _("Take attendance"), _("Attendance taken")
+    )
+    actions.register_action(
+        viewing.ROSTER_VIEWED, _("View a roster"), _("Roster viewed")
+    )
+    actions.register_action(
+        viewing.PRINTED, _("Print a list of people"), _("List of people printed")
     )
 
 

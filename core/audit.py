@@ -124,3 +124,24 @@ def write(entries) -> None:
         by_model.setdefault(type(built), []).append(built)
     for model, built in by_model.items():
         model.objects.bulk_create(built)
+
+
+def log_access(instance, action: str, *, user, title: str, count: int, **data):
+    """Write that ``user`` saw, printed or downloaded the details of
+    ``count`` people through ``instance`` (a session, a listing's type):
+    one entry, its user the viewer, ``data["count"]`` how many people.
+
+    ``title`` and ``data`` follow ``entry``'s rule: ids, codes and numbers,
+    never a name.
+    """
+    write(
+        [
+            entry(
+                instance,
+                action,
+                actor=Actor(user=user, by=STAFF),
+                title=title,
+                data={"count": count, **data},
+            )
+        ]
+    )

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -23,6 +24,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from core import audit
 from core.dates import site_zone
 from core.forms import PageChoiceField
 from spreadsheets.views import SpreadsheetButtonsMixin
@@ -121,6 +123,11 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
     def get_base_queryset(self):
         return visible_registrations(self.request)
 
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        log_listing_viewed(self.request, count=len(context["object_list"]))
+        return context
+
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
         actions = []
@@ -157,15 +164,46 @@ def site_time_text(value) -> str:
     }
 
 
+LISTING_VIEWED = "events.registrations.viewed"
+INSPECTED = "events.registration.viewed"
+
+
+def log_listing_viewed(request, *, count: int) -> None:
+    """Write that the user saw ``count`` people in the registrations
+    listing, with its event filter: on the Registration type, as exports
+    are, since one listing may span events. Nothing for an empty page."""
+    if not count:
+        return
+    audit.log_access(
+        ContentType.objects.get_for_model(Registration),
+        LISTING_VIEWED,
+        user=request.user,
+        title=_("Registrations listing: %(count)s rows") % {"count": count},
+        count=count,
+        events=request.GET.getlist("event")[:20],
+        page=request.GET.get("p", "1")[:10],
+    )
+
+
 class RegistrationInspectView(generic.InspectView):
     """One registration in words: times in the site's zone, yes or no for
     consent, and a phrase where a field is empty (never "None" or "True").
-    Only one the user may see: any other id is a 404."""
+    Only one the user may see: any other id is a 404. Each look is written
+    to the audit log."""
 
     def get_object(self, queryset=None):
-        return get_object_or_404(
+        registration = get_object_or_404(
             visible_registrations(self.request), pk=unquote(str(self.pk))
         )
+        audit.log_access(
+            registration,
+            INSPECTED,
+            user=self.request.user,
+            title=str(registration),
+            count=1,
+            event=registration.event_id,
+        )
+        return registration
 
     def get_consent_to_contact_display_value(self):
         return _("Yes") if self.object.consent_to_contact else _("No")

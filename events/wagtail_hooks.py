@@ -40,9 +40,15 @@ def register_events_log_actions(actions):
         ("left_waitlist", _("Leave the waitlist"), _("Left the waitlist")),
         ("promoted", _("Promote from waitlist"), _("Promoted from the waitlist")),
         ("moved", _("Move registration"), _("Registration moved")),
+        ("viewed", _("View a registration"), _("Registration viewed")),
     ]:
         actions.register_action(f"events.registration.{action}", label, message)
     actions.register_action("events.registration.created_in_bulk")(AddedInBulk)
+    actions.register_action(
+        "events.registrations.viewed",
+        _("View the registrations listing"),
+        _("Registrations listing viewed"),
+    )
 
 
 class AddedInBulk(LogFormatter):

@@ -124,6 +124,10 @@ def job_view(request, pk):
     column) with the confirm button; or progress while a worker runs."""
     job = _own_job(request, pk)
     resource_cls = resource_class(job.resource)
+    # The preview holds the file's rows (people's names, for some
+    # resources): only while its owner may still import them.
+    if not resource_cls.can_import(request.user):
+        raise PermissionDenied
     preview = job.preview or {}
     rows = preview.get("rows", [])
     only_problems = request.GET.get("problems") == "1"

@@ -52,6 +52,11 @@ MODEL_PERMISSIONS = {
         ("attendance", "headcount", ("add", "change", "view")),
         ("attendance", "sessionnote", ("add", "change", "view")),
         ("core", "sitesettings", ("change",)),
+        # Exports, imports and views of the registrations listing are
+        # logged on the type of what they showed (one entry may span
+        # events); Wagtail's site history shows an entry only to someone
+        # with a permission on its object's type, here ContentType.
+        ("contenttypes", "contenttype", ("view",)),
         *MEDIA,
     ),
     FACILITATORS_GROUP: (ADMIN_ACCESS,),

@@ -1,9 +1,15 @@
-"""Names the admin menu's reports plainly."""
+"""Names the admin menu's reports plainly, and adds the roles page."""
 
 import copy
 
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from events.permissions import is_coordinator
+
+from .admin_roles import roles_view
 
 #: Wagtail's own reports submenu (locked pages, workflows, site history...).
 WAGTAIL_REPORTS_MENU = "reports"
@@ -20,3 +26,22 @@ def name_wagtail_reports_menu(request, menu_items):
             renamed = copy.copy(item)
             renamed.label = _("Site reports")
             menu_items[index] = renamed
+
+
+@hooks.register("register_admin_urls")
+def register_roles_url():
+    return [path("roles/", roles_view, name="gather_roles")]
+
+
+class RolesMenuItem(MenuItem):
+    """Shown to coordinators (and superusers) only, as the page is."""
+
+    def is_shown(self, request):
+        return is_coordinator(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_roles_menu_item():
+    return RolesMenuItem(
+        _("Roles"), reverse("gather_roles"), name="roles", icon_name="group", order=230
+    )
