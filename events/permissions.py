@@ -21,11 +21,30 @@ def _signed_in(user) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
+def _role_groups(user) -> frozenset:
+    """Which of the Coordinators and Facilitators groups ``user`` is in.
+
+    Read once per user object, as Django caches a user's permissions on
+    it: a request loads its user afresh, so a change of groups counts from
+    the next request, and one screen asking several questions costs one
+    query.
+    """
+    cached = getattr(user, "_gather_role_groups", None)
+    if cached is None:
+        cached = frozenset(
+            user.groups.filter(
+                name__in=(COORDINATORS_GROUP, FACILITATORS_GROUP)
+            ).values_list("name", flat=True)
+        )
+        user._gather_role_groups = cached
+    return cached
+
+
 def is_coordinator(user) -> bool:
     """Coordinators (and superusers) see every session."""
     if not _signed_in(user):
         return False
-    return user.is_superuser or user.groups.filter(name=COORDINATORS_GROUP).exists()
+    return user.is_superuser or COORDINATORS_GROUP in _role_groups(user)
 
 
 def is_facilitator(user) -> bool:
@@ -33,7 +52,7 @@ def is_facilitator(user) -> bool:
     condition for any access through being listed on an event."""
     if not _signed_in(user):
         return False
-    return user.groups.filter(name=FACILITATORS_GROUP).exists()
+    return FACILITATORS_GROUP in _role_groups(user)
 
 
 def facilitated_events_filter(user, prefix: str = "") -> Q:

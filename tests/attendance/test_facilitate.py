@@ -53,7 +53,7 @@ def test_facilitators_see_only_their_sessions_and_coordinators_all(
     assert list(sessions_visible_to(facilitator)) == [session]
     assert list(sessions_visible_to(other_facilitator)) == []
     coordinator = django_user_model.objects.create_user("coord")
-    coordinator.groups.add(Group.objects.create(name="Coordinators"))
+    coordinator.groups.add(Group.objects.get_or_create(name="Coordinators")[0])
     assert set(sessions_visible_to(coordinator)) == {session, unrelated}
 
 
@@ -68,7 +68,7 @@ def test_facilitators_see_only_their_events_people_and_coordinators_all(
     assert list(registrations_visible_to(other_facilitator)) == []
     assert list(registrations_visible_to(AnonymousUser())) == []
     coordinator = django_user_model.objects.create_user("coord")
-    coordinator.groups.add(Group.objects.create(name="Coordinators"))
+    coordinator.groups.add(Group.objects.get_or_create(name="Coordinators")[0])
     assert set(registrations_visible_to(coordinator)) == {ana, elsewhere}
     coordinator.is_active = facilitator.is_active = False
     assert list(registrations_visible_to(coordinator)) == []

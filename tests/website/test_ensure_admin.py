@@ -34,7 +34,7 @@ def test_creates_admin_once_and_prints_a_working_login_every_time(capsys):
 
 def test_gives_a_demo_facilitator_a_password(capsys):
     user = get_user_model().objects.create_user("amara")
-    user.groups.add(Group.objects.create(name="Facilitators"))
+    user.groups.add(Group.objects.get_or_create(name="Facilitators")[0])
     out = _run(capsys)
     password = out.split("facilitate/")[1].split("password: ")[1].split()[0]
     assert authenticate(username="amara", password=password) == user

@@ -152,6 +152,7 @@ def test_leaving_the_facilitators_group_ends_every_kind_of_access(
     assert "WRAP group" in client.get(feed).content.decode()
 
     user.groups.remove(Group.objects.get(name=FACILITATORS_GROUP))
+    user = type(user).objects.get(pk=user.pk)  # as the next request loads it
 
     assert event.facilitators.filter(pk=user.pk).exists()  # still listed
     for ask in (
@@ -174,6 +175,7 @@ def test_a_deactivated_facilitator_sees_nothing(listed_facilitator):
     assert sessions_visible_to(user).exists()
     user.is_active = False
     user.save()
+    user = type(user).objects.get(pk=user.pk)
     assert not sessions_visible_to(user).exists()
     assert not registrations_visible_to(user).exists()
     assert not sessions_facilitated_by(user).exists()
@@ -246,3 +248,25 @@ def test_nobody_else_opens_the_roles_page_or_sees_it_in_the_menu(
         response = client.get(reverse("gather_roles"))
         assert response.status_code == 302  # Wagtail's refusal: to the dashboard
         assert response["Location"] == reverse("wagtailadmin_home")
+
+
+def test_an_editor_s_menu_has_no_participant_screen(client, django_user_model):
+    editor = django_user_model.objects.create_user("ed", password="pw")
+    editor.groups.add(Group.objects.get(name=EDITORS_GROUP))
+    coordinator = django_user_model.objects.create_user("co", password="pw")
+    coordinator.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
+    screens = [
+        reverse("event_registrations:index"),
+        reverse("event_sessions:index"),
+        reverse("attendance_reports"),
+        reverse("spreadsheets_import", args=["registrations"]),
+        reverse("spreadsheets_import", args=["attendance"]),
+        reverse("gather_roles"),
+    ]
+    client.force_login(coordinator)
+    menu = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert all(screen in menu for screen in screens)
+
+    client.force_login(editor)
+    menu = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert [screen for screen in screens if screen in menu] == []
