@@ -181,7 +181,9 @@ def _session_context(session: EventSession) -> dict:
     number, total = _session_position(session)
     facilitators = [
         _person_name(user)
-        for user in event.facilitators.order_by("first_name", "last_name", "pk")
+        for user in event.leading_facilitators().order_by(
+            "first_name", "last_name", "pk"
+        )
     ]
     return {
         "session": session,

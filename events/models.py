@@ -11,6 +11,7 @@ calendars depend on, so sessions are changed only through the functions in
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
@@ -386,6 +387,18 @@ class EventPage(Page):
         self.venue, self.workshop = loaded.venue, loaded.workshop
         self.confirmed_count = loaded.confirmed_total
 
+    def leading_facilitators(self):
+        """The listed facilitators who may still facilitate (in the
+        Facilitators group and active): the ones the event page and the
+        printed sheets name. Someone left listed after leaving the group is
+        shown only in the editor, marked as having no access."""
+        # By id: a page being previewed holds its facilitators in memory,
+        # where a lookup through groups cannot run.
+        listed = [user.pk for user in self.facilitators.all()]
+        return get_user_model().objects.filter(
+            pk__in=listed, groups__name=FACILITATORS_GROUP, is_active=True
+        )
+
     def get_context(self, request, *args, **kwargs):
         from .registration import registration_refusal  # cycle: it imports models
 
@@ -400,7 +413,9 @@ class EventPage(Page):
         context.update(
             sessions=sessions,
             signup_refusal=refusal,
-            facilitators=self.facilitators.order_by("first_name", "last_name"),
+            facilitators=self.leading_facilitators().order_by(
+                "first_name", "last_name"
+            ),
             session_venues=_distinct_venues(self.venue, sessions),
         )
         return context

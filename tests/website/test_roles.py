@@ -270,3 +270,14 @@ def test_an_editor_s_menu_has_no_participant_screen(client, django_user_model):
     client.force_login(editor)
     menu = client.get(reverse("wagtailadmin_home")).content.decode()
     assert [screen for screen in screens if screen in menu] == []
+
+
+def test_the_event_page_names_only_facilitators_who_still_are(
+    site_client, listed_facilitator
+):
+    user, event = listed_facilitator
+    user.first_name, user.last_name = "Fay", "Left"
+    user.save()
+    assert "Fay Left" in site_client.get(event.url).content.decode()
+    user.groups.remove(Group.objects.get(name=FACILITATORS_GROUP))
+    assert "Fay Left" not in site_client.get(event.url).content.decode()
