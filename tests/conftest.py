@@ -51,6 +51,18 @@ def workshop_index(home_page):
     return index
 
 
+def role_group(name):
+    """A role group (``website.roles``) as the migration made it; made
+    again when a transactional test has emptied the database."""
+    if not Group.objects.filter(name=name).exists():
+        from django.apps import apps
+
+        from website.roles import sync_role_groups
+
+        sync_role_groups(apps)
+    return Group.objects.get(name=name)
+
+
 @pytest.fixture
 def facilitators_group(db):
     return Group.objects.get_or_create(name="Facilitators")[0]

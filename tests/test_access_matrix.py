@@ -23,7 +23,6 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import connections, transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -33,7 +32,7 @@ from events.calendars import feed_token
 from events.groups import COORDINATORS_GROUP, EDITORS_GROUP, FACILITATORS_GROUP
 from events.models import EventIndexPage, EventSession
 from spreadsheets.models import ImportJob
-from tests.conftest import make_event, make_session, sign_up
+from tests.conftest import make_event, make_session, role_group, sign_up
 from website.models import HomePage
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +119,7 @@ def build_world() -> World:
 
     users_model = get_user_model()
     groups = {
-        name: Group.objects.get(name=name)
+        name: role_group(name)
         for name in (COORDINATORS_GROUP, FACILITATORS_GROUP, EDITORS_GROUP)
     }
 

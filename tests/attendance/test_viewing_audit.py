@@ -7,12 +7,11 @@ see none of them."""
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from events.groups import COORDINATORS_GROUP, EDITORS_GROUP, FACILITATORS_GROUP
-from tests.conftest import make_registration_event, sign_up
+from tests.conftest import make_registration_event, role_group, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +20,7 @@ NAMES = ("Robin Example", "Ash Sample")
 
 def user_in(django_user_model, username, group_name):
     user = django_user_model.objects.create_user(username, password="pw")
-    user.groups.add(Group.objects.get(name=group_name))
+    user.groups.add(role_group(group_name))
     return user
 
 

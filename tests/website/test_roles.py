@@ -16,14 +16,14 @@ from events.permissions import (
     sessions_facilitated_by,
     sessions_visible_to,
 )
-from tests.conftest import make_registration_event, sign_up
+from tests.conftest import make_registration_event, role_group, sign_up
 from website.roles import sync_role_groups
 
 pytestmark = pytest.mark.django_db
 
 
 def codenames(group_name):
-    group = Group.objects.get(name=group_name)
+    group = role_group(group_name)
     return set(group.permissions.values_list("codename", flat=True))
 
 
@@ -84,7 +84,7 @@ def test_facilitators_and_editors_hold_no_permission_on_participant_data():
 def test_running_it_again_changes_nothing_and_puts_a_role_back_in_step():
     before = {name: codenames(name) for name in (COORDINATORS_GROUP, EDITORS_GROUP)}
     pages_before = GroupPagePermission.objects.count()
-    editors = Group.objects.get(name=EDITORS_GROUP)
+    editors = role_group(EDITORS_GROUP)
     # Someone gave editors participant data by hand, and took a right away.
     editors.permissions.add(Permission.objects.get(codename="view_registration"))
     editors.permissions.remove(Permission.objects.get(codename="access_admin"))
@@ -99,7 +99,7 @@ def test_running_it_again_changes_nothing_and_puts_a_role_back_in_step():
 
 def test_model_permissions_and_is_coordinator_agree(django_user_model):
     coordinator = django_user_model.objects.create_user("c", password="pw")
-    coordinator.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
+    coordinator.groups.add(role_group(COORDINATORS_GROUP))
     coordinator = django_user_model.objects.get(pk=coordinator.pk)
     assert is_coordinator(coordinator)
     assert coordinator.has_perms(
@@ -107,7 +107,7 @@ def test_model_permissions_and_is_coordinator_agree(django_user_model):
     )
     for name in (FACILITATORS_GROUP, EDITORS_GROUP):
         user = django_user_model.objects.create_user(name, password="pw")
-        user.groups.add(Group.objects.get(name=name))
+        user.groups.add(role_group(name))
         assert not is_coordinator(user)
         assert not user.has_perm("events.view_registration")
 
@@ -130,7 +130,7 @@ def test_the_demo_uses_the_same_roles():
 def listed_facilitator(event_index, django_user_model):
     """A facilitator in the group, listed on an event with one person."""
     user = django_user_model.objects.create_user("fac", password="pw")
-    user.groups.add(Group.objects.get(name=FACILITATORS_GROUP))
+    user.groups.add(role_group(FACILITATORS_GROUP))
     event = make_registration_event(event_index, capacity=5, title="WRAP group")
     event.facilitators.add(user)
     event.save()
@@ -151,7 +151,7 @@ def test_leaving_the_facilitators_group_ends_every_kind_of_access(
     assert client.get(sheet + "?names=full").status_code == 200
     assert "WRAP group" in client.get(feed).content.decode()
 
-    user.groups.remove(Group.objects.get(name=FACILITATORS_GROUP))
+    user.groups.remove(role_group(FACILITATORS_GROUP))
     user = type(user).objects.get(pk=user.pk)  # as the next request loads it
 
     assert event.facilitators.filter(pk=user.pk).exists()  # still listed
@@ -192,7 +192,7 @@ def test_the_event_editor_shows_a_facilitator_who_left_the_group_as_without_acce
     edit = reverse("wagtailadmin_pages:edit", args=[event.pk])
     assert "no access" not in client.get(edit).content.decode()
 
-    user.groups.remove(Group.objects.get(name=FACILITATORS_GROUP))
+    user.groups.remove(role_group(FACILITATORS_GROUP))
 
     page = client.get(edit).content.decode()
     assert "Fay Left (no access: not an active member of Facilitators)" in page
@@ -207,15 +207,15 @@ def test_a_coordinator_sees_who_has_which_role(client, django_user_model):
     coordinator = django_user_model.objects.create_user(
         "coord", password="pw", first_name="Cora", last_name="Nate"
     )
-    coordinator.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
+    coordinator.groups.add(role_group(COORDINATORS_GROUP))
     gone = django_user_model.objects.create_user(
         "gone", first_name="Gil", last_name="Gone", is_active=False
     )
-    gone.groups.add(Group.objects.get(name=FACILITATORS_GROUP))
+    gone.groups.add(role_group(FACILITATORS_GROUP))
     editor = django_user_model.objects.create_user(
         "ed", first_name="Edie", last_name="Tor"
     )
-    editor.groups.add(Group.objects.get(name=EDITORS_GROUP))
+    editor.groups.add(role_group(EDITORS_GROUP))
     client.force_login(coordinator)
 
     home = client.get(reverse("wagtailadmin_home")).content.decode()
@@ -241,7 +241,7 @@ def test_nobody_else_opens_the_roles_page_or_sees_it_in_the_menu(
 ):
     for name in (FACILITATORS_GROUP, EDITORS_GROUP):
         user = django_user_model.objects.create_user(name.lower(), password="pw")
-        user.groups.add(Group.objects.get(name=name))
+        user.groups.add(role_group(name))
         client.force_login(user)
         home = client.get(reverse("wagtailadmin_home")).content.decode()
         assert reverse("gather_roles") not in home
@@ -252,9 +252,9 @@ def test_nobody_else_opens_the_roles_page_or_sees_it_in_the_menu(
 
 def test_an_editor_s_menu_has_no_participant_screen(client, django_user_model):
     editor = django_user_model.objects.create_user("ed", password="pw")
-    editor.groups.add(Group.objects.get(name=EDITORS_GROUP))
+    editor.groups.add(role_group(EDITORS_GROUP))
     coordinator = django_user_model.objects.create_user("co", password="pw")
-    coordinator.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
+    coordinator.groups.add(role_group(COORDINATORS_GROUP))
     screens = [
         reverse("event_registrations:index"),
         reverse("event_sessions:index"),
@@ -279,5 +279,5 @@ def test_the_event_page_names_only_facilitators_who_still_are(
     user.first_name, user.last_name = "Fay", "Left"
     user.save()
     assert "Fay Left" in site_client.get(event.url).content.decode()
-    user.groups.remove(Group.objects.get(name=FACILITATORS_GROUP))
+    user.groups.remove(role_group(FACILITATORS_GROUP))
     assert "Fay Left" not in site_client.get(event.url).content.decode()
