@@ -73,6 +73,14 @@ def module_transaction(django_db_blocker):
 
 
 @pytest.fixture
+def search_index(settings):
+    """Pages and snippets indexed for search as they are saved, as in
+    production; the test settings leave indexing off, for speed."""
+    backend = settings.WAGTAILSEARCH_BACKENDS["default"]
+    settings.WAGTAILSEARCH_BACKENDS = {"default": {**backend, "AUTO_UPDATE": True}}
+
+
+@pytest.fixture
 def event_index(home_page):
     return make_event_index(home_page)
 

@@ -19,3 +19,10 @@ WAGTAILADMIN_BASE_URL = BASE_URL
 # Static files come from the app and project folders (no collectstatic needed).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# The tests publish hundreds of pages, and indexing each one for search is a
+# quarter of the time that takes. Tests of search turn indexing back on with
+# the ``search_index`` fixture (tests/conftest.py).
+WAGTAILSEARCH_BACKENDS = {
+    "default": {**WAGTAILSEARCH_BACKENDS["default"], "AUTO_UPDATE": False}  # noqa: F405
+}
