@@ -555,6 +555,10 @@ class RegistrationQuerySet(models.QuerySet):
         """Everyone who has not cancelled."""
         return self.exclude(status=RegistrationStatus.CANCELLED)
 
+    def not_anonymised(self):
+        """Registrations that still hold a person's details."""
+        return self.filter(anonymised_at__isnull=True)
+
     def with_email(self):
         """People who gave an email address, so can be emailed."""
         return self.exclude(email="")
@@ -599,6 +603,15 @@ class Registration(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When the personal details were removed (retention or erasure). "
+            "The place and its attendance still count in the reports."
+        ),
+    )
 
     objects = RegistrationQuerySet.as_manager()
 

@@ -43,6 +43,12 @@ def register_events_log_actions(actions):
     ]:
         actions.register_action(f"events.registration.{action}", label, message)
     actions.register_action("events.registration.created_in_bulk")(AddedInBulk)
+    actions.register_action("events.registration.erased")(Erased)
+    actions.register_action(
+        "events.registration.deleted",
+        _("Delete registration"),
+        _("A registration added by mistake was deleted"),
+    )
 
 
 class AddedInBulk(LogFormatter):
@@ -65,6 +71,22 @@ class AddedInBulk(LogFormatter):
             "confirmed": data.get("confirmed", 0),
             "waitlisted": data.get("waitlisted", 0),
         }
+
+
+class Erased(LogFormatter):
+    """A person's details erased on request, on the event's page: counts
+    only ("1 registration erased; 4 attendance records kept")."""
+
+    label = _("Erase a person's details")
+
+    def format_message(self, log_entry):
+        data = log_entry.data
+        count = data.get("count", 0)
+        return ngettext(
+            "%(count)s registration erased; %(records)s attendance records kept",
+            "%(count)s registrations erased; %(records)s attendance records kept",
+            count,
+        ) % {"count": count, "records": data.get("attendance_records", 0)}
 
 
 @hooks.register("register_admin_urls")
