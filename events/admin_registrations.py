@@ -6,8 +6,9 @@ changing capacity. Every change goes through ``events.registration``.
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,6 +28,7 @@ from core.dates import site_zone
 from core.forms import PageChoiceField
 from spreadsheets.views import SpreadsheetButtonsMixin
 
+from . import privacy
 from . import registration as workflows
 from .admin_links import registration_admin_links, registrations_list_url
 from .errors import EventsError
@@ -119,10 +121,17 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
     spreadsheet_resources = ("registrations",)
 
     def get_base_queryset(self):
-        return visible_registrations(self.request)
+        records = _attendance_model().objects.filter(registration=OuterRef("pk"))
+        return visible_registrations(self.request).annotate(
+            has_attendance=Exists(records)
+        )
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
+        if instance.has_attendance:
+            # Deleting would delete the attendance too: erasure replaces it.
+            delete_url = reverse(self.delete_url_name, args=[quote(instance.pk)])
+            buttons = [b for b in buttons if getattr(b, "url", None) != delete_url]
         actions = []
         if instance.status != RegistrationStatus.CANCELLED:
             actions += [
@@ -192,6 +201,13 @@ class RegistrationInspectView(generic.InspectView):
     def get_support_needs_display_value(self):
         return self.object.support_needs or _("Not given")
 
+    def get_anonymised_at_display_value(self):
+        if self.object.anonymised_at is None:
+            return _("Not anonymised")
+        return _("Anonymised on %(when)s") % {
+            "when": site_time_text(self.object.anonymised_at)
+        }
+
 
 # Every screen of one registration looks it up among those the user may
 # see, so another group's id is a 404: edit and delete through
@@ -205,8 +221,40 @@ class RegistrationEditView(generic.EditView):
 
 
 class RegistrationDeleteView(generic.DeleteView):
+    """Deletes a registration added by mistake (``privacy.delete_registration``,
+    whose audit entry holds no name). One with attendance records cannot be
+    deleted: the screen says so and points to erasure."""
+
+    success_message = gettext_lazy("Registration deleted.")
+
     def get_queryset(self):
         return visible_registrations(self.request)
+
+    def _refusal(self):
+        if not self.object.attendance.exists():
+            return None
+        messages.error(
+            self.request,
+            _(
+                "This registration has attendance records, so it cannot be "
+                "deleted: the reports count them. To remove the person's "
+                "details, a coordinator can erase them (Settings, Erase a "
+                "person's details)."
+            ),
+        )
+        return _back(self.object)
+
+    def get(self, request, *args, **kwargs):
+        return self._refusal() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self._refusal() or super().post(request, *args, **kwargs)
+
+    def delete_action(self):
+        privacy.delete_registration(registration=self.object, user=self.request.user)
+
+    def get_success_message(self):
+        return str(self.success_message)
 
 
 class RegistrationHistoryView(generic.HistoryView):
@@ -258,6 +306,7 @@ class RegistrationViewSet(ModelViewSet):
         "waitlist_position",
         "created_at",
         "cancelled_at",
+        "anonymised_at",
     ]
 
     def get_form_class(self, for_update=False):
@@ -330,6 +379,12 @@ def _registration_for_change(request, pk):
     if not request.user.has_perm("events.change_registration"):
         raise PermissionDenied
     return registration
+
+
+def _attendance_model():
+    """The attendance app's record model, through Registration's reverse
+    relation: the layer above owns it, and events may not import it."""
+    return Registration._meta.get_field("attendance").related_model
 
 
 def _back(registration):

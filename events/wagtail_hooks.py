@@ -8,7 +8,9 @@ from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import LogFormatter
 
 from .admin_import import import_view
+from .admin_privacy import erase_person_view
 from .admin_views import EventsAdminGroup
+from .permissions import is_coordinator
 from .resources.registrations import RegistrationResource
 from .resources.schedule import ScheduleResource
 from .resources.venues import VenueResource
@@ -91,7 +93,28 @@ class Erased(LogFormatter):
 
 @hooks.register("register_admin_urls")
 def register_import_url():
-    return [path("events/import-calendar/", import_view, name="events_ics_import")]
+    return [
+        path("events/import-calendar/", import_view, name="events_ics_import"),
+        path("privacy/erase/", erase_person_view, name="erase_person"),
+    ]
+
+
+class ErasureMenuItem(MenuItem):
+    """Shown to coordinators (and superusers) only, as the screen is."""
+
+    def is_shown(self, request):
+        return is_coordinator(request.user)
+
+
+@hooks.register("register_settings_menu_item")
+def register_erasure_menu_item():
+    return ErasureMenuItem(
+        _("Erase a person's details"),
+        reverse("erase_person"),
+        name="erase-person",
+        icon_name="bin",
+        order=900,
+    )
 
 
 class ImportMenuItem(MenuItem):
