@@ -31,25 +31,29 @@ from spreadsheets.views import SpreadsheetButtonsMixin
 from . import privacy
 from . import registration as workflows
 from .admin_links import registration_admin_links, registrations_list_url
+from .consent import CONSENT_WORDING
 from .errors import EventsError
 from .filters import RegistrationFilterSet
-from .models import EventPage, Registration, RegistrationStatus
+from .models import Channel, EventPage, Registration, RegistrationStatus
 from .permissions import events_visible_to, registrations_visible_to
 
 
 class AddRegistrationForm(WagtailAdminModelForm):
-    """A coordinator adds someone by hand; capacity and the waitlist still hold."""
+    """A coordinator adds someone by hand; capacity and the waitlist still hold.
+
+    Consent is asked per channel, in the words of ``events.consent``, which
+    the coordinator reads to the person."""
+
+    consent = forms.MultipleChoiceField(
+        label=gettext_lazy("They agreed to"),
+        choices=[(channel, wording) for channel, wording in CONSENT_WORDING.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
 
     class Meta:
         model = Registration
-        fields = [
-            "event",
-            "name",
-            "email",
-            "phone",
-            "support_needs",
-            "consent_to_contact",
-        ]
+        fields = ["event", "name", "email", "phone", "support_needs"]
 
     def clean(self):
         cleaned = super().clean()
@@ -59,10 +63,13 @@ class AddRegistrationForm(WagtailAdminModelForm):
 
 
 class EditRegistrationForm(AddRegistrationForm):
-    """Contact details only; status changes through the actions."""
+    """Contact details only; status changes through the actions, and consent
+    only through the person's own manage page."""
+
+    consent = None
 
     class Meta(AddRegistrationForm.Meta):
-        fields = ["name", "email", "phone", "support_needs", "consent_to_contact"]
+        fields = ["name", "email", "phone", "support_needs"]
 
 
 class DomainErrorFormMixin:
@@ -99,7 +106,7 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
             email=data["email"],
             phone=data["phone"],
             support_needs=data["support_needs"],
-            consent_to_contact=data["consent_to_contact"],
+            consent=data["consent"],
             by_coordinator=True,
             refuse_repeat=True,
             user=self.request.user,
@@ -176,8 +183,26 @@ class RegistrationInspectView(generic.InspectView):
             visible_registrations(self.request), pk=unquote(str(self.pk))
         )
 
-    def get_consent_to_contact_display_value(self):
-        return _("Yes") if self.object.consent_to_contact else _("No")
+    def get_consents_display_value(self):
+        """Each channel's consent in words: given (when, which wording),
+        withdrawn (when), or not given."""
+        held = {consent.channel: consent for consent in self.object.consents.all()}
+        parts = []
+        for channel, label in Channel.choices:
+            consent = held.get(channel)
+            if consent is None:
+                state = _("not given")
+            elif consent.withdrawn_at is not None:
+                state = _("withdrawn %(when)s") % {
+                    "when": site_time_text(consent.withdrawn_at)
+                }
+            else:
+                state = _("given %(when)s (wording %(version)s)") % {
+                    "when": site_time_text(consent.given_at),
+                    "version": consent.wording_version,
+                }
+            parts.append(f"{label}: {state}")
+        return "; ".join(parts)
 
     def get_created_at_display_value(self):
         return site_time_text(self.object.created_at)
@@ -301,7 +326,7 @@ class RegistrationViewSet(ModelViewSet):
         "email",
         "phone",
         "support_needs",
-        "consent_to_contact",
+        "consents",
         "status",
         "waitlist_position",
         "created_at",

@@ -30,6 +30,7 @@ from core.phones import comparable_phone
 
 from .errors import EventsError
 from .models import (
+    Consent,
     EventPage,
     EventSession,
     Registration,
@@ -56,7 +57,8 @@ def anonymise_registrations(registrations, *, now=None) -> Counter:
     """Replace the personal fields of ``registrations`` (a queryset) that
     still have them; returns how many were anonymised per event id.
 
-    Name, email, phone, support needs and consent are cleared, the manage
+    Name, email, phone and support needs are cleared, consent rows deleted,
+    the manage
     link stops working (its hash becomes a value no token hashes to), and
     ``anonymised_at`` is set, so a second run finds nothing to do. Status,
     waitlist position, times and attendance records are kept.
@@ -72,7 +74,6 @@ def anonymise_registrations(registrations, *, now=None) -> Counter:
             email="",
             phone="",
             support_needs="",
-            consent_to_contact=False,
             token_salt="",
             manage_token_hash=Concat(
                 Value("anonymised-"), Cast("pk", output_field=CharField())
@@ -80,6 +81,8 @@ def anonymise_registrations(registrations, *, now=None) -> Counter:
             anonymised_at=now,
             updated_at=now,
         )
+        # Consent without anyone to contact is no longer needed.
+        Consent.objects.filter(registration_id__in=chunk).delete()
         ModelLogEntry.objects.filter(
             content_type=content_type, object_id__in=[str(pk) for pk in chunk]
         ).update(label=_history_label())
@@ -128,6 +131,7 @@ def find_person(*, email: str = "", phone: str = "") -> list[Registration]:
         Registration.objects.not_anonymised()
         .filter(matches)
         .select_related("event")
+        .prefetch_related("consents")
         .annotate(
             attendance_count=Count("attendance"),
             first_session=_first_session_start(),

@@ -42,6 +42,11 @@ def register_events_log_actions(actions):
         ("left_waitlist", _("Leave the waitlist"), _("Left the waitlist")),
         ("promoted", _("Promote from waitlist"), _("Promoted from the waitlist")),
         ("moved", _("Move registration"), _("Registration moved")),
+        (
+            "consent_withdrawn",
+            _("Withdraw consent"),
+            _("Consent to be contacted withdrawn"),
+        ),
     ]:
         actions.register_action(f"events.registration.{action}", label, message)
     actions.register_action("events.registration.created_in_bulk")(AddedInBulk)

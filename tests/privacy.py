@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from attendance.models import AttendanceRecord
 from attendance.reports import ReportFilters, build_reports
-from events.models import Registration
+from events.consent import record_given
+from events.models import Consent, Registration
 from tests.conftest import make_event, make_session
 
 #: Personal details the past term holds; none may remain once anonymised.
@@ -39,8 +40,8 @@ def registrant(event, name, *, email="", phone="", status="confirmed", **fields)
 
 def make_past_term(index, *, ended_days_ago: int, title="Past group"):
     """A group whose two sessions ended ``ended_days_ago`` days ago (and a
-    week before), with Ana (support needs), Ben (cancelled after coming
-    once) and a walk-in, Walker, who came twice."""
+    week before), with Ana (support needs, consent to email and calls), Ben
+    (cancelled after coming once) and a walk-in, Walker, who came twice."""
     event = make_event(index, title=title, kind="group", capacity=10)
     last_start = timezone.now() - dt.timedelta(days=ended_days_ago, hours=3)
     first = make_session(event, start=last_start - dt.timedelta(days=7))
@@ -52,8 +53,8 @@ def make_past_term(index, *, ended_days_ago: int, title="Past group"):
         email="ana@example.org",
         phone="416 555 0101",
         support_needs="Needs a quiet room",
-        consent_to_contact=True,
     )
+    record_given(ana, ["email", "call"])
     ben = registrant(event, "Ben Okafor", email="ben@example.org", status="cancelled")
     Registration.objects.filter(pk__in=[ana.pk, ben.pk]).update(created_at=created)
     for session, status in [(first, "present"), (second, "late")]:
@@ -90,4 +91,5 @@ def every_registration_and_record_field():
     return [
         *Registration.objects.values_list(),
         *AttendanceRecord.objects.values_list(),
+        *Consent.objects.values_list(),
     ]

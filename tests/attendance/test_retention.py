@@ -50,6 +50,7 @@ def test_retention_anonymises_past_people_and_keeps_every_report_number(
         "",
     )
     assert ana.status == "confirmed"
+    assert not ana.consents.exists()
     assert find_by_token(link) is None
 
 
