@@ -241,8 +241,27 @@ class RegistrationInspectView(generic.InspectView):
 
 
 class RegistrationEditView(generic.EditView):
+    """Contact details of one registration; an anonymised one has none to
+    edit, and typing them back in would undo the erasure."""
+
     def get_queryset(self):
         return visible_registrations(self.request)
+
+    def _refusal(self):
+        registration = self.get_object()
+        if registration.anonymised_at is None:
+            return None
+        messages.error(
+            self.request,
+            _("This registration is anonymised: it has no details to edit."),
+        )
+        return _back(registration)
+
+    def get(self, request, *args, **kwargs):
+        return self._refusal() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self._refusal() or super().post(request, *args, **kwargs)
 
 
 class RegistrationDeleteView(generic.DeleteView):

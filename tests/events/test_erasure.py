@@ -281,3 +281,26 @@ def test_the_workflow_erases_only_what_its_own_search_finds(coordinator, event_i
     assert (result.erased, result.attendance_records) == (1, 2)
     assert Registration.objects.get(pk=past["ben"].pk).name == "Ben Okafor"
     assert Registration.objects.get(pk=past["ana"].pk).name == "Anonymised"
+
+
+def test_an_anonymised_registration_cannot_be_edited_back(
+    coordinator_client, coordinator, event_index
+):
+    from events.privacy import erase
+
+    past = make_past_term(event_index, ended_days_ago=10)
+    erase(registration_ids=[past["ana"].pk], email="ana@example.org", user=coordinator)
+    edit_url = reverse("event_registrations:edit", args=[past["ana"].pk])
+
+    page = coordinator_client.get(edit_url, follow=True)
+    coordinator_client.post(
+        edit_url, {"name": "Ana Rivera", "email": "ana@example.org", "phone": ""}
+    )
+
+    assert "it has no details to edit" in page.content.decode()
+    ana = Registration.objects.get(pk=past["ana"].pk)
+    assert (ana.name, ana.email) == ("Anonymised", "")
+    inspect = coordinator_client.get(
+        reverse("event_registrations:inspect", args=[past["ana"].pk])
+    )
+    assert "Anonymised on " in inspect.content.decode()
