@@ -14,7 +14,16 @@ from tests.conftest import make_registration_event, sign_up
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = ["name", "email", "phone", "support_needs", "consent_to_contact", "website"]
+FIELDS = [
+    "name",
+    "email",
+    "phone",
+    "support_needs",
+    "consent_email",
+    "consent_text",
+    "consent_call",
+    "website",
+]
 
 #: Text including control characters, surrogates excluded (not encodable).
 any_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300)

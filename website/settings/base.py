@@ -206,6 +206,9 @@ GATHER_ADMIN_PATH = "admin/"
 
 #: Reminders go out this many hours before each session.
 GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
+#: Registrations and walk-in names of events that ended more than this many
+#: days ago are anonymised by ``manage.py apply_retention``.
+GATHER_RETENTION_DAYS = env.int("GATHER_RETENTION_DAYS", default=365)
 #: Sign-up POSTs allowed per client address in each window.
 GATHER_SIGNUP_RATE_LIMIT = env.int("GATHER_SIGNUP_RATE_LIMIT", default=10)
 GATHER_SIGNUP_RATE_WINDOW = env.int("GATHER_SIGNUP_RATE_WINDOW", default=600)
