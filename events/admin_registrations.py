@@ -119,7 +119,8 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
     spreadsheet_resources = ("registrations",)
 
     def get_base_queryset(self):
-        return visible_registrations(self.request)
+        # The listing shows no support needs: they stay encrypted.
+        return visible_registrations(self.request).defer("support_needs")
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)

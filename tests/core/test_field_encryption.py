@@ -235,3 +235,19 @@ def test_admin_edit_saves_encrypted(admin_client, event):
     stored = raw_column(Registration, "support_needs", person.pk)
     assert "Hearing" not in stored
     assert Registration.objects.get(pk=person.pk).support_needs == NEEDS
+
+
+def test_admin_listing_and_search_never_decrypt_support_needs(
+    admin_client, event, settings
+):
+    """The listing shows no support needs, so it opens none: under a key
+    that opens none of them it still lists and searches."""
+    sign_up(event, "Ana Searchable", support_needs=NEEDS)
+    settings.GATHER_FIELD_ENCRYPTION_KEYS = [KEY_B]
+
+    response = admin_client.get(
+        reverse("event_registrations:index"), {"q": "Searchable"}
+    )
+
+    assert response.status_code == 200
+    assert "Ana Searchable" in response.content.decode()
