@@ -62,7 +62,10 @@ def test_support_needs_migration_encrypts_clear_values(event):
     run_data_step(migration, old_apps)
 
     stored = raw_column(Registration, "support_needs", clear.pk)
-    assert "Step-free" not in stored and opens_with(KEY, stored) == "Step-free access"
+    assert (
+        "Step-free access" not in stored
+        and opens_with(KEY, stored) == "Step-free access"
+    )
     assert Registration.objects.get(pk=clear.pk).support_needs == "Step-free access"
     # A value already encrypted (a run that stopped half-way) is left alone.
     assert raw_column(Registration, "support_needs", already.pk) == token_before
