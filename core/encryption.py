@@ -98,18 +98,6 @@ def is_encrypted(token: str) -> bool:
     return True
 
 
-def rotate(token: str) -> str:
-    """``token`` encrypted again with the first key."""
-    if token == "":
-        return ""
-    try:
-        return fernet().rotate(token.encode()).decode()
-    except InvalidToken:
-        raise DecryptionError(
-            f"A stored value opens with none of the keys in {KEYS_SETTING}."
-        ) from None
-
-
 class EmptyOnlyExact(lookups.Exact):
     """``field=""`` (and ``exclude(field="")``) works: empty values are
     stored in clear. Any other value would be compared with ciphertext and
@@ -129,9 +117,9 @@ class EncryptedTextField(models.TextField):
     Reads decrypt (``from_db_value``); every value written (saves, bulk
     creates, bulk updates, ``update()``) is encrypted in
     ``get_db_prep_value``, which Django calls unprepared for writes and
-    prepared for lookups. Forms, admin screens,
-    exports and templates see the plain text, so who may see it is decided
-    by the same access functions as before. In SQL only ``isnull`` and
+    prepared for lookups. Forms, admin screens, exports and templates see
+    the plain text, so who may see it is decided by the same access
+    functions as before. In SQL only ``isnull`` and
     comparison with ``""`` are allowed; anything else (``icontains``,
     ``in``, ``startswith``...) raises ``FieldError``. Ordering by it sorts
     ciphertext: do not.
