@@ -128,9 +128,12 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
     spreadsheet_resources = ("registrations",)
 
     def get_base_queryset(self):
+        # The listing shows no support needs: they stay encrypted.
         records = _attendance_model().objects.filter(registration=OuterRef("pk"))
-        return visible_registrations(self.request).annotate(
-            has_attendance=Exists(records)
+        return (
+            visible_registrations(self.request)
+            .defer("support_needs")
+            .annotate(has_attendance=Exists(records))
         )
 
     def get_list_more_buttons(self, instance):

@@ -27,6 +27,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page, PageViewRestriction
 from wagtail.search import index
 
+from core.encryption import EncryptedTextField
+
 from .groups import FACILITATORS_GROUP
 from .page_forms import EventPageForm
 from .panels import SessionsPanel
@@ -596,7 +598,8 @@ class Registration(models.Model):
     Places left and waitlist order are always computed from these rows. The
     manage link's token is never stored: it is derived from ``token_salt``
     and the site's secret key (see ``events.registration``), and only its
-    hash is kept for look-ups.
+    hash is kept for look-ups. Support needs are stored encrypted
+    (``core.encryption``): SQL can tell only whether someone gave any.
     """
 
     event = models.ForeignKey(
@@ -607,7 +610,7 @@ class Registration(models.Model):
     )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    support_needs = models.TextField(
+    support_needs = EncryptedTextField(
         blank=True,
         help_text=_(
             "Support or access needs. Seen only by coordinators and facilitators."

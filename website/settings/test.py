@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
+# The published development key; tests that rotate keys override this.
+GATHER_FIELD_ENCRYPTION_KEYS = [GATHER_DEV_FIELD_ENCRYPTION_KEY]  # noqa: F405
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
