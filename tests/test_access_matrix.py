@@ -69,6 +69,8 @@ class World:
     other_event: object
     session: object
     registration: object
+    #: Has no attendance, so it may be deleted (added by mistake).
+    junior: object
     job: object
 
 
@@ -104,7 +106,7 @@ def build_world() -> World:
     registration = sign_up(event, NAME, email="zq@example.org")
     # A second person with no email: the session screens name them as
     # someone to phone.
-    sign_up(event, NAME + " Junior", email="", phone="555 0100 200")
+    junior = sign_up(event, NAME + " Junior", email="", phone="555 0100 200")
     sign_up(other_event, "Other Person", email="op@example.org")
     # Started an hour ago (after people signed up), so attendance can be
     # taken now.
@@ -162,6 +164,7 @@ def build_world() -> World:
         other_event=other_event,
         session=session,
         registration=registration,
+        junior=junior,
         job=job,
     )
 
@@ -282,7 +285,7 @@ MATRIX = [
     Case("event_registrations:edit", reg_url("edit"), coordinators_only()),
     Case(
         "event_registrations:delete",
-        reg_url("delete"),
+        lambda w, role: reverse("event_registrations:delete", args=[w.junior.pk]),
         one_registration(coordinator=ADMIN_HOME),
         marker=None,
     ),
@@ -364,6 +367,15 @@ MATRIX = [
         coordinators_only(NOT_FOUND, allowed=DONE),
         method="post",
         marker=None,
+    ),
+    # Finding a person to erase: coordinators only, a page of its own for
+    # anyone else.
+    Case(
+        "erase_person",
+        lambda w, role: reverse("erase_person"),
+        coordinators_only(FORBIDDEN),
+        method="post",
+        data=lambda w: {"email": "zq@example.org", "phone": ""},
     ),
     # Attendance reports: numbers about participants, coordinators only.
     Case(
@@ -555,6 +567,7 @@ NO_PARTICIPANT_DATA = {
     "registration_manage": "the person's own secret link, not a role",
     "registration_cancel": "the person's own secret link, not a role",
     "registration_calendar": "the person's own secret link, not a role",
+    "registration_consent": "the person's own secret link, not a role",
 }
 for _action in (
     "list",
