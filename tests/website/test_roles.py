@@ -281,3 +281,34 @@ def test_the_event_page_names_only_facilitators_who_still_are(
     assert "Fay Left" in site_client.get(event.url).content.decode()
     user.groups.remove(role_group(FACILITATORS_GROUP))
     assert "Fay Left" not in site_client.get(event.url).content.decode()
+
+
+def test_an_import_preview_closes_to_its_owner_when_they_leave_the_role(
+    client, django_user_model
+):
+    from spreadsheets.models import ImportJob
+
+    user = django_user_model.objects.create_user("co", password="pw")
+    user.groups.add(role_group(COORDINATORS_GROUP), role_group(EDITORS_GROUP))
+    job = ImportJob.objects.create(
+        resource="registrations",
+        user=user,
+        file_name="people.csv",
+        data=b"",
+        status=ImportJob.Status.DONE,
+        total_rows=1,
+        preview={
+            "headers": ["name"],
+            "rows": [[2, "new", ["Robin Example"], {}, ""]],
+            "totals": {"new": 1},
+        },
+    )
+    client.force_login(user)
+    url = reverse("spreadsheets_job", args=[job.pk])
+    assert "Robin Example" in client.get(url).content.decode()
+
+    user.groups.remove(role_group(COORDINATORS_GROUP))
+
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("wagtailadmin_home")
