@@ -599,6 +599,15 @@ class Registration(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    repeat_notice_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When a repeat sign-up last re-sent this person's email; another "
+            "repeat within a day sends nothing."
+        ),
+    )
 
     objects = RegistrationQuerySet.as_manager()
 
