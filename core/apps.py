@@ -18,6 +18,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.urls import register_converter
 
+        from . import checks  # noqa: F401  (registers the system checks)
         from .forms import IdConverter
 
         register_converter(IdConverter, "id")
