@@ -1,10 +1,12 @@
 """Signing in and resetting a forgotten password.
 
 Django's auth views do the work; this module adds what Gather needs on top:
-a rate limit on the reset form per client address, and a reset email that is
-sent by a background task. The form queues one task whether or not the
-address has an account (with no ids when it has none), so neither the page's
-answer nor how long it takes tells anyone who has an account.
+a rate limit on the reset form per client address, a reset email that is
+sent by a background task, and the page shown when django-axes has paused
+signing in after too many wrong passwords (``locked_out``). The reset form
+queues one task whether or not the address has an account (with no ids
+when it has none), so neither the page's answer nor how long it takes tells
+anyone who has an account.
 """
 
 from django.conf import settings
@@ -24,6 +26,19 @@ from django_tasks import task
 from core.http import absolute_url
 from core.models import SiteSettings
 from core.ratelimit import allow
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """The page both sign-in forms show while signing in is paused
+    (``AXES_LOCKOUT_CALLABLE``): plain words, how long to wait, and the way
+    to choose a new password."""
+    minutes = max(int(settings.AXES_COOLOFF_TIME.total_seconds() // 60), 1)
+    return TemplateResponse(
+        request,
+        "registration/locked_out.html",
+        {"lockout_minutes": minutes},
+        status=429,
+    ).render()
 
 
 def password_reset_url(user) -> str:

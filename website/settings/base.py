@@ -5,6 +5,7 @@ overrides only what differs. Values come from the environment so that one
 build runs anywhere: see the README's Configuration section.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "import_export",
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "website.middleware.AdminSameOriginFramesMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "website.urls"
@@ -154,6 +158,41 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+
+# Sign-in throttling (django-axes) on both sign-in pages, the admin's and the
+# facilitators': after GATHER_LOGIN_FAILURE_LIMIT wrong passwords in a row,
+# for one account or from one address, signing in is paused for
+# GATHER_LOGIN_LOCKOUT_MINUTES, even with the right password. Counted in the
+# database (AxesDatabaseHandler), not the cache: the production default cache
+# is each process's own memory and make run's is a file cache, which axes
+# refuses (its counts are not atomic), so only the database is shared by
+# every process in every set-up Gather supports.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("GATHER_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=env.int("GATHER_LOGIN_LOCKOUT_MINUTES", default=15)
+)
+# Either an account or an address with too many failures is paused: one
+# machine cannot try many accounts, nor many machines one account.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# The same client address as the rate limits (GATHER_TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_address"
+AXES_LOCKOUT_CALLABLE = "website.accounts.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# Keep failed tries only: no row per successful sign-in, no user agents.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
+
+#: Staff sessions end after this many seconds without a request (shared
+#: community-centre computers); every request starts the time again.
+GATHER_STAFF_IDLE_TIMEOUT = env.int("GATHER_STAFF_IDLE_TIMEOUT", default=4 * 60 * 60)
+SESSION_COOKIE_AGE = GATHER_STAFF_IDLE_TIMEOUT
+SESSION_SAVE_EVERY_REQUEST = True
 
 LOGIN_URL = "login"
 # Facilitators land on their sessions after signing in (unless ?next= says
