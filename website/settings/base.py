@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "import_export",
     "axes",
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "website.middleware.AdminSameOriginFramesMiddleware",
+    "website.middleware.ContentSecurityPolicyMiddleware",
+    "core.headers.PermissionsPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its page.
     "axes.middleware.AxesMiddleware",
@@ -239,6 +243,66 @@ X_FRAME_OPTIONS = "DENY"
 # the site's own form posts keep their Origin header: under "no-referrer"
 # browsers send "Origin: null" and Django's CSRF check refuses every form.
 SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy (django-csp 4; website.middleware). Public pages
+# run no inline script and no inline style: the little JavaScript there is
+# is in static/js/gather.js. Videos embedded in rich text may come from
+# GATHER_CSP_FRAME_SOURCES.
+GATHER_CSP_FRAME_SOURCES = env.list(
+    "GATHER_CSP_FRAME_SOURCES",
+    default=[
+        "https://www.youtube.com",
+        "https://www.youtube-nocookie.com",
+        "https://player.vimeo.com",
+    ],
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF, *GATHER_CSP_FRAME_SOURCES],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# The Wagtail admin writes inline scripts and styles of its own, shows
+# images and previews from blob: and data: addresses, and frames its own
+# previews: its pages (GATHER_ADMIN_PATH) get this policy instead.
+GATHER_ADMIN_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    | {
+        "script-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "frame-ancestors": [SELF],
+    }
+}
+# No avatars from Gravatar in the admin: the address would send a hash of
+# each user's email to another site (and the policy above would block it).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+#: Browser features no page may use (core.headers.PermissionsPolicyMiddleware);
+#: an empty list means "nobody".
+GATHER_PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 # A refused form gets the site's own page saying what to do next.
 CSRF_FAILURE_VIEW = "website.views.csrf_failure"
 GATHER_ADMIN_PATH = "admin/"
