@@ -25,7 +25,7 @@ from django_tasks import task
 
 from core.http import absolute_url
 from core.models import SiteSettings
-from core.ratelimit import allow
+from core.ratelimit import allow, limit_reached
 
 
 def locked_out(request, original_response=None, credentials=None):
@@ -106,3 +106,38 @@ class PasswordResetView(auth_views.PasswordResetView):
             )
             return TemplateResponse(request, self.template_name, context, status=429)
         return super().post(request, *args, **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choose a new password from a reset link. Links that do not work are
+    counted per client address (the reset request's limit and window), and
+    once there are too many the address is refused before any link is
+    checked, so nobody can try link after link."""
+
+    def _limit(self) -> dict:
+        return {
+            "scope": "password-reset-link",
+            "limit": settings.GATHER_PASSWORD_RESET_RATE_LIMIT,
+            "window": settings.GATHER_PASSWORD_RESET_RATE_WINDOW,
+        }
+
+    def dispatch(self, *args, **kwargs):
+        if limit_reached(self.request, **self._limit()):
+            context = {
+                "validlink": False,
+                "too_many_tries": _(
+                    "Too many links that do not work from this connection. "
+                    "Please wait a few minutes and try again, or ask your "
+                    "coordinator."
+                ),
+            }
+            return TemplateResponse(
+                self.request, self.template_name, context, status=429
+            )
+        response = super().dispatch(*args, **kwargs)
+        # A working link first redirects (Django swaps its token for the
+        # session) with validlink still False: only the "does not work" page
+        # counts.
+        if not self.validlink and response.status_code == 200:
+            allow(self.request, **self._limit())
+        return response
