@@ -232,6 +232,9 @@ LOGGING = {
         # One line per task start and end would bury the emails the console
         # backend prints in development.
         "django_tasks": {"level": env.str("TASKS_LOG_LEVEL", "WARNING")},
+        # django-axes logs every sign-in at INFO; lockouts (WARNING) are what
+        # matter, and it masks the username and address in them.
+        "axes": {"level": "WARNING"},
     },
 }
 
