@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.encryption import EncryptedTextField
+
 
 class AttendanceStatus(models.TextChoices):
     """How a person attended one session."""
@@ -117,20 +119,24 @@ class Headcount(models.Model):
 
 
 class SessionNote(models.Model):
-    """A facilitator's documentation of one session. No clinical notes."""
+    """A facilitator's documentation of one session. No clinical notes.
+
+    Its free text may still name people, so it is stored encrypted
+    (``core.encryption``); ``needs_follow_up`` stays in clear for listings.
+    """
 
     session = models.OneToOneField(
         "events.EventSession", on_delete=models.CASCADE, related_name="note"
     )
-    covered = models.TextField(
+    covered = EncryptedTextField(
         _("what was covered"),
         blank=True,
         help_text=_("Topics and activities, in a few lines."),
     )
-    attendance_summary = models.TextField(
+    attendance_summary = EncryptedTextField(
         blank=True, help_text=_("Numbers and anything notable about attendance.")
     )
-    follow_ups = models.TextField(
+    follow_ups = EncryptedTextField(
         _("follow-ups for the coordinator"),
         blank=True,
         help_text=_(

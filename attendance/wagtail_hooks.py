@@ -4,6 +4,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.log_actions import LogFormatter
 
 from events.permissions import is_coordinator
 
@@ -18,6 +19,23 @@ def register_attendance_log_actions(actions):
         _("Change attendance"),
         _("Attendance changed"),
     )
+    actions.register_action("attendance.retention.applied")(RetentionApplied)
+
+
+class RetentionApplied(LogFormatter):
+    """An event's people anonymised at the end of the retention period:
+    counts only."""
+
+    label = _("Anonymise after the retention period")
+
+    def format_message(self, log_entry):
+        data = log_entry.data
+        return _(
+            "%(registrations)s registrations and %(walk_ins)s walk-in names anonymised"
+        ) % {
+            "registrations": data.get("registrations", 0),
+            "walk_ins": data.get("walk_ins", 0),
+        }
 
 
 @hooks.register("register_admin_urls")

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 class CoreConfig(AppConfig):
     """Tokens, rate limits, private responses, QR codes, task queueing, form
-    helpers, template tags and the organisation's site settings.
+    helpers, template tags, field encryption and the organisation's site
+    settings.
 
     The domain apps (``workshops``, ``events``, ``attendance``) and the
     ``spreadsheets`` engine build on it; it builds on none of them.
@@ -16,9 +17,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.core import checks
         from django.urls import register_converter
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks as deploy_checks  # noqa: F401  (registers them)
+        from .encryption import check_keys, check_keys_deploy
         from .forms import IdConverter
 
         register_converter(IdConverter, "id")
+        checks.register(check_keys, checks.Tags.security)
+        checks.register(check_keys_deploy, checks.Tags.security, deploy=True)

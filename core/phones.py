@@ -135,3 +135,13 @@ def phone_link(value) -> str:
         f'<a href="{href}">{escape(text[match.start() : end])}</a>'
         f"{escape(text[end:])}"
     )
+
+
+def comparable_phone(value: str) -> str:
+    """A phone number as two typed numbers are compared: its digits only,
+    without North America's leading 1, so "+1 (416) 555-0100", "416.555.0100"
+    and "1-416-555-0100" are the same number. "" when there are no digits."""
+    digits = re.sub(r"\D", "", value or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits

@@ -6,8 +6,9 @@ changing capacity. Every change goes through ``events.registration``.
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,27 +28,32 @@ from core.dates import site_zone
 from core.forms import PageChoiceField
 from spreadsheets.views import SpreadsheetButtonsMixin
 
+from . import privacy
 from . import registration as workflows
 from .admin_links import registration_admin_links, registrations_list_url
+from .consent import CONSENT_WORDING
 from .errors import EventsError
 from .filters import RegistrationFilterSet
-from .models import EventPage, Registration, RegistrationStatus
+from .models import Channel, EventPage, Registration, RegistrationStatus
 from .permissions import events_visible_to, registrations_visible_to
 
 
 class AddRegistrationForm(WagtailAdminModelForm):
-    """A coordinator adds someone by hand; capacity and the waitlist still hold."""
+    """A coordinator adds someone by hand; capacity and the waitlist still hold.
+
+    Consent is asked per channel, in the words of ``events.consent``, which
+    the coordinator reads to the person."""
+
+    consent = forms.MultipleChoiceField(
+        label=gettext_lazy("They agreed to"),
+        choices=[(channel, wording) for channel, wording in CONSENT_WORDING.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
 
     class Meta:
         model = Registration
-        fields = [
-            "event",
-            "name",
-            "email",
-            "phone",
-            "support_needs",
-            "consent_to_contact",
-        ]
+        fields = ["event", "name", "email", "phone", "support_needs"]
 
     def clean(self):
         cleaned = super().clean()
@@ -57,10 +63,13 @@ class AddRegistrationForm(WagtailAdminModelForm):
 
 
 class EditRegistrationForm(AddRegistrationForm):
-    """Contact details only; status changes through the actions."""
+    """Contact details only; status changes through the actions, and consent
+    only through the person's own manage page."""
+
+    consent = None
 
     class Meta(AddRegistrationForm.Meta):
-        fields = ["name", "email", "phone", "support_needs", "consent_to_contact"]
+        fields = ["name", "email", "phone", "support_needs"]
 
 
 class DomainErrorFormMixin:
@@ -97,7 +106,7 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
             email=data["email"],
             phone=data["phone"],
             support_needs=data["support_needs"],
-            consent_to_contact=data["consent_to_contact"],
+            consent=data["consent"],
             by_coordinator=True,
             refuse_repeat=True,
             user=self.request.user,
@@ -119,10 +128,20 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
     spreadsheet_resources = ("registrations",)
 
     def get_base_queryset(self):
-        return visible_registrations(self.request)
+        # The listing shows no support needs: they stay encrypted.
+        records = _attendance_model().objects.filter(registration=OuterRef("pk"))
+        return (
+            visible_registrations(self.request)
+            .defer("support_needs")
+            .annotate(has_attendance=Exists(records))
+        )
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
+        if instance.has_attendance:
+            # Deleting would delete the attendance too: erasure replaces it.
+            delete_url = reverse(self.delete_url_name, args=[quote(instance.pk)])
+            buttons = [b for b in buttons if getattr(b, "url", None) != delete_url]
         actions = []
         if instance.status != RegistrationStatus.CANCELLED:
             actions += [
@@ -167,8 +186,26 @@ class RegistrationInspectView(generic.InspectView):
             visible_registrations(self.request), pk=unquote(str(self.pk))
         )
 
-    def get_consent_to_contact_display_value(self):
-        return _("Yes") if self.object.consent_to_contact else _("No")
+    def get_consents_display_value(self):
+        """Each channel's consent in words: given (when, which wording),
+        withdrawn (when), or not given."""
+        held = {consent.channel: consent for consent in self.object.consents.all()}
+        parts = []
+        for channel, label in Channel.choices:
+            consent = held.get(channel)
+            if consent is None:
+                state = _("not given")
+            elif consent.withdrawn_at is not None:
+                state = _("withdrawn %(when)s") % {
+                    "when": site_time_text(consent.withdrawn_at)
+                }
+            else:
+                state = _("given %(when)s (wording %(version)s)") % {
+                    "when": site_time_text(consent.given_at),
+                    "version": consent.wording_version,
+                }
+            parts.append(f"{label}: {state}")
+        return "; ".join(parts)
 
     def get_created_at_display_value(self):
         return site_time_text(self.object.created_at)
@@ -192,6 +229,13 @@ class RegistrationInspectView(generic.InspectView):
     def get_support_needs_display_value(self):
         return self.object.support_needs or _("Not given")
 
+    def get_anonymised_at_display_value(self):
+        if self.object.anonymised_at is None:
+            return _("Not anonymised")
+        return _("Anonymised on %(when)s") % {
+            "when": site_time_text(self.object.anonymised_at)
+        }
+
 
 # Every screen of one registration looks it up among those the user may
 # see, so another group's id is a 404: edit and delete through
@@ -200,13 +244,64 @@ class RegistrationInspectView(generic.InspectView):
 
 
 class RegistrationEditView(generic.EditView):
+    """Contact details of one registration; an anonymised one has none to
+    edit, and typing them back in would undo the erasure."""
+
     def get_queryset(self):
         return visible_registrations(self.request)
+
+    def _refusal(self):
+        registration = self.get_object()
+        if registration.anonymised_at is None:
+            return None
+        messages.error(
+            self.request,
+            _("This registration is anonymised: it has no details to edit."),
+        )
+        return _back(registration)
+
+    def get(self, request, *args, **kwargs):
+        return self._refusal() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self._refusal() or super().post(request, *args, **kwargs)
 
 
 class RegistrationDeleteView(generic.DeleteView):
+    """Deletes a registration added by mistake (``privacy.delete_registration``,
+    whose audit entry holds no name). One with attendance records cannot be
+    deleted: the screen says so and points to erasure."""
+
+    success_message = gettext_lazy("Registration deleted.")
+
     def get_queryset(self):
         return visible_registrations(self.request)
+
+    def _refusal(self):
+        if not self.object.attendance.exists():
+            return None
+        messages.error(
+            self.request,
+            _(
+                "This registration has attendance records, so it cannot be "
+                "deleted: the reports count them. To remove the person's "
+                "details, a coordinator can erase them (Settings, Erase a "
+                "person's details)."
+            ),
+        )
+        return _back(self.object)
+
+    def get(self, request, *args, **kwargs):
+        return self._refusal() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self._refusal() or super().post(request, *args, **kwargs)
+
+    def delete_action(self):
+        privacy.delete_registration(registration=self.object, user=self.request.user)
+
+    def get_success_message(self):
+        return str(self.success_message)
 
 
 class RegistrationHistoryView(generic.HistoryView):
@@ -253,11 +348,12 @@ class RegistrationViewSet(ModelViewSet):
         "email",
         "phone",
         "support_needs",
-        "consent_to_contact",
+        "consents",
         "status",
         "waitlist_position",
         "created_at",
         "cancelled_at",
+        "anonymised_at",
     ]
 
     def get_form_class(self, for_update=False):
@@ -330,6 +426,12 @@ def _registration_for_change(request, pk):
     if not request.user.has_perm("events.change_registration"):
         raise PermissionDenied
     return registration
+
+
+def _attendance_model():
+    """The attendance app's record model, through Registration's reverse
+    relation: the layer above owns it, and events may not import it."""
+    return Registration._meta.get_field("attendance").related_model
 
 
 def _back(registration):

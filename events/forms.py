@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import AccessibleErrorsMixin
 
+from .consent import CONSENT_WORDING
+from .models import Channel
 from .registration import phone_too_short
 
 
@@ -42,12 +44,16 @@ class SignUpForm(AccessibleErrorsMixin, forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    consent_to_contact = forms.BooleanField(
-        label=_(
-            "The organisers may contact me about this event, for example with a "
-            "reminder the day before."
-        ),
-        required=False,
+    # One box per channel, worded in ``events.consent`` (and recorded with
+    # its version), so each way of contacting someone has its own consent.
+    consent_email = forms.BooleanField(
+        label=CONSENT_WORDING[Channel.EMAIL], required=False
+    )
+    consent_text = forms.BooleanField(
+        label=CONSENT_WORDING[Channel.TEXT], required=False
+    )
+    consent_call = forms.BooleanField(
+        label=CONSENT_WORDING[Channel.CALL], required=False
     )
     # Honeypot: hidden from people, filled in by bots.
     website = forms.CharField(
@@ -77,6 +83,15 @@ class SignUpForm(AccessibleErrorsMixin, forms.Form):
                 _("Please give an email address or a phone number to reach you."),
             )
         return cleaned
+
+    @property
+    def consent_channels(self) -> list[str]:
+        """The channels the person ticked (after ``is_valid``)."""
+        return [
+            channel
+            for channel in Channel.values
+            if self.cleaned_data.get(f"consent_{channel}")
+        ]
 
     @property
     def is_spam(self):

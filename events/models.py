@@ -27,6 +27,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page, PageViewRestriction
 from wagtail.search import index
 
+from core.encryption import EncryptedTextField
+
 from .groups import FACILITATORS_GROUP
 from .page_forms import EventPageForm
 from .panels import SessionsPanel
@@ -555,13 +557,39 @@ class RegistrationQuerySet(models.QuerySet):
         """Everyone who has not cancelled."""
         return self.exclude(status=RegistrationStatus.CANCELLED)
 
+    def not_anonymised(self):
+        """Registrations that still hold a person's details."""
+        return self.filter(anonymised_at__isnull=True)
+
     def with_email(self):
-        """People who gave an email address, so can be emailed."""
-        return self.exclude(email="")
+        """People who gave an email address and have not withdrawn their
+        consent to emails, so can be emailed."""
+        return self.exclude(email="").exclude(
+            pk__in=Consent.objects.withdrawn()
+            .filter(channel=Channel.EMAIL)
+            .values("registration")
+        )
 
     def without_email(self):
-        """People who gave no email address: staff call them instead."""
-        return self.filter(email="")
+        """People emails do not reach (no address, or consent to emails
+        withdrawn): staff call them instead."""
+        return self.filter(
+            Q(email="")
+            | Q(
+                pk__in=Consent.objects.withdrawn()
+                .filter(channel=Channel.EMAIL)
+                .values("registration")
+            )
+        )
+
+    def consenting(self, channel: str):
+        """People who agreed to be contacted on ``channel`` and have not
+        withdrawn it (e.g. reminders by email)."""
+        return self.filter(
+            pk__in=Consent.objects.given()
+            .filter(channel=channel)
+            .values("registration")
+        )
 
 
 class Registration(models.Model):
@@ -570,7 +598,8 @@ class Registration(models.Model):
     Places left and waitlist order are always computed from these rows. The
     manage link's token is never stored: it is derived from ``token_salt``
     and the site's secret key (see ``events.registration``), and only its
-    hash is kept for look-ups.
+    hash is kept for look-ups. Support needs are stored encrypted
+    (``core.encryption``): SQL can tell only whether someone gave any.
     """
 
     event = models.ForeignKey(
@@ -581,13 +610,12 @@ class Registration(models.Model):
     )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    support_needs = models.TextField(
+    support_needs = EncryptedTextField(
         blank=True,
         help_text=_(
             "Support or access needs. Seen only by coordinators and facilitators."
         ),
     )
-    consent_to_contact = models.BooleanField(default=False)
     status = models.CharField(
         max_length=20,
         choices=RegistrationStatus.choices,
@@ -599,6 +627,15 @@ class Registration(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When the personal details were removed (retention or erasure). "
+            "The place and its attendance still count in the reports."
+        ),
+    )
     repeat_notice_sent_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -644,8 +681,11 @@ class Registration(models.Model):
     @property
     def can_be_emailed(self) -> bool:
         """Whether emails reach this person (the rule of ``with_email()``);
-        staff phone the others."""
-        return bool(self.email)
+        staff phone the others. Reads ``consents`` (prefetch it in lists)."""
+        return bool(self.email) and not any(
+            consent.channel == Channel.EMAIL and consent.withdrawn_at is not None
+            for consent in self.consents.all()
+        )
 
     @property
     def first_name_and_initial(self):
@@ -654,6 +694,68 @@ class Registration(models.Model):
         if len(parts) < 2:
             return self.name
         return f"{parts[0]} {parts[-1][0]}."
+
+
+class Channel(models.TextChoices):
+    """The ways staff may contact a person, each with its own consent."""
+
+    EMAIL = "email", _("Email")
+    TEXT = "text", _("Text message")
+    CALL = "call", _("Phone call")
+
+
+class ConsentQuerySet(models.QuerySet):
+    """Read rules for consent, by name."""
+
+    def given(self):
+        """Consent given and not withdrawn."""
+        return self.filter(given_at__isnull=False, withdrawn_at__isnull=True)
+
+    def withdrawn(self):
+        return self.filter(withdrawn_at__isnull=False)
+
+
+class Consent(models.Model):
+    """What one person agreed to on one channel: when, and which wording they
+    were shown (``events.consent.CONSENT_WORDING_VERSION``), and when they
+    withdrew it.
+
+    One row per registration and channel, written by ``events.consent``. No
+    row means the person was never asked or did not agree; a row with
+    ``withdrawn_at`` and no ``given_at`` records someone who never agreed
+    asking for no more messages on that channel (for email: none at all).
+    """
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="consents"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    given_at = models.DateTimeField(null=True, blank=True)
+    wording_version = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text=_(
+            'The consent wording shown when it was given; "legacy" '
+            "for consent recorded before each channel had its own."
+        ),
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "channel"], name="one_consent_per_channel"
+            )
+        ]
+
+    def __str__(self):
+        return f"Consent {self.registration_id} / {self.channel}"
+
+    @property
+    def is_given(self) -> bool:
+        return self.given_at is not None and self.withdrawn_at is None
 
 
 class SentReminder(models.Model):

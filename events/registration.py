@@ -39,6 +39,7 @@ ids and statuses only: never a name, email, phone number or support need.
 import contextlib
 import dataclasses
 import datetime as dt
+from collections.abc import Collection
 
 from django.db import transaction
 from django.utils import dateformat, timezone
@@ -47,6 +48,7 @@ from django.utils.translation import gettext as _
 from core import audit, tokens
 from core.background import enqueue_on_commit
 
+from .consent import carry_over, record_given, record_given_many
 from .errors import EventsError
 from .models import (
     EventPage,
@@ -146,8 +148,13 @@ def _next_waitlist_position(event: EventPage) -> int:
 
 
 def _notify(registration: Registration, kind: str) -> None:
-    """Send one of the registration emails once the transaction commits."""
-    if not registration.can_be_emailed:
+    """Send one of the registration emails once the transaction commits.
+
+    The task sends only to people ``with_email()`` at that moment, so
+    someone who withdrew their consent to emails gets none; checking the
+    address here saves queueing a task for people who gave none.
+    """
+    if not registration.email:
         return
     from .tasks import send_registration_email
 
@@ -288,16 +295,13 @@ class RegistrationResult:
     created: bool
 
 
-def _person(
-    name: str, email: str, phone: str, support_needs: str, consent_to_contact: bool
-) -> dict:
+def _person(name: str, email: str, phone: str, support_needs: str) -> dict:
     """A newcomer's fields, stripped; refuses a nameless or unreachable person."""
     person = {
         "name": name.strip(),
         "email": email.strip(),
         "phone": phone.strip(),
         "support_needs": support_needs.strip(),
-        "consent_to_contact": consent_to_contact,
     }
     if not person["name"]:
         raise EventsError(_("Please tell us your name."), code="name_missing")
@@ -360,7 +364,7 @@ def register(
     email: str = "",
     phone: str = "",
     support_needs: str = "",
-    consent_to_contact: bool = False,
+    consent: Collection[str] = (),
     by_coordinator: bool = False,
     notify: bool = True,
     refuse_repeat: bool = False,
@@ -380,6 +384,10 @@ def register(
     who already know). ``refuse_repeat`` raises
     instead of answering a repeat (for the admin, which can say who it is).
 
+    ``consent`` names the channels (``Channel``) the person agreed to be
+    contacted on, recorded with the wording's version (``events.consent``);
+    a repeat sign-up changes no consent.
+
     A new registration is logged (``events.registration.created``); a public
     sign-up (not ``by_coordinator``) is logged as the participant's own.
     """
@@ -388,7 +396,7 @@ def register(
     actor = audit.actor(user=user, by=by)
     result = _register(
         event=event,
-        person=_person(name, email, phone, support_needs, consent_to_contact),
+        person=_person(name, email, phone, support_needs),
         by_coordinator=by_coordinator,
         notify=notify,
         refuse_repeat=refuse_repeat,
@@ -396,6 +404,7 @@ def register(
     )
     if result.created:
         registration = result.registration
+        record_given(registration, consent)
         audit.write(
             [_entry(registration, "created", event=registration.event, actor=actor)]
         )
@@ -557,10 +566,11 @@ class RegistrationBatch:
         email: str = "",
         phone: str = "",
         support_needs: str = "",
-        consent_to_contact: bool = False,
+        consent: Collection[str] = (),
     ) -> RegistrationResult:
-        """A place or a waitlist position for one person (saved by ``save``)."""
-        person = _person(name, email, phone, support_needs, consent_to_contact)
+        """A place or a waitlist position for one person (saved by ``save``),
+        with consent on the ``consent`` channels."""
+        person = _person(name, email, phone, support_needs)
         self._ensure_loaded()
         locked = self._events.get(event.pk)
         if locked is None:
@@ -584,6 +594,7 @@ class RegistrationBatch:
             else max(locked.capacity - self._confirmed[event.pk], 0)
         )
         registration = _newcomer(locked, places_left, next_position, person)
+        registration.consent_channels = tuple(consent)
         self._remember(registration)
         self._pending.append(registration)
         return RegistrationResult(registration, created=True)
@@ -594,6 +605,7 @@ class RegistrationBatch:
         if not created:
             return created
         Registration.objects.bulk_create(created)
+        record_given_many((r, r.consent_channels) for r in created)
         audit.write(
             self._summary(self._events[event_id], people)
             for event_id, people in _by_event(created).items()
@@ -857,11 +869,7 @@ def move(
     result = _register(
         event=to_event,
         person=_person(
-            current.name,
-            current.email,
-            current.phone,
-            current.support_needs,
-            current.consent_to_contact,
+            current.name, current.email, current.phone, current.support_needs
         ),
         by_coordinator=True,
         notify=True,
@@ -870,6 +878,8 @@ def move(
     )
     previous = _cancel(current, locked[current.event_id])[1]
     moved = result.registration
+    if result.created:
+        carry_over(from_registration=current, to_registration=moved)
     audit.write(
         [
             _entry(

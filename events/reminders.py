@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.background import enqueue_on_commit
 
-from .models import EventSession, Registration, SentReminder
+from .models import Channel, EventSession, Registration, SentReminder
 from .tasks import send_reminder_email
 
 
@@ -31,7 +31,8 @@ def send_due_reminders(
     *, now: dt.datetime | None = None, hours: int | None = None
 ) -> int:
     """Queue a reminder for every confirmed person with an email who agreed to
-    be contacted, for sessions starting soon. Returns how many were queued."""
+    be emailed (and has not withdrawn it), for sessions starting soon.
+    Returns how many were queued."""
     now = now or timezone.now()
     hours = settings.GATHER_REMINDER_HOURS if hours is None else hours
     queued = 0
@@ -39,8 +40,8 @@ def send_due_reminders(
         people = (
             Registration.objects.filter(event_id=session.event_id)
             .confirmed()
-            .filter(consent_to_contact=True)
-            .exclude(email="")
+            .consenting(Channel.EMAIL)
+            .with_email()
             .exclude(reminders__session=session)
         )
         for registration in people:

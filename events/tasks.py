@@ -1,5 +1,8 @@
 """Background tasks: registration, session-change and reminder emails.
 
+Each task reads who to send to when it runs (``with_email()``), so a person
+who withdrew their consent to emails after it was queued gets nothing.
+
 Tasks take ids, never personal data or tokens, because task arguments are
 stored by the task backend.
 """
@@ -12,7 +15,13 @@ from django_tasks import task
 from core.background import enqueue_on_commit
 
 from .emails import EmailContext, build_email
-from .models import EventSession, Registration, RegistrationStatus, SessionStatus
+from .models import (
+    Channel,
+    EventSession,
+    Registration,
+    RegistrationStatus,
+    SessionStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +80,7 @@ def send_registration_emails(registration_ids: list[int], kind: str) -> None:
     registrations = (
         Registration.objects.select_related("event", "event__venue")
         .filter(pk__in=registration_ids)
-        .exclude(email="")
+        .with_email()
         .order_by("event_id", "pk")
     )
     shared = EmailContext()
@@ -120,6 +129,8 @@ def send_reminder_email(registration_id: int, session_id: int) -> None:
     registration = (
         Registration.objects.select_related("event", "event__venue")
         .filter(pk=registration_id, status=RegistrationStatus.CONFIRMED)
+        .consenting(Channel.EMAIL)
+        .with_email()
         .first()
     )
     session = EventSession.objects.select_related("venue").filter(pk=session_id).first()

@@ -26,6 +26,11 @@ urlpatterns = [
     path("manage/<str:token>/", views.manage, name="registration_manage"),
     path("manage/<str:token>/cancel/", views.manage_cancel, name="registration_cancel"),
     path(
+        "manage/<str:token>/contact/",
+        views.manage_consent,
+        name="registration_consent",
+    ),
+    path(
         "manage/<str:token>/calendar.ics",
         views.manage_calendar,
         name="registration_calendar",

@@ -18,11 +18,12 @@ from core import audit
 from core.http import private
 from core.ratelimit import allow
 
+from . import consent as consent_rules
 from . import registration as workflows
 from .calendars import build_calendar, calendar_bytes
 from .errors import EventsError
 from .forms import SignUpForm
-from .models import EventPage, RegistrationStatus
+from .models import Channel, EventPage, RegistrationStatus
 
 
 def _full_without_waitlist(event):
@@ -118,7 +119,7 @@ def _handle_sign_up(request, event, form):
             email=data["email"],
             phone=data["phone"],
             support_needs=data["support_needs"],
-            consent_to_contact=data["consent_to_contact"],
+            consent=form.consent_channels,
             by=audit.PARTICIPANT,
         )
     except EventsError as error:
@@ -158,8 +159,38 @@ def manage(request, token):
         "show_joining_link": registration.status == RegistrationStatus.CONFIRMED
         and venue is not None
         and venue.is_online,
+        "contact": _contact_choices(registration),
     }
     return private(TemplateResponse(request, "events/manage.html", context))
+
+
+def _contact_choices(registration):
+    """What the manage page says about each way of contacting the person,
+    and whether it offers to stop it."""
+    labels = dict(Channel.choices)
+    return [
+        {
+            "channel": channel,
+            "label": labels[channel],
+            "consent": consent,
+            "can_withdraw": consent_rules.can_withdraw(channel, consent),
+        }
+        for channel, consent in consent_rules.consent_by_channel(registration)
+    ]
+
+
+@require_http_methods(["POST"])
+def manage_consent(request, token):
+    """Withdraw consent on one channel (the ``channel`` posted)."""
+    registration = _registration_or_404(token)
+    channel = request.POST.get("channel", "")
+    try:
+        consent_rules.withdraw(registration=registration, channel=channel)
+    except EventsError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, consent_rules.WITHDRAWN_MESSAGES[channel])
+    return redirect("registration_manage", token)
 
 
 @require_http_methods(["GET", "POST"])

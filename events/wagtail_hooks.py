@@ -8,7 +8,9 @@ from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import LogFormatter
 
 from .admin_import import import_view
+from .admin_privacy import erase_person_view
 from .admin_views import EventsAdminGroup
+from .permissions import is_coordinator
 from .resources.registrations import RegistrationResource
 from .resources.schedule import ScheduleResource
 from .resources.venues import VenueResource
@@ -40,9 +42,20 @@ def register_events_log_actions(actions):
         ("left_waitlist", _("Leave the waitlist"), _("Left the waitlist")),
         ("promoted", _("Promote from waitlist"), _("Promoted from the waitlist")),
         ("moved", _("Move registration"), _("Registration moved")),
+        (
+            "consent_withdrawn",
+            _("Withdraw consent"),
+            _("Consent to be contacted withdrawn"),
+        ),
     ]:
         actions.register_action(f"events.registration.{action}", label, message)
     actions.register_action("events.registration.created_in_bulk")(AddedInBulk)
+    actions.register_action("events.registration.erased")(Erased)
+    actions.register_action(
+        "events.registration.deleted",
+        _("Delete registration"),
+        _("A registration added by mistake was deleted"),
+    )
 
 
 class AddedInBulk(LogFormatter):
@@ -67,9 +80,46 @@ class AddedInBulk(LogFormatter):
         }
 
 
+class Erased(LogFormatter):
+    """A person's details erased on request, on the event's page: counts
+    only ("1 registration erased; 4 attendance records kept")."""
+
+    label = _("Erase a person's details")
+
+    def format_message(self, log_entry):
+        data = log_entry.data
+        count = data.get("count", 0)
+        return ngettext(
+            "%(count)s registration erased; %(records)s attendance records kept",
+            "%(count)s registrations erased; %(records)s attendance records kept",
+            count,
+        ) % {"count": count, "records": data.get("attendance_records", 0)}
+
+
 @hooks.register("register_admin_urls")
 def register_import_url():
-    return [path("events/import-calendar/", import_view, name="events_ics_import")]
+    return [
+        path("events/import-calendar/", import_view, name="events_ics_import"),
+        path("privacy/erase/", erase_person_view, name="erase_person"),
+    ]
+
+
+class ErasureMenuItem(MenuItem):
+    """Shown to coordinators (and superusers) only, as the screen is."""
+
+    def is_shown(self, request):
+        return is_coordinator(request.user)
+
+
+@hooks.register("register_settings_menu_item")
+def register_erasure_menu_item():
+    return ErasureMenuItem(
+        _("Erase a person's details"),
+        reverse("erase_person"),
+        name="erase-person",
+        icon_name="bin",
+        order=900,
+    )
 
 
 class ImportMenuItem(MenuItem):

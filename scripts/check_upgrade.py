@@ -8,9 +8,10 @@ with an import job, a spreadsheet export in the audit log and a group given
 a permission on the site settings. Then this checkout migrates the same
 database, and the script checks through the current models that every row
 is still there: the site settings, the pages, the import job, the audit
-entry (under its new action name), and the group's permission (through the
-renamed content type). Models that moved between apps keep their tables,
-so nothing is copied and nothing is lost.
+entry (under its new action name), the group's permission (through the
+renamed content type), and support needs and session notes, now
+encrypted. Models that moved between apps keep their tables, so nothing is
+copied and nothing is lost.
 
 Run by ``.ci/run``; needs only ``.venv`` (``make install``) and, for
 ``postgres``, a server at ``$UPGRADE_POSTGRES`` (default
@@ -48,6 +49,9 @@ log(ContentType.objects.get_for_model(ImportJob), "website.export",
 from attendance.models import AttendanceRecord
 from events.models import Registration
 from wagtail.models import Page
+Registration.objects.filter(
+    pk=Registration.objects.order_by("pk").values("pk")[:1]
+).update(support_needs="Upgrade check: a hearing loop")
 counts = [
     Page.objects.count(),
     Registration.objects.count(),
@@ -80,8 +84,28 @@ assert group.permissions.filter(
     content_type__app_label="core", codename="change_sitesettings"
 ).exists(), "the group lost its permission on the site settings"
 assert ModelLogEntry.objects.filter(action="spreadsheets.export").exists()
+# Support needs and session notes stored in clear are encrypted, and read
+# back as they were.
+from django.db import connection
+from attendance.models import SessionNote
+from core.encryption import is_encrypted
+encrypted = 0
+for model, fields in [
+    (Registration, ["support_needs"]),
+    (SessionNote, ["covered", "attendance_summary", "follow_ups"]),
+]:
+    for field in fields:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {field} FROM {model._meta.db_table}")
+            stored = [value for (value,) in cursor.fetchall() if value]
+        assert all(is_encrypted(value) for value in stored), f"{field} in clear"
+        encrypted += len(stored)
+assert "Upgrade check: a hearing loop" in [
+    person.support_needs for person in Registration.objects.all()
+]
 assert not ModelLogEntry.objects.filter(action__startswith="website.").exists()
-print(f"upgraded: pages, registrations, attendance records {counts}")
+print(f"upgraded: pages, registrations, attendance records {counts}; "
+      f"{encrypted} support needs and note fields encrypted")
 """
 
 

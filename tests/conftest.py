@@ -6,10 +6,12 @@ overrides; they never rely on demo content.
 
 import datetime as dt
 import re
+from contextlib import contextmanager
 from html import unescape
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connections, transaction
 from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 
@@ -27,6 +29,11 @@ def home_page(db):
     Transactional tests empty the database afterwards, so it is rebuilt
     when missing.
     """
+    return site_home_page()
+
+
+def site_home_page():
+    """The site's HomePage, rebuilt with its Site when it is missing."""
     home = HomePage.objects.first()
     if home is None:
         Locale.objects.get_or_create(language_code="en")
@@ -37,6 +44,40 @@ def home_page(db):
             defaults={"hostname": "localhost", "port": 80, "root_page": home},
         )
     return home
+
+
+@contextmanager
+def module_transaction(django_db_blocker):
+    """An outer transaction on every database, rolled back on leaving.
+
+    For data built once per test module (a ``scope="module"`` fixture builds
+    inside it, under ``django_db_blocker.unblock()``, and yields inside it).
+    Each test's ``db`` then runs in a savepoint inside this transaction
+    (pytest-django skips ``TestCase``'s class-level transaction when one is
+    already open), so what a test changes is undone after it, and what the
+    module built is gone when the module is done. Transactional tests
+    (``transaction=True``) cannot share such data: pytest-django runs them
+    after the others, outside this fixture's module when it can.
+    """
+    with django_db_blocker.unblock():
+        atomics = [transaction.atomic(using=alias) for alias in connections]
+        for atomic in atomics:
+            atomic.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            for alias, atomic in reversed(list(zip(connections, atomics, strict=True))):
+                transaction.set_rollback(True, using=alias)
+                atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def search_index(settings):
+    """Pages and snippets indexed for search as they are saved, as in
+    production; the test settings leave indexing off, for speed."""
+    backend = settings.WAGTAILSEARCH_BACKENDS["default"]
+    settings.WAGTAILSEARCH_BACKENDS = {"default": {**backend, "AUTO_UPDATE": True}}
 
 
 @pytest.fixture

@@ -44,8 +44,16 @@ from attendance.charts import render_svg, value_ticks
 from attendance.models import AttendanceRecord, Headcount
 from attendance.reports import ReportFilters, build_reports
 from attendance.wagtail_hooks import ReportsMenuItem
-from events.models import EventSession, Registration
-from tests.conftest import admin_heading, make_event, make_session, make_venue
+from events.models import EventPage, EventSession, Registration
+from tests.conftest import (
+    admin_heading,
+    make_event,
+    make_event_index,
+    make_session,
+    make_venue,
+    module_transaction,
+    site_home_page,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +90,25 @@ def _record(session, status="present", registration=None, walk_in=""):
     )
 
 
+@pytest.fixture(scope="module")
+def fixture_pks(django_db_setup, django_db_blocker):
+    """The fixture above, built once for the module (it publishes three
+    pages and writes about forty rows) and rolled back after it."""
+    with module_transaction(django_db_blocker):
+        with django_db_blocker.unblock():
+            events = _build_fixture(make_event_index(site_home_page()))
+        yield {key: event.pk for key, event in events.items()}
+
+
 @pytest.fixture
-def fixture(event_index):
+def fixture(db, fixture_pks):
+    """The fixture's events, fetched afresh for each test, so that what one
+    test changes on them (rolled back in the database) is not seen by the
+    next."""
+    return {key: EventPage.objects.get(pk=pk) for key, pk in fixture_pks.items()}
+
+
+def _build_fixture(event_index):
     community = make_venue(name="Hall", setting="community")
     hospital = make_venue(name="Ward 4", setting="hospital")
     online = make_venue(

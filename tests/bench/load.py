@@ -83,7 +83,7 @@ class Visitor:
                 "email": f"{self.prefix}-{self.sent}@bench.example.org",
                 "phone": "",
                 "support_needs": "A quiet seat near the door, please.",
-                "consent_to_contact": "on",
+                "consent_email": "on",
                 "website": "",
             }
         )

@@ -142,7 +142,7 @@ def count_sign_up_queries(sign_up_path, floor_path):
                 "name": "Bench Visitor",
                 "email": email,
                 "support_needs": "A quiet seat near the door, please.",
-                "consent_to_contact": "on",
+                "consent_email": "on",
             }
             answer = client.post(path, data)
             if answer.status_code != 302:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.cache import cache
 from django.test import RequestFactory
 
@@ -108,6 +109,7 @@ def _check_deploy(proxy_count: str | None) -> subprocess.CompletedProcess:
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "website.settings.production",
         "SECRET_KEY": "x" * 60 + "production-like-secret-for-the-check",
+        "GATHER_FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "gather.example.org",
         "BASE_URL": "https://gather.example.org",
     }

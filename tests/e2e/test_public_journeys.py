@@ -171,7 +171,7 @@ def test_sign_up_with_the_keyboard_alone(program, phone):
     phone.wait_for_url(re.compile(r"/sign-up/"))
     _tab_to(phone, lambda el: el["id"] == "id_name")
     phone.keyboard.type("Kim")
-    _tab_to(phone, lambda el: el["id"] == "id_consent_to_contact")
+    _tab_to(phone, lambda el: el["id"] == "id_consent_email")
     phone.keyboard.press("Space")
     _tab_to(phone, lambda el: el["tag"] == "button")
     phone.keyboard.press("Enter")
@@ -192,11 +192,8 @@ def test_sign_up_with_the_keyboard_alone(program, phone):
         "Thank you for signing up"
     )
     kim = Registration.objects.get()
-    assert (kim.name, kim.email, kim.consent_to_contact) == (
-        "Kim",
-        "kim@example.org",
-        True,
-    )
+    assert (kim.name, kim.email) == ("Kim", "kim@example.org")
+    assert [c.channel for c in kim.consents.all() if c.is_given] == ["email"]
 
 
 def test_crisis_link_in_header_jumps_to_tappable_numbers(program, phone):

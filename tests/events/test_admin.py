@@ -268,7 +268,7 @@ def test_coordinator_can_cancel_but_anonymous_and_plain_users_cannot(
     assert session.status == SessionStatus.CANCELLED
 
 
-def test_venue_snippets_list_filter_and_search(client, admin_user):
+def test_venue_snippets_list_filter_and_search(client, admin_user, search_index):
     make_venue(name="St. Mary's ward room", setting="hospital")
     make_venue(name="Riverside hall", setting="community", step_free=True)
     client.force_login(admin_user)

@@ -159,7 +159,7 @@ def test_inspect_shows_local_times_and_words(coordinator_client, event_index):
     import datetime as dt
 
     event = make_registration_event(event_index, capacity=1)
-    ana = sign_up(event, "Ana", consent_to_contact=True)
+    ana = sign_up(event, "Ana", consent=["email"])
     ben = sign_up(event, "Ben")
     # 22:30 UTC on 14 January is 5:30 p.m. in Toronto.
     Registration.objects.filter(pk=ben.pk).update(
@@ -172,13 +172,16 @@ def test_inspect_shows_local_times_and_words(coordinator_client, event_index):
     )
     assert ben_fields["Created at"] == "14 January 2027, 5:30 p.m. (Toronto time)"
     assert ben_fields["Cancelled at"] == "14 January 2027, 8:05 p.m. (Toronto time)"
-    assert ben_fields["Consent to contact"] == "No"
+    assert ben_fields["Consents"] == (
+        "Email: not given; Text message: not given; Phone call: not given"
+    )
     assert ben_fields["Support needs"] == "Not given"
     assert ben_fields["Waitlist position"] == "1"
     ana_fields = _inspect_fields(
         coordinator_client.get(reverse("event_registrations:inspect", args=[ana.pk]))
     )
-    assert ana_fields["Consent to contact"] == "Yes"
+    assert ana_fields["Consents"].startswith("Email: given ")
+    assert "(wording 2026-12)" in ana_fields["Consents"]
     assert ana_fields["Waitlist position"] == "Not on the waitlist"
     assert ana_fields["Cancelled at"] == "Not cancelled"
 

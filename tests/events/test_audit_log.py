@@ -84,7 +84,7 @@ def test_public_sign_up_is_logged_as_the_participant_s_with_a_neutral_label(
 ):
     cache.clear()  # the sign-up rate limit
     event = make_registration_event(event_index, capacity=5, title="Tuesday group")
-    form = PERSON | {"consent_to_contact": "on", "website": ""}
+    form = PERSON | {"consent_email": "on", "website": ""}
     assert site_client.post(event.sign_up_url, form).status_code == 302
 
     registration = Registration.objects.get()

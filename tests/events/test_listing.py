@@ -100,7 +100,9 @@ def test_setting_filter_uses_session_venue_over_event_venue(site_client, event_i
     assert online_ids == {online_session.pk}
 
 
-def test_text_search_finds_events_by_title_and_summary(site_client, event_index):
+def test_text_search_finds_events_by_title_and_summary(
+    site_client, event_index, search_index
+):
     make_session(
         make_event(event_index, title="Hearing voices group", summary="Peer group."),
         start=_local(2),

@@ -85,8 +85,8 @@ def test_reminders_go_once_to_confirmed_people_who_agreed(
     event_index, django_capture_on_commit_callbacks
 ):
     event = make_registration_event(event_index, capacity=1)
-    agreed = sign_up(event, "Ana", consent_to_contact=True)
-    sign_up(event, "Ben", consent_to_contact=True)  # waitlisted: no reminder
+    agreed = sign_up(event, "Ana", consent=["email"])
+    sign_up(event, "Ben", consent=["email"])  # waitlisted: no reminder
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -108,7 +108,7 @@ def test_a_series_reminder_does_not_ask_people_to_give_up_their_place(
 ):
     event = make_registration_event(event_index)
     make_session(event, start=timezone.now() + dt.timedelta(days=8))
-    sign_up(event, "Ana", consent_to_contact=True)
+    sign_up(event, "Ana", consent=["email"])
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         send_due_reminders(hours=48)
@@ -118,19 +118,19 @@ def test_a_series_reminder_does_not_ask_people_to_give_up_their_place(
 
 def test_no_reminder_without_consent_or_outside_the_window(event_index):
     event = make_registration_event(event_index)
-    sign_up(event, "Ana", consent_to_contact=False)
+    sign_up(event, "Ana", consent=[])
     later = make_registration_event(event_index)
     later.sessions.update(
         start=timezone.now() + dt.timedelta(days=5),
         end=timezone.now() + dt.timedelta(days=5, hours=1),
     )
-    sign_up(later, "Ben", consent_to_contact=True, by_coordinator=True)
+    sign_up(later, "Ben", consent=["email"], by_coordinator=True)
     assert send_due_reminders(hours=48) == 0
 
 
 def test_reminder_command_reports_count(event_index, capsys):
     event = make_registration_event(event_index)
-    sign_up(event, "Ana", consent_to_contact=True)
+    sign_up(event, "Ana", consent=["email"])
     call_command("send_reminders", "--hours", "48")
     assert "Queued 1 reminder(s)." in capsys.readouterr().out
 
@@ -142,7 +142,7 @@ def test_two_reminder_runs_at_once_send_each_reminder_once(home_page):
 
     event = make_registration_event(make_event_index(home_page), capacity=20)
     for i in range(10):
-        sign_up(event, f"P{i}", consent_to_contact=True)
+        sign_up(event, f"P{i}", consent=["email"])
     make_session(event, start=timezone.now() + dt.timedelta(hours=3))
     mail.outbox.clear()
     barrier = threading.Barrier(2)

@@ -20,7 +20,7 @@ VALID = {
     "email": "sam@example.org",
     "phone": "",
     "support_needs": "Step-free access please",
-    "consent_to_contact": "on",
+    "consent_email": "on",
     "website": "",
 }
 
@@ -60,7 +60,9 @@ def test_sign_up_confirms_emails_and_shows_the_same_thanks(
         "confirmed",
         "Step-free access please",
     )
-    assert registration.consent_to_contact
+    [consent] = registration.consents.all()
+    assert (consent.channel, consent.wording_version) == ("email", "2026-12")
+    assert consent.is_given
     [message] = mail.outbox
     assert message.to == ["sam@example.org"]
     assert manage_token(registration) in message.body

@@ -393,3 +393,20 @@ def test_a_refused_row_keeps_nothing_when_valid_rows_are_imported(
     ben = Registration.objects.get(email="ben@example.org")
     assert (ben.name, ben.phone, ben.status) == ("Ben", "", "waitlisted")
     assert Registration.objects.get(email="cy@example.org").status == "waitlisted"
+
+
+def test_export_never_decrypts_support_needs(
+    client, coordinator, event_index, settings
+):
+    """The spreadsheet has no support needs column, so not one is decrypted:
+    under a key that opens none of them the export still works."""
+    from cryptography.fernet import Fernet
+
+    event = make_registration_event(event_index, capacity=3)
+    sign_up(event, name="Ana", email="ana@example.org", support_needs="Hearing loop")
+    settings.GATHER_FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    client.force_login(coordinator)
+
+    text = export(client, "registrations", event=event.pk).content.decode("utf-8-sig")
+
+    assert "ana@example.org" in text and "Hearing" not in text

@@ -2,11 +2,9 @@
 
 Building the demo publishes about thirty pages and takes seconds, and most
 of its tests only read what it built. ``demo`` builds it once per module
-inside an outer transaction; each test's ``db`` then runs in a savepoint
-inside that transaction (pytest-django skips ``TestCase``'s class-level
-transaction for this reason), so whatever a test changes is undone after
-it, and the whole demo is rolled back when the module is done, leaving
-nothing for other modules.
+inside ``tests.conftest.module_transaction``: whatever a test changes is
+undone after it, and the whole demo is rolled back when the module is done,
+leaving nothing for other modules.
 """
 
 import datetime as dt
@@ -16,11 +14,11 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connections, transaction
 from django.test import TestCase
 from django.utils import timezone
 
 from events.models import EventIndexPage
+from tests.conftest import module_transaction
 
 
 @dataclass(frozen=True)
@@ -43,11 +41,7 @@ def demo(django_db_setup, django_db_blocker):
     to run ``load_demo`` on a site without the demo must come before the
     first test that uses this in its module (see ``site_without_demo``).
     """
-    with django_db_blocker.unblock():
-        atomics = [transaction.atomic(using=alias) for alias in connections]
-        for atomic in atomics:
-            atomic.__enter__()
-    try:
+    with module_transaction(django_db_blocker):
         with django_db_blocker.unblock():
             mail.outbox.clear()
             out = StringIO()
@@ -60,11 +54,6 @@ def demo(django_db_setup, django_db_blocker):
                 output=out.getvalue(), emails=list(mail.outbox), today=today
             )
         yield built
-    finally:
-        with django_db_blocker.unblock():
-            for alias, atomic in reversed(list(zip(connections, atomics, strict=True))):
-                transaction.set_rollback(True, using=alias)
-                atomic.__exit__(None, None, None)
 
 
 @pytest.fixture

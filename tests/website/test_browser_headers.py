@@ -109,7 +109,7 @@ def test_a_browser_can_sign_up(browser, event_index):
     event = make_registration_event(event_index)
     url = reverse("event_sign_up", args=[event.pk])
     response = browser_post(
-        browser, url, {"name": "Ana", "email": "ana@example.org", "consent": "on"}
+        browser, url, {"name": "Ana", "email": "ana@example.org", "consent_email": "on"}
     )
     assert response.status_code == 302
     assert event.registrations.get().name == "Ana"

@@ -28,7 +28,9 @@ from events.models import (
     SessionStatus,
     Venue,
 )
+from website.demo.builder import plan_sessions
 from website.demo.content import CONTENT_DIR, ContentError, load_content
+from website.demo.history import past_days
 from website.management.commands import load_demo
 from website.models import HomePage, StandardPage
 from workshops.models import WorkshopPage
@@ -75,46 +77,77 @@ def program_sessions():
     return EventSession.objects.exclude(event__slug__in=PAST_SLUGS)
 
 
-def is_closed(session):
-    """Whether a session falls on one of the demo's holiday closures."""
-    date = session.local_date
-    return (date.month, date.day) in CONTENT.closed_days
+def is_closed(day):
+    """Whether a date falls on one of the demo's holiday closures."""
+    return (day.month, day.day) in CONTENT.closed_days
 
 
-# Each of these builds its own demo. ------------------------------------------
+# The schedule, planned for any day ----------------------------------------
 
 
 @pytest.mark.parametrize(
     ("month", "day"), [(11, 10), (11, 30), (12, 14), (12, 27), (1, 12)], ids=str
 )
-def test_schedule_fits_eight_weeks_and_skips_winter_holidays(
-    site_without_demo, time_machine, month, day
-):
+def test_schedule_fits_eight_weeks_and_skips_winter_holidays(month, day):
     """Whatever day it runs, sessions start tomorrow or later, end within
     eight weeks, and avoid the holidays; WRAP cancels its holiday week; the
     past term is in the eight weeks before."""
     today = dt.date(timezone.localdate().year + 1, month, day)
+    plans = {
+        spec["slug"]: plan_sessions(spec, today=today, closed_days=CONTENT.closed_days)
+        for spec in CONTENT.events
+    }
+    days = [day for plan in plans.values() for day in plan.days]
+    assert min(days) > today
+    assert max(days) <= today + dt.timedelta(weeks=8)
+    going_ahead = [
+        day for plan in plans.values() for day in plan.days if day != plan.cancelled
+    ]
+    assert [day for day in going_ahead if is_closed(day)] == []
+    wrap = plans["wrap-group"]
+    assert len(wrap.days) == 8
+    assert wrap.cancelled in wrap.days
+    if any(is_closed(day) for day in wrap.days):
+        assert is_closed(wrap.cancelled)
+    past = [
+        day
+        for spec in CONTENT.past_events
+        for day in past_days(spec, today=today, closed_days=CONTENT.closed_days)
+    ]
+    assert len(past) == sum(spec["sessions"] for spec in CONTENT.past_events)
+    assert max(past) < today
+    assert min(past) >= today - dt.timedelta(weeks=8)
+    assert [day for day in past if is_closed(day)] == []
+
+
+# Each of these builds its own demo. ------------------------------------------
+
+
+def test_the_demo_is_built_as_planned_over_the_holidays(
+    site_without_demo, time_machine
+):
+    """Built on a day whose eight weeks hold the winter closures, every event
+    gets exactly the sessions its plan gives, the planned one cancelled."""
+    today = dt.date(timezone.localdate().year + 1, 12, 14)
     time_machine.move_to(
         dt.datetime.combine(today, dt.time(12), tzinfo=timezone.get_current_timezone())
     )
     run_load_demo()
 
-    sessions = program_sessions()
-    assert min(s.local_date for s in sessions) > today
-    assert max(s.local_date for s in sessions) <= today + dt.timedelta(weeks=8)
-    going_ahead = sessions.exclude(status=SessionStatus.CANCELLED)
-    assert [s for s in going_ahead if is_closed(s)] == []
-    wrap = wrap_group().sessions.all()
-    assert wrap.count() == 8
-    cancelled = wrap.get(status=SessionStatus.CANCELLED)
-    if any(is_closed(s) for s in wrap):
-        assert is_closed(cancelled)
+    for spec in CONTENT.events:
+        plan = plan_sessions(spec, today=today, closed_days=CONTENT.closed_days)
+        sessions = EventSession.objects.filter(event__slug=spec["slug"])
+        assert sorted(s.local_date for s in sessions) == plan.days, spec["slug"]
+        cancelled = [
+            s.local_date for s in sessions if s.status == SessionStatus.CANCELLED
+        ]
+        assert cancelled == ([plan.cancelled] if plan.cancelled else []), spec["slug"]
     assert EventPage.objects.live().count() >= 12
-    past = EventSession.objects.filter(event__slug__in=PAST_SLUGS)
-    assert past.count() == sum(s["sessions"] for s in CONTENT.past_events)
-    assert max(s.local_date for s in past) < today
-    assert min(s.local_date for s in past) >= today - dt.timedelta(weeks=8)
-    assert [s for s in past if is_closed(s)] == []
+    for spec in CONTENT.past_events:
+        sessions = EventSession.objects.filter(event__slug=spec["slug"])
+        assert sorted(s.local_date for s in sessions) == past_days(
+            spec, today=today, closed_days=CONTENT.closed_days
+        )
 
 
 def test_a_failure_part_way_leaves_the_site_as_it_was(site_without_demo, monkeypatch):

@@ -112,7 +112,9 @@ def test_unknown_page_is_404(site_client, home_page):
 
 def _run_with_settings(code, **env):
     environment = {
-        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DATABASE_URL", "GATHER_FIELD_ENCRYPTION_KEYS")
     } | env
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -139,11 +141,23 @@ def test_production_refuses_to_start_without_secret_key():
     assert "SECRET_KEY is not set" in result.stderr
 
 
-def test_production_starts_with_secret_key():
+def test_production_refuses_to_start_without_field_encryption_keys():
     result = _run_with_settings(
         "import website.settings.production", SECRET_KEY="x" * 50
     )
+    assert result.returncode != 0
+    assert "GATHER_FIELD_ENCRYPTION_KEYS is not set" in result.stderr
+
+
+def test_production_starts_with_secret_key_and_field_encryption_keys():
+    result = _run_with_settings(
+        "from website.settings import production;"
+        "print(production.GATHER_FIELD_ENCRYPTION_KEYS)",
+        SECRET_KEY="x" * 50,
+        GATHER_FIELD_ENCRYPTION_KEYS="new-key,old-key",
+    )
     assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['new-key', 'old-key']"
 
 
 def test_times_shown_in_site_time_zone():

@@ -12,6 +12,7 @@ Every session is created through the workflow functions in
 (``manage.py load_demo`` does), so a failure part-way leaves nothing.
 """
 
+import dataclasses
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -256,32 +257,88 @@ def build_workshops(index, content):
     return workshops
 
 
-def schedule_sessions(event, spec, *, today, venues, closed_days):
-    """Create an event's sessions from its spec, then cancel or move any."""
+@dataclass(frozen=True)
+class SessionPlan:
+    """The dates an upcoming event's spec puts its sessions on.
+
+    Worked out from the spec and the day the demo is built, before anything
+    is written, so the schedule's rules (from tomorrow, within eight weeks,
+    around the holiday closures) can be checked for any day without
+    building the demo.
+    """
+
+    #: The weekly series' first date, or None for an event without one.
+    weekly_first: dt.date | None
+    #: How many weeks the weekly series covers (0 without one).
+    weeks: int
+    #: Weeks of the series left out because the program is closed then.
+    skip: tuple
+    #: The one-off sessions: (date, their spec) in the spec's order.
+    once: tuple
+    #: The session the spec cancels (a closure if one falls in the series).
+    cancelled: dt.date | None
+
+    @property
+    def days(self):
+        """Every session's date, in order."""
+        weekly = [
+            self.weekly_first + dt.timedelta(weeks=week) for week in range(self.weeks)
+        ]
+        return sorted(
+            [d for d in weekly if d not in self.skip] + [d for d, _ in self.once]
+        )
+
+
+def plan_sessions(spec, *, today, closed_days):
+    """The ``SessionPlan`` of an upcoming event's spec, scheduled from the day
+    after ``today``."""
     where = f"events.toml: event {spec['slug']!r}"
     tomorrow = today + dt.timedelta(days=1)
+    weekly_first, weeks, skip = None, 0, ()
     if weekly := spec.get("weekly"):
-        first = first_weekday_from(
+        weekly_first = first_weekday_from(
             tomorrow, weekday(weekly["weekday"], f"{where} weekly.weekday")
         )
-        days = [first + dt.timedelta(weeks=week) for week in range(weekly["weeks"])]
+        weeks = weekly["weeks"]
+        if "cancel" not in spec:
+            # A series that cancels a session keeps its closure week, and
+            # cancels it (below) to show a cancelled session; any other skips.
+            skip = tuple(
+                day
+                for week in range(weeks)
+                if is_closed(
+                    day := weekly_first + dt.timedelta(weeks=week), closed_days
+                )
+            )
+    once = []
+    for each in spec.get("once", []):
+        day = first_weekday_from(
+            tomorrow, weekday(each["weekday"], f"{where} once.weekday")
+        ) + dt.timedelta(weeks=each["week"])
+        once.append((open_day_near(day, after=today, closed_days=closed_days), each))
+    plan = SessionPlan(weekly_first, weeks, skip, tuple(once), cancelled=None)
+    if cancel := spec.get("cancel"):
+        days = plan.days
+        closed = [d for d in days if is_closed(d, closed_days)]
+        cancelled = closed[0] if closed else days[cancel["session"]]
+        plan = dataclasses.replace(plan, cancelled=cancelled)
+    return plan
+
+
+def schedule_sessions(event, spec, *, today, venues, closed_days):
+    """Create an event's sessions as ``plan_sessions`` plans them, then cancel
+    or move any the spec says to."""
+    plan = plan_sessions(spec, today=today, closed_days=closed_days)
+    if weekly := spec.get("weekly"):
         generate_weekly_series(
             event=event,
-            first_date=first,
+            first_date=plan.weekly_first,
             start_time=weekly["start"],
             end_time=weekly["end"],
-            weeks=weekly["weeks"],
-            skip_dates=(
-                []
-                if "cancel" in spec
-                else [d for d in days if is_closed(d, closed_days)]
-            ),
+            weeks=plan.weeks,
+            skip_dates=list(plan.skip),
         )
-    for once in spec.get("once", []):
-        day = first_weekday_from(
-            tomorrow, weekday(once["weekday"], f"{where} once.weekday")
-        ) + dt.timedelta(weeks=once["week"])
-        day = open_day_near(day, after=today, closed_days=closed_days)
+    for day, once in plan.once:
         add_session(
             event=event,
             start=local_datetime(day, once["start"]),
@@ -290,8 +347,7 @@ def schedule_sessions(event, spec, *, today, venues, closed_days):
         )
     sessions = list(event.sessions.order_by("start"))
     if cancel := spec.get("cancel"):
-        closed = [s for s in sessions if is_closed(s.local_date, closed_days)]
-        session = closed[0] if closed else sessions[cancel["session"]]
+        (session,) = [s for s in sessions if s.local_date == plan.cancelled]
         cancel_session(session=session, public_note=cancel["note"], notify=False)
     if move := spec.get("move"):
         session = sessions[min(move["session"], len(sessions) - 1)]

@@ -16,7 +16,7 @@ sessions, attendance), and no email is sent.
 
 import datetime as dt
 
-from events.models import EventPage, SessionStatus
+from events.models import Channel, EventPage, SessionStatus
 from events.registration import RegistrationBatch
 from events.sessions import add_session, cancel_session
 from website.demo.builder import (
@@ -102,7 +102,7 @@ def sign_up_people(events_with_counts, people):
                 name=person["name"],
                 email=person["email"],
                 phone=person["phone"],
-                consent_to_contact=bool(person["email"]),
+                consent=[Channel.EMAIL] if person["email"] else [],
             )
     return batch.save()
 

@@ -17,6 +17,14 @@ env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
+#: Keys that encrypt support needs and session notes at rest, newest first:
+#: the first encrypts, all of them decrypt (core/encryption.py; README,
+#: Configuration and Production). Apart from SECRET_KEY on purpose.
+GATHER_FIELD_ENCRYPTION_KEYS = env.list("GATHER_FIELD_ENCRYPTION_KEYS", default=[])
+#: The key development and the tests use when none is set. It is in the
+#: repository, so it protects nothing: ``check --deploy`` warns if production
+#: uses it.
+GATHER_DEV_FIELD_ENCRYPTION_KEY = "S8ZmCsbxJZsj88mJUtbQsl4gibblMf5IC0JVrJtUfdc="
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -312,6 +320,9 @@ GATHER_ADMIN_PATH = "admin/"
 
 #: Reminders go out this many hours before each session.
 GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
+#: Registrations and walk-in names of events that ended more than this many
+#: days ago are anonymised by ``manage.py apply_retention``.
+GATHER_RETENTION_DAYS = env.int("GATHER_RETENTION_DAYS", default=365)
 #: Sign-up POSTs allowed per client address in each window.
 GATHER_SIGNUP_RATE_LIMIT = env.int("GATHER_SIGNUP_RATE_LIMIT", default=10)
 GATHER_SIGNUP_RATE_WINDOW = env.int("GATHER_SIGNUP_RATE_WINDOW", default=600)

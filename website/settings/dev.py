@@ -1,10 +1,17 @@
-"""Local development: debug on, a fixed throwaway secret key, console email."""
+"""Local development: debug on, fixed throwaway secret and field encryption
+keys, console email."""
 
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-not-secret-gather")
+# A fixed, published key so a development database opens on any checkout;
+# production refuses to start without keys of its own.
+GATHER_FIELD_ENCRYPTION_KEYS = env.list(
+    "GATHER_FIELD_ENCRYPTION_KEYS",
+    default=[GATHER_DEV_FIELD_ENCRYPTION_KEY],  # noqa: F405
+)
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )

@@ -1,6 +1,7 @@
 """Production: secrets from the environment, HTTPS everywhere.
 
-Refuses to start without SECRET_KEY. Passes ``manage.py check --deploy``.
+Refuses to start without SECRET_KEY or GATHER_FIELD_ENCRYPTION_KEYS. Passes
+``manage.py check --deploy``.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -14,6 +15,13 @@ if not SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Production needs a long random secret key "
         "in the SECRET_KEY environment variable."
+    )
+GATHER_FIELD_ENCRYPTION_KEYS = env.list("GATHER_FIELD_ENCRYPTION_KEYS", default=[])
+if not GATHER_FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "GATHER_FIELD_ENCRYPTION_KEYS is not set. Production needs at least one "
+        "key of its own (comma-separated, newest first) to encrypt support "
+        "needs and session notes: see the README's Configuration section."
     )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
+# The published development key; tests that rotate keys override this.
+GATHER_FIELD_ENCRYPTION_KEYS = [GATHER_DEV_FIELD_ENCRYPTION_KEY]  # noqa: F405
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -19,3 +21,10 @@ WAGTAILADMIN_BASE_URL = BASE_URL
 # Static files come from the app and project folders (no collectstatic needed).
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# The tests publish hundreds of pages, and indexing each one for search is a
+# quarter of the time that takes. Tests of search turn indexing back on with
+# the ``search_index`` fixture (tests/conftest.py).
+WAGTAILSEARCH_BACKENDS = {
+    "default": {**WAGTAILSEARCH_BACKENDS["default"], "AUTO_UPDATE": False}  # noqa: F405
+}

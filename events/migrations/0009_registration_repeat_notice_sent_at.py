@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0004_registration_email_index'),
+        ('events', '0008_encrypt_support_needs'),
     ]
 
     operations = [
