@@ -20,6 +20,7 @@ class CoreConfig(AppConfig):
         from django.core import checks
         from django.urls import register_converter
 
+        from . import checks as deploy_checks  # noqa: F401  (registers them)
         from .encryption import check_keys, check_keys_deploy
         from .forms import IdConverter
 

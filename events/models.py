@@ -651,6 +651,15 @@ class Registration(models.Model):
             "The place and its attendance still count in the reports."
         ),
     )
+    repeat_notice_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When a repeat sign-up last re-sent this person's email; another "
+            "repeat within a day sends nothing."
+        ),
+    )
 
     objects = RegistrationQuerySet.as_manager()
 

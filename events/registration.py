@@ -38,6 +38,7 @@ ids and statuses only: never a name, email, phone number or support need.
 
 import contextlib
 import dataclasses
+import datetime as dt
 from collections.abc import Collection
 
 from django.db import transaction
@@ -327,17 +328,25 @@ def _check_open(event: EventPage, *, by_coordinator: bool, now=None) -> None:
         raise registration_refusal(event, now=now)
 
 
+def _newcomer_status(event: EventPage, places_left: int | None) -> str:
+    """What a newcomer would get now: a place, or a waitlist position when the
+    event is full; refused ("full") when it is full with no waitlist."""
+    if places_left is None or places_left > 0:
+        return RegistrationStatus.CONFIRMED
+    if event.waitlist_enabled:
+        return RegistrationStatus.WAITLISTED
+    raise EventsError(_("Sorry, this event is full."), code="full")
+
+
 def _newcomer(
     event: EventPage, places_left: int | None, waitlist_next, person: dict
 ) -> Registration:
     """An unsaved registration with a fresh manage-link secret: a place, or a
     waitlist position (``waitlist_next()``) when the event is full."""
-    if places_left is None or places_left > 0:
-        status, position = RegistrationStatus.CONFIRMED, None
-    elif event.waitlist_enabled:
-        status, position = RegistrationStatus.WAITLISTED, waitlist_next()
-    else:
-        raise EventsError(_("Sorry, this event is full."), code="full")
+    status = _newcomer_status(event, places_left)
+    position = None
+    if status == RegistrationStatus.WAITLISTED:
+        position = waitlist_next()
     return Registration(
         event=event,
         status=status,
@@ -366,10 +375,13 @@ def register(
     """Give a person a place, or a waitlist position when the event is full.
 
     A repeat sign-up (same email, or same phone when no email) changes
-    nothing and sends the same email again, so the answer never reveals
-    who is registered. Coordinators adding someone by hand bypass the
-    sign-up window but not capacity, and may choose ``notify=False`` (no
-    email, e.g. for people who already know). ``refuse_repeat`` raises
+    nothing and gets the answer a newcomer would get at that moment (a
+    refusal when the event is full with no waitlist), so the answer never
+    reveals who is registered; it re-sends the person's email at most once
+    a day (``REPEAT_NOTICE_INTERVAL``), so the form cannot flood an inbox.
+    Coordinators adding someone by hand bypass the sign-up window but not
+    capacity, and may choose ``notify=False`` (no email, e.g. for people
+    who already know). ``refuse_repeat`` raises
     instead of answering a repeat (for the admin, which can say who it is).
 
     ``consent`` names the channels (``Channel``) the person agreed to be
@@ -399,6 +411,24 @@ def register(
     return result
 
 
+#: A repeat sign-up re-sends a registration's email at most once this often,
+#: so the form cannot be used to flood someone's inbox.
+REPEAT_NOTICE_INTERVAL = dt.timedelta(days=1)
+
+
+def _repeat_notice_due(registration: Registration, *, now=None) -> bool:
+    """Whether a repeat sign-up may re-send ``registration``'s email now; if
+    so, records that it was sent. Caller holds the event's lock."""
+    now = now or timezone.now()
+    last = registration.repeat_notice_sent_at
+    if last is not None and now - last < REPEAT_NOTICE_INTERVAL:
+        return False
+    # update(), not save(): the registration itself does not change.
+    Registration.objects.filter(pk=registration.pk).update(repeat_notice_sent_at=now)
+    registration.repeat_notice_sent_at = now
+    return True
+
+
 def _register(
     *, event, person, by_coordinator, notify, refuse_repeat, now
 ) -> RegistrationResult:
@@ -414,7 +444,12 @@ def _register(
             code="already_registered",
         )
     if existing:
-        if notify:
+        if not by_coordinator:
+            # A public repeat gets exactly a newcomer's answer at this moment
+            # (refused when a newcomer would be), so the form never tells
+            # whether someone is registered.
+            _newcomer_status(event, _places_left(event))
+        if notify and _repeat_notice_due(existing, now=now):
             _notify(existing, _email_kind(existing))
         return RegistrationResult(existing, created=False)
 

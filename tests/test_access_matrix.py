@@ -554,6 +554,7 @@ NO_PARTICIPANT_DATA = {
     "event_sessions:series": "a form of dates",
     "favicon.ico": "an icon",
     "password_reset": "staff password reset (rate-limited elsewhere)",
+    "password_reset_confirm": "staff password reset link; no people",
     "facilitator_calendar": "the user's own feed address",
     "check_in_start": "public: a form for a session's code",
     "check_in": "public and gated by the session's check-in code, not a "

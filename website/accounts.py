@@ -1,10 +1,12 @@
 """Signing in and resetting a forgotten password.
 
 Django's auth views do the work; this module adds what Gather needs on top:
-a rate limit on the reset form per client address, and a reset email that is
-sent by a background task. The form queues one task whether or not the
-address has an account (with no ids when it has none), so neither the page's
-answer nor how long it takes tells anyone who has an account.
+a rate limit on the reset form per client address, a reset email that is
+sent by a background task, and the page shown when django-axes has paused
+signing in after too many wrong passwords (``locked_out``). The reset form
+queues one task whether or not the address has an account (with no ids
+when it has none), so neither the page's answer nor how long it takes tells
+anyone who has an account.
 """
 
 from django.conf import settings
@@ -23,7 +25,20 @@ from django_tasks import task
 
 from core.http import absolute_url
 from core.models import SiteSettings
-from core.ratelimit import allow
+from core.ratelimit import allow, limit_reached
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """The page both sign-in forms show while signing in is paused
+    (``AXES_LOCKOUT_CALLABLE``): plain words, how long to wait, and the way
+    to choose a new password."""
+    minutes = max(int(settings.AXES_COOLOFF_TIME.total_seconds() // 60), 1)
+    return TemplateResponse(
+        request,
+        "registration/locked_out.html",
+        {"lockout_minutes": minutes},
+        status=429,
+    ).render()
 
 
 def password_reset_url(user) -> str:
@@ -91,3 +106,38 @@ class PasswordResetView(auth_views.PasswordResetView):
             )
             return TemplateResponse(request, self.template_name, context, status=429)
         return super().post(request, *args, **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choose a new password from a reset link. Links that do not work are
+    counted per client address (the reset request's limit and window), and
+    once there are too many the address is refused before any link is
+    checked, so nobody can try link after link."""
+
+    def _limit(self) -> dict:
+        return {
+            "scope": "password-reset-link",
+            "limit": settings.GATHER_PASSWORD_RESET_RATE_LIMIT,
+            "window": settings.GATHER_PASSWORD_RESET_RATE_WINDOW,
+        }
+
+    def dispatch(self, *args, **kwargs):
+        if limit_reached(self.request, **self._limit()):
+            context = {
+                "validlink": False,
+                "too_many_tries": _(
+                    "Too many links that do not work from this connection. "
+                    "Please wait a few minutes and try again, or ask your "
+                    "coordinator."
+                ),
+            }
+            return TemplateResponse(
+                self.request, self.template_name, context, status=429
+            )
+        response = super().dispatch(*args, **kwargs)
+        # A working link first redirects (Django swaps its token for the
+        # session) with validlink still False: only the "does not work" page
+        # counts.
+        if not self.validlink and response.status_code == 200:
+            allow(self.request, **self._limit())
+        return response

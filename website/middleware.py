@@ -1,5 +1,6 @@
 """Project middleware."""
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 
 
@@ -21,3 +22,28 @@ class AdminSameOriginFramesMiddleware:
         if request.path.startswith(self.admin_prefix):
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the admin's own policy.
+
+    Public pages get ``CONTENT_SECURITY_POLICY`` (no inline script or
+    style). The Wagtail admin still writes inline scripts (inline panels,
+    date pickers) and styles, and frames its own previews, so its pages get
+    ``GATHER_ADMIN_CONTENT_SECURITY_POLICY`` instead: looser there, for
+    signed-in staff only, rather than no policy at all.
+    """
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.admin_prefix = "/" + settings.GATHER_ADMIN_PATH
+
+    def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if (
+            not report_only
+            and parts.config is None
+            and request.path_info.startswith(self.admin_prefix)
+        ):
+            parts.config = settings.GATHER_ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"]
+        return parts

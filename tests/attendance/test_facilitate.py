@@ -154,6 +154,7 @@ def test_session_page_shows_roster_needs_and_waitlist(
     assert reverse("facilitate_walk_in", args=[session.pk]) not in html
 
     time_machine.move_to(session.start - dt.timedelta(minutes=20))
+    client.force_login(facilitator)  # hours on, the idle session has ended
     html = client.get(_url("facilitate_session", session)).content.decode()
     assert html.count('class="attendance-person"') == 3
     assert reverse("facilitate_walk_in", args=[session.pk]) in html
@@ -395,8 +396,8 @@ def test_no_attendance_for_cancelled_or_future_sessions(
     client, session, facilitator, time_machine
 ):
     ana = sign_up(session.event, "Ana")
-    client.force_login(facilitator)
     time_machine.move_to(session.start - dt.timedelta(minutes=31))
+    client.force_login(facilitator)  # after the jump: idle sessions end
     response = client.post(
         _url("facilitate_attendance", session),
         {f"status-{ana.pk}": "present"},

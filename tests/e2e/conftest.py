@@ -104,8 +104,9 @@ def chromium():
 
 
 @pytest.fixture
-def site(transactional_db, live_server, settings, home_page):
-    """The live site, with links in emails and calendars pointing at it."""
+def site(transactional_db, live_server, settings, home_page, search_index):
+    """The live site, with links in emails and calendars pointing at it, and
+    pages indexed for search as they are saved, as in production."""
     settings.BASE_URL = live_server.url
     settings.WAGTAILADMIN_BASE_URL = live_server.url
     cache.clear()

@@ -336,6 +336,7 @@ def test_only_a_session_added_by_mistake_can_be_deleted(
         response.content.decode()
     )
     time_machine.move_to(session.end)
+    client.force_login(admin_user)  # a day on, the idle session has ended
     response = client.get(
         reverse("event_sessions:delete", args=[session.pk]), follow=True
     )

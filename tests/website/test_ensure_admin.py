@@ -3,7 +3,9 @@
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from website.management.commands import ensure_admin
 
@@ -18,6 +20,12 @@ def login_file(tmp_path, monkeypatch, settings):
     return path
 
 
+def _signs_in(username, password):
+    """The account a sign-in finds (django-axes needs the request)."""
+    request = RequestFactory().post("/accounts/login/")
+    return authenticate(request, username=username, password=password)
+
+
 def _run(capsys):
     call_command("ensure_admin")
     return capsys.readouterr().out
@@ -29,7 +37,9 @@ def test_creates_admin_once_and_prints_a_working_login_every_time(capsys):
     password = first.split("password: ")[1].split()[0]
     assert password in second
     assert get_user_model().objects.filter(username="admin").count() == 1
-    assert authenticate(username="admin", password=password).is_superuser
+    admin = _signs_in("admin", password)
+    assert admin.is_superuser
+    validate_password(password, admin)  # AUTH_PASSWORD_VALIDATORS accept it
 
 
 def test_gives_a_demo_facilitator_a_password(capsys):
@@ -37,7 +47,8 @@ def test_gives_a_demo_facilitator_a_password(capsys):
     user.groups.add(Group.objects.get_or_create(name="Facilitators")[0])
     out = _run(capsys)
     password = out.split("facilitate/")[1].split("password: ")[1].split()[0]
-    assert authenticate(username="amara", password=password) == user
+    assert _signs_in("amara", password) == user
+    validate_password(password, user)
     assert password in _run(capsys)
 
 

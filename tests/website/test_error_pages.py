@@ -98,7 +98,7 @@ def test_csrf_failure_says_what_to_do_next(contact, listing):
     assert "Your form was not sent" in html
     assert "Nothing has been saved yet." in html
     assert "send the form again" in html and "reload the page" in html
-    assert f'<a href="{form_url}" onclick=' in html
+    assert f'<a href="{form_url}" data-history-back>' in html
     assert "CSRF" not in html
     assert not event.registrations.exists()
 

@@ -5,9 +5,11 @@ overrides only what differs. Values come from the environment so that one
 build runs anywhere: see the README's Configuration section.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "import_export",
+    "axes",
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -74,7 +78,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "website.middleware.AdminSameOriginFramesMiddleware",
+    "website.middleware.ContentSecurityPolicyMiddleware",
+    "core.headers.PermissionsPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "website.urls"
@@ -163,6 +171,41 @@ TASKS = {
     }
 }
 
+# Sign-in throttling (django-axes) on both sign-in pages, the admin's and the
+# facilitators': after GATHER_LOGIN_FAILURE_LIMIT wrong passwords in a row,
+# for one account or from one address, signing in is paused for
+# GATHER_LOGIN_LOCKOUT_MINUTES, even with the right password. Counted in the
+# database (AxesDatabaseHandler), not the cache: the production default cache
+# is each process's own memory and make run's is a file cache, which axes
+# refuses (its counts are not atomic), so only the database is shared by
+# every process in every set-up Gather supports.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("GATHER_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=env.int("GATHER_LOGIN_LOCKOUT_MINUTES", default=15)
+)
+# Either an account or an address with too many failures is paused: one
+# machine cannot try many accounts, nor many machines one account.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# The same client address as the rate limits (GATHER_TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_address"
+AXES_LOCKOUT_CALLABLE = "website.accounts.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# Keep failed tries only: no row per successful sign-in, no user agents.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
+
+#: Staff sessions end after this many seconds without a request (shared
+#: community-centre computers); every request starts the time again.
+GATHER_STAFF_IDLE_TIMEOUT = env.int("GATHER_STAFF_IDLE_TIMEOUT", default=4 * 60 * 60)
+SESSION_COOKIE_AGE = GATHER_STAFF_IDLE_TIMEOUT
+SESSION_SAVE_EVERY_REQUEST = True
+
 LOGIN_URL = "login"
 # Facilitators land on their sessions after signing in (unless ?next= says
 # where they were going).
@@ -197,6 +240,9 @@ LOGGING = {
         # One line per task start and end would bury the emails the console
         # backend prints in development.
         "django_tasks": {"level": env.str("TASKS_LOG_LEVEL", "WARNING")},
+        # django-axes logs every sign-in at INFO; lockouts (WARNING) are what
+        # matter, and it masks the username and address in them.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -208,6 +254,66 @@ X_FRAME_OPTIONS = "DENY"
 # the site's own form posts keep their Origin header: under "no-referrer"
 # browsers send "Origin: null" and Django's CSRF check refuses every form.
 SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy (django-csp 4; website.middleware). Public pages
+# run no inline script and no inline style: the little JavaScript there is
+# is in static/js/gather.js. Videos embedded in rich text may come from
+# GATHER_CSP_FRAME_SOURCES.
+GATHER_CSP_FRAME_SOURCES = env.list(
+    "GATHER_CSP_FRAME_SOURCES",
+    default=[
+        "https://www.youtube.com",
+        "https://www.youtube-nocookie.com",
+        "https://player.vimeo.com",
+    ],
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF, *GATHER_CSP_FRAME_SOURCES],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# The Wagtail admin writes inline scripts and styles of its own, shows
+# images and previews from blob: and data: addresses, and frames its own
+# previews: its pages (GATHER_ADMIN_PATH) get this policy instead.
+GATHER_ADMIN_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    | {
+        "script-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "frame-ancestors": [SELF],
+    }
+}
+# No avatars from Gravatar in the admin: the address would send a hash of
+# each user's email to another site (and the policy above would block it).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+#: Browser features no page may use (core.headers.PermissionsPolicyMiddleware);
+#: an empty list means "nobody".
+GATHER_PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 # A refused form gets the site's own page saying what to do next.
 CSRF_FAILURE_VIEW = "website.views.csrf_failure"
 GATHER_ADMIN_PATH = "admin/"
