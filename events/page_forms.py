@@ -40,6 +40,11 @@ class EventPageForm(WagtailAdminPageForm):
     vanishing from the editor (their access ends through
     ``events.permissions`` either way), and saving the page keeps them
     listed until a coordinator unticks them.
+
+    Choosing facilitators gives people access to an event's participants,
+    so only coordinators may change the choice: for anyone else (editors,
+    facilitators editing their own event's page) the field is shown but
+    disabled, and a save keeps the facilitators the page already has.
     """
 
     def __init__(self, *args, **kwargs):
@@ -63,3 +68,14 @@ class EventPageForm(WagtailAdminPageForm):
             .order_by("first_name", "last_name", "username")
         )
         field.label_from_instance = facilitator_choice_label
+        # Imported here: events.permissions imports the models, which
+        # import this form.
+        from .permissions import is_coordinator
+
+        user = getattr(self, "for_user", None)
+        if user is None or not is_coordinator(user):
+            field.disabled = True
+            field.help_text = _(
+                "Only coordinators choose who facilitates an event: it lets "
+                "them see the people who sign up."
+            )

@@ -9,6 +9,7 @@ from wagtail.models import GroupPagePermission, Page
 
 from events.calendars import feed_token
 from events.groups import COORDINATORS_GROUP, EDITORS_GROUP, FACILITATORS_GROUP
+from events.models import EventPage
 from events.permissions import (
     events_visible_to,
     is_coordinator,
@@ -198,6 +199,29 @@ def test_the_event_editor_shows_a_facilitator_who_left_the_group_as_without_acce
     assert "Fay Left (no access: not an active member of Facilitators)" in page
     # Someone never in the group is not offered.
     assert "Sid X" not in page
+
+
+def test_only_coordinators_may_change_who_facilitates_an_event(
+    client, listed_facilitator, django_user_model
+):
+    """Choosing facilitators opens an event's people to them, so an editor
+    (or a facilitator) editing the page sees the choice but cannot change
+    it: a disabled field keeps the page's facilitators whatever is posted."""
+    facilitator, event = listed_facilitator
+    editor = django_user_model.objects.create_user("ed")
+    editor.groups.add(role_group(EDITORS_GROUP))
+    coordinator = django_user_model.objects.create_user("coord")
+    coordinator.groups.add(role_group(COORDINATORS_GROUP))
+    form_class = EventPage.get_edit_handler().get_form_class()
+
+    for user, disabled in ((editor, True), (facilitator, True), (coordinator, False)):
+        form = form_class(instance=event, for_user=user)
+        assert form.fields["facilitators"].disabled is disabled, user.username
+
+    client.force_login(editor)
+    page = client.get(reverse("wagtailadmin_pages:edit", args=[event.pk]))
+    assert page.status_code == 200
+    assert "Only coordinators choose who facilitates an event" in page.content.decode()
 
 
 # The roles page ----------------------------------------------------------------
