@@ -6,7 +6,10 @@
 (``events.privacy.anonymise_registrations``, the same change as erasure on
 request) and replaces the walk-in names of its attendance records; it also
 clears abandoned import previews and old import jobs
-(``spreadsheets.jobs.purge_old_jobs``), whose files hold personal data.
+(``spreadsheets.jobs.purge_old_jobs``), whose files hold personal data, and
+failed sign-in records past the lockout time
+(``core.signins.forget_old_sign_in_failures``), which hold usernames and
+addresses.
 
 Attendance records, statuses and times are kept, so every report total is
 the same afterwards. A row already anonymised is left alone: a second run
@@ -23,6 +26,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from core import audit
+from core.signins import forget_old_sign_in_failures
 from events.models import EventPage, EventSession, Registration
 from events.privacy import anonymise_registrations
 from spreadsheets.jobs import purge_old_jobs
@@ -44,6 +48,7 @@ class RetentionResult:
     events: int
     import_jobs_deleted: int
     previews_cleared: int
+    sign_in_failures_deleted: int = 0
 
     @property
     def changed(self) -> int:
@@ -52,6 +57,7 @@ class RetentionResult:
             + self.walk_ins
             + self.import_jobs_deleted
             + self.previews_cleared
+            + self.sign_in_failures_deleted
         )
 
 
@@ -163,4 +169,5 @@ def apply_retention(*, now=None, days: int | None = None) -> RetentionResult:
         events=len(changed),
         import_jobs_deleted=deleted,
         previews_cleared=expired,
+        sign_in_failures_deleted=forget_old_sign_in_failures(now=now),
     )

@@ -4,6 +4,7 @@ number, abandoned import files go, and a second run changes nothing."""
 import datetime as dt
 
 import pytest
+from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, PageLogEntry
@@ -141,6 +142,28 @@ def test_earlier_entries_about_anonymised_people_lose_their_names(event_index):
 
     label = ModelLogEntry.objects.get(action="wagtail.edit").label
     assert label == f"Registration {past['ana'].pk}"
+
+
+def test_retention_forgets_failed_sign_ins_that_can_no_longer_lock_anyone_out(
+    settings,
+):
+    now = timezone.now()
+    fields = {"user_agent": "x", "get_data": "", "post_data": "", "http_accept": ""}
+    old = AccessAttempt.objects.create(
+        username="sam", ip_address="192.0.2.1", failures_since_start=4, **fields
+    )
+    recent = AccessAttempt.objects.create(
+        username="kim", ip_address="192.0.2.2", failures_since_start=2, **fields
+    )
+    AccessAttempt.objects.filter(pk=old.pk).update(
+        attempt_time=now - settings.AXES_COOLOFF_TIME - dt.timedelta(minutes=1)
+    )
+
+    result = apply_retention(days=365)
+
+    assert result.sign_in_failures_deleted == 1
+    assert list(AccessAttempt.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert apply_retention(days=365).sign_in_failures_deleted == 0
 
 
 def test_retention_clears_abandoned_import_previews_and_old_jobs():

@@ -25,5 +25,6 @@ class Command(BaseCommand):
             f"Anonymised {result.registrations} registrations and "
             f"{result.walk_ins} walk-in names at {result.events} events; "
             f"deleted {result.import_jobs_deleted} old import jobs; cleared "
-            f"{result.previews_cleared} unimported previews."
+            f"{result.previews_cleared} unimported previews and "
+            f"{result.sign_in_failures_deleted} old failed sign-in records."
         )
