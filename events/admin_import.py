@@ -30,7 +30,9 @@ class UploadForm(forms.Form):
     calendar_file = forms.FileField(
         label=gettext_lazy("Calendar file (.ics)"),
         help_text=gettext_lazy(
-            "Up to 2 MB. Export it from the partner's calendar app."
+            "An .ics file of up to 2 MB, with at most 200 sessions an event and "
+            "1,000 in all in the coming year. Export it from the partner's "
+            "calendar app."
         ),
     )
     source = forms.CharField(
@@ -49,10 +51,19 @@ class UploadForm(forms.Form):
     )
 
     def clean_calendar_file(self):
+        """Refuse a file too large, or not named as a calendar, before it is
+        read; what it holds is checked by ``ics_import.read_calendar``."""
         upload = self.cleaned_data["calendar_file"]
         if upload.size > ics_import.MAX_ICS_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than 2 MB. Export a shorter date range.")
+            )
+        if Path(upload.name).suffix.lower() not in ics_import.ICS_EXTENSIONS:
+            raise forms.ValidationError(
+                _(
+                    "Upload a calendar file: its name ends in .ics. Export it "
+                    "from the calendar app as iCalendar (.ics)."
+                )
             )
         return upload
 

@@ -206,6 +206,10 @@ GATHER_ADMIN_PATH = "admin/"
 
 #: Reminders go out this many hours before each session.
 GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
+#: A calendar import is refused when one event would have more sessions
+#: than this in the coming year, or the whole file more than the second.
+GATHER_ICS_MAX_OCCURRENCES = env.int("GATHER_ICS_MAX_OCCURRENCES", default=200)
+GATHER_ICS_MAX_SESSIONS = env.int("GATHER_ICS_MAX_SESSIONS", default=1000)
 #: Sign-up POSTs allowed per client address in each window.
 GATHER_SIGNUP_RATE_LIMIT = env.int("GATHER_SIGNUP_RATE_LIMIT", default=10)
 GATHER_SIGNUP_RATE_WINDOW = env.int("GATHER_SIGNUP_RATE_WINDOW", default=600)
