@@ -80,6 +80,9 @@ from .sessions import add_session, cancel_session, sync_session
 
 #: Largest file accepted, in bytes.
 MAX_ICS_BYTES = 2 * 1024 * 1024
+#: Properties an event may have once only (RFC 5545): the rest of the
+#: import reads each as one value.
+ONCE_ONLY = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID")
 #: The endings a calendar file's name may have.
 ICS_EXTENSIONS = (".ics", ".ical", ".icalendar", ".ifb")
 #: How far ahead recurring events are expanded.
@@ -341,13 +344,20 @@ def read_calendar(data: bytes) -> icalendar.Calendar:
 
 
 def _check_event(vevent) -> None:
-    uid = str(vevent.get("UID", "")).strip()
+    uid = str(_first(vevent.get("UID", ""))).strip()
     if not uid:
         raise EventsError(_("An event in the file has no UID."), code="malformed")
     if "DTSTART" not in vevent:
         raise EventsError(
             _("The event %(uid)s has no start time.") % {"uid": uid}, code="malformed"
         )
+    for name in ONCE_ONLY:
+        if isinstance(vevent.get(name), list):
+            raise EventsError(
+                _("The event %(uid)s has more than one %(name)s.")
+                % {"uid": uid, "name": name},
+                code="malformed",
+            )
     for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
         prop = vevent.get(name)
         if prop is None:

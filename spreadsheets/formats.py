@@ -29,6 +29,7 @@ import logging
 import re
 import warnings
 import zipfile
+import zlib
 from collections import OrderedDict
 
 import tablib
@@ -436,6 +437,12 @@ def _xlsx_table(data: bytes):
         IndexError,
         OSError,
         SyntaxError,  # a member that is not XML
+        # A member whose packed data is damaged, truncated, packed in a way
+        # Python cannot unpack, or encrypted.
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
     ) as error:
         raise _not_a_workbook() from error
     if header is None:
@@ -584,6 +591,8 @@ def _cell_count(cells) -> int:
 
 
 def _build_dataset(headers, rows, *, too_many, too_few) -> tablib.Dataset:
+    if headers is None:  # every row blank
+        raise SpreadsheetError(_("The file is empty."))
     names = [normalise_header(h) for h in headers]
     # Trailing unnamed columns (Excel often has some) are dropped when empty.
     width = len(names)

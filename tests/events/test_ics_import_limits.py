@@ -180,3 +180,15 @@ def test_a_file_that_is_not_a_calendar_gets_a_message_next_to_the_field(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not EventPage.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["DTSTART", "DTEND", "RECURRENCE-ID", "UID"])
+def test_a_property_given_twice_that_may_be_given_once_is_refused(name):
+    """Found by tests/test_fuzz.py: a second DTSTART was a server error."""
+    line = f"{name}:20261208T180000" if name != "UID" else "UID:again@library"
+    # The event has a DTSTART, a UID and a DTEND of its own.
+    twice = [line, line] if name == "RECURRENCE-ID" else [line]
+    event = _vevent("talk@library", "DTEND:20261201T190000Z", *twice)
+    error = _refused(ics(event))
+    assert error.code == "malformed"
+    assert f"has more than one {name}" in error.message

@@ -225,3 +225,30 @@ def test_the_admin_upload_shows_the_limit_next_to_the_field(client, coordinator)
     assert response.status_code == 200
     assert "The file has more than 100 columns." in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def _damaged_xlsx():
+    """A workbook whose properties member's packed data is not deflate data
+    at all (the CRC is never reached: unpacking fails first)."""
+    data = bytearray(xlsx_bytes([["name", "setting"], ["Hall", "community"]]))
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    member = archive.getinfo("docProps/core.xml")
+    start = member.header_offset + 30 + len(member.filename.encode())
+    start += int.from_bytes(
+        data[member.header_offset + 28 : member.header_offset + 30], "little"
+    )
+    data[start : start + member.compress_size] = b"\xff" * member.compress_size
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        # Found by tests/test_fuzz.py: both were server errors.
+        (b'""\r\n', "venues.csv", "The file is empty."),
+        (_damaged_xlsx(), "venues.xlsx", "This is not an Excel workbook (.xlsx)"),
+    ],
+    ids=["csv-of-one-empty-cell", "damaged-xlsx-member"],
+)
+def test_files_the_fuzzer_found_get_a_message(data, name, message):
+    assert message in _read_bounded(data, name)
