@@ -364,7 +364,15 @@ def check_zip(data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        # A directory that names a zip version Python cannot read.
+        NotImplementedError,
+    ) as error:
         raise _not_a_workbook() from error
     if len(members) > MAX_ZIP_MEMBERS:
         raise _zip_bomb()

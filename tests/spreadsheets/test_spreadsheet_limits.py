@@ -241,14 +241,27 @@ def _damaged_xlsx():
     return bytes(data)
 
 
+def _xlsx_of_a_later_zip_version():
+    """A workbook whose directory says it needs zip version 10.8 to unpack."""
+    data = bytearray(xlsx_bytes([["name"], ["Hall"]]))
+    directory = data.index(b"PK\x01\x02")
+    data[directory + 6 : directory + 8] = (108).to_bytes(2, "little")
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("data", "name", "message"),
     [
-        # Found by tests/test_fuzz.py: both were server errors.
+        # Found by tests/test_fuzz.py: each was a server error.
         (b'""\r\n', "venues.csv", "The file is empty."),
         (_damaged_xlsx(), "venues.xlsx", "This is not an Excel workbook (.xlsx)"),
+        (
+            _xlsx_of_a_later_zip_version(),
+            "venues.xlsx",
+            "This is not an Excel workbook (.xlsx)",
+        ),
     ],
-    ids=["csv-of-one-empty-cell", "damaged-xlsx-member"],
+    ids=["csv-of-one-empty-cell", "damaged-xlsx-member", "later-zip-version"],
 )
 def test_files_the_fuzzer_found_get_a_message(data, name, message):
     assert message in _read_bounded(data, name)
