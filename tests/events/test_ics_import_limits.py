@@ -119,6 +119,14 @@ def test_many_one_off_events_over_the_file_cap_are_refused():
     assert _refused(ics(*one_offs)).code == "too_many_sessions"
 
 
+def test_the_upload_form_says_what_the_caps_are(client, admin_user, settings):
+    settings.GATHER_ICS_MAX_OCCURRENCES = 52
+    settings.GATHER_ICS_MAX_SESSIONS = 2500
+    client.force_login(admin_user)
+    page = client.get(reverse("events_ics_import")).content.decode()
+    assert "at most 52 sessions an event and 2,500 in all" in page
+
+
 def test_the_caps_are_settings_and_a_file_at_the_cap_imports(settings):
     settings.GATHER_ICS_MAX_OCCURRENCES = 10
     at_cap = ics(_vevent("drop-in@library", "RRULE:FREQ=WEEKLY;COUNT=10"))
