@@ -322,8 +322,12 @@ def read_calendar(data: bytes) -> icalendar.Calendar:
             code="too_large",
         )
     # Whatever its name, a calendar file starts so; anything else (a
-    # workbook or a PDF renamed) is refused before it is parsed.
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].upper() != b"BEGIN:VCALENDAR":
+    # workbook or a PDF renamed) is refused before it is parsed, as is one
+    # with a NUL character: text never has one, and PostgreSQL cannot store it.
+    if (
+        data.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].upper() != b"BEGIN:VCALENDAR"
+        or b"\x00" in data
+    ):
         raise EventsError(_("This is not a calendar (.ics) file."), code="malformed")
     try:
         calendar = icalendar.Calendar.from_ical(data)

@@ -574,9 +574,23 @@ def _blank(row) -> bool:
     )
 
 
+def _no_nul(text: str) -> str:
+    """``text``, or SpreadsheetError when it holds a NUL character: no text
+    has one, PostgreSQL cannot store one, yet JSON can write it
+    (``\\u0000``)."""
+    if "\x00" in text:
+        raise SpreadsheetError(
+            _(
+                "The file has an invisible control character (NUL) in it. "
+                "Open it in your spreadsheet program and save it again."
+            )
+        )
+    return text
+
+
 def _clean_cell(value):
     if isinstance(value, str):
-        return unneutralise(value).strip()
+        return unneutralise(_no_nul(value)).strip()
     return value
 
 
@@ -601,7 +615,7 @@ def _cell_count(cells) -> int:
 def _build_dataset(headers, rows, *, too_many, too_few) -> tablib.Dataset:
     if headers is None:  # every row blank
         raise SpreadsheetError(_("The file is empty."))
-    names = [normalise_header(h) for h in headers]
+    names = [_no_nul(normalise_header(h)) for h in headers]
     # Trailing unnamed columns (Excel often has some) are dropped when empty.
     width = len(names)
     while width and not names[width - 1]:

@@ -175,6 +175,12 @@ def test_the_admin_shows_the_cap_next_to_the_field(client, admin_user, event_ind
         ("library.pdf", ics(_vevent("talk@library")), "its name ends in .ics"),
         ("library.ics", b"PK\x03\x04" + bytes(100), "This is not a calendar (.ics)"),
         ("library.ics", b"%PDF-1.7\n" + ics(_vevent("talk@library")), "not a calendar"),
+        # Found by tests/test_fuzz.py on PostgreSQL, which cannot store it.
+        (
+            "library.ics",
+            ics(_vevent("talk@library", title="Ta\x00lk")),
+            "not a calendar",
+        ),
     ],
 )
 def test_a_file_that_is_not_a_calendar_gets_a_message_next_to_the_field(

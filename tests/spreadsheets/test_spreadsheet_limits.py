@@ -260,8 +260,21 @@ def _xlsx_of_a_later_zip_version():
             "venues.xlsx",
             "This is not an Excel workbook (.xlsx)",
         ),
+        # On PostgreSQL, which cannot store a NUL character.
+        (
+            b'[{"name": "Ha\\u0000ll", "setting": "community"}]',
+            "venues.json",
+            "invisible control character (NUL)",
+        ),
+        (b'[{"na\\u0000me": "Hall"}]', "venues.json", "control character (NUL)"),
     ],
-    ids=["csv-of-one-empty-cell", "damaged-xlsx-member", "later-zip-version"],
+    ids=[
+        "csv-of-one-empty-cell",
+        "damaged-xlsx-member",
+        "later-zip-version",
+        "json-nul-cell",
+        "json-nul-name",
+    ],
 )
 def test_files_the_fuzzer_found_get_a_message(data, name, message):
     assert message in _read_bounded(data, name)
