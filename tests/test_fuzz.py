@@ -83,7 +83,18 @@ encoded_queries = st.lists(
 raw_queries = st.text(
     alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80
 )
-query_strings = encoded_queries | raw_queries
+#: Query strings known to break pages elsewhere: NUL characters (which
+#: PostgreSQL cannot hold), bytes that are not UTF-8, huge and negative pages.
+known_bad_queries = st.sampled_from(
+    [
+        urlencode([(name, "a\x00b") for name in PARAMETERS]),
+        "q=%ff%fe&page=%c3",
+        "page=99999999999999999999999&p=-1",
+        "event=1e400&start=0000-00-00&date_from=9999-99-99",
+        "&&==&%",
+    ]
+)
+query_strings = encoded_queries | raw_queries | known_bad_queries
 form_bodies = st.dictionaries(
     keys=st.sampled_from(PARAMETERS + ["name", "email", "phone", "count", "note"])
     | any_text,
