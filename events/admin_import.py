@@ -27,12 +27,9 @@ SESSION_KEY = "events.ics_import"
 
 
 class UploadForm(forms.Form):
-    calendar_file = forms.FileField(
-        label=gettext_lazy("Calendar file (.ics)"),
-        help_text=gettext_lazy(
-            "Up to 2 MB. Export it from the partner's calendar app."
-        ),
-    )
+    """The calendar file, its source's name and where new events go."""
+
+    calendar_file = forms.FileField(label=gettext_lazy("Calendar file (.ics)"))
     source = forms.CharField(
         label=gettext_lazy("Where it comes from"),
         max_length=255,
@@ -48,11 +45,32 @@ class UploadForm(forms.Form):
         label=gettext_lazy("Put new events in"),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The caps are settings, so the help says what this site's are.
+        self.fields["calendar_file"].help_text = _(
+            "An .ics file of up to 2 MB, with at most %(per_event)s sessions an "
+            "event and %(per_file)s in all in the coming year. Export it from "
+            "the partner's calendar app."
+        ) % {
+            "per_event": f"{ics_import.max_occurrences():,}",
+            "per_file": f"{ics_import.max_sessions():,}",
+        }
+
     def clean_calendar_file(self):
+        """Refuse a file too large, or not named as a calendar, before it is
+        read; what it holds is checked by ``ics_import.read_calendar``."""
         upload = self.cleaned_data["calendar_file"]
         if upload.size > ics_import.MAX_ICS_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than 2 MB. Export a shorter date range.")
+            )
+        if Path(upload.name).suffix.lower() not in ics_import.ICS_EXTENSIONS:
+            raise forms.ValidationError(
+                _(
+                    "Upload a calendar file: its name ends in .ics. Export it "
+                    "from the calendar app as iCalendar (.ics)."
+                )
             )
         return upload
 

@@ -40,6 +40,13 @@ What a session cannot hold is not dropped silently:
   own, or else a public note "Meets at: ..." (never for a location with a
   web address).
 
+Planning is bounded: an event that would have more than
+``max_occurrences()`` sessions in the window, or a file with more than
+``max_sessions()``, is refused with a message naming the event and the cap,
+and nothing is imported (``_check_repeats``). Repeat rules are counted
+lazily with dateutil, stopping at the cap, before the expander (which
+materialises every occurrence in the window) runs.
+
 Re-imports update sessions' times and cancellations only: an event's
 details (title, venue, "what to expect") and a session's place may have
 been edited since, so they are left as they are.
@@ -53,6 +60,8 @@ from urllib.parse import urlsplit
 
 import icalendar
 import recurring_ical_events
+from dateutil import rrule
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -71,6 +80,11 @@ from .sessions import add_session, cancel_session, sync_session
 
 #: Largest file accepted, in bytes.
 MAX_ICS_BYTES = 2 * 1024 * 1024
+#: Properties an event may have once only (RFC 5545): the rest of the
+#: import reads each as one value.
+ONCE_ONLY = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID")
+#: The endings a calendar file's name may have.
+ICS_EXTENSIONS = (".ics", ".ical", ".icalendar", ".ifb")
 #: How far ahead recurring events are expanded.
 HORIZON = dt.timedelta(days=366)
 #: The local times an all-day event's sessions run: a working day, which is
@@ -80,6 +94,26 @@ ALL_DAY_END = dt.time(17, 0)
 #: The longest all-day event imported, in days. Each day becomes a session,
 #: so a longer one would fill the event with sessions nobody planned.
 ALL_DAY_MAX_DAYS = 14
+
+#: Defaults of ``GATHER_ICS_MAX_OCCURRENCES`` and ``GATHER_ICS_MAX_SESSIONS``.
+MAX_OCCURRENCES = 200
+MAX_SESSIONS = 1000
+#: Repeats stepped through while counting the file's repeat rules (before
+#: and inside the window, every rule together) beyond which the file is
+#: refused: a file that needs more to reach and fill the coming year is not
+#: a plan of sessions (every minute since 1970, thousands of old series).
+MAX_RULE_STEPS = 200_000
+
+
+def max_occurrences() -> int:
+    """Most sessions one imported event may have."""
+    return getattr(settings, "GATHER_ICS_MAX_OCCURRENCES", MAX_OCCURRENCES)
+
+
+def max_sessions() -> int:
+    """Most sessions one imported file may have."""
+    return getattr(settings, "GATHER_ICS_MAX_SESSIONS", MAX_SESSIONS)
+
 
 #: A web address in free text: with a scheme, starting www., or a domain
 #: followed by a path (``meet.google.com/abc-defg-hij``, ``zoom.us/j/1``).
@@ -287,6 +321,14 @@ def read_calendar(data: bytes) -> icalendar.Calendar:
             % {"size": MAX_ICS_BYTES // (1024 * 1024)},
             code="too_large",
         )
+    # Whatever its name, a calendar file starts so; anything else (a
+    # workbook or a PDF renamed) is refused before it is parsed, as is one
+    # with a NUL character: text never has one, and PostgreSQL cannot store it.
+    if (
+        data.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].upper() != b"BEGIN:VCALENDAR"
+        or b"\x00" in data
+    ):
+        raise EventsError(_("This is not a calendar (.ics) file."), code="malformed")
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError, UnicodeDecodeError) as error:
@@ -306,13 +348,20 @@ def read_calendar(data: bytes) -> icalendar.Calendar:
 
 
 def _check_event(vevent) -> None:
-    uid = str(vevent.get("UID", "")).strip()
+    uid = str(_first(vevent.get("UID", ""))).strip()
     if not uid:
         raise EventsError(_("An event in the file has no UID."), code="malformed")
     if "DTSTART" not in vevent:
         raise EventsError(
             _("The event %(uid)s has no start time.") % {"uid": uid}, code="malformed"
         )
+    for name in ONCE_ONLY:
+        if isinstance(vevent.get(name), list):
+            raise EventsError(
+                _("The event %(uid)s has more than one %(name)s.")
+                % {"uid": uid, "name": name},
+                code="malformed",
+            )
     for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
         prop = vevent.get(name)
         if prop is None:
@@ -552,10 +601,153 @@ def _readable(read, calendar, **kwargs):
         ) from error
 
 
+def _too_many_for_event(vevent):
+    cap = max_occurrences()
+    return EventsError(
+        _(
+            "“%(title)s” repeats more than %(cap)s times in the coming year. "
+            "Gather imports at most %(cap)s sessions an event, so nothing was "
+            "imported: change how often it repeats in the calendar, or add "
+            "its sessions by hand."
+        )
+        % {"title": _title(vevent), "cap": cap},
+        code="too_many_occurrences",
+    )
+
+
+def _too_many_for_file():
+    return EventsError(
+        _(
+            "The file has more than %(cap)s sessions in the coming year. "
+            "Gather imports at most %(cap)s at a time, so nothing was "
+            "imported: export a shorter date range or fewer events."
+        )
+        % {"cap": max_sessions()},
+        code="too_many_sessions",
+    )
+
+
+def _window(now):
+    """The expansion window: from a day ago to ``HORIZON`` ahead."""
+    return now - dt.timedelta(days=1), now + HORIZON
+
+
+def _comparable(value, like):
+    """``value`` (a date or datetime) made comparable with ``like``: naive
+    or aware as ``like`` is, dates at midnight."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(0))
+    if like.tzinfo is None and value.tzinfo is not None:
+        return value.astimezone(site_zone()).replace(tzinfo=None)
+    if like.tzinfo is not None and value.tzinfo is None:
+        return value.replace(tzinfo=site_zone())
+    return value
+
+
+def _too_complex():
+    return EventsError(
+        _(
+            "The repeat rules in this file take too long to work out, so "
+            "nothing was imported: export a shorter date range or fewer "
+            "events."
+        ),
+        code="too_complex",
+    )
+
+
+def _rule_count(recur, first, start, stop, cap, steps) -> int:
+    """How many times one RRULE (a ``vRecur``) starting at ``first`` repeats
+    between ``start`` and ``stop``, counted lazily and stopping past
+    ``cap``. ``steps`` (a one-item list) counts the repeats stepped through
+    for the whole file, up to ``MAX_RULE_STEPS``."""
+    recur = dict(recur)
+    # UNTIL is applied here: dateutil refuses an UNTIL whose kind (date,
+    # floating, UTC) differs from DTSTART's, which calendar files often have.
+    until = recur.pop("UNTIL", [None])[0]
+    try:
+        rule = rrule.rrulestr(icalendar.vRecur(recur).to_ical().decode(), dtstart=first)
+        start, stop = _comparable(start, first), _comparable(stop, first)
+        if until is not None:
+            stop = min(stop, _comparable(until, first) + dt.timedelta(seconds=1))
+        found = 0
+        for when in rule:
+            steps[0] += 1
+            if steps[0] > MAX_RULE_STEPS:
+                raise _too_complex()
+            if when >= stop:
+                break
+            if when >= start:
+                found += 1
+                if found > cap:
+                    break
+    except (TypeError, OverflowError) as error:
+        raise ValueError(str(error)) from error
+    return found
+
+
+def _check_repeats(calendar, *, now) -> None:
+    """Refuse the file, before any occurrence is made, when an event repeats
+    more than ``max_occurrences()`` times in the window or the file would
+    have more than ``max_sessions()`` sessions.
+
+    One-off events count one each when they start in the window; repeating
+    ones count each RRULE's repeats (lazily, stopping at the cap) and their
+    RDATEs. Each day of an all-day event is a session of its own.
+    """
+    start, stop = _window(now)
+    per_event, per_file = max_occurrences(), max_sessions()
+    total, steps = 0, [0]
+    for vevent in calendar.walk("VEVENT"):
+        first = vevent.DTSTART
+        if not isinstance(first, dt.datetime):
+            first = dt.datetime.combine(first, dt.time(0))
+        days = _all_day_days(vevent) or 1
+        count = 0
+        rules = vevent.get("RRULE", [])
+        for recur in rules if isinstance(rules, list) else [rules]:
+            count += _rule_count(recur, first, start, stop, per_event - count, steps)
+            if count > per_event:
+                raise _too_many_for_event(vevent)
+        rdates = vevent.get("RDATE", [])
+        for rdate in rdates if isinstance(rdates, list) else [rdates]:
+            for value in rdate.dts:
+                when = value.dt[0] if isinstance(value.dt, tuple) else value.dt
+                count += (
+                    _comparable(start, first)
+                    <= _comparable(when, first)
+                    < (_comparable(stop, first))
+                )
+        if not rules and not rdates:
+            count = int(
+                _comparable(start, first) - dt.timedelta(days=days)
+                <= first
+                < _comparable(stop, first)
+            )
+        if count > per_event:
+            raise _too_many_for_event(vevent)
+        total += count * min(days, ALL_DAY_MAX_DAYS)
+        if total > per_file:
+            raise _too_many_for_file()
+
+
+def _check_counts(calendar, occurrences) -> None:
+    """The caps again, on what was expanded: overridden dates and
+    cancellations can add occurrences that ``_check_repeats`` does not
+    count."""
+    first = {}
+    for vevent in calendar.walk("VEVENT"):
+        first.setdefault(str(vevent["UID"]).strip(), vevent)
+    for uid, found in occurrences.items():
+        if len(found) > max_occurrences():
+            raise _too_many_for_event(first[uid])
+    if sum(len(found) for found in occurrences.values()) > max_sessions():
+        raise _too_many_for_file()
+
+
 def _expand(calendar, *, source, now) -> dict[str, list[Occurrence]]:
     zone = site_zone()
     recurring = _recurring_uids(calendar)
-    start, stop = now - dt.timedelta(days=1), now + HORIZON
+    start, stop = _window(now)
     found: dict[str, list[Occurrence]] = {}
     for vevent in recurring_ical_events.of(calendar).between(start, stop):
         uid = str(vevent["UID"]).strip()
@@ -616,7 +808,9 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
         raise EventsError(_("Give the calendar's source a name."), code="no_source")
     too_long = _readable(_long_all_day_events, calendar)
     calendar = _without_events(calendar, too_long)
+    _readable(_check_repeats, calendar, now=now)
     occurrences = _readable(_expand, calendar, source=source, now=now)
+    _check_counts(calendar, occurrences)
     first_by_uid = {}
     for vevent in calendar.walk("VEVENT"):
         uid = str(vevent["UID"]).strip()

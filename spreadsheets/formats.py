@@ -4,6 +4,14 @@ an export.
 Uploads are CSV in UTF-8 with or without a byte-order mark (comma, semicolon
 or tab separated), XLSX or JSON, read into a Dataset with tidy column names,
 or a plain-language ``SpreadsheetError`` to show next to the file field.
+Files are read one row at a time (``_csv_rows``, ``_xlsx_table``) and the
+limits (``MAX_ROWS``, ``MAX_COLUMNS``, ``MAX_LINE_CHARS``, ``MAX_LINES``) are
+checked before a row is kept, so a small file that declares or holds a huge
+sheet is refused in bounded memory and time. An XLSX is a zip: its members'
+uncompressed size and compression ratio are checked before it is opened
+(``check_zip``), and a file whose content is not what its extension says is
+refused (``check_content``).
+
 Exports use the same formats. In CSV, cells that a spreadsheet would run as a
 formula (starting with ``= + - @``, a tab or a carriage return) are
 neutralised by a leading apostrophe, which imports remove again so a round
@@ -15,11 +23,13 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import itertools
 import json
 import logging
 import re
 import warnings
 import zipfile
+import zlib
 from collections import OrderedDict
 
 import tablib
@@ -38,6 +48,27 @@ logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 #: Most data rows one file may hold.
 MAX_ROWS = 50_000
+#: Most columns one file may hold (no resource has nearly so many).
+MAX_COLUMNS = 100
+#: Longest line of a CSV file, in characters.
+MAX_LINE_CHARS = 100_000
+#: Most lines a CSV file may have, blank ones included.
+MAX_LINES = 2 * MAX_ROWS
+#: Most bytes the members of an XLSX (a zip) may hold once uncompressed.
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+#: Highest compression ratio of an XLSX member larger than
+#: ``RATIO_CHECKED_BYTES``: real sheets compress to a tenth or so, a zip bomb
+#: to a thousandth.
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECKED_BYTES = 1024 * 1024
+#: Most members an XLSX may hold.
+MAX_ZIP_MEMBERS = 1000
+#: Most objects and lists a JSON file may hold (one object a row, and a few
+#: list cells): each costs memory far beyond its two characters.
+MAX_JSON_CONTAINERS = 4 * MAX_ROWS
+
+#: How every file of a zip-based format starts.
+ZIP_MAGIC = b"PK\x03\x04"
 
 #: A cell starting with one of these is a formula to a spreadsheet.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -128,6 +159,9 @@ def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
     ``dataset.misshapen`` (``MisshapenRow``) to be shown as a problem of its
     own. Each row's line
     in the file (the sheet's row in XLSX) is in ``dataset.line_numbers``.
+
+    The file is read one row at a time and refused as soon as it passes a
+    limit (see the module), so what it declares never decides what is held.
     """
     file_format = format_for_filename(filename)
     if len(data) > MAX_UPLOAD_BYTES:
@@ -137,35 +171,135 @@ def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
         )
     if not data.strip():
         raise SpreadsheetError(_("The file is empty."))
+    check_content(data, file_format)
     if file_format == "csv":
-        text = _decode(data)
-        delimiter = sniff_delimiter(text)
-        header, rows, spans = _read_csv(text, delimiter)
+        delimiter, lines = _csv_lines(data)
+        spans = {}
+        header, rows = _table(_csv_rows(lines, delimiter, spans))
         too_many = _too_many_cells_in_csv(delimiter)
         too_few = _too_few_cells_in_csv(spans)
     else:
-        reader = {"xlsx": _read_xlsx, "json": _read_json}[file_format]
+        reader = {"xlsx": _xlsx_table, "json": _json_table}[file_format]
         header, rows = reader(data)
         too_many, too_few = _too_many_cells_in_sheet, _too_few_cells_in_sheet
     return _build_dataset(header, rows, too_many=too_many, too_few=too_few)
 
 
-def _decode(data: bytes) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
+def check_content(data: bytes, file_format: str) -> None:
+    """Raise SpreadsheetError when ``data`` is not what its extension says:
+    an .xlsx is a zip, a CSV or JSON file is text."""
+    is_zip = data.startswith(ZIP_MAGIC)
+    if file_format == "xlsx" and not is_zip:
         raise SpreadsheetError(
             _(
-                "Some letters in this file cannot be read: it is not saved as "
-                "UTF-8 text. In Excel, choose “Save as”, then “CSV UTF-8 (comma "
-                "delimited)”, and upload that file."
+                "This file's name ends in .xlsx, but it is not an Excel "
+                "workbook. Open it in your spreadsheet program and save it as "
+                ".xlsx or CSV UTF-8."
             )
-        ) from error
-    if "\x00" in text:
-        raise SpreadsheetError(
-            _("This does not look like a text file. Save it as CSV UTF-8.")
         )
-    return text
+    if file_format != "xlsx" and is_zip:
+        raise SpreadsheetError(
+            _(
+                "This file's name ends in .%(extension)s, but it is a workbook "
+                "or another zip file, not text. Save it as CSV UTF-8 or "
+                "upload the workbook as .xlsx."
+            )
+            % {"extension": file_format}
+        )
+
+
+def _too_many_rows():
+    return SpreadsheetError(
+        _("The file has more than %(max)s rows. Split it into smaller files.")
+        % {"max": f"{MAX_ROWS:,}"}
+    )
+
+
+def _too_many_columns():
+    return SpreadsheetError(
+        _(
+            "The file has more than %(max)s columns. Keep only the columns to "
+            "import, and clear any cells to the right of them."
+        )
+        % {"max": MAX_COLUMNS}
+    )
+
+
+def _table(rows):
+    """(header, [(line, cells)]) from (line, cells) pairs read one at a time:
+    the first row with anything in it is the header, blank rows are left out,
+    and the limits are checked before a row is kept. The header is None when
+    every row is blank."""
+    header = None
+    kept = []
+    for line, cells in rows:
+        if _blank(cells):
+            continue
+        if len(cells) > MAX_COLUMNS and _cell_count(cells) > MAX_COLUMNS:
+            raise _too_many_columns()
+        if header is None:
+            header = cells
+            continue
+        if len(kept) == MAX_ROWS:
+            raise _too_many_rows()
+        kept.append((line, cells))
+    return header, kept
+
+
+def _not_utf8():
+    return SpreadsheetError(
+        _(
+            "Some letters in this file cannot be read: it is not saved as "
+            "UTF-8 text. In Excel, choose “Save as”, then “CSV UTF-8 (comma "
+            "delimited)”, and upload that file."
+        )
+    )
+
+
+def _text_lines(data: bytes):
+    """The lines of a UTF-8 file, decoded one at a time, each refused when
+    longer than ``MAX_LINE_CHARS`` before more of it is read, and the file
+    when it has more than ``MAX_LINES``."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    number = 0
+    try:
+        while line := stream.readline(MAX_LINE_CHARS + 1):
+            number += 1
+            if len(line) > MAX_LINE_CHARS:
+                raise SpreadsheetError(
+                    _(
+                        "Line %(line)s is longer than %(max)s characters. Is this "
+                        "a spreadsheet saved as CSV?"
+                    )
+                    % {"line": number, "max": f"{MAX_LINE_CHARS:,}"}
+                )
+            if number > MAX_LINES:
+                raise SpreadsheetError(
+                    _(
+                        "The file has more than %(max)s lines. Split it into "
+                        "smaller files."
+                    )
+                    % {"max": f"{MAX_LINES:,}"}
+                )
+            if "\x00" in line:
+                raise SpreadsheetError(
+                    _("This does not look like a text file. Save it as CSV UTF-8.")
+                )
+            yield line
+    except UnicodeDecodeError as error:
+        raise _not_utf8() from error
+
+
+def _csv_lines(data: bytes):
+    """(delimiter, lines): the separator the first line uses, and every line
+    of the file, read lazily."""
+    lines = _text_lines(data)
+    leading = []
+    for line in lines:
+        leading.append(line)
+        if line.strip("\r\n"):
+            break
+    return sniff_delimiter("".join(leading)), itertools.chain(leading, lines)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -180,18 +314,16 @@ def sniff_delimiter(text: str) -> str:
     return max([",", ";", "\t"], key=unquoted.count)
 
 
-def _read_csv(text: str, delimiter: str):
-    """(header, [(line, cells)], spans): each row with the line it starts on,
-    which is not its position when blank lines come before it or a quoted
-    cell holds a line break; ``spans`` maps the rows that run over several
-    lines to how many."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    spans = {}
+def _csv_rows(lines, delimiter: str, spans: dict):
+    """(line, cells) for each CSV row, with the line it starts on, which is
+    not its position when blank lines come before it or a quoted cell holds
+    a line break; ``spans`` is filled with the rows that run over several
+    lines and how many."""
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         starts_on = 1
         for cells in reader:
-            rows.append((starts_on, cells))
+            yield starts_on, cells
             if reader.line_num > starts_on:
                 spans[starts_on] = reader.line_num - starts_on + 1
             starts_on = reader.line_num + 1
@@ -199,8 +331,170 @@ def _read_csv(text: str, delimiter: str):
         raise SpreadsheetError(
             _("This CSV file cannot be read: %(detail)s") % {"detail": error}
         ) from error
-    header, rows = _split_header(rows)
-    return header, rows, spans
+
+
+def _zip_bomb():
+    return SpreadsheetError(
+        _(
+            "This workbook unpacks to far more than a spreadsheet of its size "
+            "holds (more than %(size)s MB, or packed unusually tightly), so it "
+            "is not opened. Open it in your spreadsheet program and save it "
+            "again, or save it as CSV UTF-8."
+        )
+        % {"size": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)}
+    )
+
+
+def _not_a_workbook():
+    return SpreadsheetError(
+        _(
+            "This is not an Excel workbook (.xlsx) we can read. Open it in "
+            "your spreadsheet program and save it as .xlsx or CSV UTF-8."
+        )
+    )
+
+
+def check_zip(data: bytes) -> None:
+    """Raise SpreadsheetError unless ``data`` is a zip whose members, as its
+    directory declares them, are few, unpack to at most
+    ``MAX_UNCOMPRESSED_BYTES`` together, and none larger than
+    ``RATIO_CHECKED_BYTES`` is packed more tightly than
+    ``MAX_COMPRESSION_RATIO``. Python's zip reader stops at a member's
+    declared size, so the declaration bounds what opening it can unpack."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        # A directory that names a zip version Python cannot read.
+        NotImplementedError,
+    ) as error:
+        raise _not_a_workbook() from error
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise _zip_bomb()
+    total = 0
+    for member in members:
+        total += member.file_size
+        if (
+            member.file_size > RATIO_CHECKED_BYTES
+            and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)
+        ):
+            raise _zip_bomb()
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _zip_bomb()
+
+
+def _trimmed(row):
+    """A sheet row without the empty cells at its end."""
+    if not row or row[-1] is not None:
+        return row  # most rows: nothing to copy
+    end = len(row)
+    while end and row[end - 1] is None:
+        end -= 1
+    return row[:end]
+
+
+def _xlsx_table(data: bytes):
+    """(header, rows) of the sheet the workbook opens on, else of the first
+    with anything in it: people keep notes or an empty sheet in front.
+
+    The sheet's declared dimension is ignored (``reset_dimensions``): a tiny
+    file may declare A1:XFD1048576, and openpyxl would pad every row to it.
+    Read so, each row holds only the cells the file has, gaps between rows
+    come as empty rows (so a row's position is its number in the sheet), and
+    ``_table`` refuses the file at the first row past a limit.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    check_zip(data)
+    header, rows = None, []
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it ignores.
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheets = (
+                    [book.active, *book.worksheets] if book.active else book.worksheets
+                )
+                for sheet in sheets:
+                    if not hasattr(sheet, "reset_dimensions"):
+                        continue  # a chart sheet holds no cells
+                    sheet.reset_dimensions()
+                    header, rows = _table(
+                        (number, _trimmed(row))
+                        for number, row in enumerate(
+                            sheet.iter_rows(values_only=True), start=1
+                        )
+                    )
+                    if header is not None:
+                        break
+            finally:
+                book.close()
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        ValueError,
+        TypeError,
+        IndexError,
+        OSError,
+        SyntaxError,  # a member that is not XML
+        # A member whose packed data is damaged, truncated, packed in a way
+        # Python cannot unpack, or encrypted.
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+    ) as error:
+        raise _not_a_workbook() from error
+    if header is None:
+        raise SpreadsheetError(_("The file is empty."))
+    return header, rows
+
+
+def _json_table(data: bytes):
+    """(header, rows) of a JSON list of objects. The number of objects and
+    lists is counted before parsing: each costs far more memory than its
+    two characters, and no row needs more than a few."""
+    if data.count(b"{") + data.count(b"[") > MAX_JSON_CONTAINERS:
+        raise _too_many_rows()
+    try:
+        payload = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise SpreadsheetError(_("This is not a JSON file we can read.")) from error
+    if not isinstance(payload, list) or not all(
+        isinstance(item, dict) for item in payload
+    ):
+        raise SpreadsheetError(
+            _(
+                'A JSON file must hold a list of rows, each like {"name": "Sam", '
+                '"email": "sam@example.org"}.'
+            )
+        )
+    if len(payload) > MAX_ROWS:
+        raise _too_many_rows()
+    headers = []
+    for item in payload:
+        for key in item:
+            if key not in headers:
+                if len(headers) == MAX_COLUMNS:
+                    raise _too_many_columns()
+                headers.append(key)
+    # Numbered as if the keys were a header row, as in the other formats.
+    rows = [
+        (number, [_json_cell(item.get(key)) for key in headers])
+        for number, item in enumerate(payload, start=2)
+    ]
+    rows = [(line, cells) for line, cells in rows if not _blank(cells)]
+    if not headers:
+        raise SpreadsheetError(_("The file is empty."))
+    return headers, rows
 
 
 #: How a CSV separator is named in messages.
@@ -263,76 +557,6 @@ def _too_many_cells_in_sheet(line, cells, columns):
     ) % {"line": line, "cells": cells, "columns": columns}
 
 
-def _read_xlsx(data: bytes):
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about styles and extensions it ignores.
-            warnings.simplefilter("ignore")
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            # The sheet the workbook opens on, else the first with anything
-            # in it: people keep notes or an empty sheet in front.
-            sheets = [book.active, *book.worksheets] if book.active else book.worksheets
-            rows = []
-            for sheet in sheets:
-                # Read-only sheets yield every row from the first, empty ones
-                # included, so a row's position is its number in the sheet.
-                rows = [
-                    (number, list(row))
-                    for number, row in enumerate(
-                        sheet.iter_rows(values_only=True), start=1
-                    )
-                ]
-                if any(not _blank(row) for _number, row in rows):
-                    break
-            book.close()
-    except (
-        zipfile.BadZipFile,
-        InvalidFileException,
-        KeyError,
-        ValueError,
-        TypeError,
-        IndexError,
-        OSError,
-    ) as error:
-        raise SpreadsheetError(
-            _(
-                "This is not an Excel workbook (.xlsx) we can read. Open it in "
-                "your spreadsheet program and save it as .xlsx or CSV UTF-8."
-            )
-        ) from error
-    return _split_header(rows)
-
-
-def _read_json(data: bytes):
-    try:
-        payload = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise SpreadsheetError(_("This is not a JSON file we can read.")) from error
-    if not isinstance(payload, list) or not all(
-        isinstance(item, dict) for item in payload
-    ):
-        raise SpreadsheetError(
-            _(
-                'A JSON file must hold a list of rows, each like {"name": "Sam", '
-                '"email": "sam@example.org"}.'
-            )
-        )
-    headers = []
-    for item in payload:
-        for key in item:
-            if key not in headers:
-                headers.append(key)
-    # Numbered as if the keys were a header row, as in the other formats.
-    rows = [
-        (number, [_json_cell(item.get(key)) for key in headers])
-        for number, item in enumerate(payload, start=2)
-    ]
-    return headers, rows
-
-
 def _json_cell(value):
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
@@ -341,23 +565,32 @@ def _json_cell(value):
     return value
 
 
-def _split_header(rows):
-    """The first row with anything in it, and the (line, cells) after it."""
-    rows = [(line, cells) for line, cells in rows if not _blank(cells)]
-    if not rows:
-        raise SpreadsheetError(_("The file is empty."))
-    return rows[0][1], rows[1:]
-
-
 def _blank(row) -> bool:
+    # A row padded by a sheet reader is all None: counted at C speed.
+    if row.count(None) == len(row):
+        return True
     return all(
         cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row
     )
 
 
+def _no_nul(text: str) -> str:
+    """``text``, or SpreadsheetError when it holds a NUL character: no text
+    has one, PostgreSQL cannot store one, yet JSON can write it
+    (``\\u0000``)."""
+    if "\x00" in text:
+        raise SpreadsheetError(
+            _(
+                "The file has an invisible control character (NUL) in it. "
+                "Open it in your spreadsheet program and save it again."
+            )
+        )
+    return text
+
+
 def _clean_cell(value):
     if isinstance(value, str):
-        return unneutralise(value).strip()
+        return unneutralise(_no_nul(value)).strip()
     return value
 
 
@@ -380,7 +613,9 @@ def _cell_count(cells) -> int:
 
 
 def _build_dataset(headers, rows, *, too_many, too_few) -> tablib.Dataset:
-    names = [normalise_header(h) for h in headers]
+    if headers is None:  # every row blank
+        raise SpreadsheetError(_("The file is empty."))
+    names = [_no_nul(normalise_header(h)) for h in headers]
     # Trailing unnamed columns (Excel often has some) are dropped when empty.
     width = len(names)
     while width and not names[width - 1]:
@@ -406,10 +641,7 @@ def _build_dataset(headers, rows, *, too_many, too_few) -> tablib.Dataset:
     if not data_rows:
         raise SpreadsheetError(_("The file has column names but no rows below them."))
     if len(data_rows) > MAX_ROWS:
-        raise SpreadsheetError(
-            _("The file has more than %(max)s rows. Split it into smaller files.")
-            % {"max": f"{MAX_ROWS:,}"}
-        )
+        raise _too_many_rows()
     dataset = tablib.Dataset(headers=names)
     dataset.line_numbers = []
     dataset.misshapen = []

@@ -22,7 +22,13 @@ from wagtail.admin.widgets.button import Button
 from wagtail.log_actions import log
 
 from .errors import SpreadsheetError
-from .formats import FORMATS, MAX_UPLOAD_BYTES, read_dataset, write_export
+from .formats import (
+    FORMATS,
+    MAX_UPLOAD_BYTES,
+    format_for_filename,
+    read_dataset,
+    write_export,
+)
 from .jobs import background_rows, can_confirm, job_progress, start_stage
 from .models import ImportJob
 from .registry import resource_class, resources
@@ -39,7 +45,8 @@ class UploadForm(forms.Form):
         label=gettext_lazy("Spreadsheet file"),
         help_text=gettext_lazy(
             "CSV (UTF-8, separated by commas, semicolons or tabs), Excel (.xlsx) or "
-            "JSON, up to 10 MB. The first row holds the column names."
+            "JSON, up to 10 MB, 50,000 rows and 100 columns. The first row holds "
+            "the column names."
         ),
     )
     skip_invalid = forms.BooleanField(
@@ -57,12 +64,18 @@ class UploadForm(forms.Form):
         self.fields["skip_invalid"] = skip
 
     def clean_file(self):
+        """Refuse a file too large, or of a type not imported, before it is
+        read; what it holds is checked by ``read_dataset``."""
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(size)s MB. Split it into smaller files.")
                 % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)}
             )
+        try:
+            format_for_filename(upload.name)
+        except SpreadsheetError as error:
+            raise forms.ValidationError(error.message) from error
         return upload
 
 

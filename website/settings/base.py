@@ -218,6 +218,12 @@ WAGTAIL_SITE_NAME = "Gather"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx"]
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+# Wagtail sets no size limit on documents; images have one, stated here, and
+# a pixel limit lower than Wagtail's 128 million: every rendition decodes the
+# whole image, at four bytes a pixel.
+WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 50_000_000
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 TAGGIT_CASE_INSENSITIVE = True
 
@@ -323,6 +329,10 @@ GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
 #: Registrations and walk-in names of events that ended more than this many
 #: days ago are anonymised by ``manage.py apply_retention``.
 GATHER_RETENTION_DAYS = env.int("GATHER_RETENTION_DAYS", default=365)
+#: A calendar import is refused when one event would have more sessions
+#: than this in the coming year, or the whole file more than the second.
+GATHER_ICS_MAX_OCCURRENCES = env.int("GATHER_ICS_MAX_OCCURRENCES", default=200)
+GATHER_ICS_MAX_SESSIONS = env.int("GATHER_ICS_MAX_SESSIONS", default=1000)
 #: Sign-up POSTs allowed per client address in each window.
 GATHER_SIGNUP_RATE_LIMIT = env.int("GATHER_SIGNUP_RATE_LIMIT", default=10)
 GATHER_SIGNUP_RATE_WINDOW = env.int("GATHER_SIGNUP_RATE_WINDOW", default=600)
