@@ -56,6 +56,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import time
 from urllib.parse import urlsplit
 
 import icalendar
@@ -103,6 +104,13 @@ MAX_SESSIONS = 1000
 #: refused: a file that needs more to reach and fill the coming year is not
 #: a plan of sessions (every minute since 1970, thousands of old series).
 MAX_RULE_STEPS = 200_000
+#: Seconds the repeat rules of one file may take to check before the file
+#: is refused as too complex (each event's check is bounded on its own,
+#: see ``_never_repeats``; this bounds a file of many).
+MAX_PLANNING_SECONDS = 5.0
+#: The Gregorian calendar repeats itself every 400 years (146,097 days, a
+#: whole number of weeks): a rule with no date in 400 years has none ever.
+CALENDAR_CYCLE_YEARS = 400
 
 
 def max_occurrences() -> int:
@@ -615,6 +623,18 @@ def _too_many_for_event(vevent):
     )
 
 
+def _never_happens(vevent):
+    return EventsError(
+        _(
+            "“%(title)s” repeats by a rule that never gives a date (such as "
+            "30 February), so nothing was imported: fix how it repeats in "
+            "the calendar, or add its sessions by hand."
+        )
+        % {"title": _title(vevent)},
+        code="never_repeats",
+    )
+
+
 def _too_many_for_file():
     return EventsError(
         _(
@@ -655,6 +675,33 @@ def _too_complex():
     )
 
 
+class _NeverRepeats(Exception):
+    """A repeat rule that can never give a date (February 30th)."""
+
+
+def _never_repeats(rule, first) -> bool:
+    """Whether ``rule`` (a dateutil rrule starting at ``first``) can never
+    give a date, found out in bounded time.
+
+    dateutil looks for a rule's next date all the way to the year 9999, day
+    by day for a daily rule, so a rule that cannot match ("every 30
+    February") takes seconds to give nothing. Moved forward by whole
+    400-year cycles, every date keeps its weekday and the rule gives the
+    same dates, shifted: started less than two cycles before the year 9999,
+    its search ends within those cycles, and if it finds nothing there it
+    would find nothing anywhere.
+    """
+    cycles = (dt.MAXYEAR - first.year) // CALENDAR_CYCLE_YEARS - 1
+    if cycles <= 0:
+        return False
+    moved = rule.replace(
+        dtstart=first.replace(year=first.year + cycles * CALENDAR_CYCLE_YEARS),
+        until=None,
+        count=None,
+    )
+    return next(iter(moved), None) is None
+
+
 def _rule_count(recur, first, start, stop, cap, steps) -> int:
     """How many times one RRULE (a ``vRecur``) starting at ``first`` repeats
     between ``start`` and ``stop``, counted lazily and stopping past
@@ -669,6 +716,8 @@ def _rule_count(recur, first, start, stop, cap, steps) -> int:
         start, stop = _comparable(start, first), _comparable(stop, first)
         if until is not None:
             stop = min(stop, _comparable(until, first) + dt.timedelta(seconds=1))
+        if _never_repeats(rule, first):
+            raise _NeverRepeats
         found = 0
         for when in rule:
             steps[0] += 1
@@ -697,7 +746,10 @@ def _check_repeats(calendar, *, now) -> None:
     start, stop = _window(now)
     per_event, per_file = max_occurrences(), max_sessions()
     total, steps = 0, [0]
+    deadline = time.monotonic() + MAX_PLANNING_SECONDS
     for vevent in calendar.walk("VEVENT"):
+        if time.monotonic() > deadline:
+            raise _too_complex()
         first = vevent.DTSTART
         if not isinstance(first, dt.datetime):
             first = dt.datetime.combine(first, dt.time(0))
@@ -705,7 +757,12 @@ def _check_repeats(calendar, *, now) -> None:
         count = 0
         rules = vevent.get("RRULE", [])
         for recur in rules if isinstance(rules, list) else [rules]:
-            count += _rule_count(recur, first, start, stop, per_event - count, steps)
+            try:
+                count += _rule_count(
+                    recur, first, start, stop, per_event - count, steps
+                )
+            except _NeverRepeats:
+                raise _never_happens(vevent) from None
             if count > per_event:
                 raise _too_many_for_event(vevent)
         rdates = vevent.get("RDATE", [])

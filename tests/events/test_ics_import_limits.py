@@ -206,3 +206,38 @@ def test_a_property_given_twice_that_may_be_given_once_is_refused(name):
     error = _refused(ics(event))
     assert error.code == "malformed"
     assert f"has more than one {name}" in error.message
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        "RRULE:FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30",
+        "RRULE:FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=31",
+        "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=10",
+    ],
+)
+def test_a_rule_that_never_gives_a_date_is_refused_quickly(rule):
+    """dateutil would look for its first date up to the year 9999 (seconds
+    for a daily rule, twice: once counting, once expanding)."""
+    error = _refused(ics(_vevent("never@library", rule)))
+    assert error.code == "never_repeats"
+    assert error.message.startswith("“Drop-in” repeats by a rule that never gives")
+
+
+def test_a_rule_that_rarely_gives_a_date_is_not_refused():
+    """Every 29 February is rare, not impossible: it imports what falls in
+    the coming year (one date or none)."""
+    plan = plan_import(
+        ics(_vevent("leap@library", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29")),
+        source="Riverside Library",
+        now=NOW,
+    )
+    assert sum(len(event.occurrences) for event in plan.events) <= 1
+
+
+def test_a_file_whose_rules_take_too_long_to_check_is_refused(monkeypatch):
+    monkeypatch.setattr("events.ics_import.MAX_PLANNING_SECONDS", 0)
+    events = [_vevent(f"e{n}@library", "RRULE:FREQ=WEEKLY") for n in range(3)]
+    error = _refused(ics(*events))
+    assert error.code == "too_complex"
