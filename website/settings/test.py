@@ -28,3 +28,11 @@ WHITENOISE_USE_FINDERS = True
 WAGTAILSEARCH_BACKENDS = {
     "default": {**WAGTAILSEARCH_BACKENDS["default"], "AUTO_UPDATE": False}  # noqa: F405
 }
+
+# The in-memory SQLite test database is copied from a migrated template kept
+# between runs (tests/sqlite_backend/base.py says when it is rebuilt).
+# ":memory:" said outright: pytest-xdist would otherwise give each worker a
+# database file, as it does for any engine but Django's own SQLite.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "tests.sqlite_backend"  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405
