@@ -18,6 +18,7 @@ import hashlib
 import os
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 import django
@@ -28,6 +29,9 @@ from django.db.backends.sqlite3 import base, creation
 
 #: Where templates are kept between runs.
 TEMPLATE_DIR = Path(tempfile.gettempdir()) / "gather-test-db"
+#: A template nobody has used for this long is deleted (other checkouts and
+#: branches keep theirs while they are in use).
+UNUSED_FOR = 7 * 24 * 3600
 
 
 def migrations_digest() -> str:
@@ -74,6 +78,7 @@ class DatabaseCreation(creation.DatabaseCreation):
             source.backup(self.connection.connection)
         finally:
             source.close()
+        os.utime(template)  # in use: not deleted as unused
         if serialize:
             self.connection._test_serialized_contents = self.serialize_db_to_string()
         call_command("createcachetable", database=self.connection.alias)
@@ -81,7 +86,8 @@ class DatabaseCreation(creation.DatabaseCreation):
 
     def _save_template(self, template: Path) -> None:
         """Save the migrated database as ``template``, atomically (several
-        test processes may save the same one at once), and drop older ones."""
+        test processes may save the same one at once), and delete templates
+        unused for a week."""
         TEMPLATE_DIR.mkdir(exist_ok=True)
         partial = template.with_name(f"{template.stem}.{os.getpid()}.partial")
         self.connection.ensure_connection()
@@ -92,8 +98,11 @@ class DatabaseCreation(creation.DatabaseCreation):
             target.close()
         os.replace(partial, template)
         for old in TEMPLATE_DIR.glob("*.sqlite3"):
-            if old != template:
-                old.unlink(missing_ok=True)
+            try:
+                if time.time() - old.stat().st_mtime > UNUSED_FOR:
+                    old.unlink()
+            except FileNotFoundError:  # deleted by another test process
+                pass
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
