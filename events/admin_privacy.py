@@ -10,6 +10,7 @@ Only coordinators (and superusers) may open it; everyone else gets a 403.
 
 from django import forms
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -17,11 +18,13 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core import audit
 from core.http import private
 from core.phones import comparable_phone
 
 from . import privacy
 from .errors import EventsError
+from .models import Registration
 from .permissions import is_coordinator
 
 
@@ -75,6 +78,10 @@ class ErasureForm(PersonSearchForm):
         ]
 
 
+#: Written when a coordinator searches for a person, with the number found.
+PERSON_SEARCHED = "events.person.searched"
+
+
 def _render(request, **context):
     response = TemplateResponse(request, "events/admin/erase_person.html", context)
     return private(response)
@@ -98,6 +105,15 @@ def erase_person_view(request):
     if not search_form.is_valid():
         return _render(request, search_form=search_form)
     found = privacy.find_person(**search_form.cleaned_data)
+    # What was searched for stays out of the log: a count only.
+    audit.log_access(
+        ContentType.objects.get_for_model(Registration),
+        PERSON_SEARCHED,
+        user=request.user,
+        title=_("Search for a person to erase: %(count)s registrations found")
+        % {"count": len(found)},
+        count=len(found),
+    )
     erasure_form = ErasureForm(
         initial={
             **search_form.cleaned_data,

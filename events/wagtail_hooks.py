@@ -58,6 +58,11 @@ def register_events_log_actions(actions):
         _("Registrations listing viewed"),
     )
     actions.register_action(
+        "events.person.searched",
+        _("Search for a person to erase"),
+        _("Searched for a person to erase"),
+    )
+    actions.register_action(
         "events.registration.deleted",
         _("Delete registration"),
         _("A registration added by mistake was deleted"),

@@ -119,6 +119,12 @@ def test_the_search_is_a_post_and_shows_what_is_held(coordinator_client, event_i
     row = re.search(rf'value="{pk}".*?</tr>', html, re.S).group()
     assert "<td>2</td>" in row  # attendance records
     assert "Email: given" in row and "Phone call: given" in row
+    # The search is logged with what it found, never what was searched for.
+    (logged,) = ModelLogEntry.objects.filter(action="events.person.searched")
+    assert logged.data["count"] == 1
+    assert logged.user_id == response.wsgi_request.user.pk
+    text = f"{logged.label} {logged.data}"
+    assert "555" not in text and "Ana" not in text
 
 
 def test_erasure_keeps_the_reports_and_leaves_no_personal_data(
