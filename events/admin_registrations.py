@@ -193,14 +193,19 @@ def log_listing_viewed(request, *, count: int) -> None:
     are, since one listing may span events. Nothing for an empty page."""
     if not count:
         return
+    # Only what could be an id or a page number: the query string is
+    # anyone's to write, and the entry is stored as JSON (PostgreSQL
+    # refuses a NUL character in it).
+    events = [value for value in request.GET.getlist("event") if value.isdigit()]
+    page = request.GET.get("p", "1")[:10]
     audit.log_access(
         ContentType.objects.get_for_model(Registration),
         LISTING_VIEWED,
         user=request.user,
         title=_("Registrations listing: %(count)s rows") % {"count": count},
         count=count,
-        events=request.GET.getlist("event")[:20],
-        page=request.GET.get("p", "1")[:10],
+        events=events[:20],
+        page=page if page.isdigit() else "1",
     )
 
 

@@ -129,6 +129,14 @@ def test_the_registrations_listing_and_a_registration_viewed_are_logged(
     assert entry.data["events"] == [str(session.event_id)]
     assert_names_nobody(entry)
 
+    # Whatever else the query string holds (a NUL, which PostgreSQL refuses
+    # in JSON, words, a page that is no number) only ids are logged.
+    ModelLogEntry.objects.all().delete()
+    query = {"event": [session.event_id, "x\x00y"], "p": "\x00", "q": "\x00"}
+    assert client.get(listing, query).status_code == 200
+    entry = only("events.registrations.viewed")
+    assert (entry.data["events"], entry.data["page"]) == ([str(session.event_id)], "1")
+
     registration = session.event.registrations.first()
     inspect = reverse("event_registrations:inspect", args=[registration.pk])
     assert client.get(inspect).status_code == 200
