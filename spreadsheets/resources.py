@@ -175,6 +175,13 @@ def validation_error(column, message):
     return ValidationError({column: [message]})
 
 
+def search_text(request, param="q") -> str:
+    """The listing's search words from the query string, stripped, without
+    NUL characters (no database column can hold one; PostgreSQL refuses
+    them in a query and in the audit log's JSON)."""
+    return request.GET.get(param, "").replace("\x00", "").strip()
+
+
 def filters_description(filterset, request, search_param="q") -> dict:
     """The listing filters in use, as text, for the audit log."""
     described = {}
@@ -184,7 +191,6 @@ def filters_description(filterset, request, search_param="q") -> dict:
         if hasattr(value, "start") and hasattr(value, "stop"):  # a date range
             value = f"{value.start or ''}..{value.stop or ''}"
         described[name] = str(value)
-    query = request.GET.get(search_param, "").strip()
-    if query:
+    if query := search_text(request, search_param):
         described["search"] = query
     return described

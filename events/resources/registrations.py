@@ -22,7 +22,11 @@ from spreadsheets.cells import (
     parse_int,
 )
 from spreadsheets.errors import SpreadsheetError
-from spreadsheets.resources import GatherResource, filters_description
+from spreadsheets.resources import (
+    GatherResource,
+    filters_description,
+    search_text,
+)
 
 from .. import registration as registration_workflows
 from ..errors import EventsError
@@ -586,7 +590,7 @@ class RegistrationResource(GatherResource):
             request=request,
         )
         queryset = valid_filterset(filterset)
-        query = request.GET.get("q", "").strip()
+        query = search_text(request)
         if query:
             queryset = queryset.filter(
                 Q(name__icontains=query) | Q(email__icontains=query)

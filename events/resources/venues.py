@@ -16,7 +16,11 @@ from spreadsheets.cells import (
     parse_choice,
     parse_int,
 )
-from spreadsheets.resources import GatherResource, filters_description
+from spreadsheets.resources import (
+    GatherResource,
+    filters_description,
+    search_text,
+)
 
 from ..filters import VenueFilterSet
 from ..models import (
@@ -270,7 +274,7 @@ class VenueResource(GatherResource):
     def export_queryset(cls, request):
         filterset = VenueFilterSet(request.GET, queryset=Venue.objects.all())
         queryset = valid_filterset(filterset)
-        query = request.GET.get("q", "").strip()
+        query = search_text(request)
         if query:
             queryset = queryset.filter(name__icontains=query)
         return queryset.order_by("name", "pk"), filters_description(filterset, request)

@@ -214,6 +214,22 @@ def test_bad_export_requests_do_not_fail(client, coordinator):
     assert client.get(reverse("spreadsheets_export", args=["nope"])).status_code == 404
 
 
+@pytest.mark.parametrize("key", ["registrations", "venues"])
+def test_an_export_searching_for_a_nul_character_does_not_fail(
+    client, coordinator, key
+):
+    """No column holds a NUL, and PostgreSQL refuses one in a query and in
+    the audit log's JSON: it is dropped from the search words."""
+    from wagtail.models import ModelLogEntry
+
+    client.force_login(coordinator)
+    url = reverse("spreadsheets_export", args=[key])
+    response = client.get(url, {"format": "csv", "q": "Ha\x00ll"})
+    assert response.status_code == 200
+    entry = ModelLogEntry.objects.get(action="spreadsheets.export")
+    assert entry.data["filters"] == {"search": "Hall"}
+
+
 @pytest.mark.parametrize("key", ["venues", "schedule", "registrations", "attendance"])
 def test_an_empty_export_still_has_its_header_row(client, coordinator, key):
     from openpyxl import load_workbook
