@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.db import connections, transaction
 from django.utils import timezone
 from wagtail.models import Locale, Page, Site
+from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from events.models import EventIndexPage, EventPage, Venue
 from events.sessions import add_session
@@ -70,6 +71,16 @@ def module_transaction(django_db_blocker):
             for alias, atomic in reversed(list(zip(connections, atomics, strict=True))):
                 transaction.set_rollback(True, using=alias)
                 atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _reference_index_left_alone():
+    """Wagtail's reference index (what links to what, for its Usage screens)
+    is not brought up to date as the tests save objects: it is a sixth of
+    the time a page takes to publish, and no test reads it. Production keeps
+    it up to date through the task worker."""
+    with disable_reference_index_auto_update():
+        yield
 
 
 @pytest.fixture
