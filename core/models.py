@@ -58,10 +58,33 @@ class SiteSettings(BaseSiteSetting):
         ),
     )
 
+    short_name = models.CharField(
+        max_length=11,
+        blank=True,
+        help_text=_(
+            "Up to 11 letters, digits or spaces. Text messages come from this "
+            "name and begin with it, e.g. 'Peer Hub'. Choose one that says "
+            "nothing about health: phones are often shared. Empty: the first "
+            "11 characters of the organisation name."
+        ),
+    )
+    messages_name_the_group = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Name the group or event in text messages and email subjects. Off: "
+            "they say only 'your place' and the date, so a shared phone or inbox "
+            "does not show which group someone goes to."
+        ),
+    )
+
     panels = [
         MultiFieldPanel(
             [FieldPanel("organisation_name"), FieldPanel("logo")],
             heading=_("Organisation"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("short_name"), FieldPanel("messages_name_the_group")],
+            heading=_("Messages to participants"),
         ),
         MultiFieldPanel(
             [FieldPanel("phone"), FieldPanel("email"), FieldPanel("address")],
@@ -74,6 +97,11 @@ class SiteSettings(BaseSiteSetting):
             heading=_("Printing"),
         ),
     ]
+
+    @property
+    def sender_name(self) -> str:
+        """The name texts come from and begin with."""
+        return (self.short_name or self.organisation_name[:11]).strip()
 
     class Meta:
         # The table was made when this model lived in the website app.

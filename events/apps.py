@@ -8,3 +8,13 @@ class EventsConfig(AppConfig):
 
     name = "events"
     verbose_name = "Events"
+
+    def ready(self):
+        from core import sms
+
+        from . import messaging
+
+        # A provider's delivery report marks a text delivered or failed.
+        sms.text_status_changed.connect(
+            messaging.record_text_status, dispatch_uid="events.record_text_status"
+        )

@@ -19,18 +19,31 @@ from .calendars import build_calendar, calendar_bytes
 from .models import EventSession, Registration, RegistrationStatus
 from .registration import manage_token
 
-#: kind -> subject line; ``{event}`` is the event title. Lazy, so each email
-#: is translated in the language active when it is built, not at import.
+#: kind -> subject line. Discreet: it names no group unless the
+#: organisation chose that (``SiteSettings.messages_name_the_group``), then
+#: ``: {event}`` follows. Lazy, so each email is translated in the language
+#: active when it is built, not at import.
 SUBJECTS = {
-    "confirmed": _("Your place is booked: {event}"),
-    "waitlisted": _("You are on the waitlist: {event}"),
-    "promoted": _("Good news, a place opened up: {event}"),
-    "cancelled": _("Your place is cancelled: {event}"),
-    "left_waitlist": _("You have left the waitlist: {event}"),
-    "session_cancelled": _("A session is cancelled: {event}"),
-    "session_moved": _("A session has changed: {event}"),
-    "reminder": _("Reminder: {event} is coming up"),
+    "confirmed": _("Your place is booked"),
+    "waitlisted": _("You are on the waitlist"),
+    "promoted": _("Good news, a place opened up"),
+    "cancelled": _("Your place is cancelled"),
+    "left_waitlist": _("You have left the waitlist"),
+    "session_cancelled": _("A session is cancelled"),
+    "session_moved": _("A session has changed"),
+    "reminder": _("A reminder of your place"),
+    "group": _("A message about your place"),
 }
+
+
+def subject_for(kind: str, event, organisation) -> str:
+    """The subject of an email of ``kind``: with the event's title only when
+    the organisation chose to name groups in messages."""
+    subject = str(SUBJECTS[kind])
+    if organisation is not None and organisation.messages_name_the_group:
+        return f"{subject}: {event.title}"
+    return subject
+
 
 #: Kinds whose email carries the series as an .ics attachment.
 WITH_CALENDAR = {"confirmed", "promoted"}
@@ -93,8 +106,10 @@ def build_email(
     *,
     session: EventSession | None = None,
     shared: EmailContext | None = None,
+    group_message=None,
 ) -> EmailMultiAlternatives:
-    """The email of ``kind`` for one registration, ready to send."""
+    """The email of ``kind`` for one registration, ready to send (for a
+    message to the group, ``group_message`` is what was written)."""
     shared = shared or EmailContext()
     event = registration.event
     sessions = shared.sessions(event)
@@ -110,8 +125,9 @@ def build_email(
         "show_joining_link": show_joining_link,
         "manage_url": manage_url(registration),
         "organisation": shared.organisation,
+        "group_message": group_message,
     }
-    subject = str(SUBJECTS[kind]).format(event=event.title)
+    subject = subject_for(kind, event, shared.organisation)
     text = render_to_string(f"email/{kind}.txt", context)
     html = render_to_string(f"email/{kind}.html", context)
     message = EmailMultiAlternatives(

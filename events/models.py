@@ -817,3 +817,248 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self):
         return f"Calendar feed of {self.user}"
+
+
+# Messages ------------------------------------------------------------------------
+
+
+class MessageKind(models.TextChoices):
+    """What a message to a person is about (``events.messaging``)."""
+
+    CONFIRMED = "confirmed", _("Place booked")
+    WAITLISTED = "waitlisted", _("On the waitlist")
+    PROMOTED = "promoted", _("A place opened up")
+    CANCELLED = "cancelled", _("Place cancelled")
+    LEFT_WAITLIST = "left_waitlist", _("Left the waitlist")
+    SESSION_CANCELLED = "session_cancelled", _("Session cancelled")
+    SESSION_MOVED = "session_moved", _("Session changed")
+    REMINDER = "reminder", _("Reminder")
+    GROUP = "group", _("Message to the group")
+
+
+class GroupAudience(models.TextChoices):
+    """Who a message to a group goes to."""
+
+    CONFIRMED = "confirmed", _("Everyone with a place")
+    WAITLIST = "waitlist", _("Everyone on the waitlist")
+    ATTENDED = "attended", _("Those who came to a session")
+    MISSED = "missed", _("Those who missed a session")
+
+
+class GroupMessage(models.Model):
+    """A message a coordinator or facilitator wrote to the people of one event.
+
+    Each person gets it by their own channels (a ``Delivery`` per channel) or
+    is put on the call list; it is shown on their manage page.
+    """
+
+    event = models.ForeignKey(
+        EventPage, on_delete=models.CASCADE, related_name="group_messages"
+    )
+    audience = models.CharField(max_length=20, choices=GroupAudience.choices)
+    session = models.ForeignKey(
+        EventSession,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The session, for those who came to it or missed it."),
+    )
+    body = models.TextField(
+        max_length=600,
+        help_text=_(
+            "What people read, in plain words. It goes by email and text "
+            "message; keep it short."
+        ),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.PositiveIntegerField(
+        default=0, help_text=_("How many people it was sent to.")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return _("Message %(id)s to %(event)s") % {
+            "id": self.pk,
+            "event": self.event.title,
+        }
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    NOT_SENT = "not_sent", _("Not sent (no longer needed)")
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def due(self, now):
+        """Messages waiting to go whose time has come (after quiet hours, or
+        the next try after a failure)."""
+        return self.filter(status=DeliveryStatus.PENDING, send_after__lte=now)
+
+    def failed(self):
+        return self.filter(status=DeliveryStatus.FAILED)
+
+
+class Delivery(models.Model):
+    """One message to one person on one channel (email or text): what it was
+    about, when it may go, how many tries it took, and what came of it.
+
+    The text itself is not stored: it is built from the templates when sent,
+    so a held message says what is true when it goes.
+    """
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=20, choices=MessageKind.choices)
+    session = models.ForeignKey(
+        EventSession,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    group_message = models.ForeignKey(
+        GroupMessage,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    send_after = models.DateTimeField(
+        help_text=_("Not before this time (quiet hours, or the next try).")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    provider_id = models.CharField(max_length=64, blank=True, db_index=True)
+    error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = _("deliveries")
+        indexes = [models.Index(fields=["status", "send_after"])]
+
+    def __str__(self):
+        return f"Delivery {self.pk} ({self.channel}, {self.kind})"
+
+
+class CallReason(models.TextChoices):
+    NEW_SIGN_UP = "new_sign_up", _("New sign-up")
+    WAITLISTED = "waitlisted", _("Put on the waitlist")
+    PROMOTED = "promoted", _("Moved up from the waitlist")
+    CANCELLED = "cancelled", _("Place cancelled")
+    SESSION_CHANGED = "session_changed", _("Session changed")
+    REMINDER = "reminder", _("Reminder")
+    MESSAGE = "message", _("Message to the group")
+
+
+#: Why staff call, for each message kind.
+CALL_REASONS = {
+    MessageKind.CONFIRMED: CallReason.NEW_SIGN_UP,
+    MessageKind.WAITLISTED: CallReason.WAITLISTED,
+    MessageKind.PROMOTED: CallReason.PROMOTED,
+    MessageKind.CANCELLED: CallReason.CANCELLED,
+    MessageKind.LEFT_WAITLIST: CallReason.CANCELLED,
+    MessageKind.SESSION_CANCELLED: CallReason.SESSION_CHANGED,
+    MessageKind.SESSION_MOVED: CallReason.SESSION_CHANGED,
+    MessageKind.REMINDER: CallReason.REMINDER,
+    MessageKind.GROUP: CallReason.MESSAGE,
+}
+
+
+class CallStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting for a call")
+    DONE = "done", _("Done")
+
+
+class CallOutcome(models.TextChoices):
+    CALLED = "called", _("Spoke to them")
+    NO_ANSWER = "no_answer", _("No answer")
+    LEFT_MESSAGE = "left_message", _("Left a message")
+
+
+class CallRequestQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(status=CallStatus.WAITING)
+
+
+class CallRequest(models.Model):
+    """Someone only a call from staff can reach (no email that reaches them,
+    no consent to texts) has something to hear: a place, a change, a
+    reminder, a message. Staff work through these on the call list."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="call_requests"
+    )
+    reason = models.CharField(max_length=20, choices=CallReason.choices)
+    kind = models.CharField(max_length=20, choices=MessageKind.choices)
+    session = models.ForeignKey(
+        EventSession,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="call_requests",
+    )
+    group_message = models.ForeignKey(
+        GroupMessage,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="call_requests",
+    )
+    status = models.CharField(
+        max_length=10, choices=CallStatus.choices, default=CallStatus.WAITING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CallRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"Call {self.pk} ({self.reason})"
+
+
+class CallAttempt(models.Model):
+    """One try at a call on the call list, by whom and how it went."""
+
+    call = models.ForeignKey(
+        CallRequest, on_delete=models.CASCADE, related_name="attempts"
+    )
+    outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"Call attempt {self.pk} ({self.outcome})"

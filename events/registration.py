@@ -148,32 +148,18 @@ def _next_waitlist_position(event: EventPage) -> int:
 
 
 def _notify(registration: Registration, kind: str) -> None:
-    """Send one of the registration emails once the transaction commits.
+    """Tell the person about their place once the transaction commits, by
+    the channels they chose (``events.messaging``)."""
+    from .messaging import queue_messages
 
-    The task sends only to people ``with_email()`` at that moment, so
-    someone who withdrew their consent to emails gets none; checking the
-    address here saves queueing a task for people who gave none.
-    """
-    if not registration.email:
-        return
-    from .tasks import send_registration_email
-
-    enqueue_on_commit(send_registration_email, registration.pk, kind)
-
-
-#: Most registrations one email task sends to (a task's arguments are stored).
-EMAILS_PER_TASK = 500
+    queue_messages([registration.pk], kind)
 
 
 def _notify_many(registrations, kind: str) -> None:
-    """The same email to many people, a few tasks once the transaction commits."""
-    from .tasks import send_registration_emails
+    """The same message to many people, a few tasks once the transaction commits."""
+    from .messaging import queue_messages
 
-    ids = [r.pk for r in registrations if r.email]
-    for start in range(0, len(ids), EMAILS_PER_TASK):
-        enqueue_on_commit(
-            send_registration_emails, ids[start : start + EMAILS_PER_TASK], kind
-        )
+    queue_messages([r.pk for r in registrations], kind)
 
 
 # Audit log ---------------------------------------------------------------------

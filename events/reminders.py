@@ -1,6 +1,8 @@
 """Reminders before each session, sent once per person and session.
 
-A SentReminder row is written before the email is queued; its unique
+A reminder goes only by the channels a person agreed to be reminded on
+(email, text, or a call from staff: ``events.messaging.route``). A
+SentReminder row is written before the message is queued; its unique
 constraint means two runs at once (cron and a worker, say) can never both
 send the same reminder.
 """
@@ -11,10 +13,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.background import enqueue_on_commit
+from django.db.models import Q
 
-from .models import Channel, EventSession, Registration, SentReminder
-from .tasks import send_reminder_email
+from .messaging import queue_messages
+from .models import (
+    Channel,
+    Consent,
+    EventSession,
+    MessageKind,
+    Registration,
+    SentReminder,
+)
 
 
 def due_sessions(*, now: dt.datetime, hours: int):
@@ -30,9 +39,9 @@ def due_sessions(*, now: dt.datetime, hours: int):
 def send_due_reminders(
     *, now: dt.datetime | None = None, hours: int | None = None
 ) -> int:
-    """Queue a reminder for every confirmed person with an email who agreed to
-    be emailed (and has not withdrawn it), for sessions starting soon.
-    Returns how many were queued."""
+    """Queue a reminder for every confirmed person who agreed to be reminded
+    on a channel that reaches them, for sessions starting soon. Returns how
+    many were queued."""
     now = now or timezone.now()
     hours = settings.GATHER_REMINDER_HOURS if hours is None else hours
     queued = 0
@@ -40,18 +49,37 @@ def send_due_reminders(
         people = (
             Registration.objects.filter(event_id=session.event_id)
             .confirmed()
-            .consenting(Channel.EMAIL)
-            .with_email()
+            .filter(_reachable_for_reminders())
             .exclude(reminders__session=session)
         )
-        for registration in people:
-            try:
-                with transaction.atomic():
-                    SentReminder.objects.create(
-                        registration=registration, session=session
-                    )
-                    enqueue_on_commit(send_reminder_email, registration.pk, session.pk)
-            except IntegrityError:
-                continue  # another run got there first
-            queued += 1
+        with transaction.atomic():  # the rows and their task commit together
+            reminded = []
+            for registration in people:
+                try:
+                    with transaction.atomic():
+                        SentReminder.objects.create(
+                            registration=registration, session=session
+                        )
+                except IntegrityError:
+                    continue  # another run got there first
+                reminded.append(registration.pk)
+            queue_messages(reminded, MessageKind.REMINDER, session=session)
+        queued += len(reminded)
     return queued
+
+
+def _reachable_for_reminders() -> Q:
+    """People who agreed to reminders on a channel they gave details for."""
+
+    def consenting(channel):
+        return Q(
+            pk__in=Consent.objects.given()
+            .filter(channel=channel)
+            .values("registration")
+        )
+
+    return (
+        (~Q(email="") & consenting(Channel.EMAIL))
+        | (~Q(phone="") & consenting(Channel.TEXT))
+        | (~Q(phone="") & consenting(Channel.CALL))
+    )

@@ -42,7 +42,7 @@ from core.dates import site_zone
 from .errors import EventsError
 from .models import EventPage, EventSession, Registration, SessionStatus, Venue
 from .registration import _lock_event
-from .tasks import enqueue_session_change_emails
+from .tasks import enqueue_session_change_messages
 
 #: The longest weekly series the generator will make in one go.
 MAX_SERIES_WEEKS = 104
@@ -374,7 +374,7 @@ def reschedule_session(
     current.sequence += 1
     current.save()
     if moved and notify and not current.is_past:
-        enqueue_session_change_emails(current)
+        enqueue_session_change_messages(current)
     audit.write(
         [
             _entry(
@@ -479,7 +479,7 @@ def cancel_session(
     current.sequence += 1
     current.save()
     if notify and not current.is_past:
-        enqueue_session_change_emails(current)
+        enqueue_session_change_messages(current)
     audit.write([_entry(current, "cancelled", actor=actor)])
     return current
 

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods
 
 from core import audit
 from core.http import private
-from core.ratelimit import allow
+from core.ratelimit import allow, limit_reached
 
 from . import consent as consent_rules
+from . import messaging
 from . import registration as workflows
 from .calendars import build_calendar, calendar_bytes
 from .errors import EventsError
@@ -141,6 +142,38 @@ def _registration_or_404(token):
     if registration is None:
         raise Http404(_("This link is not valid. It may have been mistyped."))
     return registration
+
+
+#: Wrong short links one address may try in SHORT_LINK_WINDOW seconds.
+SHORT_LINK_LIMIT = 30
+SHORT_LINK_WINDOW = 600
+
+
+@require_http_methods(["GET"])
+def short_link(request, code):
+    """The short link a text message carries: on to the person's manage page.
+
+    Its code holds 60 secret bits, so wrong codes are counted per address
+    and refused once there are too many.
+    """
+    scope = "short-link"
+    if limit_reached(
+        request, scope=scope, limit=SHORT_LINK_LIMIT, window=SHORT_LINK_WINDOW
+    ):
+        return private(
+            HttpResponse(
+                _("Too many wrong links from this connection. Try again later."),
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+        )
+    registration = messaging.registration_for_short_code(code)
+    if registration is None:
+        allow(request, scope=scope, limit=SHORT_LINK_LIMIT, window=SHORT_LINK_WINDOW)
+        raise Http404(_("This link is not valid. It may have been mistyped."))
+    return private(
+        redirect("registration_manage", workflows.manage_token(registration))
+    )
 
 
 @require_http_methods(["GET"])

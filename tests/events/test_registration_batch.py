@@ -10,11 +10,12 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from events import messaging
 from events import registration as workflows
 from events.errors import EventsError
-from events.models import Registration
+from events.models import Delivery, DeliveryStatus, Registration
 from events.registration import RegistrationBatch, find_by_token, manage_token
-from events.tasks import EmailsNotSent, send_registration_emails
+from events.tasks import send_messages
 from tests.conftest import make_event, make_registration_event, make_session, sign_up
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +148,7 @@ def test_queries_do_not_grow_with_the_people(event_index):
 def test_emails_go_out_after_commit_in_shared_tasks(
     event_index, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(workflows, "EMAILS_PER_TASK", 2)
+    monkeypatch.setattr(messaging, "PER_TASK", 2)
     event = make_registration_event(event_index, capacity=3)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -245,10 +246,14 @@ def test_one_refused_address_does_not_stop_the_others(event_index, settings):
     mail.outbox.clear()
     refused = people[1].pk
 
-    with pytest.raises(EmailsNotSent, match=rf"registrations \[{refused}\]"):
-        send_registration_emails.call([p.pk for p in people], "confirmed")
+    send_messages.call([p.pk for p in people], "confirmed")
 
     assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.org", "cy@example.org"]
+    # The refused one is tried again later, not lost.
+    again = Delivery.objects.get(registration_id=refused)
+    assert again.status == DeliveryStatus.PENDING
+    assert again.attempts == 1
+    assert again.send_after > timezone.now()
 
 
 def test_places_at_an_event_that_is_over_are_recorded_without_email(

@@ -326,6 +326,19 @@ GATHER_ADMIN_PATH = "admin/"
 
 #: Reminders go out this many hours before each session.
 GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
+
+# Messages to participants (events.messaging). Quiet hours, in TIME_ZONE, hold
+# reminders and texts that are not urgent until they end; a change to a
+# session starting within GATHER_URGENT_CHANGE_HOURS goes at once. A message
+# the provider refuses for a passing reason is tried again after each delay
+# of GATHER_MESSAGE_RETRY_MINUTES, then lands in the staff follow-up inbox.
+GATHER_QUIET_HOURS_START = env.str("GATHER_QUIET_HOURS_START", default="21:00")
+GATHER_QUIET_HOURS_END = env.str("GATHER_QUIET_HOURS_END", default="08:00")
+GATHER_URGENT_CHANGE_HOURS = env.int("GATHER_URGENT_CHANGE_HOURS", default=12)
+GATHER_MESSAGE_RETRY_MINUTES = [
+    int(minutes)
+    for minutes in env.list("GATHER_MESSAGE_RETRY_MINUTES", default=["5", "30", "120"])
+]
 #: Registrations and walk-in names of events that ended more than this many
 #: days ago are anonymised by ``manage.py apply_retention``.
 GATHER_RETENTION_DAYS = env.int("GATHER_RETENTION_DAYS", default=365)

@@ -1,0 +1,635 @@
+"""Messages to participants, by the channels each person chose.
+
+Every message about a place (a sign-up, the waitlist, a place opening, a
+session cancelled or moved, a reminder, a message to the group) goes
+through ``queue_messages``. When it runs, the task decides for each person:
+
+* **email** when they gave an address and have not withdrawn consent to
+  emails; a reminder only when they agreed to reminders by email;
+* **text message** when they gave a phone number and agreed to texts;
+* **a call from staff** (``CallRequest``, on the call list) when neither
+  reaches them, so nobody is left without a way to hear about their place.
+  A reminder goes on the call list only for people who agreed to be phoned.
+
+Each email and text is a ``Delivery`` row: what it is about, when it may go,
+how many tries it took and what came of it. Its words are built when it is
+sent, so a message held until morning says what is true then.
+
+**Quiet hours** (``GATHER_QUIET_HOURS_START``/``_END``, in the site's time
+zone) hold reminders, texts and messages to the group until they end. Replies
+to what the person just did on the site (their booking, the waitlist, their
+cancellation) and a change to a session that starts within
+``GATHER_URGENT_CHANGE_HOURS`` go at once.
+
+**Failures never lose a message**: a provider's passing error is tried again
+after each delay of ``GATHER_MESSAGE_RETRY_MINUTES`` (``send_due_messages``,
+run every few minutes by ``make serve``); after the last try, or at once for
+an address the provider refuses, the delivery is marked failed and
+``events.signals.delivery_failed`` tells the staff follow-up inbox.
+
+**Discreet**: texts come from, and begin with, the organisation's short
+name; no text or email subject names the group unless the organisation
+chose that (``SiteSettings.messages_name_the_group``). Texts name no venue
+and fit one SMS segment: the group's name is shortened until they do.
+"""
+
+import dataclasses
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.template.defaultfilters import date as date_filter
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+
+from core import sms, tokens
+from core.background import enqueue_on_commit
+from core.http import absolute_url
+
+from . import signals
+from .models import (
+    CALL_REASONS,
+    CallRequest,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    EventSession,
+    GroupMessage,
+    MessageKind,
+    Registration,
+    RegistrationStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Kinds that answer what the person just did on the site: they go at once,
+#: day or night, because the person is waiting for them.
+REPLIES = {
+    MessageKind.CONFIRMED,
+    MessageKind.WAITLISTED,
+    MessageKind.CANCELLED,
+    MessageKind.LEFT_WAITLIST,
+}
+#: Kinds about one session that are urgent when it is close.
+SESSION_CHANGES = {MessageKind.SESSION_CANCELLED, MessageKind.SESSION_MOVED}
+#: Kinds a person gets only on the channels they agreed to in so many words.
+NEEDS_CONSENT = {MessageKind.REMINDER}
+
+#: Most people one task handles (a task's arguments are stored).
+PER_TASK = 500
+#: How long a batch being sent is kept from another sender.
+LEASE = dt.timedelta(minutes=15)
+#: Longest group or event name a text carries (when the organisation
+#: chose to name it), before it is shortened to fit one segment.
+NAME_IN_TEXT = 40
+SEGMENT = 160
+
+
+# Who gets what, and when --------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """The channels a message reaches one person by."""
+
+    email: bool
+    text: bool
+    call: bool
+
+
+def route(registration: Registration, kind: str) -> Route:
+    """How message ``kind`` reaches ``registration`` (reads ``consents``:
+    prefetch them in lists)."""
+    consents = {consent.channel: consent for consent in registration.consents.all()}
+
+    def given(channel):
+        consent = consents.get(channel)
+        return consent is not None and consent.is_given
+
+    def withdrawn(channel):
+        consent = consents.get(channel)
+        return consent is not None and consent.withdrawn_at is not None
+
+    explicit = kind in NEEDS_CONSENT
+    email = (
+        bool(registration.email)
+        and not withdrawn(Channel.EMAIL)
+        and (given(Channel.EMAIL) or not explicit)
+    )
+    text = bool(registration.phone) and given(Channel.TEXT)
+    call = (
+        not email
+        and not text
+        and bool(registration.phone)
+        and not withdrawn(Channel.CALL)
+        and (given(Channel.CALL) or not explicit)
+    )
+    return Route(email=email, text=text, call=call)
+
+
+def _clock(value: str) -> dt.time:
+    hours, minutes = value.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+def quiet_hours_end(now: dt.datetime) -> dt.datetime | None:
+    """When the quiet hours ``now`` falls in end, or None outside them."""
+    start = _clock(settings.GATHER_QUIET_HOURS_START)
+    end = _clock(settings.GATHER_QUIET_HOURS_END)
+    local = timezone.localtime(now)
+    time_now = local.time()
+    if start == end:
+        return None
+    if start < end:
+        quiet = start <= time_now < end
+        end_day = local.date()
+    else:  # over midnight, the usual case: 21:00 to 08:00
+        quiet = time_now >= start or time_now < end
+        end_day = local.date() + dt.timedelta(days=1 if time_now >= start else 0)
+    if not quiet:
+        return None
+    naive = dt.datetime.combine(end_day, end)
+    return timezone.make_aware(naive, timezone.get_current_timezone())
+
+
+def is_urgent(kind: str, session: EventSession | None, now: dt.datetime) -> bool:
+    """A change to a session that starts (or started out) within the next
+    ``GATHER_URGENT_CHANGE_HOURS``."""
+    if kind not in SESSION_CHANGES or session is None:
+        return False
+    soon = now + dt.timedelta(hours=settings.GATHER_URGENT_CHANGE_HOURS)
+    starts = [session.start, getattr(session, "previous_start", None)]
+    return any(start is not None and now - LEASE <= start <= soon for start in starts)
+
+
+def send_after(
+    kind: str, channel: str, session: EventSession | None, now: dt.datetime
+) -> dt.datetime:
+    """When a message may go: now, or when the quiet hours end."""
+    if kind in REPLIES or is_urgent(kind, session, now):
+        return now
+    if channel == Channel.EMAIL and kind != MessageKind.REMINDER:
+        return now  # an email waits in the inbox; only reminders are held
+    return quiet_hours_end(now) or now
+
+
+# Queueing -------------------------------------------------------------------
+
+
+def queue_messages(
+    registrations,
+    kind: str,
+    *,
+    session: EventSession | None = None,
+    group_message: GroupMessage | None = None,
+) -> None:
+    """Tell ``registrations`` about ``kind``, once the transaction commits
+    (never if it rolls back). Takes registrations or their ids."""
+    from .tasks import send_messages
+
+    ids = [getattr(each, "pk", each) for each in registrations]
+    for start in range(0, len(ids), PER_TASK):
+        enqueue_on_commit(
+            send_messages,
+            ids[start : start + PER_TASK],
+            kind,
+            session_id=session.pk if session else None,
+            group_message_id=group_message.pk if group_message else None,
+        )
+
+
+def _people(ids):
+    return (
+        Registration.objects.filter(pk__in=ids)
+        .not_anonymised()
+        .select_related("event", "event__venue")
+        .prefetch_related("consents")
+        .order_by("event_id", "pk")
+    )
+
+
+def plan_messages(
+    registration_ids,
+    kind: str,
+    *,
+    session: EventSession | None = None,
+    group_message: GroupMessage | None = None,
+    now: dt.datetime | None = None,
+) -> list[Delivery]:
+    """Write the deliveries and call-list entries of one message to many
+    people; return the deliveries that may go now (already leased to the
+    caller, so a concurrent ``send_due_messages`` leaves them alone)."""
+    now = now or timezone.now()
+    deliveries, due, calls = [], [], []
+    for registration in _people(registration_ids):
+        if not _still_relevant(registration, kind):
+            continue
+        way = route(registration, kind)
+        common = {
+            "registration": registration,
+            "kind": kind,
+            "session": session,
+            "group_message": group_message,
+        }
+        for channel, wanted in ((Channel.EMAIL, way.email), (Channel.TEXT, way.text)):
+            if wanted:
+                after = send_after(kind, channel, session, now)
+                delivery = Delivery(
+                    channel=channel,
+                    send_after=now + LEASE if after <= now else after,
+                    **common,
+                )
+                deliveries.append(delivery)
+                if after <= now:
+                    due.append(delivery)
+        if way.call:
+            calls.append(CallRequest(reason=CALL_REASONS[kind], **common))
+    with transaction.atomic():
+        Delivery.objects.bulk_create(deliveries)
+        CallRequest.objects.bulk_create(calls)
+    if calls:
+        signals.call_requested.send(sender=CallRequest, call_requests=calls)
+    return due
+
+
+def _still_relevant(registration: Registration, kind: str) -> bool:
+    """Whether a message of ``kind`` still concerns this person: a held
+    reminder or change is not sent once they have cancelled."""
+    if kind in (MessageKind.CANCELLED, MessageKind.LEFT_WAITLIST):
+        return True
+    if kind == MessageKind.WAITLISTED:
+        return registration.status == RegistrationStatus.WAITLISTED
+    if kind == MessageKind.GROUP:
+        # The writer chose the audience (the waitlist, say); only someone
+        # who has since cancelled is left out.
+        return registration.status != RegistrationStatus.CANCELLED
+    return registration.status == RegistrationStatus.CONFIRMED
+
+
+# Sending ----------------------------------------------------------------------
+
+
+class MessageContext:
+    """What the messages of one batch share, read once: each event's
+    sessions and calendar (``events.emails.EmailContext``), the sessions and
+    group messages they are about, and the organisation's details."""
+
+    def __init__(self):
+        from .emails import EmailContext
+
+        self.emails = EmailContext()
+        self.sessions: dict[int, EventSession] = {}
+        self.group_messages: dict[int, GroupMessage] = {}
+
+    @property
+    def organisation(self):
+        return self.emails.organisation
+
+    def load(self, deliveries):
+        session_ids = {d.session_id for d in deliveries if d.session_id}
+        missing = session_ids - self.sessions.keys()
+        if missing:
+            for session in EventSession.objects.select_related("venue").filter(
+                pk__in=missing
+            ):
+                self.sessions[session.pk] = session
+        message_ids = {d.group_message_id for d in deliveries if d.group_message_id}
+        missing = message_ids - self.group_messages.keys()
+        if missing:
+            for message in GroupMessage.objects.filter(pk__in=missing):
+                self.group_messages[message.pk] = message
+
+
+def deliver(deliveries, *, now: dt.datetime | None = None, shared=None) -> None:
+    """Send ``deliveries`` (leased to the caller): emails over one mail
+    connection, texts over one provider connection, then record what came
+    of each in a few queries."""
+    deliveries = list(deliveries)
+    if not deliveries:
+        return
+    now = now or timezone.now()
+    shared = shared or MessageContext()
+    shared.load(deliveries)
+    registrations = {r.pk: r for r in _people({d.registration_id for d in deliveries})}
+    to_send = defaultdict(list)
+    for delivery in deliveries:
+        registration = registrations.get(delivery.registration_id)
+        delivery.registration = registration
+        if registration is None or not _still_relevant(registration, delivery.kind):
+            _not_needed(delivery, _("The place was cancelled or the details removed."))
+            continue
+        still = route(registration, delivery.kind)
+        if not (still.email if delivery.channel == Channel.EMAIL else still.text):
+            _not_needed(delivery, _("Consent was withdrawn before it was sent."))
+            continue
+        to_send[delivery.channel].append(delivery)
+    _send_emails(to_send[Channel.EMAIL], shared, now)
+    _send_texts(to_send[Channel.TEXT], shared, now)
+    Delivery.objects.bulk_update(
+        deliveries,
+        ["status", "send_after", "attempts", "provider_id", "error", "sent_at"],
+    )
+    failed = [d for d in deliveries if d.status == DeliveryStatus.FAILED]
+    if failed:
+        signals.delivery_failed.send(sender=Delivery, deliveries=failed)
+
+
+def _not_needed(delivery: Delivery, reason: str) -> None:
+    delivery.status = DeliveryStatus.NOT_SENT
+    delivery.error = str(reason)[:200]
+
+
+def _sent(delivery: Delivery, now, provider_id: str = "") -> None:
+    delivery.attempts += 1
+    delivery.status = DeliveryStatus.SENT
+    delivery.sent_at = now
+    delivery.provider_id = provider_id[:64]
+    delivery.error = ""
+
+
+def _failed(delivery: Delivery, now, error: str, *, retryable: bool) -> None:
+    """Record a failed try: another after the next delay, or the last."""
+    delivery.attempts += 1
+    delivery.error = error[:200]
+    delays = settings.GATHER_MESSAGE_RETRY_MINUTES
+    if retryable and delivery.attempts <= len(delays):
+        delivery.status = DeliveryStatus.PENDING
+        delivery.send_after = now + dt.timedelta(minutes=delays[delivery.attempts - 1])
+    else:
+        delivery.status = DeliveryStatus.FAILED
+
+
+def _send_emails(deliveries, shared, now) -> None:
+    if not deliveries:
+        return
+    from .emails import build_email
+
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as error:  # noqa: BLE001 - the server is down: try later
+        logger.warning("Could not reach the mail server: %s", type(error).__name__)
+        for delivery in deliveries:
+            _failed(delivery, now, type(error).__name__, retryable=True)
+        return
+    try:
+        for delivery in deliveries:
+            try:
+                message = build_email(
+                    delivery.registration,
+                    delivery.kind,
+                    session=shared.sessions.get(delivery.session_id),
+                    group_message=shared.group_messages.get(delivery.group_message_id),
+                    shared=shared.emails,
+                )
+                message.connection = connection
+                message.send()
+            except Exception as error:  # noqa: BLE001 - one must not stop the rest
+                logger.exception(
+                    "Could not send the %s email of delivery %s",
+                    delivery.kind,
+                    delivery.pk,
+                )
+                _failed(delivery, now, type(error).__name__, retryable=True)
+                connection.close()  # the next send opens a fresh connection
+            else:
+                _sent(delivery, now)
+    finally:
+        connection.close()
+
+
+def _send_texts(deliveries, shared, now) -> None:
+    if not deliveries:
+        return
+    messages = []
+    for delivery in deliveries:
+        body = build_text(
+            delivery.registration,
+            delivery.kind,
+            session=shared.sessions.get(delivery.session_id),
+            group_message=shared.group_messages.get(delivery.group_message_id),
+            organisation=shared.organisation,
+        )
+        messages.append(
+            sms.TextMessage(
+                to=str(delivery.registration.phone),
+                body=body,
+                sender=sender_name(shared.organisation),
+                reference=str(delivery.pk),
+            )
+        )
+    try:
+        with sms.get_connection() as connection:
+            results = connection.send_messages(messages)
+    except Exception as error:  # noqa: BLE001 - the provider is unreachable
+        logger.warning("Could not reach the text provider: %s", type(error).__name__)
+        for delivery in deliveries:
+            _failed(delivery, now, type(error).__name__, retryable=True)
+        return
+    for delivery, result in zip(deliveries, results, strict=True):
+        if result.ok:
+            _sent(delivery, now, result.provider_id)
+        else:
+            _failed(delivery, now, result.error, retryable=result.retryable)
+
+
+def send_due_messages(*, now: dt.datetime | None = None, batch: int = PER_TASK) -> int:
+    """Send every delivery whose time has come (quiet hours over, or its next
+    try due), in batches, each leased first so that two runs at once never
+    send the same message twice. Returns how many were tried."""
+    now = now or timezone.now()
+    tried = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Delivery.objects.due(now)
+                .select_for_update(skip_locked=True)
+                .order_by("send_after", "pk")[:batch]
+            )
+            if not due:
+                return tried
+            Delivery.objects.filter(pk__in=[d.pk for d in due]).update(
+                send_after=now + LEASE
+            )
+        deliver(due, now=now)
+        tried += len(due)
+
+
+def record_text_status(*, provider_id: str, status: str, error: str = "", **kwargs):
+    """What the provider's delivery report says of a text (``core.sms``'s
+    ``text_status_changed``): delivered, or failed after all."""
+    if not provider_id:
+        return
+    delivery = Delivery.objects.filter(
+        channel=Channel.TEXT, provider_id=provider_id
+    ).first()
+    if delivery is None:
+        return
+    if status == "delivered":
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DELIVERED)
+    elif status == "failed" and delivery.status != DeliveryStatus.FAILED:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.error = (error or _("The phone company could not deliver it."))[:200]
+        delivery.save(update_fields=["status", "error"])
+        signals.delivery_failed.send(sender=Delivery, deliveries=[delivery])
+
+
+# Words of a text ------------------------------------------------------------
+
+
+#: Characters outside GSM-7 that have a plain twin inside it.
+PLAIN = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u202f": " ",
+    }
+)
+
+
+def plain_text(value: str) -> str:
+    """``value`` in the GSM-7 alphabet, so a text stays one 160-character
+    segment: curly quotes and dashes made plain, accents the alphabet lacks
+    dropped (ê -> e), anything else left out."""
+    value = re.sub(r"\s+", " ", str(value).translate(PLAIN)).strip()
+    out = []
+    for char in value:
+        if sms.is_gsm7(char):
+            out.append(char)
+            continue
+        base = unicodedata.normalize("NFKD", char)[0]
+        if sms.is_gsm7(base):
+            out.append(base)
+    return "".join(out)
+
+
+def sender_name(organisation) -> str:
+    """The name texts come from: the organisation's short name."""
+    name = organisation.sender_name if organisation else ""
+    return plain_text(name or getattr(settings, "GATHER_SMS_SENDER", ""))[:11]
+
+
+def short_code(registration: Registration) -> str:
+    """The code of a registration's short manage link (``/m/<code>/``): its id
+    and 60 bits of a token derived from its salt, so it dies with the
+    manage link when the salt changes."""
+    secret = tokens.derive_token("text-link", registration.token_salt)
+    return f"{_base36(registration.pk)}-{_base62(int(secret, 16))[:10]}"
+
+
+def registration_for_short_code(code: str) -> Registration | None:
+    """The registration of a short link, or None."""
+    match = re.fullmatch(r"([0-9a-z]{1,12})-([0-9A-Za-z]{10})", code or "")
+    if not match:
+        return None
+    registration = (
+        Registration.objects.filter(pk=int(match[1], 36)).only("token_salt").first()
+    )
+    if registration is None or not constant_time_compare(
+        short_code(registration), code
+    ):
+        return None
+    return registration
+
+
+def short_link(registration: Registration) -> str:
+    return absolute_url(
+        reverse("registration_short_link", args=[short_code(registration)])
+    )
+
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _base36(number: int) -> str:
+    return _encode(number, 36)
+
+
+def _base62(number: int) -> str:
+    return _encode(number, 62)
+
+
+def _encode(number: int, base: int) -> str:
+    out = ""
+    while True:
+        number, digit = divmod(number, base)
+        out = _DIGITS[digit] + out
+        if not number:
+            return out
+
+
+def when(value: dt.datetime | None) -> str:
+    """A session's start in a text: 'Tue 8 Dec, 6 p.m.'."""
+    if value is None:
+        return ""
+    return date_filter(timezone.localtime(value), "D j M, P")
+
+
+def _first_upcoming(registration: Registration) -> EventSession | None:
+    return (
+        registration.event.sessions.not_cancelled()
+        .filter(end__gte=timezone.now())
+        .order_by("start")
+        .first()
+    )
+
+
+def build_text(
+    registration: Registration,
+    kind: str,
+    *,
+    session: EventSession | None = None,
+    group_message: GroupMessage | None = None,
+    organisation=None,
+    link: str | None = None,
+    upcoming: EventSession | None = None,
+) -> str:
+    """The text message of ``kind`` for one person: discreet, in GSM-7, and
+    one segment (the group's name, when named, is shortened to fit). A
+    message to the group is as long as its writer made it."""
+    naming = bool(organisation and organisation.messages_name_the_group)
+    if upcoming is None and kind in (MessageKind.CONFIRMED, MessageKind.PROMOTED):
+        upcoming = _first_upcoming(registration)
+    context = {
+        "sender": sender_name(organisation),
+        "registration": registration,
+        "when": when(upcoming.start if upcoming else None) or _("the first session"),
+        "session_when": when(session.start if session else None),
+        "old_when": when(getattr(session, "previous_start", None)) or _("its old time"),
+        "body": plain_text(group_message.body) if group_message else "",
+        "link": link or short_link(registration),
+    }
+
+    def render(what):
+        text = render_to_string(f"sms/{kind}.txt", {**context, "what": what})
+        return plain_text(text)
+
+    if not naming or kind == MessageKind.GROUP:
+        return render("")
+    for name in _shortened(plain_text(registration.event.title)):
+        text = render(name)
+        if sms.segments(text) == 1:
+            return text
+    return render("")
+
+
+def _shortened(name: str):
+    """``name``, then ever shorter forms of it ending in '...'."""
+    if len(name) <= NAME_IN_TEXT:
+        yield name
+    for length in range(min(len(name), NAME_IN_TEXT) - 3, 3, -1):
+        yield name[:length].rstrip() + "..."
