@@ -46,7 +46,6 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from core import audit, tokens
-from core.background import enqueue_on_commit
 
 from .consent import carry_over, record_given, record_given_many
 from .errors import EventsError

@@ -11,9 +11,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-
 from django.db.models import Q
+from django.utils import timezone
 
 from .messaging import queue_messages
 from .models import (
