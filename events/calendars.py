@@ -4,8 +4,17 @@ Each session is one VEVENT whose UID never changes and whose SEQUENCE rises
 with every change, so calendar apps update it in place; a cancelled session
 stays in the file with STATUS:CANCELLED so subscribed calendars remove it.
 Times carry the site's TZID with a matching VTIMEZONE.
+
+Feeds and the confirmation email's file are published calendars
+(METHOD:PUBLISH). When a session is cancelled or moved, the email about it
+carries an iTIP update of that one session (RFC 5546, METHOD:CANCEL or
+REQUEST, ``session_change_calendar``) that calendar apps apply to the copy
+they hold. Only an email's file names anyone (its organiser and its one
+recipient); public feeds never do.
 """
 
+import datetime as dt
+import email.utils
 import hashlib
 from collections.abc import Iterable
 
@@ -142,16 +151,21 @@ def session_event(
     include_joining_link: bool = False,
     page_url: str | None = None,
     registration_status: str | None = None,
+    organizer: icalendar.vCalAddress | None = None,
+    stamp: dt.datetime | None = None,
 ) -> icalendar.Event:
     """One session as a VEVENT. Needs ``session.event`` and venues loaded.
-    ``registration_status``: whose calendar this is, for a person's own."""
+    ``registration_status``: whose calendar this is, for a person's own;
+    ``organizer`` (``calendar_organizer``) only in files sent by email;
+    ``stamp`` (DTSTAMP): when the file was made, by default when the session
+    last changed."""
     event_page = session.event
     if page_url is None:
         page_url = absolute_url(event_page.get_url() or "")
     zone = timezone.get_current_timezone()
     vevent = icalendar.Event()
     vevent.add("uid", session.uid)
-    vevent.add("dtstamp", session.updated_at or timezone.now())
+    vevent.add("dtstamp", stamp or session.updated_at or timezone.now())
     vevent.add("sequence", session.sequence)
     vevent.add("dtstart", session.start.astimezone(zone))
     vevent.add("dtend", session.end.astimezone(zone))
@@ -167,7 +181,34 @@ def session_event(
         vevent.add("location", location)
     vevent.add("url", page_url)
     vevent.add("status", vevent_status(session, registration_status))
+    if organizer is not None:
+        vevent.add("organizer", organizer)
     return vevent
+
+
+def calendar_organizer(name: str) -> icalendar.vCalAddress:
+    """ORGANIZER for the files emails carry: the address the emails come
+    from (``DEFAULT_FROM_EMAIL``), named ``name`` (the organisation).
+
+    The same address as the message's sender, because calendar apps apply an
+    update only from the organiser of the event they hold, and some compare
+    it with who sent the email.
+    """
+    display_name, address = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)
+    organizer = icalendar.vCalAddress(f"mailto:{address}")
+    organizer.params["CN"] = name or display_name or "Gather"
+    return organizer
+
+
+def _calendar(*, method: str, name: str) -> icalendar.Calendar:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", settings.TIME_ZONE)
+    return calendar
 
 
 def build_calendar(
@@ -176,17 +217,21 @@ def build_calendar(
     name: str,
     include_joining_link: bool = False,
     registration_status: str | None = None,
+    organizer: icalendar.vCalAddress | None = None,
 ) -> icalendar.Calendar:
-    """A VCALENDAR of ``sessions`` with the VTIMEZONE their times refer to;
-    ``registration_status`` for one person's own calendar (see
-    ``vevent_status``)."""
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", settings.TIME_ZONE)
+    """A published calendar (METHOD:PUBLISH) of ``sessions`` with the
+    VTIMEZONE their times refer to; ``registration_status`` for one person's
+    own calendar (see ``vevent_status``), ``organizer`` for a file sent by
+    email (never in a feed).
+
+    The confirmation email attaches the whole series this way, one VEVENT per
+    session, and stays PUBLISH: an iTIP REQUEST carries one UID, and a series
+    is one UID per session, so it could not be one. Calendar apps import a
+    published event under its UID and ORGANIZER, and apply a later REQUEST or
+    CANCEL with the same UID, the same organiser and a higher SEQUENCE
+    (``session_change_calendar``) to it.
+    """
+    calendar = _calendar(method="PUBLISH", name=name)
     page_urls = {}  # one URL look-up per event, not per session
     for session in sessions:
         if session.event_id not in page_urls:
@@ -197,8 +242,53 @@ def build_calendar(
                 include_joining_link=include_joining_link,
                 page_url=page_urls[session.event_id],
                 registration_status=registration_status,
+                organizer=organizer,
             )
         )
+    calendar.add_missing_timezones()
+    return calendar
+
+
+def change_method(session: EventSession) -> str:
+    """The iTIP method of the update for a session's latest change: CANCEL
+    for a cancelled session, else REQUEST (the session, as it now is)."""
+    return "CANCEL" if session.is_cancelled else "REQUEST"
+
+
+def session_change_calendar(
+    session: EventSession,
+    *,
+    attendee_email: str,
+    organizer: icalendar.vCalAddress,
+    include_joining_link: bool = False,
+    page_url: str | None = None,
+) -> icalendar.Calendar:
+    """The update to one session that the email telling ``attendee_email``
+    it was cancelled or moved carries (RFC 5546 iTIP).
+
+    The same UID as the session's VEVENT in the confirmation's calendar, its
+    new (higher) SEQUENCE and DTSTAMP now, so calendar apps replace the copy
+    they hold: METHOD:CANCEL with STATUS:CANCELLED for a cancellation,
+    METHOD:REQUEST with the new times and STATUS:CONFIRMED for a move. iTIP
+    requires ORGANIZER and ATTENDEE; the attendee is the one recipient, with
+    no reply asked for (RSVP=FALSE): nobody needs to accept a move.
+    ``page_url``: the event's address, when the caller has it already.
+    """
+    calendar = _calendar(method=change_method(session), name=session.event.title)
+    vevent = session_event(
+        session,
+        include_joining_link=include_joining_link,
+        page_url=page_url,
+        registration_status=RegistrationStatus.CONFIRMED,
+        organizer=organizer,
+        stamp=timezone.now(),
+    )
+    attendee = icalendar.vCalAddress(f"mailto:{attendee_email}")
+    attendee.params["ROLE"] = "REQ-PARTICIPANT"
+    attendee.params["PARTSTAT"] = "ACCEPTED"
+    attendee.params["RSVP"] = "FALSE"
+    vevent.add("attendee", attendee)
+    calendar.add_component(vevent)
     calendar.add_missing_timezones()
     return calendar
 

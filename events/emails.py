@@ -7,6 +7,7 @@ language, and carries the person's manage link.
 import functools
 
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEText
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,13 @@ from wagtail.models import Site
 from core.http import absolute_url
 from core.models import SiteSettings
 
-from .calendars import build_calendar, calendar_bytes
+from .calendars import (
+    build_calendar,
+    calendar_bytes,
+    calendar_organizer,
+    change_method,
+    session_change_calendar,
+)
 from .models import EventSession, Registration, RegistrationStatus
 from .registration import manage_token
 
@@ -47,6 +54,10 @@ def subject_for(kind: str, event, organisation) -> str:
 
 #: Kinds whose email carries the series as an .ics attachment.
 WITH_CALENDAR = {"confirmed", "promoted"}
+
+#: Kinds whose email carries an update to the one session it is about
+#: (``calendars.session_change_calendar``).
+WITH_CALENDAR_UPDATE = {"session_cancelled", "session_moved"}
 
 
 def manage_url(registration: Registration) -> str:
@@ -90,6 +101,7 @@ class EmailContext:
                 self.sessions(event),
                 name=event.title,
                 include_joining_link=include_joining_link,
+                organizer=self.organizer,
             )
             self._calendars[key] = calendar_bytes(calendar)
         return self._calendars[key]
@@ -98,6 +110,32 @@ class EmailContext:
     def organisation(self):
         site = Site.objects.filter(is_default_site=True).first()
         return SiteSettings.for_site(site) if site else None
+
+    @functools.cached_property
+    def organizer(self):
+        """ORGANIZER of every calendar file the emails carry: the same in
+        the confirmation and in later updates, so calendar apps match them."""
+        organisation = self.organisation
+        return calendar_organizer(
+            organisation.organisation_name if organisation else ""
+        )
+
+
+def calendar_attachment(content: bytes, *, filename: str, method: str):
+    """An .ics attachment whose Content-Type names its iTIP method
+    (``text/calendar; method=CANCEL``), as iMIP (RFC 6047) requires and as
+    mail apps (Outlook, Gmail) look for before offering it as an update to
+    the event rather than as a file to import.
+
+    ``EmailMessage.attach(filename, content, mimetype)`` takes a bare MIME
+    type: a parameter written into it would reach the header only through
+    how Django happens to split the type, so the part is built here and
+    attached whole (``attach`` takes a MIME part as it is).
+    """
+    part = SafeMIMEText(content.decode(), "calendar", "utf-8")
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
 
 
 def build_email(
@@ -139,5 +177,20 @@ def build_email(
             f"{event.slug}.ics",
             shared.calendar(event, include_joining_link=show_joining_link),
             "text/calendar",  # Django adds the charset
+        )
+    elif kind in WITH_CALENDAR_UPDATE and session is not None:
+        update = session_change_calendar(
+            session,
+            attendee_email=registration.email,
+            organizer=shared.organizer,
+            include_joining_link=show_joining_link,
+            page_url=context["event_url"],
+        )
+        message.attach(
+            calendar_attachment(
+                calendar_bytes(update),
+                filename=f"{event.slug}.ics",
+                method=change_method(session),
+            )
         )
     return message

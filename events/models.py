@@ -484,7 +484,11 @@ class EventSession(models.Model):
     """One meeting of an event, with a calendar identity that never changes.
 
     ``uid`` stays the same for the life of the session; ``sequence`` goes up
-    with every change so calendar apps replace their copy.
+    with every change so calendar apps replace their copy. ``previous_start``,
+    ``previous_end`` and ``previous_venue`` hold when and where it met before
+    its latest move (set by ``events.sessions.reschedule_session``), so the
+    email about the move can say what changed. The venue is the one it
+    actually met at then: its own, or the event's.
     """
 
     event = models.ForeignKey(
@@ -512,6 +516,27 @@ class EventSession(models.Model):
         max_length=255, unique=True, default=new_session_uid, editable=False
     )
     sequence = models.PositiveIntegerField(default=0, editable=False)
+    previous_start = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the session started before it last moved."),
+    )
+    previous_end = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the session ended before it last moved."),
+    )
+    previous_venue = models.ForeignKey(
+        Venue,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Where the session met before it last moved."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -344,7 +344,9 @@ def reschedule_session(
     """Move a session to a new time or place; marks it moved if anything changed.
 
     The UID stays the same and the sequence number goes up, so calendars that
-    already hold the session update it in place. Everyone confirmed is
+    already hold the session update it in place. A move keeps the times and
+    the venue (its own or the event's) from before it in ``previous_start``,
+    ``previous_end`` and ``previous_venue``, for the email. Everyone confirmed is
     emailed about an upcoming session, unless ``notify=False`` (for history
     being built, as in the demo). A change is logged as
     ``events.session.changed``; nothing changed, nothing logged.
@@ -366,6 +368,10 @@ def reschedule_session(
     if not (moved or note_changed):
         return current
     before = _place(current)
+    if moved:
+        # What people were last told, for the email about this move.
+        current.previous_start, current.previous_end = current.start, current.end
+        current.previous_venue = current.effective_venue
     current.start, current.end, current.venue = start, end, venue
     if public_note is not None:
         current.public_note = public_note

@@ -200,14 +200,18 @@ def test_no_participant_data_or_joining_link_in_public_feeds(site_client, event_
         email="unique.person@example.org",
         phone="4165550199",
     )
+    # A move emails an update naming the person; the feeds stay as they were.
+    reschedule_session(session=session, start=_start(3), end=_start(3, hour=20))
     for url in (FEED, event.calendar_url):
         response = site_client.get(url)
         published = _by_uid(_parse(response))[session.uid]
         assert str(published["SUMMARY"]) == event.title
         assert str(published["URL"]) == "http://testserver" + event.url
         raw = response.content.decode()
+        assert "METHOD:PUBLISH" in raw
         for secret in (person.name, person.email, "4165550199", "meet.example/secret"):
             assert secret not in raw
+        assert "ATTENDEE" not in raw and "ORGANIZER" not in raw
 
 
 def test_facilitator_feed_is_secret_regenerable_and_has_only_their_sessions(

@@ -257,6 +257,45 @@ def test_reschedule_marks_moved_and_bumps_sequence_keeping_uid(event_index):
 
 
 @pytest.mark.django_db
+def test_reschedule_keeps_when_and_where_the_session_met_before_the_move(
+    event_index,
+):
+    usual = make_venue(name="Library")
+    session = make_session(make_event(event_index, venue=usual))
+    first_start, first_end = session.start, session.end
+    hall = make_venue(name="Hall")
+    later = first_start + dt.timedelta(days=2)
+
+    moved = reschedule_session(
+        session=session, start=later, end=later + dt.timedelta(hours=1), venue=hall
+    )
+    moved.refresh_from_db()
+    # The venue it met at: the event's, as the session had none of its own.
+    assert (moved.previous_start, moved.previous_end, moved.previous_venue) == (
+        first_start,
+        first_end,
+        usual,
+    )
+
+    noted = reschedule_session(
+        session=moved, start=moved.start, end=moved.end, venue=hall, public_note="Hi"
+    )
+    noted.refresh_from_db()
+    assert noted.previous_start == first_start  # a note alone is not a move
+
+    again = later + dt.timedelta(days=1)
+    moved_again = reschedule_session(
+        session=noted, start=again, end=again + dt.timedelta(hours=1), venue=hall
+    )
+    moved_again.refresh_from_db()
+    assert (
+        moved_again.previous_start,
+        moved_again.previous_end,
+        moved_again.previous_venue,
+    ) == (later, later + dt.timedelta(hours=1), hall)
+
+
+@pytest.mark.django_db
 def test_reschedule_without_change_keeps_sequence(event_index):
     session = make_session(make_event(event_index))
     same = reschedule_session(session=session, start=session.start, end=session.end)
