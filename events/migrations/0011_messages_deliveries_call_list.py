@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0009_registration_repeat_notice_sent_at'),
+        ('events', '0010_eventsession_previous_time_and_venue'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
