@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
-    """Tokens, rate limits, private responses, QR codes, task queueing, form
-    helpers, template tags, field encryption and the organisation's site
-    settings.
+    """Tokens, rate limits, private responses, QR codes, task queueing, text
+    messages, form helpers, template tags, field encryption and the
+    organisation's site settings.
 
     The domain apps (``workshops``, ``events``, ``attendance``) and the
     ``spreadsheets`` engine build on it; it builds on none of them.

@@ -29,3 +29,53 @@ def trusted_proxy_count_set_behind_a_proxy(app_configs, **kwargs):
             id="core.W001",
         )
     ]
+
+
+#: Backends that never send a text: fine in development and tests only.
+NON_SENDING_SMS_BACKENDS = {
+    "core.sms.backends.console.TextBackend": "prints every text to the console",
+    "core.sms.backends.locmem.TextBackend": "keeps every text in memory",
+}
+TWILIO_SMS_BACKEND = "core.sms.backends.twilio.TextBackend"
+
+
+@checks.register("sms", deploy=True)
+def text_messages_can_be_sent(app_configs, **kwargs):
+    """Warn when production's texts would go nowhere: a development backend
+    (which would also write numbers and bodies to a log), or the Twilio
+    backend without its settings. The disabled backend, production's
+    default, is a choice and passes."""
+    from .sms.backends.twilio import missing_settings
+
+    backend = settings.SMS_BACKEND
+    if backend in NON_SENDING_SMS_BACKENDS:
+        return [
+            checks.Warning(
+                f"SMS_BACKEND is {backend}, which "
+                f"{NON_SENDING_SMS_BACKENDS[backend]} instead of sending it.",
+                hint=(
+                    "Set SMS_BACKEND to core.sms.backends.twilio.TextBackend "
+                    "(with the TWILIO_* settings), or to "
+                    "core.sms.backends.disabled.TextBackend to send no texts."
+                ),
+                id="core.W002",
+            )
+        ]
+    if backend != TWILIO_SMS_BACKEND:
+        return []
+    missing = missing_settings(
+        account_sid=settings.TWILIO_ACCOUNT_SID,
+        auth_token=settings.TWILIO_AUTH_TOKEN,
+        from_number=settings.TWILIO_FROM_NUMBER,
+        messaging_service_sid=settings.TWILIO_MESSAGING_SERVICE_SID,
+    )
+    if not missing:
+        return []
+    return [
+        checks.Warning(
+            "SMS_BACKEND is the Twilio backend but these settings are not set: "
+            f"{', '.join(missing)}. Every text would fail.",
+            hint="Set them in the environment (README, Configuration).",
+            id="core.W003",
+        )
+    ]

@@ -16,6 +16,8 @@ from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
+from core import sms
+from core.sms.backends import locmem as sms_locmem
 from events.models import EventIndexPage, EventPage, Venue
 from events.sessions import add_session
 from tests.unique import unique as _unique
@@ -81,6 +83,17 @@ def _reference_index_left_alone():
     it up to date through the task worker."""
     with disable_reference_index_auto_update():
         yield
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    """``core.sms.outbox``, emptied before each test, as pytest-django empties
+    ``mail.outbox``; the failures a test asked of the in-memory backend
+    (``fail_next``, ``fail_for``) are forgotten too."""
+    sms.outbox.clear()
+    sms_locmem.reset()
+    yield sms.outbox
+    sms_locmem.reset()
 
 
 @pytest.fixture

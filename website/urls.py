@@ -1,4 +1,5 @@
-"""URL routes: the Wagtail admin, documents, the page tree and the error pages."""
+"""URL routes: the Wagtail admin, documents, the page tree, the SMS provider's
+delivery reports and the error pages."""
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -8,6 +9,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from attendance import views as attendance_views
+from core.sms import views as sms_views
 
 from . import accounts, views
 
@@ -37,6 +39,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("sms/status/twilio/", sms_views.twilio_status, name="sms_status_twilio"),
     path("facilitate/", include("attendance.urls")),
     path("check-in/", attendance_views.check_in_start, name="check_in_start"),
     path("check-in/<str:code>/", attendance_views.check_in, name="check_in"),

@@ -162,6 +162,20 @@ vars().update(env.email("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gather@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Text messages (core/sms), chosen as EMAIL_BACKEND chooses mail's: the
+# console backend prints them where the task worker prints emails.
+# production.py switches texts off until SMS_BACKEND names a provider.
+SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.backends.console.TextBackend")
+#: The sender of a text that names none: an alphanumeric sender id
+#: ("Gather") where the country and provider allow one; "" for the
+#: provider's number (Canada and the US allow no alphanumeric senders).
+GATHER_SMS_SENDER = env.str("GATHER_SMS_SENDER", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+#: Twilio sends from this number, or from the messaging service's pool.
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+
 # Background tasks through Django's tasks API. The database backend needs only
 # `manage.py db_worker`; set TASKS_BACKEND to django_tasks_rq.RQBackend (with
 # Redis) when one worker machine is no longer enough.
@@ -249,6 +263,8 @@ LOGGING = {
         # django-axes logs every sign-in at INFO; lockouts (WARNING) are what
         # matter, and it masks the username and address in them.
         "axes": {"level": "WARNING"},
+        # Twilio's SDK logs each API request's headers at INFO.
+        "twilio": {"level": "WARNING"},
     },
 }
 
@@ -367,6 +383,10 @@ GATHER_PASSWORD_RESET_RATE_WINDOW = env.int(
 # admin reset form has neither, so it is switched off; the admin sign-in page
 # links to ours (templates/wagtailadmin/login.html).
 WAGTAIL_PASSWORD_RESET_ENABLED = False
+#: Delivery reports with a missing or wrong signature allowed per client
+#: address in each window (core/sms/views.py); signed reports are not counted.
+GATHER_SMS_STATUS_RATE_LIMIT = env.int("GATHER_SMS_STATUS_RATE_LIMIT", default=20)
+GATHER_SMS_STATUS_RATE_WINDOW = env.int("GATHER_SMS_STATUS_RATE_WINDOW", default=600)
 #: How many proxies in front of the app append to X-Forwarded-For (0: use
 #: REMOTE_ADDR). Used to find the client's address for rate limits.
 GATHER_TRUSTED_PROXY_COUNT = env.int("GATHER_TRUSTED_PROXY_COUNT", default=0)

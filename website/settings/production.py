@@ -24,6 +24,10 @@ if not GATHER_FIELD_ENCRYPTION_KEYS:
         "needs and session notes: see the README's Configuration section."
     )
 
+# No texts until a provider is chosen (README, Text messages): a text never
+# reaches a log through the console backend by mistake.
+SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.backends.disabled.TextBackend")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

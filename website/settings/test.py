@@ -1,4 +1,5 @@
-"""Test settings: fast password hashing, tasks run immediately, mail in memory."""
+"""Test settings: fast password hashing, tasks run immediately, mail and
+texts in memory."""
 
 from .base import *  # noqa: F403
 
@@ -9,6 +10,11 @@ GATHER_FIELD_ENCRYPTION_KEYS = [GATHER_DEV_FIELD_ENCRYPTION_KEY]  # noqa: F405
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Texts go to core.sms.outbox; no Twilio account of the environment is used.
+SMS_BACKEND = "core.sms.backends.locmem.TextBackend"
+GATHER_SMS_SENDER = ""
+TWILIO_ACCOUNT_SID = TWILIO_AUTH_TOKEN = ""
+TWILIO_FROM_NUMBER = TWILIO_MESSAGING_SERVICE_SID = ""
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
