@@ -27,10 +27,12 @@ run every few minutes by ``make serve``); after the last try, or at once for
 an address the provider refuses, the delivery is marked failed and
 ``events.signals.delivery_failed`` tells the staff follow-up inbox.
 
-**Discreet**: texts come from, and begin with, the organisation's short
-name; no text or email subject names the group unless the organisation
-chose that (``SiteSettings.messages_name_the_group``). Texts name no venue
-and fit one SMS segment: the group's name is shortened until they do.
+**Discreet**: texts begin with the organisation's short name (and come
+from it where the country allows named senders: ``GATHER_SMS_SENDER``;
+in Canada and the US they come from ``TWILIO_FROM_NUMBER``); no text or
+email subject names the group unless the organisation chose that
+(``SiteSettings.messages_name_the_group``). Texts name no venue and fit
+one SMS segment: the group's name is shortened until they do.
 """
 
 import dataclasses
@@ -422,7 +424,6 @@ def _send_texts(deliveries, shared, now) -> None:
             sms.TextMessage(
                 to=str(delivery.registration.phone),
                 body=body,
-                sender=sender_name(shared.organisation),
                 reference=str(delivery.pk),
             )
         )

@@ -425,6 +425,7 @@ def post_report(client, data, *, url=None, signature=None, token=TOKEN):
         ({"MessageStatus": "undelivered"}, "failed", "undelivered"),
     ],
 )
+@pytest.mark.django_db  # events records the status
 def test_a_signed_report_sends_the_mapped_status(
     client, twilio_token, status_reports, fields, status, error, caplog
 ):
@@ -446,6 +447,7 @@ def test_a_signed_report_sends_the_mapped_status(
     assert "Private words" not in caplog.text
 
 
+@pytest.mark.django_db  # events records the status
 def test_the_signature_is_checked_against_the_public_address(
     client, settings, twilio_token, status_reports
 ):
@@ -519,6 +521,7 @@ def test_too_many_refused_reports_from_one_address_are_cut_off(
     assert status_reports == []
 
 
+@pytest.mark.django_db  # events records the status
 def test_signed_reports_are_never_cut_off(client, settings, twilio_token):
     settings.GATHER_SMS_STATUS_RATE_LIMIT = 2
     data = report(MessageStatus="delivered")
