@@ -562,3 +562,21 @@ def test_consent_recorded_at_sign_up_is_what_routing_reads(event_index):
     record_given(person, [Channel.TEXT])
     person = Registration.objects.prefetch_related("consents").get(pk=person.pk)
     assert messaging.route(person, MessageKind.PROMOTED).text
+
+
+def test_the_command_sends_what_is_due(event_index, sms_outbox, capsys):
+    from django.core.management import call_command
+
+    event = make_registration_event(event_index, capacity=None)
+    person = _person(event, phone=PHONE, consent=[Channel.TEXT])
+    message = GroupMessage.objects.create(event=event, audience="confirmed", body="Hi")
+    night = _local(dt.date(2026, 12, 3), 23)
+    with time_machine.travel(night, tick=False):
+        send_messages.call([person.pk], MessageKind.GROUP, group_message_id=message.pk)
+        call_command("send_due_messages")
+    assert sms_outbox == []
+    assert capsys.readouterr().out == ""
+    with time_machine.travel(night + dt.timedelta(hours=9), tick=False):
+        call_command("send_due_messages")
+    assert len(sms_outbox) == 1
+    assert "Tried 1 message(s)." in capsys.readouterr().out
