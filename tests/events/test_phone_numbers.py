@@ -251,6 +251,51 @@ def test_numbers_to_check_are_flagged_for_staff(coordinator_client, event_index)
     assert "check it with the person" in inspect
 
 
+def test_staff_typing_a_checked_number_clears_the_flag(coordinator_client, event_index):
+    event = make_event(event_index)
+    kept = registrant(event, "Cy", phone_as_typed="555-0102 (home)")
+    edit_url = reverse("event_registrations:edit", args=[kept.pk])
+
+    bad = coordinator_client.post(
+        edit_url, {"name": "Cy", "email": "", "phone": "555-0102"}
+    )
+    assert MESSAGE in bad.content.decode()
+    assert 'value="555-0102"' in bad.content.decode()
+    coordinator_client.post(
+        edit_url,
+        {"name": "Cy", "email": "", "phone": "416 555 0102", "call_times": "noon"},
+    )
+
+    kept.refresh_from_db()
+    assert (str(kept.phone), kept.phone_as_typed, kept.call_times) == (
+        "+14165550102",
+        "",
+        "noon",
+    )
+    assert not Registration.objects.phone_needs_check().exists()
+
+
+def test_a_moved_person_keeps_their_call_list_answers(event_index):
+    from events.registration import move
+
+    first = make_registration_event(event_index)
+    second = make_registration_event(event_index)
+    person = sign_up(
+        first,
+        "Dee",
+        email="",
+        phone="416-555-0123",
+        call_times="after 5",
+        voicemail_ok=True,
+    )
+    moved = move(registration=person, to_event=second)
+    assert (str(moved.phone), moved.call_times, moved.voicemail_ok) == (
+        "+14165550123",
+        "after 5",
+        True,
+    )
+
+
 def test_the_inspect_screen_and_the_export_show_the_call_list_answers(
     coordinator_client, event_index
 ):
