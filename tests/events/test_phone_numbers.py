@@ -4,6 +4,7 @@ answers that come with them; and the migration that carried the numbers
 stored as typed over."""
 
 import importlib
+import re
 import tomllib
 import uuid
 from pathlib import Path
@@ -242,8 +243,16 @@ def test_numbers_to_check_are_flagged_for_staff(coordinator_client, event_index)
     registrant(event, "Dee", phone="416-555-0123", call_times="after 5")
 
     assert list(Registration.objects.phone_needs_check()) == [kept]
+    def flagged_rows(html):
+        return len(re.findall(r"<td >\s*Phone number to check\s*</td>", html))
+
     listing = coordinator_client.get(reverse("event_registrations:index"))
-    assert listing.content.decode().count("Phone number to check") == 1
+    assert flagged_rows(listing.content.decode()) == 1
+    filtered = coordinator_client.get(
+        reverse("event_registrations:index"), {"phone_to_check": "true"}
+    ).content.decode()
+    assert flagged_rows(filtered) == 1
+    assert "Cy" in filtered and "Dee" not in filtered
     inspect = coordinator_client.get(
         reverse("event_registrations:inspect", args=[kept.pk])
     ).content.decode()
