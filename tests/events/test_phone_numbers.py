@@ -243,6 +243,7 @@ def test_numbers_to_check_are_flagged_for_staff(coordinator_client, event_index)
     registrant(event, "Dee", phone="416-555-0123", call_times="after 5")
 
     assert list(Registration.objects.phone_needs_check()) == [kept]
+
     def flagged_rows(html):
         return len(re.findall(r"<td >\s*Phone number to check\s*</td>", html))
 
