@@ -395,6 +395,9 @@ class RegistrationResource(GatherResource):
         registration.name = parsed.name
         if "phone" in row:
             registration.phone = parsed.phone
+            if parsed.phone:
+                # A checked number replaces one kept as typed (migration 0010).
+                registration.phone_as_typed = ""
         if not registration.pk:
             registration.email = parsed.email
         if registration.status == RegistrationStatus.CANCELLED and registration.pk:
@@ -468,7 +471,9 @@ class RegistrationResource(GatherResource):
             return
         registration.updated_at = timezone.now()
         if self.batch is None:
-            registration.save(update_fields=["name", "phone", "updated_at"])
+            registration.save(
+                update_fields=["name", "phone", "phone_as_typed", "updated_at"]
+            )
         else:
             self.renamed.append(registration)
 
@@ -511,7 +516,9 @@ class RegistrationResource(GatherResource):
             return
         try:
             Registration.objects.bulk_update(
-                renamed, ["name", "phone", "updated_at"], batch_size=500
+                renamed,
+                ["name", "phone", "phone_as_typed", "updated_at"],
+                batch_size=500,
             )
         except DatabaseError as error:
             self.handle_import_error(kwargs.get("result"), error, raise_errors)

@@ -234,6 +234,27 @@ def test_an_import_stores_numbers_in_e164_and_finds_people_across_formats(
     ]
 
 
+@pytest.mark.parametrize("bulk", [True, False])
+def test_an_import_with_a_checked_number_clears_the_flag(
+    coordinator, event_index, bulk, monkeypatch
+):
+    from events.resources.registrations import RegistrationResource
+
+    monkeypatch.setattr(RegistrationResource._meta, "use_bulk", bulk)
+    event = make_registration_event(event_index)
+    kept = registrant(event, "Cy", email="cy@example.org", phone_as_typed="0102")
+    rows = [
+        ["name", "email", "phone", "status"],
+        ["Cy", "cy@example.org", "416 555 0102", ""],
+    ]
+    job = import_file(
+        coordinator, "registrations", csv_bytes(rows), options={"event": event.pk}
+    )
+    assert job.status == "done", job.message
+    kept.refresh_from_db()
+    assert (str(kept.phone), kept.phone_as_typed) == ("+14165550102", "")
+
+
 # Staff screens ------------------------------------------------------------------
 
 
