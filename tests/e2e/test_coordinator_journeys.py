@@ -119,7 +119,7 @@ def cancel_first_session(page, editor_url):
     told = page.locator(".gather-audience")
     expect(told).to_contain_text("2 people with a place will be emailed.")
     expect(told).to_contain_text(CALL_LIST_LINE)
-    expect(told).to_contain_text("Cy: 416 555 0199")
+    expect(told).to_contain_text("Cy: (416) 555-0199")
     assert_admin_accessible(page)
     page.get_by_label("Note for participants").fill("Room closed")
     page.get_by_role("button", name="Yes, cancel this session").click()
