@@ -566,6 +566,7 @@ NO_PARTICIPANT_DATA = {
     "event_calendar": "public sessions, no people",
     "session_calendar": "public session, no people",
     "registration_manage": "the person's own secret link, not a role",
+    "registration_short_link": "the person's own secret link (from a text), not a role",
     "registration_cancel": "the person's own secret link, not a role",
     "registration_calendar": "the person's own secret link, not a role",
     "registration_consent": "the person's own secret link, not a role",

@@ -34,7 +34,7 @@ def main(output):
     from django_tasks_db.models import DBTaskResult
 
     from events.models import EventPage, Registration
-    from events.tasks import send_registration_email
+    from events.tasks import send_messages
 
     began = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -60,7 +60,7 @@ def main(output):
         "registration_table": Registration._meta.db_table,
         "task_table": DBTaskResult._meta.db_table,
         "task_path_column": DBTaskResult._meta.get_field("task_path").column,
-        "email_task_path": send_registration_email.module_path,
+        "email_task_path": send_messages.module_path,
         "queries": {
             "page": [dataclasses.asdict(query) for query in page_queries],
             "floor": [dataclasses.asdict(query) for query in floor_queries],

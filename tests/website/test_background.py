@@ -7,7 +7,7 @@ from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from events.registration import register
-from events.tasks import send_registration_email
+from events.tasks import send_messages
 from tests.conftest import make_registration_event
 
 pytestmark = pytest.mark.django_db
@@ -18,9 +18,7 @@ DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 def _emails():
     """The registration-email tasks in the task table (page saves queue
     Wagtail's own tasks too)."""
-    return list(
-        DBTaskResult.objects.filter(task_path=send_registration_email.module_path)
-    )
+    return list(DBTaskResult.objects.filter(task_path=send_messages.module_path))
 
 
 def test_database_backend_writes_the_task_in_the_same_transaction(
@@ -32,7 +30,7 @@ def test_database_backend_writes_the_task_in_the_same_transaction(
         result = register(event=event, name="Ana", email="ana@example.org")
     assert callbacks == []  # nothing left for after the commit
     [queued] = _emails()
-    assert queued.args_kwargs["args"] == [result.registration.pk, "confirmed"]
+    assert queued.args_kwargs["args"] == [[result.registration.pk], "confirmed"]
 
 
 def test_database_backend_task_rolls_back_with_the_change(settings, event_index):
