@@ -36,7 +36,8 @@ from .admin_links import registration_admin_links, registrations_list_url
 from .consent import CONSENT_WORDING
 from .errors import EventsError
 from .filters import RegistrationFilterSet
-from .models import Channel, EventPage, Registration, RegistrationStatus
+from .messaging import route
+from .models import Channel, EventPage, MessageKind, Registration, RegistrationStatus
 from .permissions import events_visible_to, registrations_visible_to
 
 
@@ -438,7 +439,7 @@ def names(registrations) -> str:
 
 def promoted_sentence(promoted) -> str:
     """Who got a place from the waitlist, and whom staff must phone because
-    no email can tell them ('' for nobody)."""
+    no email or text can tell them ('' for nobody)."""
     if not promoted:
         return ""
     sentences = [
@@ -449,12 +450,14 @@ def promoted_sentence(promoted) -> str:
         )
         % {"names": names(promoted)}
     ]
-    to_call = [person for person in promoted if not person.can_be_emailed]
+    to_call = [
+        person for person in promoted if route(person, MessageKind.PROMOTED).call
+    ]
     if to_call:
         sentences.append(
             ngettext(
-                "%(names)s has no email: call them to say so.",
-                "%(names)s have no email: call them to say so.",
+                "%(names)s can only be reached by phone: they are on the call list.",
+                "%(names)s can only be reached by phone: they are on the call list.",
                 len(to_call),
             )
             % {"names": names(to_call)}
