@@ -1069,6 +1069,23 @@ class CallRequestQuerySet(models.QuerySet):
     def waiting(self):
         return self.filter(status=CallStatus.WAITING)
 
+    def to_make(self):
+        """Waiting calls someone still needs. None to a person whose
+        details were removed (anonymised: no name or number to call). Once
+        a place is cancelled, only the call that says so (the news the
+        others carried no longer holds); once someone has left the
+        waitlist, not the call saying they are on it (a newer call says
+        where they stand). The rows are left as they are, so the list
+        follows the registration however it changed (the admin, the
+        person's own link, erasure)."""
+        return self.waiting().filter(
+            Q(registration__anonymised_at__isnull=True),
+            ~Q(registration__status=RegistrationStatus.CANCELLED)
+            | Q(reason=CallReason.CANCELLED),
+            ~Q(reason=CallReason.WAITLISTED)
+            | Q(registration__status=RegistrationStatus.WAITLISTED),
+        )
+
 
 class CallRequest(models.Model):
     """Someone only a call from staff can reach (no email that reaches them,

@@ -3,7 +3,8 @@
 Every facilitator view, PDF, feed and export asks ``sessions_visible_to``
 (or, for "my own sessions", ``sessions_facilitated_by``); every admin
 screen, export and import that shows registrations asks
-``registrations_visible_to``. Nothing else decides it.
+``registrations_visible_to``; the call list asks
+``call_requests_visible_to`` (the same people). Nothing else decides it.
 
 A facilitator's access comes from three things together: being listed on
 the event (``EventPage.facilitators``), being in the Facilitators group,
@@ -14,7 +15,7 @@ deactivating them ends it at once, on every screen, sheet and feed.
 from django.db.models import Q
 
 from .groups import COORDINATORS_GROUP, FACILITATORS_GROUP
-from .models import EventPage, EventSession, Registration
+from .models import CallRequest, EventPage, EventSession, Registration
 
 
 def _signed_in(user) -> bool:
@@ -111,3 +112,26 @@ def events_visible_to(user):
     if is_coordinator(user):
         return EventPage.objects.all()
     return EventPage.objects.filter(facilitated_events_filter(user))
+
+
+# The call list ------------------------------------------------------------------
+
+
+def may_use_call_list(user) -> bool:
+    """Whether ``user`` may open the call list at all: coordinators, and
+    facilitators (who see their own events' calls there). Editors and
+    anyone else are refused."""
+    return is_coordinator(user) or is_facilitator(user)
+
+
+def call_requests_visible_to(user):
+    """Call requests whose person (name, number) ``user`` may see, and so
+    may mark: the same people as ``registrations_visible_to``, so all for
+    coordinators, those of the events they facilitate otherwise."""
+    if not _signed_in(user):
+        return CallRequest.objects.none()
+    if is_coordinator(user):
+        return CallRequest.objects.all()
+    return CallRequest.objects.filter(
+        facilitated_events_filter(user, "registration__event__")
+    )

@@ -7,6 +7,12 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import LogFormatter
 
+from .admin_calls import (
+    CallsMenuItem,
+    CallsWaitingPanel,
+    call_list_view,
+    mark_call_view,
+)
 from .admin_import import import_view
 from .admin_privacy import erase_person_view
 from .admin_views import EventsAdminGroup
@@ -57,6 +63,12 @@ def register_events_log_actions(actions):
         _("View the registrations listing"),
         _("Registrations listing viewed"),
     )
+    actions.register_action(
+        "events.calls.viewed",
+        _("View the call list"),
+        _("Call list viewed"),
+    )
+    actions.register_action("events.call.attempted", _("Try a call"), _("Call tried"))
     actions.register_action(
         "events.person.searched",
         _("Search for a person to erase"),
@@ -112,6 +124,8 @@ def register_import_url():
     return [
         path("events/import-calendar/", import_view, name="events_ics_import"),
         path("privacy/erase/", erase_person_view, name="erase_person"),
+        path("calls/", call_list_view, name="event_calls"),
+        path("calls/<int:pk>/mark/", mark_call_view, name="event_calls_mark"),
     ]
 
 
@@ -151,3 +165,19 @@ def register_import_menu_item():
 @hooks.register("register_spreadsheet_resources")
 def register_events_spreadsheets():
     return [VenueResource, ScheduleResource, RegistrationResource]
+
+
+@hooks.register("register_admin_menu_item")
+def register_calls_menu_item():
+    return CallsMenuItem(
+        _("Calls to make"),
+        reverse("event_calls"),
+        name="calls-to-make",
+        icon_name="mobile-alt",
+        order=205,
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def add_calls_waiting_panel(request, panels):
+    panels.append(CallsWaitingPanel())

@@ -30,7 +30,13 @@ from django.utils import timezone
 from attendance.models import AttendanceRecord, AttendanceStatus
 from events.calendars import feed_token
 from events.groups import COORDINATORS_GROUP, EDITORS_GROUP, FACILITATORS_GROUP
-from events.models import EventIndexPage, EventSession
+from events.models import (
+    CallReason,
+    CallRequest,
+    EventIndexPage,
+    EventSession,
+    MessageKind,
+)
 from spreadsheets.models import ImportJob
 from tests.conftest import make_event, make_session, role_group, sign_up
 from website.models import HomePage
@@ -72,6 +78,8 @@ class World:
     #: Has no attendance, so it may be deleted (added by mistake).
     junior: object
     job: object
+    #: A waiting call to ``junior``.
+    call: object
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +116,10 @@ def build_world() -> World:
     # someone to phone.
     junior = sign_up(event, NAME + " Junior", email="", phone="416 555 0200")
     sign_up(other_event, "Other Person", email="op@example.org")
+    # Only a call reaches them: the call list names them.
+    call = CallRequest.objects.create(
+        registration=junior, reason=CallReason.PROMOTED, kind=MessageKind.PROMOTED
+    )
     # Started an hour ago (after people signed up), so attendance can be
     # taken now.
     start = timezone.now() - dt.timedelta(hours=1)
@@ -166,6 +178,7 @@ def build_world() -> World:
         registration=registration,
         junior=junior,
         job=job,
+        call=call,
     )
 
 
@@ -376,6 +389,37 @@ MATRIX = [
         coordinators_only(FORBIDDEN),
         method="post",
         data=lambda w: {"email": "zq@example.org", "phone": ""},
+    ),
+    # The call list: coordinators every call, facilitators their own
+    # events' (a 403 for marking another's), a 403 page for editors.
+    Case(
+        "event_calls",
+        lambda w, role: reverse("event_calls"),
+        roles(
+            anonymous=LOGIN,
+            facilitator=OK,
+            other=HIDDEN,
+            former=LOGIN,
+            editor=FORBIDDEN,
+            coordinator=OK,
+            superuser=OK,
+        ),
+    ),
+    Case(
+        "event_calls_mark",
+        lambda w, role: reverse("event_calls_mark", args=[w.call.pk]),
+        roles(
+            anonymous=LOGIN,
+            facilitator=DONE,
+            other=FORBIDDEN,
+            former=LOGIN,
+            editor=FORBIDDEN,
+            coordinator=DONE,
+            superuser=DONE,
+        ),
+        method="post",
+        data=lambda w: {"outcome": "no_answer"},
+        marker=None,
     ),
     # Attendance reports: numbers about participants, coordinators only.
     Case(
