@@ -154,10 +154,10 @@ def reason_text(call: CallRequest) -> str:
     return call.get_reason_display()
 
 
-def tel_href(phone: str) -> str:
-    """A ``tel:`` link for a number as the person typed it."""
-    digits = re.sub(r"\D", "", phone)
-    return "tel:" + ("+" if phone.lstrip().startswith("+") else "") + digits
+def tel_href(phone) -> str:
+    """A ``tel:`` link for a stored (E.164) number."""
+    digits = re.sub(r"\D", "", str(phone))
+    return "tel:" + ("+" if str(phone).lstrip().startswith("+") else "") + digits
 
 
 def _row(call: CallRequest) -> dict:

@@ -45,15 +45,13 @@ class CallPreferences:
 
 
 def call_preferences(registration: Registration) -> CallPreferences:
-    """The person's best times to call and whether a voicemail may be left.
-
-    Read through ``getattr`` so the call list works before the registration
-    fields (``call_times``, ``voicemail_ok``) exist; once they do, only this
-    function reads them. No answer about voicemail means none is left.
-    """
-    times = getattr(registration, "call_times", "") or ""
-    voicemail_ok = getattr(registration, "voicemail_ok", None)
-    return CallPreferences(times=str(times).strip(), voicemail_ok=voicemail_ok is True)
+    """The person's best times to call and whether a voicemail may be left
+    (the sign-up form's answers). No answer about voicemail means none is
+    left: phones are often shared."""
+    return CallPreferences(
+        times=(registration.call_times or "").strip(),
+        voicemail_ok=registration.voicemail_ok is True,
+    )
 
 
 def record_call_attempt(

@@ -37,8 +37,8 @@ def test_a_coordinator_works_through_the_call_list_on_a_phone(
     phone.get_by_role("link", name="1 call waiting").click()
 
     person = phone.get_by_role("article", name="Pat Phoneonly")
-    expect(person.get_by_role("link", name="416 555 0199")).to_have_attribute(
-        "href", "tel:4165550199"
+    expect(person.get_by_role("link", name="(416) 555-0199")).to_have_attribute(
+        "href", "tel:+14165550199"
     )
     expect(person).to_contain_text("New sign-up")
     expect(person).to_contain_text("Do not leave a voicemail.")

@@ -56,9 +56,9 @@ def make_call(registration, reason=CallReason.PROMOTED, **fields):
     )
 
 
-def phone_only(event, name, phone=PHONE):
+def phone_only(event, name, phone=PHONE, **answers):
     """Someone with a phone, no email, and no consent to texts."""
-    return sign_up(event, name, email="", phone=phone)
+    return sign_up(event, name, email="", phone=phone, **answers)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_someone_promoted_with_only_a_phone_is_on_the_coordinators_list(
     assert pat.call_requests.filter(reason=CallReason.WAITLISTED).exists()
     assert listed_calls(response) == [call]
     assert "Pat Phoneonly" in html
-    assert 'href="tel:4165550199"' in html
+    assert 'href="tel:+14165550199"' in html
     assert "Tuesday circle" in html
     assert "Moved up from the waitlist" in html
     assert "Do not leave a voicemail." in html
@@ -165,12 +165,7 @@ def test_each_outcome_writes_a_try_and_closes_or_keeps_the_call(
     client, coordinator, event_index, monkeypatch, outcome, closed
 ):
     event = make_registration_event(event_index)
-    call = make_call(phone_only(event, "Pat"))
-    # Until registrations record it, nobody has agreed to a voicemail.
-    monkeypatch.setattr(
-        "events.calls.call_preferences",
-        lambda registration: CallPreferences(times="", voicemail_ok=True),
-    )
+    call = make_call(phone_only(event, "Pat", voicemail_ok=True))
     client.force_login(coordinator)
     url = reverse("event_calls_mark", args=[call.pk])
     query = {"event": str(event.pk), "reason": "promoted", "p": "2"}
@@ -256,12 +251,13 @@ def test_call_preferences_read_the_registration_fields_when_present(event_index)
 def test_best_times_and_voicemail_show_on_the_list(
     client, coordinator, event_index, monkeypatch
 ):
-    make_call(phone_only(make_registration_event(event_index), "Pat"))
-    monkeypatch.setattr(
-        "events.admin_calls.call_preferences",
-        lambda registration: CallPreferences(
-            times="Weekday mornings", voicemail_ok=True
-        ),
+    make_call(
+        phone_only(
+            make_registration_event(event_index),
+            "Pat",
+            call_times="Weekday mornings",
+            voicemail_ok=True,
+        )
     )
     html = calls_on_list(client, coordinator).content.decode()
     assert "Best times to call: Weekday mornings" in html
