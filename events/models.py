@@ -877,9 +877,18 @@ class GroupMessageQuerySet(models.QuerySet):
         """The messages addressed to ``registration``: those it has a
         delivery (email or text, whatever came of it) or a call-list entry
         for, newest first. A person no channel reached has neither."""
+        about_groups = {"group_message__isnull": False}
         return self.filter(
-            Q(pk__in=registration.deliveries.values("group_message"))
-            | Q(pk__in=registration.call_requests.values("group_message"))
+            Q(
+                pk__in=registration.deliveries.filter(**about_groups).values(
+                    "group_message"
+                )
+            )
+            | Q(
+                pk__in=registration.call_requests.filter(**about_groups).values(
+                    "group_message"
+                )
+            )
         ).order_by("-created_at", "-pk")
 
 

@@ -521,3 +521,77 @@ def test_manage_page_shows_the_messages_sent_to_the_person(
     newcomer = sign_up(event, "Newcomer")
     page = client.get(reverse("registration_manage", args=[manage_token(newcomer)]))
     assert "Messages from the organisers" not in page.content.decode()
+
+
+def test_what_came_of_each_text_is_recorded(
+    event, mixed, coordinator, settings, django_capture_on_commit_callbacks
+):
+    """The results of a batch are saved per outcome (``messaging._record``):
+    sent with the provider's id, refused for good, or to be tried again."""
+    from core.sms.backends import locmem
+
+    locmem.fail_for("+14165550101", retryable=False, error="unknown number")
+    locmem.fail_for("+14165550104", retryable=True, error="provider busy")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = rules.send_group_message(
+            event=event,
+            audience=GroupAudience.CONFIRMED,
+            session=None,
+            body="Room 204.",
+            user=coordinator,
+        )
+    texts = {
+        d.registration_id: d
+        for d in Delivery.objects.filter(group_message=message, channel=Channel.TEXT)
+    }
+    refused, retried = texts[mixed["text"].pk], texts[mixed["both"].pk]
+    assert (refused.status, refused.error, refused.attempts) == (
+        DeliveryStatus.FAILED,
+        "unknown number",
+        1,
+    )
+    first_delay = dt.timedelta(minutes=settings.GATHER_MESSAGE_RETRY_MINUTES[0])
+    assert (retried.status, retried.attempts) == (DeliveryStatus.PENDING, 1)
+    assert retried.send_after == MORNING + first_delay
+    emails = Delivery.objects.filter(group_message=message, channel=Channel.EMAIL)
+    assert {(d.status, d.attempts) for d in emails} == {(DeliveryStatus.SENT, 1)}
+    assert all(d.sent_at == MORNING for d in emails)
+
+
+def test_sent_texts_keep_the_provider_s_id(
+    event, mixed, coordinator, sms_outbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = rules.send_group_message(
+            event=event,
+            audience=GroupAudience.CONFIRMED,
+            session=None,
+            body="Room 204.",
+            user=coordinator,
+        )
+    texts = Delivery.objects.filter(group_message=message, channel=Channel.TEXT)
+    provider_ids = {d.provider_id for d in texts}
+    assert len(provider_ids) == 2 and all(provider_ids)
+
+
+def test_sent_messages_are_counted_in_three_queries(
+    event,
+    mixed,
+    coordinator,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    """Guards the sent list against a query per message or per delivery."""
+    for words in ("One.", "Two.", "Three."):
+        with django_capture_on_commit_callbacks(execute=True):
+            rules.send_group_message(
+                event=event,
+                audience=GroupAudience.CONFIRMED,
+                session=None,
+                body=words,
+                user=coordinator,
+            )
+    with django_assert_num_queries(3):
+        sent = rules.sent_group_messages(event)
+        summary = [(s.message.body, s.emails_sent, s.calls_waiting) for s in sent]
+    assert summary == [("Three.", 2, 2), ("Two.", 2, 2), ("One.", 2, 2)]
