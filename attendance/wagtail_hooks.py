@@ -2,13 +2,17 @@
 
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.widgets import Button
 from wagtail.log_actions import LogFormatter
 
+from events.models import EventPage
 from events.permissions import is_coordinator
 
-from . import viewing
+from . import group_messages, viewing
+from .admin_messages import choose_event_view, compose_view, sent_view
 from .admin_reports import download_view, pdf_view, reports_view
 from .records import SESSION_RECORDED
 from .resources import AttendanceResource
@@ -31,6 +35,22 @@ def register_attendance_log_actions(actions):
         viewing.PRINTED, _("Print a list of people"), _("List of people printed")
     )
     actions.register_action("attendance.retention.applied")(RetentionApplied)
+    actions.register_action(group_messages.GROUP_MESSAGE_SENT)(GroupMessageSent)
+
+
+class GroupMessageSent(LogFormatter):
+    """A message to the group, on the event's page: who it went to, in
+    numbers; the words are on the sent messages screen, not in the log."""
+
+    label = _("Send a message to the group")
+
+    def format_message(self, log_entry):
+        count = log_entry.data.get("recipients", 0)
+        return ngettext(
+            "Message %(id)s sent to %(count)s person",
+            "Message %(id)s sent to %(count)s people",
+            count,
+        ) % {"id": log_entry.data.get("group_message"), "count": count}
 
 
 class RetentionApplied(LogFormatter):
@@ -59,6 +79,21 @@ def register_report_urls():
             download_view,
             name="attendance_report_download",
         ),
+        path(
+            "attendance/messages/",
+            choose_event_view,
+            name="attendance_group_message_choose",
+        ),
+        path(
+            "attendance/messages/<id:event_id>/new/",
+            compose_view,
+            name="attendance_group_message_compose",
+        ),
+        path(
+            "attendance/messages/<id:event_id>/",
+            sent_view,
+            name="attendance_group_messages",
+        ),
     ]
 
 
@@ -78,6 +113,53 @@ def register_reports_menu_item():
         icon_name="table",
         order=220,
     )
+
+
+class GroupMessageMenuItem(MenuItem):
+    """Shown to whoever may message some event (coordinators, facilitators
+    of an event)."""
+
+    def is_shown(self, request):
+        return group_messages.may_message_any(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_group_message_menu_item():
+    return GroupMessageMenuItem(
+        _("Message a group"),
+        reverse("attendance_group_message_choose"),
+        name="message-a-group",
+        icon_name="mail",
+        order=215,
+    )
+
+
+def _group_message_button(page, user, priority):
+    """ "Message the group" for an event the user may message, else None."""
+    if not issubclass(page.specific_class or object, EventPage):
+        return None
+    if not group_messages.may_message(user, page.pk):
+        return None
+    return Button(
+        _("Message the group"),
+        reverse("attendance_group_message_compose", args=[page.pk]),
+        icon_name="mail",
+        priority=priority,
+    )
+
+
+@hooks.register("register_page_listing_more_buttons")
+def event_listing_group_message_button(page, user, next_url=None):
+    button = _group_message_button(page, user, priority=45)
+    if button is not None:
+        yield button
+
+
+@hooks.register("register_page_header_buttons")
+def event_header_group_message_button(page, user, view_name, next_url=None):
+    button = _group_message_button(page, user, priority=55)
+    if button is not None:
+        yield button
 
 
 @hooks.register("register_spreadsheet_resources")

@@ -337,13 +337,39 @@ def deliver(deliveries, *, now: dt.datetime | None = None, shared=None) -> None:
         to_send[delivery.channel].append(delivery)
     _send_emails(to_send[Channel.EMAIL], shared, now)
     _send_texts(to_send[Channel.TEXT], shared, now)
-    Delivery.objects.bulk_update(
-        deliveries,
-        ["status", "send_after", "attempts", "provider_id", "error", "sent_at"],
-    )
+    _record(deliveries)
     failed = [d for d in deliveries if d.status == DeliveryStatus.FAILED]
     if failed:
         signals.delivery_failed.send(sender=Delivery, deliveries=failed)
+
+
+def _record(deliveries) -> None:
+    """Save what came of each delivery: one UPDATE per distinct outcome
+    (most of a batch shares one: sent, now, first try), then the provider's
+    ids of the texts. ``bulk_update`` of every field would build a CASE
+    branch per field and row, which costs more than sending the messages."""
+    outcomes = defaultdict(list)
+    for delivery in deliveries:
+        key = (
+            delivery.status,
+            delivery.send_after,
+            delivery.attempts,
+            delivery.error,
+            delivery.sent_at,
+        )
+        outcomes[key].append(delivery.pk)
+    with_ids = [delivery for delivery in deliveries if delivery.provider_id]
+    with transaction.atomic():
+        for (status, send_after, attempts, error, sent_at), pks in outcomes.items():
+            Delivery.objects.filter(pk__in=pks).update(
+                status=status,
+                send_after=send_after,
+                attempts=attempts,
+                error=error,
+                sent_at=sent_at,
+            )
+        if with_ids:
+            Delivery.objects.bulk_update(with_ids, ["provider_id"])
 
 
 def _not_needed(delivery: Delivery, reason: str) -> None:

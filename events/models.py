@@ -914,6 +914,28 @@ class GroupAudience(models.TextChoices):
     MISSED = "missed", _("Those who missed a session")
 
 
+class GroupMessageQuerySet(models.QuerySet):
+    """Read rules for messages to a group, by name."""
+
+    def sent_to(self, registration):
+        """The messages addressed to ``registration``: those it has a
+        delivery (email or text, whatever came of it) or a call-list entry
+        for, newest first. A person no channel reached has neither."""
+        about_groups = {"group_message__isnull": False}
+        return self.filter(
+            Q(
+                pk__in=registration.deliveries.filter(**about_groups).values(
+                    "group_message"
+                )
+            )
+            | Q(
+                pk__in=registration.call_requests.filter(**about_groups).values(
+                    "group_message"
+                )
+            )
+        ).order_by("-created_at", "-pk")
+
+
 class GroupMessage(models.Model):
     """A message a coordinator or facilitator wrote to the people of one event.
 
@@ -951,6 +973,8 @@ class GroupMessage(models.Model):
     recipients = models.PositiveIntegerField(
         default=0, help_text=_("How many people it was sent to.")
     )
+
+    objects = GroupMessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -24,7 +24,7 @@ from . import registration as workflows
 from .calendars import build_calendar, calendar_bytes
 from .errors import EventsError
 from .forms import SignUpForm
-from .models import Channel, EventPage, RegistrationStatus
+from .models import Channel, EventPage, GroupMessage, RegistrationStatus
 
 
 def _full_without_waitlist(event):
@@ -195,6 +195,9 @@ def manage(request, token):
         and venue is not None
         and venue.is_online,
         "contact": _contact_choices(registration),
+        "group_messages": GroupMessage.objects.sent_to(registration).only(
+            "body", "created_at"
+        ),
     }
     return private(TemplateResponse(request, "events/manage.html", context))
 

@@ -27,6 +27,7 @@ from django.db import connections, transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from attendance.group_messages import fingerprint
 from attendance.models import AttendanceRecord, AttendanceStatus
 from events.calendars import feed_token
 from events.groups import COORDINATORS_GROUP, EDITORS_GROUP, FACILITATORS_GROUP
@@ -254,6 +255,21 @@ def session_people(allowed=OK, *, other=NOT_FOUND):
     )
 
 
+def group_messages(allowed=OK):
+    """Messages to the event's people: its facilitators (while in the
+    group), coordinators and superusers; a 403 page for anyone else who
+    may use the admin."""
+    return roles(
+        anonymous=LOGIN,
+        facilitator=allowed,
+        other=FORBIDDEN,
+        former=LOGIN,
+        editor=FORBIDDEN,
+        coordinator=allowed,
+        superuser=allowed,
+    )
+
+
 def reg_url(name):
     return lambda w, role: reverse(
         f"event_registrations:{name}", args=[w.registration.pk]
@@ -442,6 +458,58 @@ MATRIX = [
         marker=None,
         content_type="text/csv",
     ),
+    # Messages to a group: coordinators any event, facilitators their own
+    # (another event's facilitator and an editor get a 403 page). The
+    # screens name nobody; the event chooser lists only messageable events.
+    Case(
+        "attendance_group_message_choose",
+        lambda w, role: reverse("attendance_group_message_choose"),
+        roles(
+            anonymous=LOGIN,
+            facilitator=OK,
+            other=HIDDEN,
+            former=LOGIN,
+            editor=FORBIDDEN,
+            coordinator=OK,
+            superuser=OK,
+        ),
+        marker="Tuesday circle",
+    ),
+    Case(
+        "attendance_group_message_compose",
+        lambda w, role: reverse("attendance_group_message_compose", args=[w.event.pk]),
+        group_messages(),
+        marker=None,
+    ),
+    Case(
+        "attendance_group_message_compose:preview",
+        lambda w, role: reverse("attendance_group_message_compose", args=[w.event.pk]),
+        group_messages(),
+        method="post",
+        data=lambda w: {"audience": "confirmed", "body": "Room 204.", "preview": "1"},
+        marker="Send to 2 people",
+    ),
+    Case(
+        "attendance_group_message_compose:send",
+        lambda w, role: reverse("attendance_group_message_compose", args=[w.event.pk]),
+        group_messages(DONE),
+        method="post",
+        data=lambda w: {
+            "audience": "confirmed",
+            "body": "Room 204.",
+            "confirm": "1",
+            "previewed": fingerprint(
+                event=w.event, audience="confirmed", session=None, body="Room 204."
+            ),
+        },
+        marker=None,
+    ),
+    Case(
+        "attendance_group_messages",
+        lambda w, role: reverse("attendance_group_messages", args=[w.event.pk]),
+        group_messages(),
+        marker=None,
+    ),
     # The facilitator area.
     Case(
         "facilitate",
@@ -614,6 +682,8 @@ NO_PARTICIPANT_DATA = {
     "registration_cancel": "the person's own secret link, not a role",
     "registration_calendar": "the person's own secret link, not a role",
     "registration_consent": "the person's own secret link, not a role",
+    "registration_short_link": "the short form of the person's own secret "
+    "link (in texts), not a role",
     "sms_status_twilio": "the SMS provider's signed delivery reports: POST "
     "only, answers no content (tests/core/test_sms.py)",
 }

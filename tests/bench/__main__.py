@@ -31,6 +31,7 @@ BENCHMARK_MODULES = [
     "tests.bench.pdfs",
     "tests.bench.signup",
     "tests.bench.spreadsheets",
+    "tests.bench.group_message",
 ]
 
 
