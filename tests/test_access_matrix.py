@@ -682,8 +682,6 @@ NO_PARTICIPANT_DATA = {
     "registration_cancel": "the person's own secret link, not a role",
     "registration_calendar": "the person's own secret link, not a role",
     "registration_consent": "the person's own secret link, not a role",
-    "registration_short_link": "the short form of the person's own secret "
-    "link (in texts), not a role",
     "sms_status_twilio": "the SMS provider's signed delivery reports: POST "
     "only, answers no content (tests/core/test_sms.py)",
 }
