@@ -8,7 +8,12 @@ from wagtail.log_actions import LogFormatter
 
 from events.permissions import is_coordinator
 
-from . import viewing
+from . import follow_ups, viewing
+from .admin_follow_ups import (
+    follow_up_action_view,
+    follow_up_preferences_view,
+    follow_ups_view,
+)
 from .admin_reports import download_view, pdf_view, reports_view
 from .records import SESSION_RECORDED
 from .resources import AttendanceResource
@@ -31,6 +36,18 @@ def register_attendance_log_actions(actions):
         viewing.PRINTED, _("Print a list of people"), _("List of people printed")
     )
     actions.register_action("attendance.retention.applied")(RetentionApplied)
+    for action, label, message in [
+        (follow_ups.ASSIGNED, _("Assign a follow-up"), _("Follow-up assigned")),
+        (follow_ups.ACKNOWLEDGED, _("Acknowledge a follow-up"), _("Follow-up seen")),
+        (follow_ups.RESOLVED, _("Resolve a follow-up"), _("Follow-up resolved")),
+        (follow_ups.REOPENED, _("Reopen a follow-up"), _("Follow-up reopened")),
+        (
+            follow_ups.RETRIED,
+            _("Try a message again"),
+            _("Undelivered message tried again"),
+        ),
+    ]:
+        actions.register_action(action, label, message)
 
 
 class RetentionApplied(LogFormatter):
@@ -59,6 +76,17 @@ def register_report_urls():
             download_view,
             name="attendance_report_download",
         ),
+        path("follow-ups/", follow_ups_view, name="follow_ups"),
+        path(
+            "follow-ups/<id:follow_up_id>/",
+            follow_up_action_view,
+            name="follow_up_action",
+        ),
+        path(
+            "follow-ups/email-me/",
+            follow_up_preferences_view,
+            name="follow_up_preferences",
+        ),
     ]
 
 
@@ -77,6 +105,21 @@ def register_reports_menu_item():
         name="attendance-reports",
         icon_name="table",
         order=220,
+    )
+
+
+class FollowUpsMenuItem(ReportsMenuItem):
+    """Shown to coordinators (and superusers) only, as the inbox is."""
+
+
+@hooks.register("register_admin_menu_item")
+def register_follow_ups_menu_item():
+    return FollowUpsMenuItem(
+        _("Follow-ups"),
+        reverse("follow_ups"),
+        name="follow-ups",
+        icon_name="tasks",
+        order=215,
     )
 
 

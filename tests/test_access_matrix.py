@@ -27,10 +27,10 @@ from django.db import connections, transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from attendance.models import AttendanceRecord, AttendanceStatus
+from attendance.models import AttendanceRecord, AttendanceStatus, FollowUp
 from events.calendars import feed_token
 from events.groups import COORDINATORS_GROUP, EDITORS_GROUP, FACILITATORS_GROUP
-from events.models import EventIndexPage, EventSession
+from events.models import CallReason, CallRequest, EventIndexPage, EventSession
 from spreadsheets.models import ImportJob
 from tests.conftest import make_event, make_session, role_group, sign_up
 from website.models import HomePage
@@ -72,6 +72,8 @@ class World:
     #: Has no attendance, so it may be deleted (added by mistake).
     junior: object
     job: object
+    #: A call waiting for ``junior``, in the coordinators' follow-up inbox.
+    follow_up: object
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +160,10 @@ def build_world() -> World:
             "totals": {"new": 1},
         },
     )
+    call = CallRequest.objects.create(
+        registration=junior, reason=CallReason.NEW_SIGN_UP, kind="confirmed"
+    )
+    follow_up = FollowUp.objects.create(kind="call", event=event, call_request=call)
     return World(
         users=users,
         event=event,
@@ -166,6 +172,7 @@ def build_world() -> World:
         registration=registration,
         junior=junior,
         job=job,
+        follow_up=follow_up,
     )
 
 
@@ -398,6 +405,30 @@ MATRIX = [
         marker=None,
         content_type="text/csv",
     ),
+    # The follow-up inbox: coordinators only, a page of its own for anyone
+    # else. A call waiting names the person by first name and initial.
+    Case(
+        "follow_ups",
+        lambda w, role: reverse("follow_ups"),
+        coordinators_only(FORBIDDEN),
+        marker="Zebediah J.",
+    ),
+    Case(
+        "follow_up_action",
+        lambda w, role: reverse("follow_up_action", args=[w.follow_up.pk]),
+        coordinators_only(FORBIDDEN, allowed=DONE),
+        method="post",
+        data=lambda w: {"action": "acknowledge"},
+        marker=None,
+    ),
+    Case(
+        "follow_up_preferences",
+        lambda w, role: reverse("follow_up_preferences"),
+        coordinators_only(FORBIDDEN, allowed=DONE),
+        method="post",
+        data=lambda w: {"daily_digest": "on"},
+        marker=None,
+    ),
     # The facilitator area.
     Case(
         "facilitate",
@@ -569,6 +600,8 @@ NO_PARTICIPANT_DATA = {
     "registration_cancel": "the person's own secret link, not a role",
     "registration_calendar": "the person's own secret link, not a role",
     "registration_consent": "the person's own secret link, not a role",
+    "registration_short_link": "the short form of the person's own secret "
+    "link in texts, not a role",
     "sms_status_twilio": "the SMS provider's signed delivery reports: POST "
     "only, answers no content (tests/core/test_sms.py)",
 }
