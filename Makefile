@@ -48,15 +48,16 @@ run: install
 	$(PY) manage.py ensure_admin
 	@$(MAKE) --no-print-directory serve
 
-# The web server, the task worker (emails appear in this terminal), and a
-# loop that queues session reminders every 10 minutes and clears old import
-# jobs, and once a day (the first pass after the date changes) anonymises
+# The web server, the task worker (emails and texts appear in this terminal),
+# and a loop that every 10 minutes queues session reminders, sends messages
+# held by quiet hours or due a new try (printed here too), and clears old
+# import jobs, and once a day (the first pass after the date changes) anonymises
 # what the retention period says must go and emails the coordinators' daily
 # summary, as cron would.
 serve:
 	@echo "Serving http://127.0.0.1:8000 (Ctrl+C stops the server, worker and reminders)"
 	@$(PY) manage.py db_worker & worker=$$!; \
-	( day=; while :; do $(PY) manage.py send_reminders >/dev/null; $(PY) manage.py purge_import_jobs >/dev/null; \
+	( day=; while :; do $(PY) manage.py send_reminders >/dev/null; $(PY) manage.py send_due_messages; $(PY) manage.py purge_import_jobs >/dev/null; \
 	  today=$$(date +%F); if [ "$$today" != "$$day" ]; then $(PY) manage.py apply_retention >/dev/null && $(PY) manage.py send_staff_digest >/dev/null && day=$$today; fi; \
 	  sleep 600; done ) & reminders=$$!; \
 	trap 'kill $$worker $$reminders 2>/dev/null' EXIT INT TERM; \

@@ -6,6 +6,7 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 #: What a search looks for: words (letters and digits, any script).
 WORDS = re.compile(r"\w+")
@@ -95,3 +96,18 @@ class AccessibleErrorsMixin:
             if bound.help_text:
                 described_by.insert(0, f"{bound.auto_id}_helptext")
             self.fields[name].widget.attrs["aria-describedby"] = " ".join(described_by)
+
+
+class TypedPhoneNumberWidget(RegionalPhoneNumberWidget):
+    """A phone number input that shows back exactly what the person typed.
+
+    ``RegionalPhoneNumberWidget`` reformats whatever it can parse, so a
+    wrong number ("416-555-01") would come back as other digits next to its
+    error. Only a stored number (a ``PhoneNumber``) is formatted, in the
+    region's own way.
+    """
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            return value
+        return super().format_value(value)

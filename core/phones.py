@@ -1,4 +1,11 @@
-"""Tappable phone numbers: ``tel:`` and ``sms:`` links in plain and rich text.
+"""Phone numbers: reading what people type, and tappable links in content.
+
+A number someone gives is read with ``phonenumbers`` (through
+``django-phonenumber-field``) in the site's region
+(``PHONENUMBER_DEFAULT_REGION``) and kept in E.164 (``+14165550123``), so
+two ways of typing one number are the same value: ``to_e164``.
+
+Tappable phone numbers: ``tel:`` and ``sms:`` links in plain and rich text.
 
 Someone in crisis reading "Call 988" on a phone should be one tap away from
 the call. Numbers are found by their shape, never by "any run of digits":
@@ -9,8 +16,58 @@ dates, times, room numbers and prices stay plain text.
 
 import re
 
+from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+from phonenumber_field.phonenumber import to_python
+from phonenumbers import region_code_for_number
+
+#: What a person is told next to a number that cannot be read, in every form
+#: and import, so the advice is the same everywhere.
+INVALID_PHONE_MESSAGE = gettext_lazy(
+    "Enter a phone number we can call or text, for example 416-555-0123."
+)
+
+
+class InvalidPhoneNumber(ValueError):
+    """A typed value that is not a phone number anyone could call."""
+
+
+def to_e164(value, *, region: str | None = None) -> str:
+    """A typed phone number in E.164 (``"+14165550123"``); ``""`` for a blank.
+
+    ``value`` is read in ``region`` (the site's ``PHONENUMBER_DEFAULT_REGION``
+    when None), so a local number needs its area code and a number abroad its
+    ``+`` and country code. Only numbers ``phonenumbers`` holds valid (a real
+    range of a real country's plan, not just the right length) are accepted:
+    anything else raises ``InvalidPhoneNumber``. A stored number (a
+    ``PhoneNumber``) comes back as its E.164 text.
+    """
+    if value is None or not str(value).strip():
+        return ""
+    region = region or settings.PHONENUMBER_DEFAULT_REGION
+    if isinstance(value, str):
+        value = value.strip()
+    number = to_python(value, region=region)
+    if not number.is_valid():
+        raise InvalidPhoneNumber(str(value))
+    return number.as_e164
+
+
+def phone_display(value) -> str:
+    """A stored number as staff dial it: "(416) 555-0123" for a number of
+    the site's region, "+44 20 7946 0958" for one abroad; "" for none."""
+    if not value:
+        return ""
+    region = settings.PHONENUMBER_DEFAULT_REGION
+    number = to_python(value, region=region)
+    if not number.is_valid():
+        return str(value)
+    if region_code_for_number(number) == region:
+        return number.as_national
+    return number.as_international
+
 
 #: A full number: +1 (416) 555-0100, 1-800-668-6868, 416.555.0100, 555-0100,
 #: or an international +44 20 7946 0958. The look-arounds keep digits that
@@ -135,13 +192,3 @@ def phone_link(value) -> str:
         f'<a href="{href}">{escape(text[match.start() : end])}</a>'
         f"{escape(text[end:])}"
     )
-
-
-def comparable_phone(value: str) -> str:
-    """A phone number as two typed numbers are compared: its digits only,
-    without North America's leading 1, so "+1 (416) 555-0100", "416.555.0100"
-    and "1-416-555-0100" are the same number. "" when there are no digits."""
-    digits = re.sub(r"\D", "", value or "")
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    return digits

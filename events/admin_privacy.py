@@ -20,7 +20,6 @@ from django.views.decorators.http import require_http_methods
 
 from core import audit
 from core.http import private
-from core.phones import comparable_phone
 
 from . import privacy
 from .errors import EventsError
@@ -41,7 +40,8 @@ class PersonSearchForm(forms.Form):
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
-        if phone and len(comparable_phone(phone)) < privacy.MIN_SEARCH_DIGITS:
+        digits = sum(ch.isdigit() for ch in phone)
+        if phone and digits < privacy.MIN_SEARCH_DIGITS:
             raise forms.ValidationError(
                 _("Give the whole phone number, including the area code.")
             )

@@ -27,7 +27,8 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from core import audit
 from core.dates import site_zone
-from core.forms import PageChoiceField
+from core.forms import PageChoiceField, TypedPhoneNumberWidget
+from core.phones import INVALID_PHONE_MESSAGE, phone_display
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import privacy
@@ -36,7 +37,8 @@ from .admin_links import registration_admin_links, registrations_list_url
 from .consent import CONSENT_WORDING
 from .errors import EventsError
 from .filters import RegistrationFilterSet
-from .models import Channel, EventPage, Registration, RegistrationStatus
+from .messaging import route
+from .models import Channel, EventPage, MessageKind, Registration, RegistrationStatus
 from .permissions import events_visible_to, registrations_visible_to
 
 
@@ -55,12 +57,32 @@ class AddRegistrationForm(WagtailAdminModelForm):
 
     class Meta:
         model = Registration
-        fields = ["event", "name", "email", "phone", "support_needs"]
+        fields = [
+            "event",
+            "name",
+            "email",
+            "phone",
+            "call_times",
+            "voicemail_ok",
+            "support_needs",
+        ]
+        error_messages = {"phone": {"invalid": INVALID_PHONE_MESSAGE}}
+        widgets = {"phone": TypedPhoneNumberWidget}
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("email") and not cleaned.get("phone"):
+        if (
+            not cleaned.get("email")
+            and not cleaned.get("phone")
+            and "phone" not in self.errors
+            and not self.instance.phone_as_typed
+        ):
             self.add_error("email", _("Give an email address or a phone number."))
+        if cleaned.get("phone"):
+            # A checked number replaces the one kept as typed.
+            self.instance.phone_as_typed = ""
+        else:
+            cleaned["call_times"], cleaned["voicemail_ok"] = "", False
         return cleaned
 
 
@@ -71,7 +93,14 @@ class EditRegistrationForm(AddRegistrationForm):
     consent = None
 
     class Meta(AddRegistrationForm.Meta):
-        fields = ["name", "email", "phone", "support_needs"]
+        fields = [
+            "name",
+            "email",
+            "phone",
+            "call_times",
+            "voicemail_ok",
+            "support_needs",
+        ]
 
 
 class DomainErrorFormMixin:
@@ -108,6 +137,8 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
             email=data["email"],
             phone=data["phone"],
             support_needs=data["support_needs"],
+            call_times=data["call_times"],
+            voicemail_ok=data["voicemail_ok"],
             consent=data["consent"],
             by_coordinator=True,
             refuse_repeat=True,
@@ -267,7 +298,20 @@ class RegistrationInspectView(generic.InspectView):
         return self.object.email or _("Not given")
 
     def get_phone_display_value(self):
-        return self.object.phone or _("Not given")
+        if self.object.phone:
+            return phone_display(self.object.phone)
+        if self.object.phone_as_typed:
+            return _("Not a number we could read: check it with the person")
+        return _("Not given")
+
+    def get_phone_as_typed_display_value(self):
+        return self.object.phone_as_typed or _("Nothing to check")
+
+    def get_call_times_display_value(self):
+        return self.object.call_times or _("Not given")
+
+    def get_voicemail_ok_display_value(self):
+        return _("Yes") if self.object.voicemail_ok else _("No")
 
     def get_support_needs_display_value(self):
         return self.object.support_needs or _("Not given")
@@ -379,6 +423,7 @@ class RegistrationViewSet(ModelViewSet):
         Column("status", accessor="get_status_display", label=gettext_lazy("Status")),
         Column("waitlist_position", label=gettext_lazy("Waitlist")),
         Column("created_at", label=gettext_lazy("Signed up")),
+        Column("phone_check_label", label=gettext_lazy("Phone")),
     ]
     ordering = ["event__title", "status", "waitlist_position", "created_at"]
     search_fields = ["name", "email"]
@@ -390,6 +435,9 @@ class RegistrationViewSet(ModelViewSet):
         "name",
         "email",
         "phone",
+        "phone_as_typed",
+        "call_times",
+        "voicemail_ok",
         "support_needs",
         "consents",
         "status",
@@ -438,7 +486,7 @@ def names(registrations) -> str:
 
 def promoted_sentence(promoted) -> str:
     """Who got a place from the waitlist, and whom staff must phone because
-    no email can tell them ('' for nobody)."""
+    no email or text can tell them ('' for nobody)."""
     if not promoted:
         return ""
     sentences = [
@@ -449,12 +497,14 @@ def promoted_sentence(promoted) -> str:
         )
         % {"names": names(promoted)}
     ]
-    to_call = [person for person in promoted if not person.can_be_emailed]
+    to_call = [
+        person for person in promoted if route(person, MessageKind.PROMOTED).call
+    ]
     if to_call:
         sentences.append(
             ngettext(
-                "%(names)s has no email: call them to say so.",
-                "%(names)s have no email: call them to say so.",
+                "%(names)s can only be reached by phone: they are on the call list.",
+                "%(names)s can only be reached by phone: they are on the call list.",
                 len(to_call),
             )
             % {"names": names(to_call)}

@@ -258,7 +258,7 @@ def audience_lines(audience: session_workflows.ChangeAudience) -> list[str]:
     sentences."""
     if audience.past:
         return [_("This session is over, so nobody is told.")]
-    if not audience.emailed and not audience.to_call:
+    if not audience.emailed and not audience.texted and not audience.to_call:
         return [_("Nobody has a place yet, so nobody needs to be told.")]
     lines = []
     if audience.emailed:
@@ -270,12 +270,23 @@ def audience_lines(audience: session_workflows.ChangeAudience) -> list[str]:
             )
             % {"count": audience.emailed}
         )
+    if audience.texted:
+        lines.append(
+            ngettext(
+                "%(count)s person with a place will get a text message.",
+                "%(count)s people with a place will get a text message.",
+                audience.texted,
+            )
+            % {"count": audience.texted}
+        )
     if audience.to_call:
         count = len(audience.to_call)
         lines.append(
             ngettext(
-                "%(count)s person with a place has no email: call them.",
-                "%(count)s people with a place have no email: call them.",
+                "%(count)s person with a place can only be reached by phone: "
+                "they go on the call list.",
+                "%(count)s people with a place can only be reached by phone: "
+                "they go on the call list.",
                 count,
             )
             % {"count": count}

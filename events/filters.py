@@ -29,15 +29,26 @@ class SessionFilterSet(WagtailFilterSet):
 
 
 class RegistrationFilterSet(WagtailFilterSet):
-    """Filters for the registrations listing: event and status."""
+    """Filters for the registrations listing: event, status, and the phone
+    numbers kept as typed that staff should check."""
 
     event = PageChoiceFilter(
         queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
+    )
+    phone_to_check = django_filters.BooleanFilter(
+        label=gettext_lazy("Phone number to check"),
+        method="filter_phone_to_check",
     )
 
     class Meta:
         model = Registration
         fields = ["event", "status"]
+
+    def filter_phone_to_check(self, queryset, name, value):
+        """``Registration.objects.phone_needs_check()``, or everyone else."""
+        if value:
+            return queryset.phone_needs_check()
+        return queryset.exclude(pk__in=Registration.objects.phone_needs_check())
 
 
 class VenueFilterSet(WagtailFilterSet):

@@ -2,12 +2,16 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
 
-from core.forms import AccessibleErrorsMixin
+from core.forms import AccessibleErrorsMixin, TypedPhoneNumberWidget
+from core.phones import INVALID_PHONE_MESSAGE, to_e164
 
 from .consent import CONSENT_WORDING
 from .models import Channel
-from .registration import phone_too_short
+
+#: "May we leave a voicemail?": no unless the person says yes.
+VOICEMAIL_CHOICES = [("no", _("No")), ("yes", _("Yes"))]
 
 
 class SignUpForm(AccessibleErrorsMixin, forms.Form):
@@ -25,14 +29,34 @@ class SignUpForm(AccessibleErrorsMixin, forms.Form):
         help_text=_("We send your confirmation and your private link here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    phone = forms.CharField(
+    # Read in the site's region (PHONENUMBER_DEFAULT_REGION); valid numbers
+    # only, the rule of ``core.phones.to_e164``.
+    phone = PhoneNumberField(
         label=_("Phone number"),
         max_length=40,
         required=False,
         help_text=_("If you have no email, we will call or text you to confirm."),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}
+        error_messages={"invalid": INVALID_PHONE_MESSAGE},
+        widget=TypedPhoneNumberWidget(
+            attrs={"autocomplete": "tel", "inputmode": "tel"}
         ),
+    )
+    # For the call list staff use; kept only with a phone number.
+    call_times = forms.CharField(
+        label=_("Best times to call you"),
+        max_length=100,
+        required=False,
+        help_text=_("For example: weekday mornings."),
+    )
+    voicemail_ok = forms.TypedChoiceField(
+        label=_("May we leave a voicemail?"),
+        choices=VOICEMAIL_CHOICES,
+        coerce=lambda answer: answer == "yes",
+        empty_value=False,
+        initial="no",
+        required=False,
+        help_text=_("Phones are often shared, so we do not unless you say yes."),
+        widget=forms.RadioSelect,
     )
     support_needs = forms.CharField(
         label=_("Anything that would help you take part? (optional)"),
@@ -63,15 +87,14 @@ class SignUpForm(AccessibleErrorsMixin, forms.Form):
     )
 
     def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        if phone_too_short(phone):
-            raise forms.ValidationError(
-                _("Please enter the whole number, including the area code.")
-            )
-        return phone
+        """The number in E.164 ("+14165550123"), or "" when none was given."""
+        return to_e164(self.cleaned_data["phone"])
 
     def clean(self):
         cleaned = super().clean()
+        if not cleaned.get("phone"):
+            # Call times and voicemail mean nothing without a number to call.
+            cleaned["call_times"], cleaned["voicemail_ok"] = "", False
         if (
             not cleaned.get("email")
             and not cleaned.get("phone")

@@ -90,8 +90,10 @@ PER_TASK = 500
 #: How long a batch being sent is kept from another sender.
 LEASE = dt.timedelta(minutes=15)
 #: Longest group or event name a text carries (when the organisation
-#: chose to name it), before it is shortened to fit one segment.
+#: chose to name it), before it is shortened to fit one segment; shorter
+#: than SHORTEST_NAME it would say nothing, so it is left out.
 NAME_IN_TEXT = 40
+SHORTEST_NAME = 12
 SEGMENT = 160
 
 
@@ -574,10 +576,10 @@ def _encode(number: int, base: int) -> str:
 
 
 def when(value: dt.datetime | None) -> str:
-    """A session's start in a text: 'Tue 8 Dec, 6 p.m.'."""
+    """A session's start in a text: 'Tue 8 Dec, 6:00 PM'."""
     if value is None:
         return ""
-    return date_filter(timezone.localtime(value), "D j M, P")
+    return date_filter(timezone.localtime(value), "D j M, g:i A")
 
 
 def _first_upcoming(registration: Registration) -> EventSession | None:
@@ -632,5 +634,5 @@ def _shortened(name: str):
     """``name``, then ever shorter forms of it ending in '...'."""
     if len(name) <= NAME_IN_TEXT:
         yield name
-    for length in range(min(len(name), NAME_IN_TEXT) - 3, 3, -1):
+    for length in range(min(len(name), NAME_IN_TEXT) - 3, SHORTEST_NAME - 1, -1):
         yield name[:length].rstrip() + "..."

@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from phonenumber_field.modelfields import PhoneNumberField
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
@@ -601,6 +602,11 @@ class RegistrationQuerySet(models.QuerySet):
         """Registrations that still hold a person's details."""
         return self.filter(anonymised_at__isnull=True)
 
+    def phone_needs_check(self):
+        """People whose phone number, kept from before numbers were checked,
+        could not be read (``phone_as_typed``): staff confirm it with them."""
+        return self.not_anonymised().exclude(phone_as_typed="")
+
     def with_email(self):
         """People who gave an email address and have not withdrawn their
         consent to emails, so can be emailed."""
@@ -649,7 +655,35 @@ class Registration(models.Model):
         max_length=120, help_text=_("The name they want to be called.")
     )
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
+    phone = PhoneNumberField(
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "Stored in E.164 (+14165550123); read in the site's region "
+            "(PHONENUMBER_DEFAULT_REGION) when typed without a country code."
+        ),
+    )
+    phone_as_typed = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "A number kept from before numbers were checked that could not be "
+            "read as a phone number; staff check it with the person "
+            "(Registration.objects.phone_needs_check())."
+        ),
+    )
+    call_times = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("Best times to call, in the person's words (for the call list)."),
+    )
+    voicemail_ok = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Whether staff may leave a voicemail. No unless the person said "
+            "yes: phones are often shared."
+        ),
+    )
     support_needs = EncryptedTextField(
         blank=True,
         help_text=_(
@@ -731,6 +765,16 @@ class Registration(models.Model):
             consent.channel == Channel.EMAIL and consent.withdrawn_at is not None
             for consent in self.consents.all()
         )
+
+    @property
+    def phone_needs_check(self) -> bool:
+        """Whether a number kept as typed waits for staff to check it (the
+        rule of ``Registration.objects.phone_needs_check()``)."""
+        return bool(self.phone_as_typed) and self.anonymised_at is None
+
+    def phone_check_label(self) -> str:
+        """The registrations listing's flag for ``phone_needs_check``."""
+        return _("Phone number to check") if self.phone_needs_check else ""
 
     @property
     def first_name_and_initial(self):

@@ -17,6 +17,7 @@ the admin) are labelled with the person's name.
 import dataclasses
 from collections import Counter
 
+import phonenumbers
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import CharField, Count, OuterRef, Q, Subquery, Value
@@ -26,7 +27,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import ModelLogEntry
 
 from core import audit
-from core.phones import comparable_phone
+from core.phones import InvalidPhoneNumber, to_e164
 
 from .errors import EventsError
 from .models import (
@@ -43,7 +44,8 @@ from .registration import cancel
 #: past sessions still have a row to show.
 ANONYMISED_NAME = "Anonymised"
 #: A search must give at least this many digits of a phone number, so a
-#: short or mistyped one never matches half the people held.
+#: short or mistyped one never matches half the people held (a number kept
+#: as typed, ``phone_as_typed``, is found by its digits).
 MIN_SEARCH_DIGITS = 7
 #: Registrations changed per UPDATE (SQLite limits the parameters of one).
 BATCH = 500
@@ -57,7 +59,8 @@ def anonymise_registrations(registrations, *, now=None) -> Counter:
     """Replace the personal fields of ``registrations`` (a queryset) that
     still have them; returns how many were anonymised per event id.
 
-    Name, email, phone and support needs are cleared, consent rows deleted,
+    Name, email, phone (with the number as typed, the best times to call and
+    the voicemail answer) and support needs are cleared, consent rows deleted,
     the manage
     link stops working (its hash becomes a value no token hashes to), and
     ``anonymised_at`` is set, so a second run finds nothing to do. Status,
@@ -73,6 +76,9 @@ def anonymise_registrations(registrations, *, now=None) -> Counter:
             name=ANONYMISED_NAME,
             email="",
             phone="",
+            phone_as_typed="",
+            call_times="",
+            voicemail_ok=False,
             support_needs="",
             token_salt="",
             manage_token_hash=Concat(
@@ -100,26 +106,42 @@ def _first_session_start():
     )
 
 
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
 def find_person(*, email: str = "", phone: str = "") -> list[Registration]:
     """Every registration, at any event, still holding this email address
-    (any case) or this phone number (in any format, ``comparable_phone``).
+    (any case) or this phone number (in any format: compared in E.164,
+    ``core.phones.to_e164``).
 
+    A number kept as typed because it could not be read (``phone_as_typed``)
+    matches when its digits are the search's, or the search's number without
+    its country code: those rows are few, so they are compared in Python.
     Each carries ``attendance_count`` and ``first_session`` (the event's
     first session's start, or None). An empty or too short search finds
     nobody.
     """
     email = email.strip()
-    digits = comparable_phone(phone)
+    digits = _digits(phone)
     conditions = []
     if email:
         conditions.append(Q(email__iexact=email))
     if len(digits) >= MIN_SEARCH_DIGITS:
-        # Phone numbers are stored as typed, so they are compared in Python.
-        with_phone = Registration.objects.not_anonymised().exclude(phone="")
+        wanted = {digits}
+        try:
+            number = to_e164(phone)
+        except InvalidPhoneNumber:
+            number = ""
+        if number:
+            conditions.append(Q(phone=number))
+            national = phonenumbers.parse(number).national_number
+            wanted |= {_digits(number), str(national)}
+        kept = Registration.objects.phone_needs_check()
         same = [
             pk
-            for pk, stored in with_phone.values_list("pk", "phone").iterator()
-            if comparable_phone(stored) == digits
+            for pk, typed in kept.values_list("pk", "phone_as_typed").iterator()
+            if _digits(typed) in wanted
         ]
         conditions.append(Q(pk__in=same))
     if not conditions:

@@ -46,6 +46,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from core import audit, tokens
+from core.phones import INVALID_PHONE_MESSAGE, InvalidPhoneNumber, to_e164
 
 from .consent import carry_over, record_given, record_given_many
 from .errors import EventsError
@@ -235,29 +236,21 @@ def registration_refusal(
     return None
 
 
-def normalise_phone(phone: str) -> str:
-    return "".join(ch for ch in phone if ch.isdigit())
-
-
-#: At least this many digits make a phone number someone could call.
-MIN_PHONE_DIGITS = 7
-
-
-def phone_too_short(phone: str) -> bool:
-    """Whether ``phone`` is given but has too few digits to call."""
-    return bool(phone.strip()) and len(normalise_phone(phone)) < MIN_PHONE_DIGITS
-
-
-def person_key(email: str, phone: str) -> tuple | None:
-    """Who someone is: their email (any case), else their phone's digits."""
+def person_key(email: str, phone) -> tuple | None:
+    """Who someone is: their email (any case), else their phone number in
+    E.164, so "416-555-0123" and "+1 (416) 555 0123" are one person. A phone
+    that is not a valid number identifies nobody."""
     email = email.strip().lower()
     if email:
         return ("email", email)
-    digits = normalise_phone(phone)
-    return ("phone", digits) if digits else None
+    try:
+        number = to_e164(phone)
+    except InvalidPhoneNumber:
+        return None
+    return ("phone", number) if number else None
 
 
-def _find_existing(event: EventPage, email: str, phone: str) -> Registration | None:
+def _find_existing(event: EventPage, email: str, phone) -> Registration | None:
     """An active registration of the same person (``person_key``) on this
     event, if any."""
     key = person_key(email, phone)
@@ -266,10 +259,8 @@ def _find_existing(event: EventPage, email: str, phone: str) -> Registration | N
     active = Registration.objects.filter(event=event).active()
     if key[0] == "email":
         return active.filter(email__iexact=email).first()
-    for registration in active.filter(email="").exclude(phone=""):
-        if normalise_phone(registration.phone) == key[1]:
-            return registration
-    return None
+    # Phone numbers are stored in E.164, so SQL compares them.
+    return active.filter(email="", phone=key[1]).first()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,24 +271,40 @@ class RegistrationResult:
     created: bool
 
 
-def _person(name: str, email: str, phone: str, support_needs: str) -> dict:
-    """A newcomer's fields, stripped; refuses a nameless or unreachable person."""
+def _person(
+    name: str,
+    email: str,
+    phone,
+    support_needs: str,
+    *,
+    call_times: str = "",
+    voicemail_ok: bool = False,
+    phone_as_typed: str = "",
+) -> dict:
+    """A newcomer's fields, stripped, the phone in E.164; refuses a nameless
+    or unreachable person, and a phone number nobody could call.
+
+    ``call_times`` and ``voicemail_ok`` (for staff's call list) are kept only
+    with a phone number. ``phone_as_typed`` carries a number an older version
+    could not read (see migration 0010) when a registration is moved."""
+    try:
+        number = to_e164(phone)
+    except InvalidPhoneNumber:
+        raise EventsError(str(INVALID_PHONE_MESSAGE), code="phone_invalid") from None
     person = {
         "name": name.strip(),
         "email": email.strip(),
-        "phone": phone.strip(),
+        "phone": number,
         "support_needs": support_needs.strip(),
+        "phone_as_typed": "" if number else phone_as_typed.strip(),
+        "call_times": call_times.strip() if number else "",
+        "voicemail_ok": bool(voicemail_ok and number),
     }
     if not person["name"]:
         raise EventsError(_("Please tell us your name."), code="name_missing")
-    if not person["email"] and not person["phone"]:
+    if not (person["email"] or person["phone"] or person["phone_as_typed"]):
         raise EventsError(
             _("Please give an email address or a phone number."), code="no_contact"
-        )
-    if phone_too_short(person["phone"]):
-        raise EventsError(
-            _("Please give the whole phone number, including the area code."),
-            code="phone_too_short",
         )
     return person
 
@@ -349,6 +356,8 @@ def register(
     email: str = "",
     phone: str = "",
     support_needs: str = "",
+    call_times: str = "",
+    voicemail_ok: bool = False,
     consent: Collection[str] = (),
     by_coordinator: bool = False,
     notify: bool = True,
@@ -369,6 +378,10 @@ def register(
     who already know). ``refuse_repeat`` raises
     instead of answering a repeat (for the admin, which can say who it is).
 
+    ``phone`` is read with ``core.phones.to_e164`` (refused with code
+    ``phone_invalid`` when it is not a number anyone could call) and stored
+    in E.164; ``call_times`` and ``voicemail_ok`` are kept only with it.
+
     ``consent`` names the channels (``Channel``) the person agreed to be
     contacted on, recorded with the wording's version (``events.consent``);
     a repeat sign-up changes no consent.
@@ -381,7 +394,14 @@ def register(
     actor = audit.actor(user=user, by=by)
     result = _register(
         event=event,
-        person=_person(name, email, phone, support_needs),
+        person=_person(
+            name,
+            email,
+            phone,
+            support_needs,
+            call_times=call_times,
+            voicemail_ok=voicemail_ok,
+        ),
         by_coordinator=by_coordinator,
         notify=notify,
         refuse_repeat=refuse_repeat,
@@ -551,11 +571,20 @@ class RegistrationBatch:
         email: str = "",
         phone: str = "",
         support_needs: str = "",
+        call_times: str = "",
+        voicemail_ok: bool = False,
         consent: Collection[str] = (),
     ) -> RegistrationResult:
         """A place or a waitlist position for one person (saved by ``save``),
         with consent on the ``consent`` channels."""
-        person = _person(name, email, phone, support_needs)
+        person = _person(
+            name,
+            email,
+            phone,
+            support_needs,
+            call_times=call_times,
+            voicemail_ok=voicemail_ok,
+        )
         self._ensure_loaded()
         locked = self._events.get(event.pk)
         if locked is None:
@@ -854,7 +883,13 @@ def move(
     result = _register(
         event=to_event,
         person=_person(
-            current.name, current.email, current.phone, current.support_needs
+            current.name,
+            current.email,
+            current.phone,
+            current.support_needs,
+            call_times=current.call_times,
+            voicemail_ok=current.voicemail_ok,
+            phone_as_typed=current.phone_as_typed,
         ),
         by_coordinator=True,
         notify=True,

@@ -40,7 +40,15 @@ from core import audit
 from core.dates import site_zone
 
 from .errors import EventsError
-from .models import EventPage, EventSession, Registration, SessionStatus, Venue
+from .messaging import route
+from .models import (
+    EventPage,
+    EventSession,
+    MessageKind,
+    Registration,
+    SessionStatus,
+    Venue,
+)
 from .registration import _lock_event
 from .tasks import enqueue_session_change_messages
 
@@ -427,22 +435,25 @@ def deletion_refusal(session: EventSession, now=None) -> EventsError | None:
 class ChangeAudience:
     """Who is told when a session is cancelled or moved, and how.
 
-    ``emailed`` people get the session-change email; the people in
-    ``to_call`` have a place but gave no email address, so staff must phone
-    them. Nobody is told about a session that is over. For a move
-    (``if_still_to_come``) the new time decides instead: people are told only
-    when it has not passed.
+    ``emailed`` people get the session-change email and ``texted`` people a
+    text (``events.messaging.route``); the people in ``to_call`` have a
+    place but neither reaches them, so they go on the call list. Nobody is
+    told about a session that is over. For a move (``if_still_to_come``)
+    the new time decides instead: people are told only when it has not
+    passed.
     """
 
     emailed: int
     to_call: list[Registration]
     past: bool
     if_still_to_come: bool = False
+    texted: int = 0
 
 
 def change_audience(session: EventSession, *, moving: bool = False) -> ChangeAudience:
     """Who hears about a change to ``session``: the same people
-    ``tasks.send_session_change_emails`` writes to, and those it cannot.
+    ``tasks.send_session_change_messages`` writes to, and those it puts on
+    the call list.
 
     A cancellation tells nobody once the session is over. A move is judged by
     the new time, as ``reschedule_session`` does, so with ``moving`` the
@@ -450,10 +461,21 @@ def change_audience(session: EventSession, *, moving: bool = False) -> ChangeAud
     """
     if session.is_past and not moving:
         return ChangeAudience(emailed=0, to_call=[], past=True)
-    confirmed = Registration.objects.filter(event_id=session.event_id).confirmed()
+
+    confirmed = (
+        Registration.objects.filter(event_id=session.event_id)
+        .confirmed()
+        .not_anonymised()
+        .prefetch_related("consents")
+        .order_by("name", "pk")
+    )
+    routes = [
+        (person, route(person, MessageKind.SESSION_MOVED)) for person in confirmed
+    ]
     return ChangeAudience(
-        emailed=confirmed.with_email().count(),
-        to_call=list(confirmed.without_email().order_by("name", "pk")),
+        emailed=sum(way.email for _, way in routes),
+        texted=sum(way.text for _, way in routes),
+        to_call=[person for person, way in routes if way.call],
         past=False,
         if_still_to_come=moving,
     )

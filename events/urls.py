@@ -23,7 +23,7 @@ urlpatterns = [
         feeds.facilitator_feed,
         name="facilitator_calendar_feed",
     ),
-    path("m/<str:code>/", views.short_link, name="registration_short_link"),
+    path("m/<str:code>", views.short_link, name="registration_short_link"),
     path("manage/<str:token>/", views.manage, name="registration_manage"),
     path("manage/<str:token>/cancel/", views.manage_cancel, name="registration_cancel"),
     path(

@@ -120,6 +120,8 @@ def _handle_sign_up(request, event, form):
             email=data["email"],
             phone=data["phone"],
             support_needs=data["support_needs"],
+            call_times=data["call_times"],
+            voicemail_ok=data["voicemail_ok"],
             consent=form.consent_channels,
             by=audit.PARTICIPANT,
         )

@@ -17,7 +17,10 @@ PERSONAL = [
     "Ana Rivera",
     "ana@example.org",
     "416 555 0101",
+    "+14165550101",
+    "After 4 on weekdays",
     "Ben Okafor",
+    "Ben's cell 555-0188",
     "ben@example.org",
     "Walker Stone",
     "Needs a quiet room",
@@ -40,8 +43,9 @@ def registrant(event, name, *, email="", phone="", status="confirmed", **fields)
 
 def make_past_term(index, *, ended_days_ago: int, title="Past group"):
     """A group whose two sessions ended ``ended_days_ago`` days ago (and a
-    week before), with Ana (support needs, consent to email and calls), Ben
-    (cancelled after coming once) and a walk-in, Walker, who came twice."""
+    week before), with Ana (support needs, times to call, voicemail allowed,
+    consent to email and calls), Ben (a phone number kept as typed,
+    cancelled after coming once) and a walk-in, Walker, who came twice."""
     event = make_event(index, title=title, kind="group", capacity=10)
     last_start = timezone.now() - dt.timedelta(days=ended_days_ago, hours=3)
     first = make_session(event, start=last_start - dt.timedelta(days=7))
@@ -53,9 +57,18 @@ def make_past_term(index, *, ended_days_ago: int, title="Past group"):
         email="ana@example.org",
         phone="416 555 0101",
         support_needs="Needs a quiet room",
+        call_times="After 4 on weekdays",
+        voicemail_ok=True,
     )
     record_given(ana, ["email", "call"])
-    ben = registrant(event, "Ben Okafor", email="ben@example.org", status="cancelled")
+    # A number kept as typed, because it could not be read (migration 0010).
+    ben = registrant(
+        event,
+        "Ben Okafor",
+        email="ben@example.org",
+        phone_as_typed="Ben's cell 555-0188",
+        status="cancelled",
+    )
     Registration.objects.filter(pk__in=[ana.pk, ben.pk]).update(created_at=created)
     for session, status in [(first, "present"), (second, "late")]:
         AttendanceRecord.objects.create(

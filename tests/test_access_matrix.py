@@ -108,7 +108,7 @@ def build_world() -> World:
     registration = sign_up(event, NAME, email="zq@example.org")
     # A second person with no email: the session screens name them as
     # someone to phone.
-    junior = sign_up(event, NAME + " Junior", email="", phone="555 0100 200")
+    junior = sign_up(event, NAME + " Junior", email="", phone="416 555 0200")
     sign_up(other_event, "Other Person", email="op@example.org")
     # Started an hour ago (after people signed up), so attendance can be
     # taken now.

@@ -3,7 +3,7 @@
 from django import template
 from wagtail.models import Site
 
-from core.phones import link_phone_numbers, phone_link
+from core.phones import link_phone_numbers, phone_display, phone_link
 
 register = template.Library()
 
@@ -33,6 +33,12 @@ def phone_links(value):
     """Phone numbers in text or rich text as tappable ``tel:``/``sms:`` links
     (see ``core.phones``)."""
     return link_phone_numbers(value or "")
+
+
+@register.filter(name="phone_number")
+def phone_number_filter(value):
+    """A stored phone number as staff dial it (``core.phones.phone_display``)."""
+    return phone_display(value)
 
 
 @register.filter(name="phone_link", is_safe=True)

@@ -16,6 +16,12 @@ from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
 
 from core.forms import PageChoiceField
+from core.phones import (
+    INVALID_PHONE_MESSAGE,
+    InvalidPhoneNumber,
+    phone_display,
+    to_e164,
+)
 from spreadsheets.cells import (
     as_text,
     parse_choice,
@@ -37,12 +43,7 @@ from ..models import (
     RegistrationStatus,
 )
 from ..permissions import events_visible_to, is_coordinator, registrations_visible_to
-from ..registration import (
-    MIN_PHONE_DIGITS,
-    normalise_phone,
-    person_key,
-    phone_too_short,
-)
+from ..registration import person_key
 from .shared import listing_url, valid_filterset
 
 EMAIL_MAX_LENGTH = Registration._meta.get_field("email").max_length
@@ -76,9 +77,8 @@ class RegistrationLoader(BaseInstanceLoader):
             for registration in queryset:
                 found.add(registration)
         else:
-            for registration in queryset.filter(email="").exclude(phone=""):
-                if normalise_phone(registration.phone) == key[1]:
-                    found.add(registration)
+            for registration in queryset.filter(email="", phone=key[1]):
+                found.add(registration)
         return found
 
     def get_instance(self, row):
@@ -111,7 +111,7 @@ class CachedRegistrationLoader(RegistrationLoader):
 ERROR_COLUMNS = {
     "name_missing": "name",
     "no_contact": "email",
-    "phone_too_short": "phone",
+    "phone_invalid": "phone",
     "full": "status",
     "cannot_waitlist": "status",
     "cannot_change_status": "status",
@@ -154,6 +154,10 @@ class RegistrationResource(GatherResource):
         "email": gettext_lazy("email"),
         "phone": gettext_lazy("phone"),
         "status": gettext_lazy("status"),
+        # Exported for the call list; an import leaves them as they are.
+        "call_times": gettext_lazy("best times to call"),
+        "voicemail_ok": gettext_lazy("voicemail ok"),
+        "phone_as_typed": gettext_lazy("phone to check"),
     }
     required_columns = ("name",)
     column_aliases = {"event_title": "event", "e_mail": "email", "telephone": "phone"}
@@ -166,10 +170,27 @@ class RegistrationResource(GatherResource):
     email = Field(attribute="email", column_name="email")
     phone = Field(attribute="phone", column_name="phone")
     status = Field(attribute="status", column_name="status")
+    call_times = Field(attribute="call_times", column_name="call_times", readonly=True)
+    voicemail_ok = Field(
+        attribute="voicemail_ok", column_name="voicemail_ok", readonly=True
+    )
+    phone_as_typed = Field(
+        attribute="phone_as_typed", column_name="phone_as_typed", readonly=True
+    )
 
     class Meta(GatherResource.Meta):
         model = Registration
-        fields = ("event_id", "event", "name", "email", "phone", "status")
+        fields = (
+            "event_id",
+            "event",
+            "name",
+            "email",
+            "phone",
+            "status",
+            "call_times",
+            "voicemail_ok",
+            "phone_as_typed",
+        )
         export_order = fields
         import_id_fields = ("email",)
         instance_loader_class = CachedRegistrationLoader
@@ -310,6 +331,12 @@ class RegistrationResource(GatherResource):
                 errors["email"] = [_("This is not an email address.")]
         if len(phone) > 40:
             errors["phone"] = [_("Keep the phone number under 40 characters.")]
+        elif phone:
+            # Stored, and compared with the people held, in E.164.
+            try:
+                phone = to_e164(phone)
+            except InvalidPhoneNumber:
+                errors["phone"] = [str(INVALID_PHONE_MESSAGE)]
         if not email and not phone:
             errors["email" if "email" in row else "phone"] = [
                 _("Give an email address or a phone number.")
@@ -363,21 +390,14 @@ class RegistrationResource(GatherResource):
             )
             if refusal:
                 errors["status"] = [refusal.message]
-        if (
-            "phone" not in errors
-            and parsed.phone
-            and parsed.phone != registration.phone  # new, or changed
-            and phone_too_short(parsed.phone)
-        ):
-            errors["phone"] = [
-                _("This is not a phone number: it needs at least %(n)s digits.")
-                % {"n": MIN_PHONE_DIGITS}
-            ]
         if errors:
             raise ValidationError(errors)
         registration.name = parsed.name
         if "phone" in row:
             registration.phone = parsed.phone
+            if parsed.phone:
+                # A checked number replaces one kept as typed (migration 0010).
+                registration.phone_as_typed = ""
         if not registration.pk:
             registration.email = parsed.email
         if registration.status == RegistrationStatus.CANCELLED and registration.pk:
@@ -451,7 +471,9 @@ class RegistrationResource(GatherResource):
             return
         registration.updated_at = timezone.now()
         if self.batch is None:
-            registration.save(update_fields=["name", "phone", "updated_at"])
+            registration.save(
+                update_fields=["name", "phone", "phone_as_typed", "updated_at"]
+            )
         else:
             self.renamed.append(registration)
 
@@ -494,7 +516,9 @@ class RegistrationResource(GatherResource):
             return
         try:
             Registration.objects.bulk_update(
-                renamed, ["name", "phone", "updated_at"], batch_size=500
+                renamed,
+                ["name", "phone", "phone_as_typed", "updated_at"],
+                batch_size=500,
             )
         except DatabaseError as error:
             self.handle_import_error(kwargs.get("result"), error, raise_errors)
@@ -506,6 +530,15 @@ class RegistrationResource(GatherResource):
 
     def dehydrate_event(self, registration):
         return registration.event.title
+
+    def dehydrate_phone(self, registration):
+        """The number as staff dial it (``phone_display``): "(416) 555-0100"
+        in the site's region, "+44 20 7946 0958" abroad; an import reads
+        either back."""
+        return phone_display(registration.phone)
+
+    def dehydrate_voicemail_ok(self, registration):
+        return _("yes") if registration.voicemail_ok else _("no")
 
     # Permissions -------------------------------------------------------------
 

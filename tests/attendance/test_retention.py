@@ -50,6 +50,10 @@ def test_retention_anonymises_past_people_and_keeps_every_report_number(
         "",
         "",
     )
+    assert (ana.call_times, ana.voicemail_ok, ana.phone_as_typed) == ("", False, "")
+    ben = Registration.objects.get(pk=past["ben"].pk)
+    assert ben.phone_as_typed == ""
+    assert not Registration.objects.phone_needs_check().exists()
     assert ana.status == "confirmed"
     assert not ana.consents.exists()
     assert find_by_token(link) is None

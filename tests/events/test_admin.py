@@ -23,6 +23,10 @@ from tests.conftest import (
     sign_up,
 )
 
+CALL_LIST_LINE = (
+    "1 person with a place can only be reached by phone: they go on the call list."
+)
+
 pytestmark = pytest.mark.django_db
 TORONTO = ZoneInfo("America/Toronto")
 
@@ -406,8 +410,8 @@ def test_cancel_screen_says_how_many_are_emailed_and_whom_to_call(
     told = _who_is_told(client.get(reverse("event_sessions:cancel", args=[session.pk])))
 
     assert "3 people with a place will be emailed." in told
-    assert "1 person with a place has no email: call them." in told
-    assert "Cy: 416 555 0199" in told
+    assert CALL_LIST_LINE in told
+    assert "Cy: (416) 555-0199 (no voicemail)" in told
     for name in ("Ana", "Ben", "Dee", "Eve", "Gus"):
         assert name not in told
     assert f"?event={event.pk}" in told  # the registrations, to look further
@@ -416,7 +420,14 @@ def test_cancel_screen_says_how_many_are_emailed_and_whom_to_call(
 def test_move_screen_says_who_is_told_if_it_moves(client, admin_user, event_index):
     event = make_registration_event(event_index, capacity=4)
     sign_up(event, "Ana", email="ana@example.org")
-    sign_up(event, "Cy", email="", phone="416 555 0199")
+    sign_up(
+        event,
+        "Cy",
+        email="",
+        phone="416 555 0199",
+        call_times="weekday mornings",
+        voicemail_ok=True,
+    )
     client.force_login(admin_user)
     response = client.get(
         reverse("event_sessions:edit", args=[event.sessions.get().pk])
@@ -424,7 +435,9 @@ def test_move_screen_says_who_is_told_if_it_moves(client, admin_user, event_inde
     told = _who_is_told(response)
     assert "Who is told if it moves" in told
     assert "1 person with a place will be emailed." in told
-    assert "Cy: 416 555 0199" in told
+    assert (
+        "Cy: (416) 555-0199 (best times: weekday mornings) (voicemail is fine)" in told
+    )
     assert "only if the new time is still to come" in told
 
 
@@ -464,7 +477,7 @@ def test_cancel_screen_shows_only_numbers_to_who_cannot_see_registrations(
     )
 
     assert "1 person with a place will be emailed." in told
-    assert "1 person with a place has no email: call them." in told
+    assert CALL_LIST_LINE in told
     assert "Cy" not in told and "416" not in told
     assert "registrations" not in told
 
@@ -501,9 +514,9 @@ def test_cancel_screen_names_people_only_to_who_may_see_that_events_people(
         url = reverse("event_sessions:cancel", args=[event.sessions.get().pk])
         return _who_is_told(client.get(url))
 
-    assert "Cy: 416 555 0199" in told(mine)
+    assert "Cy: (416) 555-0199 (no voicemail)" in told(mine)
     other = told(theirs)
-    assert "1 person with a place has no email: call them." in other
+    assert CALL_LIST_LINE in other
     assert "Di" not in other and "0188" not in other
     assert "registrations" not in other
 

@@ -199,7 +199,7 @@ def test_cancelling_a_place_says_who_got_it_and_whom_to_call(admin_client, event
     )
     assert _messages(response) == [
         "Registration of Ana cancelled. Ben got a place from the waitlist. "
-        "Ben has no email: call them to say so."
+        "Ben can only be reached by phone: they are on the call list."
     ]
 
 

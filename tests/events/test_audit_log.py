@@ -66,7 +66,7 @@ def assert_no_personal_data(entry, *people):
     text = entry.label + " " + json.dumps(entry.data)
     for person in people:
         for value in (person.name, person.email, person.phone, person.support_needs):
-            assert not value or value not in text, (value, text)
+            assert not value or str(value) not in text, (value, text)
 
 
 def only(action, **filters):

@@ -100,6 +100,13 @@ def test_a_phone_in_another_format_finds_the_same_person(event_index):
 
     assert {r.pk for r in found} == {past["ana"].pk, other["ana"].pk}
     assert find_person(phone="555 0101") == []  # too short to be anyone
+
+
+def test_a_number_kept_as_typed_is_found_by_its_digits(event_index):
+    past = make_past_term(event_index, ended_days_ago=10)
+
+    assert [r.pk for r in find_person(phone="555-0188")] == [past["ben"].pk]
+    assert find_person(phone="555-0199") == []
     assert find_person(email="ANA@example.org ")[0].pk == past["ana"].pk
 
 
@@ -160,10 +167,15 @@ def test_erasure_keeps_the_reports_and_leaves_no_personal_data(
         for value in row
         if value is not None
     ]
-    assert not {"Ana Rivera", "ana@example.org", "416 555 0101"} & {
-        str(value) for value in stored
-    }
+    assert not {
+        "Ana Rivera",
+        "ana@example.org",
+        "416 555 0101",
+        "+14165550101",
+        "After 4 on weekdays",
+    } & {str(value) for value in stored}
     assert "Needs a quiet room" not in map(str, stored)
+    assert (ana.call_times, ana.voicemail_ok, ana.phone_as_typed) == ("", False, "")
     entry = PageLogEntry.objects.get(action="events.registration.erased")
     assert entry.user == coordinator
     assert entry.data == {

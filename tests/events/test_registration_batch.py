@@ -142,7 +142,9 @@ def test_queries_do_not_grow_with_the_people(event_index):
         assert Registration.objects.filter(event=event).count() == people
         return len(queries)
 
-    assert count(4) == count(60)
+    # 50 people: SQLite takes at most 999 parameters per statement, so Django
+    # splits a bulk insert of more than 58 registrations (17 columns) in two.
+    assert count(4) == count(50)
 
 
 def test_emails_go_out_after_commit_in_shared_tasks(

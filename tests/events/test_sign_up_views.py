@@ -92,7 +92,7 @@ def test_errors_are_shown_next_to_fields_and_input_is_kept(site_client, event_in
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert "including the area code" in html
+    assert "Enter a phone number we can call or text" in html
     assert "Quiet room" in html and "Sam Rivera" in html
     assert not Registration.objects.exists()
 

@@ -156,7 +156,7 @@ def test_every_kind_of_row_error(coordinator, event_index):
     assert "under 40" in found[13]["phone"][0]
     assert "Choose the event" in found[14]["event_id"][0]
     assert "too long" in found[15]["email"][0]
-    assert "at least 7 digits" in found[16]["phone"][0]
+    assert "phone number we can call or text" in found[16]["phone"][0]
     assert len(found) == 14
     chosen = make_job(
         coordinator,
@@ -267,13 +267,13 @@ def test_export_neutralises_formulas_and_is_logged_with_filters(
         event,
         name='=HYPERLINK("http://evil")',
         email="a@example.org",
-        phone="+1 416 555 0100",
+        phone="+44 20 7946 0958",
     )
     sign_up(other, name="Other", email="o@example.org")
     client.force_login(coordinator)
     response = export(client, "registrations", event=event.pk)
     text = response.content.decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and ",'+1 416 555 0100," in text
+    assert "'=HYPERLINK" in text and ",'+44 20 7946 0958," in text
     assert "o@example.org" not in text
     assert "no-store" in response["Cache-Control"]
     entry = ModelLogEntry.objects.get(action="spreadsheets.export")
@@ -377,7 +377,7 @@ def test_a_refused_row_keeps_nothing_when_valid_rows_are_imported(
     sign_up(event, "Ben", email="ben@example.org")  # waiting; the event is full
     rows = [
         HEADER,
-        ["Benjamin", "ben@example.org", "555 0100 123", "confirmed"],
+        ["Benjamin", "ben@example.org", "416 555 0123", "confirmed"],
         ["Cy", "cy@example.org", "", ""],
     ]
     resource = resource_class(user=coordinator, options={"event": event.pk})

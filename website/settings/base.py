@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "phonenumber_field",
     "django_tasks",
     "django_tasks_db",
     "import_export",
@@ -142,6 +143,10 @@ LANGUAGE_CODE = "en"
 # Dates shown day first ("22 November 2026"): website/formats/en/formats.py.
 FORMAT_MODULE_PATH = ["website.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="America/Toronto")
+# Phone numbers typed without a country code are read as numbers of this
+# region (ISO 3166 code), and every number is stored in E.164.
+PHONENUMBER_DEFAULT_REGION = env.str("GATHER_PHONE_REGION", default="CA").upper()
+PHONENUMBER_DB_FORMAT = "E164"
 USE_I18N = True
 USE_TZ = True
 
