@@ -52,12 +52,13 @@ run: install
 # and a loop that every 10 minutes queues session reminders, sends messages
 # held by quiet hours or due a new try (printed here too), and clears old
 # import jobs, and once a day (the first pass after the date changes) anonymises
-# what the retention period says must go, as cron would.
+# what the retention period says must go and emails the coordinators' daily
+# summary, as cron would.
 serve:
 	@echo "Serving http://127.0.0.1:8000 (Ctrl+C stops the server, worker and reminders)"
 	@$(PY) manage.py db_worker & worker=$$!; \
 	( day=; while :; do $(PY) manage.py send_reminders >/dev/null; $(PY) manage.py send_due_messages; $(PY) manage.py purge_import_jobs >/dev/null; \
-	  today=$$(date +%F); if [ "$$today" != "$$day" ]; then $(PY) manage.py apply_retention >/dev/null && day=$$today; fi; \
+	  today=$$(date +%F); if [ "$$today" != "$$day" ]; then $(PY) manage.py apply_retention >/dev/null && $(PY) manage.py send_staff_digest >/dev/null && day=$$today; fi; \
 	  sleep 600; done ) & reminders=$$!; \
 	trap 'kill $$worker $$reminders 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000

@@ -157,3 +157,202 @@ class SessionNote(models.Model):
 
     def __str__(self):
         return f"Note for session {self.session_id}"
+
+
+# The coordinators' follow-up inbox -----------------------------------------------
+
+
+class FollowUpKind(models.TextChoices):
+    """What brought something to the coordinators' attention."""
+
+    FLAGGED_NOTE = "flagged_note", _("Session note flagged")
+    CALL = "call", _("Call waiting")
+    FAILED_DELIVERY = "failed_delivery", _("Message not delivered")
+
+
+#: Delivery statuses that mean a failed message went after all (tried again)
+#: or is no longer needed: nothing left to follow up.
+SETTLED_DELIVERY = ("sent", "delivered", "not_sent")
+
+
+def closed_condition() -> Q:
+    """When a follow-up is closed: resolved in the inbox, or settled at its
+    source (the call made on the call list, the message sent after all, or
+    the person's details removed, so there is nobody left to reach)."""
+    return (
+        Q(resolved_at__isnull=False)
+        | Q(call_request__status="done")
+        | Q(delivery__status__in=SETTLED_DELIVERY)
+        | Q(call_request__registration__anonymised_at__isnull=False)
+        | Q(delivery__registration__anonymised_at__isnull=False)
+    )
+
+
+class FollowUpQuerySet(models.QuerySet):
+    """Read rules for the inbox, by name."""
+
+    def with_state(self):
+        """Annotate ``is_open``: not resolved here nor settled at its source
+        (``closed_condition``)."""
+        return self.annotate(
+            is_open=models.Case(
+                models.When(closed_condition(), then=models.Value(False)),
+                default=models.Value(True),
+                output_field=models.BooleanField(),
+            )
+        )
+
+    def open(self):
+        return self.with_state().filter(is_open=True)
+
+    def for_listing(self):
+        """Everything a row of the inbox shows, in one query."""
+        return self.with_state().select_related(
+            "event",
+            "session_note__session",
+            "call_request__registration",
+            "delivery__registration",
+            "assigned_to",
+            "acknowledged_by",
+            "resolved_by",
+        )
+
+
+class FollowUp(models.Model):
+    """Something a coordinator should act on: a facilitator's flagged
+    session note, a person only a call can reach, or a message that could
+    not be delivered.
+
+    Nothing about the person is stored here: what a row says is read from
+    its source (the note, the call request, the delivery) when it is shown,
+    so erasing or anonymising the person changes what the inbox says too.
+    A call or delivery follow-up goes with its source (``CASCADE``). A call
+    closed on the call list, or a message sent after all, shows as resolved
+    without anyone resolving it here (``closed_condition``).
+    """
+
+    kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
+    event = models.ForeignKey(
+        "events.EventPage", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    session_note = models.ForeignKey(
+        SessionNote,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="follow_up_items",
+    )
+    call_request = models.OneToOneField(
+        "events.CallRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="follow_up",
+    )
+    delivery = models.OneToOneField(
+        "events.Delivery",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="follow_up",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["resolved_at", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session_note"],
+                condition=Q(resolved_at__isnull=True, session_note__isnull=False),
+                name="one_open_follow_up_per_note",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="flagged_note",
+                        session_note__isnull=False,
+                        call_request__isnull=True,
+                        delivery__isnull=True,
+                    )
+                    | Q(
+                        kind="call",
+                        call_request__isnull=False,
+                        session_note__isnull=True,
+                        delivery__isnull=True,
+                    )
+                    | Q(
+                        kind="failed_delivery",
+                        delivery__isnull=False,
+                        session_note__isnull=True,
+                        call_request__isnull=True,
+                    )
+                ),
+                name="follow_up_has_the_source_of_its_kind",
+            ),
+        ]
+
+    def __str__(self):
+        # No names: audit entries and history screens use this.
+        return f"Follow-up {self.pk} ({self.kind})"
+
+    @property
+    def registration(self):
+        """The person a call or delivery follow-up is about, or None."""
+        source = self.call_request or self.delivery
+        return source.registration if source else None
+
+
+class StaffNotificationPreference(models.Model):
+    """What a coordinator chose to be emailed about (the inbox screen's
+    "Email me when…" form). No row means nothing is emailed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_notifications",
+    )
+    email_on_flagged_note = models.BooleanField(
+        _("a facilitator flags a session note"),
+        default=False,
+        help_text=_("An email with the event and session date, never the note."),
+    )
+    daily_digest = models.BooleanField(
+        _("once a day, with new sign-ups, cancellations and open follow-ups"),
+        default=False,
+        help_text=_("Counts per event only; nothing is sent on a quiet day."),
+    )
+    digest_sent_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The day the last digest went, so it goes once a day."),
+    )
+
+    def __str__(self):
+        return f"Notification preferences of user {self.user_id}"

@@ -24,6 +24,7 @@ from events.models import (
 
 from .checkin import OPENS_BEFORE
 from .errors import AttendanceError
+from .follow_ups import note_flagged
 from .models import (
     AttendanceRecord,
     AttendanceStatus,
@@ -293,15 +294,29 @@ def save_note(
     needs_follow_up: bool,
     user,
 ) -> SessionNote:
-    """Create or update the facilitator's note for a session."""
-    note, _created = SessionNote.objects.update_or_create(
-        session=session,
-        defaults={
-            "covered": covered,
-            "attendance_summary": attendance_summary,
-            "follow_ups": follow_ups,
-            "needs_follow_up": needs_follow_up or bool(follow_ups.strip()),
-            "author": user,
-        },
-    )
+    """Create or update the facilitator's note for a session. A note whose
+    flag goes on (or whose follow-ups change while flagged) lands in the
+    coordinators' follow-up inbox (``follow_ups.note_flagged``)."""
+    with transaction.atomic():
+        before = (
+            SessionNote.objects.select_for_update()
+            .filter(session=session)
+            .only("needs_follow_up", "follow_ups")
+            .first()
+        )
+        note, _created = SessionNote.objects.update_or_create(
+            session=session,
+            defaults={
+                "covered": covered,
+                "attendance_summary": attendance_summary,
+                "follow_ups": follow_ups,
+                "needs_follow_up": needs_follow_up or bool(follow_ups.strip()),
+                "author": user,
+            },
+        )
+        note_flagged(
+            note=note,
+            was_flagged=bool(before and before.needs_follow_up),
+            text_changed=before is None or before.follow_ups != note.follow_ups,
+        )
     return note

@@ -11,7 +11,12 @@ from wagtail.log_actions import LogFormatter
 from events.models import EventPage
 from events.permissions import is_coordinator
 
-from . import group_messages, viewing
+from . import follow_ups, group_messages, viewing
+from .admin_follow_ups import (
+    follow_up_action_view,
+    follow_up_preferences_view,
+    follow_ups_view,
+)
 from .admin_messages import choose_event_view, compose_view, sent_view
 from .admin_reports import download_view, pdf_view, reports_view
 from .records import SESSION_RECORDED
@@ -36,6 +41,18 @@ def register_attendance_log_actions(actions):
     )
     actions.register_action("attendance.retention.applied")(RetentionApplied)
     actions.register_action(group_messages.GROUP_MESSAGE_SENT)(GroupMessageSent)
+    for action, label, message in [
+        (follow_ups.ASSIGNED, _("Assign a follow-up"), _("Follow-up assigned")),
+        (follow_ups.ACKNOWLEDGED, _("Acknowledge a follow-up"), _("Follow-up seen")),
+        (follow_ups.RESOLVED, _("Resolve a follow-up"), _("Follow-up resolved")),
+        (follow_ups.REOPENED, _("Reopen a follow-up"), _("Follow-up reopened")),
+        (
+            follow_ups.RETRIED,
+            _("Try a message again"),
+            _("Undelivered message tried again"),
+        ),
+    ]:
+        actions.register_action(action, label, message)
 
 
 class GroupMessageSent(LogFormatter):
@@ -94,6 +111,17 @@ def register_report_urls():
             sent_view,
             name="attendance_group_messages",
         ),
+        path("follow-ups/", follow_ups_view, name="follow_ups"),
+        path(
+            "follow-ups/<id:follow_up_id>/",
+            follow_up_action_view,
+            name="follow_up_action",
+        ),
+        path(
+            "follow-ups/email-me/",
+            follow_up_preferences_view,
+            name="follow_up_preferences",
+        ),
     ]
 
 
@@ -130,6 +158,21 @@ def register_group_message_menu_item():
         reverse("attendance_group_message_choose"),
         name="message-a-group",
         icon_name="mail",
+        order=214,
+    )
+
+
+class FollowUpsMenuItem(ReportsMenuItem):
+    """Shown to coordinators (and superusers) only, as the inbox is."""
+
+
+@hooks.register("register_admin_menu_item")
+def register_follow_ups_menu_item():
+    return FollowUpsMenuItem(
+        _("Follow-ups"),
+        reverse("follow_ups"),
+        name="follow-ups",
+        icon_name="tasks",
         order=215,
     )
 

@@ -12,6 +12,7 @@ and being active. Taking someone out of the group, off the event, or
 deactivating them ends it at once, on every screen, sheet and feed.
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from .groups import COORDINATORS_GROUP, FACILITATORS_GROUP
@@ -134,4 +135,16 @@ def call_requests_visible_to(user):
         return CallRequest.objects.all()
     return CallRequest.objects.filter(
         facilitated_events_filter(user, "registration__event__")
+    )
+
+
+def coordinators():
+    """Active users ``is_coordinator`` says yes to: members of the
+    Coordinators group and superusers (who is assigned follow-ups, who
+    may be emailed about them)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name=COORDINATORS_GROUP))
+        .distinct()
     )

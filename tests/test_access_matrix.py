@@ -28,7 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from attendance.group_messages import fingerprint
-from attendance.models import AttendanceRecord, AttendanceStatus
+from attendance.models import AttendanceRecord, AttendanceStatus, FollowUp
 from events.calendars import feed_token
 from events.groups import COORDINATORS_GROUP, EDITORS_GROUP, FACILITATORS_GROUP
 from events.models import (
@@ -81,6 +81,8 @@ class World:
     job: object
     #: A waiting call to ``junior``.
     call: object
+    #: The same call, in the coordinators' follow-up inbox.
+    follow_up: object
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +173,7 @@ def build_world() -> World:
             "totals": {"new": 1},
         },
     )
+    follow_up = FollowUp.objects.create(kind="call", event=event, call_request=call)
     return World(
         users=users,
         event=event,
@@ -180,6 +183,7 @@ def build_world() -> World:
         junior=junior,
         job=job,
         call=call,
+        follow_up=follow_up,
     )
 
 
@@ -508,6 +512,30 @@ MATRIX = [
         "attendance_group_messages",
         lambda w, role: reverse("attendance_group_messages", args=[w.event.pk]),
         group_messages(),
+        marker=None,
+    ),
+    # The follow-up inbox: coordinators only, a page of its own for anyone
+    # else. A call waiting names the person by first name and initial.
+    Case(
+        "follow_ups",
+        lambda w, role: reverse("follow_ups"),
+        coordinators_only(FORBIDDEN),
+        marker="Zebediah J.",
+    ),
+    Case(
+        "follow_up_action",
+        lambda w, role: reverse("follow_up_action", args=[w.follow_up.pk]),
+        coordinators_only(FORBIDDEN, allowed=DONE),
+        method="post",
+        data=lambda w: {"action": "acknowledge"},
+        marker=None,
+    ),
+    Case(
+        "follow_up_preferences",
+        lambda w, role: reverse("follow_up_preferences"),
+        coordinators_only(FORBIDDEN, allowed=DONE),
+        method="post",
+        data=lambda w: {"daily_digest": "on"},
         marker=None,
     ),
     # The facilitator area.
