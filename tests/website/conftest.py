@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.test import TestCase
 from django.utils import timezone
 
+from core import sms
 from events.models import EventIndexPage
 from tests.conftest import module_transaction
 
@@ -29,6 +30,8 @@ class BuiltDemo:
     output: str
     #: Every email sent while it ran, on-commit ones included.
     emails: list
+    #: Every text message sent while it ran.
+    texts: list
     #: The day it was built on: the program starts the day after.
     today: dt.date
 
@@ -44,6 +47,7 @@ def demo(django_db_setup, django_db_blocker):
     with module_transaction(django_db_blocker):
         with django_db_blocker.unblock():
             mail.outbox.clear()
+            sms.outbox.clear()
             out = StringIO()
             today = timezone.localdate()
             # As a real run would commit: run what the build left for commit
@@ -51,7 +55,10 @@ def demo(django_db_setup, django_db_blocker):
             with TestCase.captureOnCommitCallbacks(execute=True):
                 call_command("load_demo", stdout=out)
             built = BuiltDemo(
-                output=out.getvalue(), emails=list(mail.outbox), today=today
+                output=out.getvalue(),
+                emails=list(mail.outbox),
+                texts=list(sms.outbox),
+                today=today,
             )
         yield built
 

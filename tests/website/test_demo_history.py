@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from attendance.models import AttendanceRecord, Headcount, SessionNote
-from events.models import EventIndexPage, EventPage, Registration
+from attendance.models import AttendanceRecord, FollowUp, Headcount, SessionNote
+from events.models import CallRequest, EventIndexPage, EventPage, Registration
 from spreadsheets.formats import unneutralise
 from spreadsheets.models import ImportJob
 from tests.conftest import make_event
@@ -63,6 +63,36 @@ def test_people_sign_up_for_the_program_and_nobody_is_emailed(demo):
     emails = Registration.objects.exclude(email="").values_list("email", flat=True)
     assert {email.split("@")[1] for email in emails} == {"example.org"}
     assert Registration.objects.filter(email="").exclude(phone="").exists()
+
+
+def test_phone_only_people_hear_by_text_or_go_on_the_call_list(demo):
+    """Eli and Umar agreed to texts: they get their texts (the make run
+    terminal prints them); Lena did not: she is on the call list, with her
+    best times. Nobody is emailed."""
+    texted = {text.to for text in demo.texts}
+    eli, umar, lena = (
+        Registration.objects.filter(name=name, event__live=True)
+        .exclude(event__slug__in=[spec["slug"] for spec in CONTENT.past_events])
+        .first()
+        for name in ("Eli Novak", "Umar Siddiqui", "Lena Fischer")
+    )
+    assert {str(eli.phone), str(umar.phone)} <= texted
+    assert str(lena.phone) not in texted
+    assert all(text.body.startswith("Riverside: ") for text in demo.texts)
+    [call] = CallRequest.objects.filter(registration=lena)
+    assert call.reason in ("new_sign_up", "waitlisted")
+    assert (lena.call_times, lena.voicemail_ok) == ("Weekday mornings", True)
+    assert FollowUp.objects.filter(kind="call", call_request=call).exists()
+
+
+def test_a_flagged_note_of_the_past_term_is_in_the_inbox(demo):
+    flagged = SessionNote.objects.exclude(follow_ups="")
+    assert flagged.exists()
+    assert set(
+        FollowUp.objects.filter(kind="flagged_note").values_list(
+            "session_note", flat=True
+        )
+    ) == set(flagged.values_list("pk", flat=True))
 
 
 def test_the_past_term_is_recorded_as_its_tables_say(demo):

@@ -87,6 +87,7 @@ INDEX_PAGE = {"title": str, "slug": str, "show_in_menus": bool, "intro": str}
 SITE = {
     "settings": {
         "organisation_name": str,
+        "short_name": str,
         "phone": str,
         "email": str,
         "address": str,
@@ -119,7 +120,17 @@ PEOPLE = {
     "facilitators": Keyed(
         {"username": str, "first_name": str, "last_name": str, "email": str}
     ),
-    "people": [{"name": str, "email": Optional(str, ""), "phone": Optional(str, "")}],
+    "people": [
+        {
+            "name": str,
+            "email": Optional(str, ""),
+            "phone": Optional(str, ""),
+            # Agreed to text messages (phone numbers only).
+            "texts": Optional(bool, False),
+            "call_times": Optional(str, ""),
+            "voicemail": Optional(bool, False),
+        }
+    ],
 }
 
 WORKSHOPS = Keyed(

@@ -11,12 +11,16 @@ examples) and every phone number is a 555-01xx fictional one, so nothing
 here can reach a real person. Attendance follows the fixed tables in
 ``history.toml``, so the numbers are the same every time and can be checked
 by hand. Everything goes through the workflow functions (registration,
-sessions, attendance), and no email is sent.
+sessions, attendance), and no email is sent: only the people who gave just
+a phone number on the upcoming program are told of their place, as they
+would be, by text when they agreed to texts (the task worker prints them),
+or on the staff call list (``tell_phone_only_people``).
 """
 
 import datetime as dt
 
-from events.models import Channel, EventPage, SessionStatus
+from events.messaging import queue_messages
+from events.models import Channel, EventPage, MessageKind, SessionStatus
 from events.registration import RegistrationBatch
 from events.sessions import add_session, cancel_session
 from website.demo.builder import (
@@ -96,15 +100,35 @@ def sign_up_people(events_with_counts, people):
     batch = RegistrationBatch(events, notify=False)
     for event, sign_up in events_with_counts:
         for person in people_for(people, sign_up["count"], sign_up["first"]):
-            # Most people agree to reminders; those without email cannot get one.
+            # Most people agree to reminders by email; some to texts.
+            consent = [Channel.EMAIL] if person["email"] else []
+            if person["texts"]:
+                consent.append(Channel.TEXT)
             batch.add(
                 event=event,
                 name=person["name"],
                 email=person["email"],
                 phone=person["phone"],
-                consent=[Channel.EMAIL] if person["email"] else [],
+                consent=consent,
+                call_times=person["call_times"],
+                voicemail_ok=person["voicemail"],
             )
     return batch.save()
+
+
+def tell_phone_only_people(registrations):
+    """Tell the people on the upcoming program who gave only a phone number
+    of their place, as a sign-up would: a text, or a call on the call list."""
+    kinds = {"confirmed": MessageKind.CONFIRMED, "waitlisted": MessageKind.WAITLISTED}
+    for status, kind in kinds.items():
+        queue_messages(
+            [
+                r.pk
+                for r in registrations
+                if r.status == status and not r.email and r.phone
+            ],
+            kind,
+        )
 
 
 def record_history(spec, event, facilitator):
@@ -157,6 +181,8 @@ def build_history(index, content, *, today, venues, facilitators):
     wanted = [(event, content.sign_ups[event.slug]) for event in upcoming]
     wanted += [(event, spec["sign_ups"]) for spec, event in past if "sign_ups" in spec]
     registrations = sign_up_people(wanted, content.people)
+    upcoming_ids = {event.pk for event in upcoming}
+    tell_phone_only_people([r for r in registrations if r.event_id in upcoming_ids])
     for spec, event in past:
         record_history(spec, event, facilitators[spec["facilitators"][0]])
     return registrations, [event for _, event in past]
