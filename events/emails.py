@@ -10,6 +10,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import SafeMIMEText
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Site
 
@@ -60,6 +61,13 @@ WITH_CALENDAR = {"confirmed", "promoted"}
 WITH_CALENDAR_UPDATE = {"session_cancelled", "session_moved"}
 
 
+#: Where a person's own details go in an email rendered for many
+#: (``EmailContext.words``): characters no name or address contains, and
+#: that HTML escaping leaves alone.
+NAME = "\x00name\x00"
+MANAGE_URL = "\x00manage-url\x00"
+
+
 def manage_url(registration: Registration) -> str:
     return absolute_url(
         reverse("registration_manage", args=[manage_token(registration)])
@@ -77,6 +85,7 @@ class EmailContext:
         self._sessions = {}
         self._calendars = {}
         self._urls = {}
+        self._words = {}
 
     def event_url(self, event) -> str:
         if event.pk not in self._urls:
@@ -105,6 +114,47 @@ class EmailContext:
             )
             self._calendars[key] = calendar_bytes(calendar)
         return self._calendars[key]
+
+    def words(self, registration, kind, session, group_message) -> tuple[str, str]:
+        """The text and HTML of an email of ``kind``, rendered once for
+        everyone it says the same to: the person's name and manage link are
+        marks (``NAME``, ``MANAGE_URL``) that ``build_email`` fills in, so a
+        message to 500 people renders its templates once, not 500 times."""
+        event = registration.event
+        key = (
+            event.pk,
+            kind,
+            getattr(session, "pk", None),
+            getattr(group_message, "pk", None),
+            registration.status,
+            registration.waitlist_position,
+        )
+        if key not in self._words:
+            stand_in = Registration(
+                event=event,
+                name=NAME,
+                status=registration.status,
+                waitlist_position=registration.waitlist_position,
+            )
+            context = {
+                "kind": kind,
+                "registration": stand_in,
+                "event": event,
+                "event_url": self.event_url(event),
+                "sessions": self.sessions(event),
+                "session": session,
+                "venue": session.effective_venue if session else event.venue,
+                "show_joining_link": registration.status
+                == RegistrationStatus.CONFIRMED,
+                "manage_url": MANAGE_URL,
+                "organisation": self.organisation,
+                "group_message": group_message,
+            }
+            self._words[key] = (
+                render_to_string(f"email/{kind}.txt", context),
+                render_to_string(f"email/{kind}.html", context),
+            )
+        return self._words[key]
 
     @functools.cached_property
     def organisation(self):
@@ -152,22 +202,12 @@ def build_email(
     event = registration.event
     sessions = shared.sessions(event)
     show_joining_link = registration.status == RegistrationStatus.CONFIRMED
-    context = {
-        "kind": kind,
-        "registration": registration,
-        "event": event,
-        "event_url": shared.event_url(event),
-        "sessions": sessions,
-        "session": session,
-        "venue": session.effective_venue if session else event.venue,
-        "show_joining_link": show_joining_link,
-        "manage_url": manage_url(registration),
-        "organisation": shared.organisation,
-        "group_message": group_message,
-    }
+    text, html = shared.words(registration, kind, session, group_message)
+    personal = {NAME: registration.name, MANAGE_URL: manage_url(registration)}
+    for mark, value in personal.items():
+        text = text.replace(mark, value)
+        html = html.replace(mark, str(escape(value)))
     subject = subject_for(kind, event, shared.organisation)
-    text = render_to_string(f"email/{kind}.txt", context)
-    html = render_to_string(f"email/{kind}.html", context)
     message = EmailMultiAlternatives(
         subject=subject, body=text, to=[registration.email]
     )
@@ -184,7 +224,7 @@ def build_email(
             attendee_email=registration.email,
             organizer=shared.organizer,
             include_joining_link=show_joining_link,
-            page_url=context["event_url"],
+            page_url=shared.event_url(event),
         )
         message.attach(
             calendar_attachment(

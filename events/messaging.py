@@ -44,7 +44,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.defaultfilters import date as date_filter
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -55,6 +55,7 @@ from django.utils.translation import gettext as _
 from core import sms, tokens
 from core.background import enqueue_on_commit
 from core.http import absolute_url
+from core.phones import stored_e164
 
 from . import signals
 from .models import (
@@ -63,6 +64,7 @@ from .models import (
     Channel,
     Delivery,
     DeliveryStatus,
+    EventPage,
     EventSession,
     GroupMessage,
     MessageKind,
@@ -128,11 +130,12 @@ def route(registration: Registration, kind: str) -> Route:
         and not withdrawn(Channel.EMAIL)
         and (given(Channel.EMAIL) or not explicit)
     )
-    text = bool(registration.phone) and given(Channel.TEXT)
+    phone = bool(stored_e164(registration.phone))
+    text = phone and given(Channel.TEXT)
     call = (
         not email
         and not text
-        and bool(registration.phone)
+        and phone
         and not withdrawn(Channel.CALL)
         and (given(Channel.CALL) or not explicit)
     )
@@ -210,14 +213,22 @@ def queue_messages(
         )
 
 
-def _people(ids):
-    return (
+def _people(ids) -> list[Registration]:
+    """The people of ``ids`` still holding their details, with consents,
+    each event (and its venue) read once and shared: a message to a
+    thousand people would otherwise build a thousand page objects."""
+    people = list(
         Registration.objects.filter(pk__in=ids)
         .not_anonymised()
-        .select_related("event", "event__venue")
         .prefetch_related("consents")
         .order_by("event_id", "pk")
     )
+    events = EventPage.objects.select_related("venue").in_bulk(
+        {person.event_id for person in people}
+    )
+    for person in people:
+        person.event = events[person.event_id]
+    return people
 
 
 def plan_messages(
@@ -292,10 +303,34 @@ class MessageContext:
         self.emails = EmailContext()
         self.sessions: dict[int, EventSession] = {}
         self.group_messages: dict[int, GroupMessage] = {}
+        self._texts: dict[tuple, str] = {}
 
     @property
     def organisation(self):
         return self.emails.organisation
+
+    def text(self, registration, kind, session, group_message, organisation, length):
+        """``_text_with_mark`` once per event, kind, session, message, place
+        on the list and link length."""
+        key = (
+            registration.event_id,
+            kind,
+            getattr(session, "pk", None),
+            getattr(group_message, "pk", None),
+            registration.status,
+            registration.waitlist_position,
+            length,
+        )
+        if key not in self._texts:
+            self._texts[key] = _text_with_mark(
+                registration,
+                kind,
+                session=session,
+                group_message=group_message,
+                organisation=organisation,
+                link_length=length,
+            )
+        return self._texts[key]
 
     def load(self, deliveries):
         session_ids = {d.session_id for d in deliveries if d.session_id}
@@ -312,17 +347,25 @@ class MessageContext:
                 self.group_messages[message.pk] = message
 
 
-def deliver(deliveries, *, now: dt.datetime | None = None, shared=None) -> None:
+def deliver(
+    deliveries, *, now: dt.datetime | None = None, shared=None, fresh=False
+) -> None:
     """Send ``deliveries`` (leased to the caller): emails over one mail
     connection, texts over one provider connection, then record what came
-    of each in a few queries."""
+    of each in a few queries. Each person is read again first (they may
+    have cancelled or withdrawn consent while it waited), unless ``fresh``
+    says the deliveries were just planned from people read in this task."""
     deliveries = list(deliveries)
     if not deliveries:
         return
     now = now or timezone.now()
     shared = shared or MessageContext()
     shared.load(deliveries)
-    registrations = {r.pk: r for r in _people({d.registration_id for d in deliveries})}
+    if fresh:
+        registrations = {d.registration_id: d.registration for d in deliveries}
+    else:
+        ids = {d.registration_id for d in deliveries}
+        registrations = {r.pk: r for r in _people(ids)}
     to_send = defaultdict(list)
     for delivery in deliveries:
         registration = registrations.get(delivery.registration_id)
@@ -369,7 +412,14 @@ def _record(deliveries) -> None:
                 sent_at=sent_at,
             )
         if with_ids:
-            Delivery.objects.bulk_update(with_ids, ["provider_id"])
+            # One statement run for each row: cheaper than the CASE of a
+            # bulk_update for the few hundred texts of a batch.
+            table = connection.ops.quote_name(Delivery._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET provider_id = %s WHERE id = %s",  # noqa: S608
+                    [(d.provider_id, d.pk) for d in with_ids],
+                )
 
 
 def _not_needed(delivery: Delivery, reason: str) -> None:
@@ -447,10 +497,11 @@ def _send_texts(deliveries, shared, now) -> None:
             session=shared.sessions.get(delivery.session_id),
             group_message=shared.group_messages.get(delivery.group_message_id),
             organisation=shared.organisation,
+            shared=shared,
         )
         messages.append(
             sms.TextMessage(
-                to=str(delivery.registration.phone),
+                to=stored_e164(delivery.registration.phone),
                 body=body,
                 reference=str(delivery.pk),
             )
@@ -626,10 +677,49 @@ def build_text(
     organisation=None,
     link: str | None = None,
     upcoming: EventSession | None = None,
+    shared: "MessageContext | None" = None,
 ) -> str:
     """The text message of ``kind`` for one person: discreet, in GSM-7, and
     one segment (the group's name, when named, is shortened to fit). A
-    message to the group is as long as its writer made it."""
+    message to the group is as long as its writer made it.
+
+    With ``shared``, the words are worked out once for everyone they are the
+    same for (``MessageContext.text``); only the link is each person's."""
+    link = link or short_link(registration)
+    if shared is not None:
+        words = shared.text(
+            registration, kind, session, group_message, organisation, len(link)
+        )
+    else:
+        words = _text_with_mark(
+            registration,
+            kind,
+            session=session,
+            group_message=group_message,
+            organisation=organisation,
+            link_length=len(link),
+            upcoming=upcoming,
+        )
+    return words.replace(LINK_MARK, link)
+
+
+#: Where the person's link goes in a text worked out for many; GSM-7
+#: characters, so making the text plain leaves it alone.
+LINK_MARK = "@@link@@"
+
+
+def _text_with_mark(
+    registration,
+    kind,
+    *,
+    session,
+    group_message,
+    organisation,
+    link_length: int,
+    upcoming=None,
+) -> str:
+    """``build_text``'s words with ``LINK_MARK`` for the link, fitted to one
+    segment for a link of ``link_length`` characters."""
     naming = bool(organisation and organisation.messages_name_the_group)
     if upcoming is None and kind in (MessageKind.CONFIRMED, MessageKind.PROMOTED):
         upcoming = _first_upcoming(registration)
@@ -640,8 +730,9 @@ def build_text(
         "session_when": when(session.start if session else None),
         "old_when": when(getattr(session, "previous_start", None)) or _("its old time"),
         "body": plain_text(group_message.body) if group_message else "",
-        "link": link or short_link(registration),
+        "link": LINK_MARK,
     }
+    stand_in = "x" * link_length
 
     def render(what):
         text = render_to_string(f"sms/{kind}.txt", {**context, "what": what})
@@ -651,7 +742,7 @@ def build_text(
         return render("")
     for name in _shortened(plain_text(registration.event.title)):
         text = render(name)
-        if sms.segments(text) == 1:
+        if sms.segments(text.replace(LINK_MARK, stand_in)) == 1:
             return text
     return render("")
 

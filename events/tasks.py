@@ -45,7 +45,7 @@ def send_messages(
     due = messaging.plan_messages(
         registration_ids, kind, session=session, group_message=group_message
     )
-    messaging.deliver(due)
+    messaging.deliver(due, fresh=True)
 
 
 @task()
