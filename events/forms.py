@@ -35,7 +35,10 @@ class SignUpForm(AccessibleErrorsMixin, forms.Form):
         label=_("Phone number"),
         max_length=40,
         required=False,
-        help_text=_("If you have no email, we will call or text you to confirm."),
+        help_text=_(
+            "If you have no email, we will text you (if you agree below) "
+            "or call you to confirm."
+        ),
         error_messages={"invalid": INVALID_PHONE_MESSAGE},
         widget=TypedPhoneNumberWidget(
             attrs={"autocomplete": "tel", "inputmode": "tel"}
