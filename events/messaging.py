@@ -736,7 +736,8 @@ def _text_with_mark(
 
     def render(what):
         text = render_to_string(f"sms/{kind}.txt", {**context, "what": what})
-        return plain_text(text)
+        # A shortened name's "..." before the sentence's own full stop.
+        return plain_text(text).replace("....", "...")
 
     if not naming or kind == MessageKind.GROUP:
         return render("")
@@ -752,4 +753,4 @@ def _shortened(name: str):
     if len(name) <= NAME_IN_TEXT:
         yield name
     for length in range(min(len(name), NAME_IN_TEXT) - 3, SHORTEST_NAME - 1, -1):
-        yield name[:length].rstrip() + "..."
+        yield name[:length].rstrip(" ([{-,;:.") + "..."

@@ -458,6 +458,7 @@ def test_every_text_fits_one_segment_with_the_longest_values(longest, kind, nami
     assert LONG_SITE + "/m/" in text
     if not naming:
         assert "Hearing" not in text
+    assert "...." not in text and "(..." not in text
 
 
 @pytest.mark.parametrize("kind", sorted(set(MessageKind) - {MessageKind.GROUP}))
