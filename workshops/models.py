@@ -6,6 +6,7 @@ sessions differ (week 1 the wellness toolbox, week 3 triggers...) adds a
 or a plan that leaves its outline or handout empty, uses the workshop's.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -59,7 +60,7 @@ def outline_total_error(outline, duration_minutes: int | None) -> str | None:
     ) % {"total": total, "duration": duration_minutes}
 
 
-def materials_needed(segments: list[dict], extra: list[str] = ()) -> list[str]:
+def materials_needed(segments: list[dict], extra: Iterable[str] = ()) -> list[str]:
     """Every segment's materials once, in the order they are first needed,
     then ``extra`` (a session plan's own), without repeats."""
     seen, items = set(), []
@@ -129,7 +130,7 @@ class WorkshopPageForm(WagtailAdminPageForm):
         cleaned_data = super().clean()
         duration = cleaned_data.get("duration_minutes")
         formset = self.formsets.get("session_plans")
-        if formset is None or duration is None:
+        if formset is None:
             return cleaned_data
         kept = [
             form
