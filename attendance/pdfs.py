@@ -36,7 +36,7 @@ from events.models import (
     SessionStatus,
 )
 from workshops.blocks import SegmentKind
-from workshops.models import WorkshopPage
+from workshops.models import SessionContent, WorkshopPage, materials_needed
 
 from .checkin import check_in_code, check_in_url
 from .errors import AttendanceError
@@ -164,21 +164,10 @@ def _person_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _session_position(session: EventSession) -> tuple[int, int]:
-    """(n, N): the session's place among its event's sessions by start, and
-    how many there are, in one query."""
-    ids = list(
-        EventSession.objects.filter(event_id=session.event_id)
-        .order_by("start", "pk")
-        .values_list("pk", flat=True)
-    )
-    return ids.index(session.pk) + 1, len(ids)
-
-
 def _session_context(session: EventSession) -> dict:
     """What every session document says about the session."""
     event = session.event
-    number, total = _session_position(session)
+    number, total = session.series_position()
     facilitators = [
         _person_name(user)
         for user in event.leading_facilitators().order_by(
@@ -400,12 +389,13 @@ def _workshop_of(event: EventPage) -> WorkshopPage:
     return workshop
 
 
-def agenda(workshop: WorkshopPage, start: dt.datetime) -> list[dict]:
-    """The outline's segments with clock times: each segment starts when the
-    one before it ends, counting from ``start`` (a local time)."""
+def agenda(source: WorkshopPage | SessionContent, start: dt.datetime) -> list[dict]:
+    """The segments of ``source`` (a workshop, or what one of its sessions
+    runs) with clock times: each segment starts when the one before it
+    ends, counting from ``start`` (a local time)."""
     kinds = dict(SegmentKind.CHOICES)
     rows, clock = [], start
-    for segment in workshop.segments:
+    for segment in source.segments:
         minutes = segment.get("minutes") or 0
         rows.append(
             {
@@ -421,22 +411,17 @@ def agenda(workshop: WorkshopPage, start: dt.datetime) -> list[dict]:
     return rows
 
 
-def materials_checklist(workshop: WorkshopPage) -> list[str]:
-    """Every segment's materials once, in the order they are first needed."""
-    seen, items = set(), []
-    for segment in workshop.segments:
-        for item in segment.get("materials") or []:
-            item = (item or "").strip()
-            if item and item.casefold() not in seen:
-                seen.add(item.casefold())
-                items.append(item)
-    return items
+def materials_checklist(source: WorkshopPage | SessionContent) -> list[str]:
+    """Every segment's materials once, in the order they are first needed,
+    then a session plan's own extra materials."""
+    return materials_needed(source.segments, getattr(source, "extra_materials", []))
 
 
 def _guide_document(session: EventSession, *, org):
     workshop = _workshop_of(session.event)
+    content = workshop.session_content(session.week_number())
     local_start = timezone.localtime(session.start)
-    rows = agenda(workshop, local_start)
+    rows = agenda(content, local_start)
     outline_end = local_start + dt.timedelta(
         minutes=sum(row["minutes"] for row in rows)
     )
@@ -445,11 +430,14 @@ def _guide_document(session: EventSession, *, org):
         **_session_context(session),
         "org": org,
         "workshop": workshop,
+        "content": content,
+        # Say so when a course with plans has none for this session.
+        "uses_workshop_outline": content.other_plans and not content.has_plan,
         "title": _("Facilitator guide: %(workshop)s") % {"workshop": workshop.title},
         "agenda": rows,
         "outline_end": outline_end,
         "overrun_minutes": int(overrun) if overrun > 0 else 0,
-        "materials": materials_checklist(workshop),
+        "materials": materials_checklist(content),
     }
     return _render("pdf/facilitator_guide.html", context, tagged=True)
 
@@ -458,7 +446,8 @@ def facilitator_guide_pdf(session: EventSession) -> bytes:
     """The facilitator's running order for one session of a workshop.
 
     Agenda with clock times from the session's start, facilitator notes, a
-    materials checklist and safety notes. Raises ``AttendanceError`` (code
+    materials checklist and safety notes, from the workshop's plan for the
+    session's week number when it has one. Raises ``AttendanceError`` (code
     ``no_workshop``) when the event runs no workshop.
     """
     document = _guide_document(session, org=site_settings())
@@ -468,25 +457,39 @@ def facilitator_guide_pdf(session: EventSession) -> bytes:
 # Participant handout ---------------------------------------------------------
 
 
-def _handout_document(workshop: WorkshopPage, *, large_print: bool, org):
+def _handout_document(
+    workshop: WorkshopPage, *, large_print: bool, org, week: int | None = None
+):
+    content = workshop.session_content(week)
     context = {
         "org": org,
         "workshop": workshop,
-        "title": workshop.title,
+        "content": content,
+        "title": f"{workshop.title}: {content.title}"
+        if content.title
+        else workshop.title,
         "large_print": large_print,
     }
     return _render("pdf/participant_handout.html", context, tagged=True)
 
 
 def participant_handout_pdf(
-    workshop: WorkshopPage, *, large_print: bool = False, copies: int = 1
+    workshop: WorkshopPage,
+    *,
+    large_print: bool = False,
+    copies: int = 1,
+    week: int | None = None,
 ) -> bytes:
     """The plain-language handout people take home, with the crisis line.
 
+    ``week`` is a session's week number (``EventSession.week_number``): the
+    handout of the workshop's plan for it, else the workshop's handout.
     ``large_print`` sets body text at 18pt. ``copies`` repeats the handout,
     each copy starting on a new page.
     """
-    document = _handout_document(workshop, large_print=large_print, org=site_settings())
+    document = _handout_document(
+        workshop, large_print=large_print, org=site_settings(), week=week
+    )
     return _join([document] * max(copies, 1), tagged=True)
 
 
@@ -542,7 +545,8 @@ def session_pack_pdf(session: EventSession) -> bytes:
 
     The sign-in sheet; the facilitator guide and one handout per confirmed
     participant plus the spares in SiteSettings (when the event runs a
-    workshop); and a crisis and resources sheet.
+    workshop; both from the plan for the session's week number, when the
+    workshop has one); and a crisis and resources sheet.
     """
     org = site_settings()
     event = session.event
@@ -559,7 +563,9 @@ def session_pack_pdf(session: EventSession) -> bytes:
         )
         copies = confirmed + org.spare_handouts
         if copies:
-            handout = _handout_document(workshop, large_print=False, org=org)
+            handout = _handout_document(
+                workshop, large_print=False, org=org, week=session.week_number()
+            )
             documents.extend([handout] * copies)
     documents.append(_crisis_document(workshop, org=org))
     return _join(documents)

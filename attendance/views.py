@@ -108,6 +108,9 @@ def _session_context(request, session, **forms_by_name):
     )
     note = SessionNote.objects.filter(session=session).first()
     headcount = Headcount.objects.filter(session=session).first()
+    week_number = (
+        session.week_number() if session.event.workshop_id is not None else None
+    )
     context = {
         "session": session,
         "event": session.event,
@@ -124,6 +127,13 @@ def _session_context(request, session, **forms_by_name):
             }
         ),
         "has_workshop": session.event.workshop_id is not None,
+        # The workshop's plan for this session, else its usual outline.
+        "week_number": week_number,
+        "plan": (
+            session.event.workshop.session_content(week_number)
+            if week_number is not None
+            else None
+        ),
         # Why attendance cannot be taken yet (or at all), instead of forms
         # that would be refused.
         "attendance_refusal": records.attendance_refusal(session),
@@ -301,7 +311,9 @@ def _pdf_documents():
         ),
         "guide": lambda session, request: pdfs.facilitator_guide_pdf(session),
         "handout": lambda session, request: pdfs.participant_handout_pdf(
-            session.event.workshop, large_print=request.GET.get("large") == "1"
+            session.event.workshop,
+            large_print=request.GET.get("large") == "1",
+            week=session.week_number(),
         ),
         "flyer": lambda session, request: pdfs.flyer_pdf(session.event),
         "pack": lambda session, request: pdfs.session_pack_pdf(session),

@@ -578,6 +578,37 @@ class EventSession(models.Model):
     def is_past(self):
         return self.end < timezone.now()
 
+    def series_position(self) -> tuple[int, int]:
+        """(n, N) for "Session n of N" on the printed papers: this session's
+        place among all the event's sessions by start, cancelled ones
+        included (so a cancelled date keeps its number), and how many there
+        are, in one query."""
+        ids = list(
+            EventSession.objects.filter(event_id=self.event_id)
+            .order_by("start", "pk")
+            .values_list("pk", flat=True)
+        )
+        return ids.index(self.pk) + 1, len(ids)
+
+    def week_number(self) -> int:
+        """Which session of the course this is, for the workshop's session
+        plans: 1 + the event's sessions that go ahead before it, in start
+        order, in one query.
+
+        Cancelled sessions are not counted, because a cancelled week is
+        skipped and the group picks up where it left off: after week 2 is
+        cancelled, the next session runs week 2's plan. A cancelled session
+        itself gets the number of the plan it would have run (the one the
+        next session now runs). This differs from "Session 3 of 8" on the
+        printed papers, which counts every date in the series.
+        """
+        earlier = (
+            EventSession.objects.filter(event_id=self.event_id)
+            .not_cancelled()
+            .filter(Q(start__lt=self.start) | Q(start=self.start, pk__lt=self.pk))
+        )
+        return earlier.count() + 1
+
 
 class RegistrationStatus(models.TextChoices):
     """Where a person stands for a place."""

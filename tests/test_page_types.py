@@ -1,9 +1,15 @@
 """Page-type rules keep the tree sane, and each page type can be created in
 the admin with its real form."""
 
+from django.urls import reverse
 from wagtail.models import Page
 from wagtail.test.utils import WagtailPageTestCase
-from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+from wagtail.test.utils.form_data import (
+    inline_formset,
+    nested_form_data,
+    rich_text,
+    streamfield,
+)
 
 from events.models import EventIndexPage, EventPage, Venue
 from website.models import HomePage, StandardPage
@@ -122,9 +128,86 @@ class AdminCreationTests(WagtailPageTestCase):
                     "summary": "The basics.",
                     "duration_minutes": 30,
                     "outline": streamfield([("segment", segment)]),
+                    "session_plans": inline_formset([]),
                 }
             ),
         )
+
+    def _segment(self, minutes):
+        return {
+            "title": f"Part of {minutes} minutes",
+            "minutes": minutes,
+            "kind": "activity",
+            "description": "",
+            "facilitator_notes": "",
+            "materials": streamfield([]),
+        }
+
+    def _workshop_form(self, plans):
+        return nested_form_data(
+            {
+                "title": "WRAP",
+                "slug": "wrap",
+                "summary": "A plan for staying well.",
+                "duration_minutes": 60,
+                "outline": streamfield([("segment", self._segment(60))]),
+                "session_plans": inline_formset(
+                    [
+                        {
+                            "number": number,
+                            "title": f"Week {number}",
+                            "outline": streamfield(
+                                [("segment", self._segment(m)) for m in minutes]
+                            ),
+                            "handout": rich_text(""),
+                            "materials": "",
+                        }
+                        for number, minutes in plans
+                    ]
+                ),
+            }
+        )
+
+    def _post_workshop(self, plans):
+        url = reverse(
+            "wagtailadmin_pages:add",
+            args=("workshops", "workshoppage", self.library.pk),
+        )
+        return self.client.post(url, self._workshop_form(plans))
+
+    def test_create_workshop_page_with_a_plan_per_week(self):
+        self.assertCanCreate(
+            self.library, WorkshopPage, self._workshop_form([(1, [60]), (2, [20, 40])])
+        )
+        workshop = WorkshopPage.objects.get(slug="wrap")
+        self.assertEqual(
+            [(p.number, p.title) for p in workshop.plans()],
+            [(1, "Week 1"), (2, "Week 2")],
+        )
+        self.assertEqual(workshop.plan_for(2).segments[1]["minutes"], 40)
+
+    def test_two_plans_for_the_same_week_are_refused(self):
+        response = self._post_workshop([(2, [60]), (2, [60])])
+
+        self.assertEqual(response.status_code, 200)
+        self.assertFalse(WorkshopPage.objects.filter(slug="wrap").exists())
+        self.assertContains(response, "Another plan is for session 2 too.", count=2)
+
+    def test_a_plan_outline_must_add_up_to_the_duration(self):
+        response = self._post_workshop([(1, [60]), (2, [20, 30])])
+
+        self.assertEqual(response.status_code, 200)
+        self.assertFalse(WorkshopPage.objects.filter(slug="wrap").exists())
+        self.assertContains(
+            response, "The outline adds up to 50 minutes but the duration is 60"
+        )
+
+    def test_a_plan_for_week_zero_is_refused(self):
+        response = self._post_workshop([(0, [60])])
+
+        self.assertEqual(response.status_code, 200)
+        self.assertFalse(WorkshopPage.objects.filter(slug="wrap").exists())
+        self.assertContains(response, "greater than or equal to 1")
 
     def test_workshop_outline_must_add_up_to_duration(self):
         from django.core.exceptions import ValidationError

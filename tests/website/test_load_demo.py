@@ -253,6 +253,32 @@ def test_wrap_group_has_eight_sessions_with_one_cancelled(demo):
     assert cancelled.get().sequence == 1
 
 
+def test_the_wrap_course_has_a_plan_for_each_of_its_eight_weeks(demo):
+    """An 8-week course whose guide changes each week: weeks 1 to 3 run
+    their own outlines, and after the cancelled holiday week the group
+    picks up with the plan it skipped."""
+    wrap = wrap_group()
+    plans = wrap.workshop.plans()
+    assert [plan.number for plan in plans] == list(range(1, 9))
+    assert len({plan.title for plan in plans}) == 8
+    outlines = [
+        [segment["title"] for segment in wrap.workshop.session_content(n).segments]
+        for n in (1, 2, 3)
+    ]
+    assert len({tuple(outline) for outline in outlines}) == 3
+    handouts = {wrap.workshop.session_content(n).handout for n in range(1, 9)}
+    assert len(handouts) == 8
+    numbers = [session.week_number() for session in wrap.sessions.order_by("start")]
+    cancelled = [s.is_cancelled for s in wrap.sessions.order_by("start")].index(True)
+    assert numbers[cancelled] == numbers[cancelled + 1] == cancelled + 1
+    going_ahead = [
+        n
+        for n, s in zip(numbers, wrap.sessions.order_by("start"), strict=True)
+        if not s.is_cancelled
+    ]
+    assert going_ahead == list(range(1, 8))
+
+
 def test_facilitators_are_in_the_facilitators_group(demo):
     facilitators = Group.objects.get(name="Facilitators").user_set.all()
     assert {user.username for user in facilitators} == FACILITATOR_USERNAMES

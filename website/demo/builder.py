@@ -44,7 +44,12 @@ from website.demo.content import ContentError, choice, load_content
 from website.models import StandardPage
 from website.roles import sync_role_groups
 from workshops.blocks import SegmentKind
-from workshops.models import WorkshopIndexPage, WorkshopPage
+from workshops.models import (
+    WorkshopIndexPage,
+    WorkshopPage,
+    WorkshopSessionPlan,
+    session_plan_errors,
+)
 
 #: Weekday names as the data files write them, to Python's numbers (Monday 0).
 WEEKDAYS = {
@@ -213,13 +218,43 @@ def build_workshops(index, content):
     kinds = [value for value, _label in SegmentKind.CHOICES]
     workshops = {}
     for key, fields in content.workshops.items():
-        for number, (_type, segment) in enumerate(fields["outline"]):
-            if segment["kind"] not in kinds:
+        fields = dict(fields)
+        plans = fields.pop("session_plans")
+        outlines = [(f"{key}.outline", fields["outline"])] + [
+            (f"{key}.session_plans[{n}].outline", plan["outline"])
+            for n, plan in enumerate(plans)
+        ]
+        for where, outline in outlines:
+            for number, (_type, segment) in enumerate(outline):
+                if segment["kind"] not in kinds:
+                    raise ContentError(
+                        f"workshops.toml: {where}[{number}].kind: unknown value "
+                        f"{segment['kind']!r} (expected one of {', '.join(kinds)})"
+                    )
+        problems = session_plan_errors(
+            [(plan["number"], plan["outline"]) for plan in plans],
+            fields["duration_minutes"],
+        )
+        for number, errors in enumerate(problems):
+            if errors:
+                field, message = next(iter(errors.items()))
                 raise ContentError(
-                    f"workshops.toml: {key}.outline[{number}].kind: unknown value "
-                    f"{segment['kind']!r} (expected one of {', '.join(kinds)})"
+                    f"workshops.toml: {key}.session_plans[{number}].{field}: {message}"
                 )
-        workshops[key] = publish_child(index, WorkshopPage(**fields))
+        workshop = WorkshopPage(
+            **fields,
+            session_plans=[
+                WorkshopSessionPlan(
+                    number=plan["number"],
+                    title=plan["title"],
+                    outline=plan["outline"],
+                    handout=plan["handout"],
+                    materials="\n".join(plan["materials"]),
+                )
+                for plan in plans
+            ],
+        )
+        workshops[key] = publish_child(index, workshop)
     return workshops
 
 

@@ -145,6 +145,19 @@ WORKSHOPS = Keyed(
         "handout": str,
         "resources": str,
         "safety_notes": str,
+        # A course whose sessions differ: a plan per session number.
+        "session_plans": Optional(
+            [
+                {
+                    "number": int,
+                    "title": str,
+                    "outline": Optional(OUTLINE, []),
+                    "handout": Optional(str, ""),
+                    "materials": Optional([str], []),
+                }
+            ],
+            [],
+        ),
     }
 )
 
