@@ -149,26 +149,27 @@ def assign(*, follow_up: FollowUp, to, user) -> FollowUp:
     return follow_up
 
 
+def _stamp(follow_up: FollowUp, step: str, action: str, *, user) -> FollowUp:
+    """Record once when and by whom ``step`` ("acknowledged", "resolved")
+    happened, and log it; a second time changes nothing."""
+    if getattr(follow_up, f"{step}_at") is None:
+        setattr(follow_up, f"{step}_at", timezone.now())
+        setattr(follow_up, f"{step}_by", user)
+        follow_up.save(update_fields=[f"{step}_at", f"{step}_by"])
+        _log(follow_up, action, user=user)
+    return follow_up
+
+
 @transaction.atomic
 def acknowledge(*, follow_up: FollowUp, user) -> FollowUp:
     """Say that someone has seen ``follow_up`` and is on it."""
-    if follow_up.acknowledged_at is None:
-        follow_up.acknowledged_at = timezone.now()
-        follow_up.acknowledged_by = user
-        follow_up.save(update_fields=["acknowledged_at", "acknowledged_by"])
-        _log(follow_up, ACKNOWLEDGED, user=user)
-    return follow_up
+    return _stamp(follow_up, "acknowledged", ACKNOWLEDGED, user=user)
 
 
 @transaction.atomic
 def resolve(*, follow_up: FollowUp, user) -> FollowUp:
     """Close ``follow_up``: it was dealt with."""
-    if follow_up.resolved_at is None:
-        follow_up.resolved_at = timezone.now()
-        follow_up.resolved_by = user
-        follow_up.save(update_fields=["resolved_at", "resolved_by"])
-        _log(follow_up, RESOLVED, user=user)
-    return follow_up
+    return _stamp(follow_up, "resolved", RESOLVED, user=user)
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ import datetime as dt
 import email.utils
 import hashlib
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import icalendar
 from django.conf import settings
@@ -344,6 +345,36 @@ def user_for_feed_token(token: str):
 # HTTP ------------------------------------------------------------------------
 
 
+class FeedHorizon(NamedTuple):
+    """The start times a feed covers (``earliest``, and ``latest``
+    exclusive), and when that window last moved."""
+
+    earliest: dt.datetime
+    latest: dt.datetime
+    moved_at: dt.datetime
+
+
+def site_feed_horizon(now: dt.datetime | None = None) -> FeedHorizon:
+    """The whole-site feed's window: from midnight ``GATHER_SITE_FEED_DAYS_BACK``
+    days ago to the end of the day ``GATHER_SITE_FEED_DAYS_AHEAD`` days
+    ahead, local time.
+
+    Whole days, so the window moves once a day, at midnight: in between, an
+    unchanged feed keeps its ETag and calendar apps get their 304.
+    """
+    today = timezone.localdate(now)
+
+    def midnight(days):
+        day = today + dt.timedelta(days=days)
+        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+    return FeedHorizon(
+        earliest=midnight(-settings.GATHER_SITE_FEED_DAYS_BACK),
+        latest=midnight(settings.GATHER_SITE_FEED_DAYS_AHEAD + 1),
+        moved_at=midnight(0),
+    )
+
+
 def _fingerprint(sessions):
     """One query that changes whenever anything shown in the feed changes."""
     return sessions.order_by().aggregate(
@@ -364,19 +395,25 @@ def calendar_response(
     private: bool = False,
     include_joining_link: bool = False,
     max_age: int = 900,
+    horizon: FeedHorizon | None = None,
 ):
     """An .ics response for a sessions queryset, answering 304 when unchanged.
 
     Calendar apps poll feeds often: the ETag and Last-Modified come from one
     aggregate query, and the calendar is built only when they changed. The
     sessions are fetched in one query whatever their number.
+
+    ``horizon``: the window ``sessions`` are already limited to, for a feed
+    that has one. Sessions leave and enter it without changing, so its
+    bounds go into the ETag and its last move into Last-Modified.
     """
     fingerprint = _fingerprint(sessions)
     stamps = [value for key, value in fingerprint.items() if key != "count" and value]
+    if horizon is not None:
+        stamps.append(horizon.moved_at)
     last_modified = max(stamps) if stamps else None
-    digest = hashlib.sha256(
-        repr((sorted(fingerprint.items()), name, include_joining_link)).encode()
-    ).hexdigest()[:32]
+    shown = (sorted(fingerprint.items()), name, include_joining_link, horizon)
+    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
     etag = f'"{digest}"'
     cache_control = f"{'private' if private else 'public'}, max-age={max_age}"
 

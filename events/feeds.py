@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from .calendars import calendar_response, user_for_feed_token
+from .calendars import calendar_response, site_feed_horizon, user_for_feed_token
 from .listing import EventFilterForm, filtered_sessions, topics_in_use
 from .models import EventSession
 from .permissions import sessions_facilitated_by
@@ -14,20 +14,29 @@ from .views import published_event_or_404
 
 @require_safe
 def site_feed(request):
-    """Every upcoming published session; ``kind``, ``setting`` and ``topic``
-    filter it like the events listing. Unknown filter values are ignored."""
+    """Published sessions starting within the site feed's horizon (30 days
+    back to a year ahead by default, ``site_feed_horizon``); ``kind``,
+    ``setting`` and ``topic`` filter it like the events listing. Unknown
+    filter values are ignored.
+
+    The horizon keeps a feed that calendar apps poll from growing with years
+    of history; an event's own feed stays complete."""
     form = EventFilterForm(request.GET or None, topics=topics_in_use())
     filters = {
         name: value
         for name, value in form.valid_filters().items()
         if name in ("kind", "setting", "topic")
     }
-    sessions = filtered_sessions(filters=filters)
+    horizon = site_feed_horizon()
+    sessions = filtered_sessions(
+        filters=filters, starting_between=(horizon.earliest, horizon.latest)
+    )
     return calendar_response(
         request,
         sessions,
         name=_("Groups and events"),
         filename="events.ics",
+        horizon=horizon,
     )
 
 

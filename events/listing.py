@@ -107,13 +107,18 @@ def topics_in_use(index_page=None):
     ).order_by("name")
 
 
-def filtered_sessions(*, index_page=None, filters):
+def filtered_sessions(*, index_page=None, filters, starting_between=None):
     """Upcoming published sessions matching ``filters``, soonest first.
 
     Limited to events below ``index_page`` when one is given; the site-wide
-    calendar feed passes none.
+    calendar feed passes none, and instead of "upcoming" the window of start
+    times it covers (``starting_between``: earliest, and latest exclusive).
     """
-    sessions = EventSession.objects.upcoming().published()
+    if starting_between is None:
+        sessions = EventSession.objects.upcoming()
+    else:
+        sessions = EventSession.objects.starting_between(*starting_between)
+    sessions = sessions.published()
     if index_page is not None:
         sessions = sessions.descendant_of(index_page)
     if kind := filters.get("kind"):

@@ -16,7 +16,7 @@ how many tries it took and what came of it. Its words are built when it is
 sent, so a message held until morning says what is true then.
 
 **Quiet hours** (``GATHER_QUIET_HOURS_START``/``_END``, in the site's time
-zone) hold reminders, texts and messages to the group until they end. Replies
+zone) hold reminders (by any channel) and texts until they end. Replies
 to what the person just did on the site (their booking, the waitlist, their
 cancellation) and a change to a session that starts within
 ``GATHER_URGENT_CHANGE_HOURS`` go at once.

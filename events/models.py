@@ -504,6 +504,11 @@ class EventSessionQuerySet(models.QuerySet):
         """Sessions that have not ended yet."""
         return self.filter(end__gte=now or timezone.now())
 
+    def starting_between(self, earliest, latest):
+        """Sessions starting at or after ``earliest`` and before ``latest``:
+        a range on the index on ``start``."""
+        return self.filter(start__gte=earliest, start__lt=latest)
+
     def published(self):
         """Sessions of events that are live and not behind a privacy setting.
 

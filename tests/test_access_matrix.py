@@ -693,6 +693,9 @@ NO_PARTICIPANT_DATA = {
     "event_sessions:reinstate": "says nobody by name",
     "event_sessions:series": "a form of dates",
     "favicon.ico": "an icon",
+    "health": "the load balancer's liveness check: a fixed answer",
+    "ready": "the load balancer's readiness check: check results and a "
+    "task count, no people (tests/core/test_health.py)",
     "password_reset": "staff password reset (rate-limited elsewhere)",
     "password_reset_confirm": "staff password reset link; no people",
     "facilitator_calendar": "the user's own feed address",

@@ -1,5 +1,5 @@
 """URL routes: the Wagtail admin, documents, the page tree, the SMS provider's
-delivery reports and the error pages."""
+delivery reports, the load balancer's health checks and the error pages."""
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -9,6 +9,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from attendance import views as attendance_views
+from core import health
 from core.sms import views as sms_views
 
 from . import accounts, views
@@ -17,6 +18,8 @@ urlpatterns = [
     path(settings.GATHER_ADMIN_PATH, include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("favicon.ico", views.favicon),
+    path("health/", health.health, name="health"),
+    path("ready/", health.ready, name="ready"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from events.calendars import feed_token, regenerate_feed_token
+from events.calendars import feed_token, regenerate_feed_token, site_feed_horizon
+from events.listing import filtered_sessions
 from events.sessions import cancel_session, generate_weekly_series, reschedule_session
 from tests.conftest import make_event, make_session, make_venue, sign_up
 
@@ -143,10 +145,67 @@ def test_site_feed_filters_like_the_listing_and_ignores_bad_values(
     }
 
 
-def test_drafts_and_past_sessions_stay_out_of_the_site_feed(site_client, event_index):
+def test_drafts_stay_out_of_the_site_feed(site_client, event_index):
     make_session(make_event(event_index, title="Draft", publish=False), start=_start(2))
-    make_session(make_event(event_index, title="Old"), start=_start(-5))
     assert _parse(site_client.get(FEED)).events == []
+
+
+def test_site_feed_covers_its_horizon_and_the_event_feed_everything(
+    site_client, event_index
+):
+    event = make_event(event_index)
+    long_ago = make_session(event, start=_start(-40))
+    recent = make_session(event, start=_start(-20))
+    soon = make_session(event, start=_start(300))
+    far_ahead = make_session(event, start=_start(400))
+
+    in_site_feed = _by_uid(_parse(site_client.get(FEED)))
+    in_event_feed = _by_uid(_parse(site_client.get(f"/calendar/event-{event.pk}.ics")))
+
+    assert set(in_site_feed) == {recent.uid, soon.uid}
+    assert set(in_event_feed) == {long_ago.uid, recent.uid, soon.uid, far_ahead.uid}
+    filtered = _by_uid(_parse(site_client.get(FEED, {"kind": event.kind})))
+    assert set(filtered) == {recent.uid, soon.uid}
+
+
+def test_site_feed_horizon_follows_the_settings(site_client, event_index, settings):
+    event = make_event(event_index)
+    long_ago = make_session(event, start=_start(-40))
+    far_ahead = make_session(event, start=_start(400))
+    soon = make_session(event, start=_start(3))
+
+    settings.GATHER_SITE_FEED_DAYS_BACK = 45
+    settings.GATHER_SITE_FEED_DAYS_AHEAD = 500
+    assert set(_by_uid(_parse(site_client.get(FEED)))) == {
+        long_ago.uid,
+        soon.uid,
+        far_ahead.uid,
+    }
+    settings.GATHER_SITE_FEED_DAYS_BACK = 0
+    settings.GATHER_SITE_FEED_DAYS_AHEAD = 2
+    assert _parse(site_client.get(FEED)).events == []
+
+
+def test_site_feed_horizon_is_whole_local_days():
+    horizon = site_feed_horizon(dt.datetime(2026, 3, 10, 15, 30, tzinfo=TORONTO))
+    assert horizon.earliest == dt.datetime(2026, 2, 8, tzinfo=TORONTO)
+    assert horizon.latest == dt.datetime(2027, 3, 11, tzinfo=TORONTO)
+    assert horizon.moved_at == dt.datetime(2026, 3, 10, tzinfo=TORONTO)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_site_feed_selects_by_the_start_index(event_index):
+    """The horizon is a range on ``start``, read through its index: the
+    database stops at the window's edges instead of reading all history."""
+    horizon = site_feed_horizon()
+    sessions = filtered_sessions(
+        filters={}, starting_between=(horizon.earliest, horizon.latest)
+    )
+    sql, params = sessions.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "(start>? AND start<?)" in plan, plan
 
 
 def test_conditional_get_answers_304_until_something_changes(site_client, event_index):
@@ -162,6 +221,28 @@ def test_conditional_get_answers_304_until_something_changes(site_client, event_
     cancel_session(session=session)
     changed = site_client.get(FEED, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and changed["ETag"] != etag
+
+
+def test_site_feed_answers_200_once_its_horizon_moves(
+    site_client, event_index, time_machine
+):
+    """Sessions leaving and entering the window change nothing about the
+    sessions (here neither their count nor the latest change): the window's
+    own move must change the ETag and Last-Modified."""
+    event = make_event(event_index)
+    # Made last, the session in the window both days is the latest change.
+    entering = make_session(event, start=_start(366))
+    leaving = make_session(event, start=_start(-29))
+    staying = make_session(event, start=_start(5))
+    today = site_client.get(FEED)
+    assert set(_by_uid(_parse(today))) == {leaving.uid, staying.uid}
+    etag, modified = today["ETag"], today["Last-Modified"]
+
+    time_machine.move_to(timezone.now() + dt.timedelta(days=2))
+    assert site_client.get(FEED, HTTP_IF_NONE_MATCH=etag).status_code == 200
+    later = site_client.get(FEED, HTTP_IF_MODIFIED_SINCE=modified)
+    assert set(_by_uid(_parse(later))) == {staying.uid, entering.uid}
+    assert site_client.get(FEED, HTTP_IF_NONE_MATCH=later["ETag"]).status_code == 304
 
 
 def test_feed_query_count_does_not_grow_with_sessions(

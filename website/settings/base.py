@@ -360,6 +360,12 @@ GATHER_MESSAGE_RETRY_MINUTES = [
     int(minutes)
     for minutes in env.list("GATHER_MESSAGE_RETRY_MINUTES", default=["5", "30", "120"])
 ]
+#: The whole-site calendar feed covers sessions starting from this many days
+#: ago to this many days ahead (whole days); an event's own feed has them all.
+GATHER_SITE_FEED_DAYS_BACK = env.int("GATHER_SITE_FEED_DAYS_BACK", default=30)
+GATHER_SITE_FEED_DAYS_AHEAD = env.int("GATHER_SITE_FEED_DAYS_AHEAD", default=365)
+#: /ready/ answers 503 while more tasks than this wait for a worker.
+GATHER_READY_MAX_QUEUE = env.int("GATHER_READY_MAX_QUEUE", default=10000)
 #: Registrations and walk-in names of events that ended more than this many
 #: days ago are anonymised by ``manage.py apply_retention``.
 GATHER_RETENTION_DAYS = env.int("GATHER_RETENTION_DAYS", default=365)
