@@ -554,18 +554,15 @@ class SeriesForm(forms.Form):
         data = self.cleaned_data
         frequency = data["frequency"]
         Frequency = session_workflows.Frequency
+        weekly = frequency == Frequency.WEEKLY
+        by_weekday = frequency == Frequency.MONTHLY_BY_WEEKDAY
+        by_date = frequency == Frequency.MONTHLY_BY_DATE
         return session_workflows.RepeatPattern(
             frequency=frequency,
-            interval=(data["interval"] or 1) if frequency == Frequency.WEEKLY else 1,
-            weekday_position=data["weekday_position"]
-            if frequency == Frequency.MONTHLY_BY_WEEKDAY
-            else None,
-            weekday=data["weekday"]
-            if frequency == Frequency.MONTHLY_BY_WEEKDAY
-            else None,
-            month_day=data["month_day"]
-            if frequency == Frequency.MONTHLY_BY_DATE
-            else None,
+            interval=(data["interval"] or 1) if weekly else 1,
+            weekday_position=data["weekday_position"] if by_weekday else None,
+            weekday=data["weekday"] if by_weekday else None,
+            month_day=data["month_day"] if by_date else None,
             count=data["count"] if data["ends"] == "count" else None,
             until=data["until"] if data["ends"] == "until" else None,
         )
