@@ -41,7 +41,7 @@ from .admin_registrations import (
 )
 from .errors import EventsError
 from .filters import SessionFilterSet, VenueFilterSet
-from .models import EventPage, EventSession, Venue
+from .models import Closure, EventPage, EventSession, Venue
 from .permissions import events_visible_to
 
 
@@ -231,7 +231,7 @@ class SessionViewSet(ModelViewSet):
             *super().get_urlpatterns(),
             path("<int:pk>/cancel/", cancel_session_view, name="cancel"),
             path("<int:pk>/reinstate/", reinstate_session_view, name="reinstate"),
-            path("series/<id:event_id>/", weekly_series_view, name="series"),
+            path("series/<id:event_id>/", series_view, name="series"),
         ]
 
 
@@ -386,27 +386,116 @@ def reinstate_session_view(request, pk):
 DATE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
-class WeeklySeriesForm(forms.Form):
-    """Every week for N weeks at the same local time, skipping given dates."""
+class SeriesForm(forms.Form):
+    """A series of sessions at the same local time: every week or every few
+    weeks, or monthly on a weekday or a date, ending after a number of dates
+    or on an end date, skipping given dates and the program's closures."""
 
     first_date = forms.DateField(
-        label=gettext_lazy("First session date"), widget=AdminDateInput
+        label=gettext_lazy("First session date"),
+        widget=AdminDateInput,
+        help_text=gettext_lazy(
+            "For a monthly series, the series starts on the first matching "
+            "date on or after this one."
+        ),
     )
     start_time = forms.TimeField(label=gettext_lazy("Starts at"), widget=AdminTimeInput)
     end_time = forms.TimeField(label=gettext_lazy("Ends at"), widget=AdminTimeInput)
-    weeks = forms.IntegerField(
-        label=gettext_lazy("Number of weeks"),
+    frequency = forms.ChoiceField(
+        label=gettext_lazy("Repeats"),
+        choices=session_workflows.Frequency.choices,
+        initial=session_workflows.Frequency.WEEKLY,
+        widget=forms.RadioSelect,
+    )
+    interval = forms.IntegerField(
+        label=gettext_lazy("Every how many weeks"),
         min_value=1,
-        max_value=session_workflows.MAX_SERIES_WEEKS,
+        max_value=session_workflows.MAX_INTERVAL,
+        initial=1,
+        required=False,
+        help_text=gettext_lazy(
+            "For a weekly series: 1 for every week, 2 for every two weeks."
+        ),
+    )
+    weekday_position = forms.TypedChoiceField(
+        label=gettext_lazy("Which weekday of the month"),
+        choices=[("", "---------"), *session_workflows.WEEKDAY_POSITIONS.items()],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=gettext_lazy(
+            "For a monthly series on a weekday, e.g. 'First' for the first "
+            "Thursday of each month."
+        ),
+    )
+    weekday = forms.TypedChoiceField(
+        label=gettext_lazy("Weekday"),
+        choices=[
+            ("", gettext_lazy("The weekday of the first session date")),
+            *enumerate(
+                [
+                    gettext_lazy("Monday"),
+                    gettext_lazy("Tuesday"),
+                    gettext_lazy("Wednesday"),
+                    gettext_lazy("Thursday"),
+                    gettext_lazy("Friday"),
+                    gettext_lazy("Saturday"),
+                    gettext_lazy("Sunday"),
+                ]
+            ),
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=gettext_lazy("For a monthly series on a weekday."),
+    )
+    month_day = forms.IntegerField(
+        label=gettext_lazy("Day of the month"),
+        min_value=1,
+        max_value=31,
+        required=False,
+        help_text=gettext_lazy(
+            "For a monthly series on a date, e.g. 15. Leave empty to use the "
+            "day of the first session date. Months without that day (the 31st "
+            "in April) have no session."
+        ),
+    )
+    ends = forms.ChoiceField(
+        label=gettext_lazy("Ends"),
+        choices=[
+            ("count", gettext_lazy("After a number of dates")),
+            ("until", gettext_lazy("On a date")),
+        ],
+        initial="count",
+        widget=forms.RadioSelect,
+    )
+    count = forms.IntegerField(
+        label=gettext_lazy("Number of dates"),
+        min_value=1,
+        max_value=session_workflows.MAX_SERIES_SESSIONS,
         initial=8,
+        required=False,
+        help_text=gettext_lazy(
+            "When the series ends after a number of dates: how many. Skipped "
+            "dates and closures count too."
+        ),
+    )
+    until = forms.DateField(
+        label=gettext_lazy("Last date"),
+        widget=AdminDateInput,
+        required=False,
+        help_text=gettext_lazy(
+            "When the series ends on a date: no session after this day."
+        ),
     )
     skip_dates = forms.CharField(
         label=gettext_lazy("Skip these dates"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy(
-            "Optional. Dates with no session, e.g. holidays: one per line, "
-            "written like 2026-12-24."
+            "Optional. Dates with no session: one per line, written like "
+            "2026-12-24. The program's closures are skipped without being "
+            "listed here."
         ),
     )
     venue = forms.ModelChoiceField(
@@ -438,48 +527,108 @@ class WeeklySeriesForm(forms.Form):
         start, end = cleaned.get("start_time"), cleaned.get("end_time")
         if start and end and end <= start:
             self.add_error("end_time", _("The end time must be after the start time."))
+        frequency = cleaned.get("frequency")
+        if (
+            frequency == session_workflows.Frequency.MONTHLY_BY_WEEKDAY
+            and cleaned.get("weekday_position") is None
+            and "weekday_position" not in self.errors
+        ):
+            self.add_error(
+                "weekday_position",
+                _("Choose which weekday of the month: first to fourth, or last."),
+            )
+        # Only the end chosen must be given; the other is ignored.
+        ends = cleaned.get("ends")
+        if ends and ends not in self.errors and cleaned.get(ends) is None:
+            self.add_error(
+                ends,
+                _("Give the number of dates.")
+                if ends == "count"
+                else _("Give the last date."),
+            )
         return cleaned
 
+    def pattern(self) -> session_workflows.RepeatPattern:
+        """The repeat pattern the valid form describes. Fields for another
+        frequency than the one chosen are ignored."""
+        data = self.cleaned_data
+        frequency = data["frequency"]
+        Frequency = session_workflows.Frequency
+        weekly = frequency == Frequency.WEEKLY
+        by_weekday = frequency == Frequency.MONTHLY_BY_WEEKDAY
+        by_date = frequency == Frequency.MONTHLY_BY_DATE
+        return session_workflows.RepeatPattern(
+            frequency=frequency,
+            interval=(data["interval"] or 1) if weekly else 1,
+            weekday_position=data["weekday_position"] if by_weekday else None,
+            weekday=data["weekday"] if by_weekday else None,
+            month_day=data["month_day"] if by_date else None,
+            count=data["count"] if data["ends"] == "count" else None,
+            until=data["until"] if data["ends"] == "until" else None,
+        )
 
-#: The series form field each of ``generate_weekly_series``'s refusals is
-#: shown next to; any other refusal goes above the form.
+
+#: The series form field each of ``generate_series``'s refusals is shown
+#: next to; any other refusal goes above the form.
 SERIES_ERROR_FIELDS = {
     "skip_date_not_in_series": "skip_dates",
     "already_scheduled": "first_date",
+    "no_sessions": "first_date",
+    "end_before_start": "end_time",
+    "time_does_not_exist": "start_time",
+    "no_frequency": "frequency",
+    "interval_out_of_range": "interval",
+    "no_weekday_position": "weekday_position",
+    "no_weekday": "weekday",
+    "month_day_out_of_range": "month_day",
+    "no_end": "ends",
+    "two_ends": "ends",
+    "count_out_of_range": "count",
+    "until_before_start": "until",
+    "too_many_sessions": "until",
 }
 
 
 @require_http_methods(["GET", "POST"])
-def weekly_series_view(request, event_id):
-    """Generate a weekly series of sessions for one event."""
+def series_view(request, event_id):
+    """Preview or generate a series of sessions for one event.
+
+    "Preview" shows the sessions the series would add and the dates it would
+    leave out, writing nothing; "Add sessions" creates them.
+    """
     event = get_object_or_404(EventPage, pk=event_id)
     if not request.user.has_perm("events.add_eventsession") or not _can_edit_event(
         request.user, event
     ):
         raise PermissionDenied
-    form = WeeklySeriesForm(request.POST if request.method == "POST" else None)
+    form = SeriesForm(request.POST if request.method == "POST" else None)
+    preview = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        arguments = {
+            "event": event,
+            "pattern": form.pattern(),
+            "first_date": data["first_date"],
+            "start_time": data["start_time"],
+            "end_time": data["end_time"],
+            "skip_dates": data["skip_dates"],
+            "venue": data["venue"],
+        }
         try:
-            series = session_workflows.generate_weekly_series(
-                event=event,
-                first_date=data["first_date"],
-                start_time=data["start_time"],
-                end_time=data["end_time"],
-                weeks=data["weeks"],
-                skip_dates=data["skip_dates"],
-                venue=data["venue"],
-                user=request.user,
-            )
+            if "preview" in request.POST:
+                preview = session_workflows.plan_series(**arguments)
+            else:
+                series = session_workflows.generate_series(
+                    **arguments, user=request.user
+                )
+                messages.success(request, series.summary())
+                return redirect("wagtailadmin_pages:edit", event.pk)
         except EventsError as error:
             form.add_error(SERIES_ERROR_FIELDS.get(error.code), error.message)
-        else:
-            messages.success(request, series.summary())
-            return redirect("wagtailadmin_pages:edit", event.pk)
     return TemplateResponse(
         request,
-        "events/admin/weekly_series.html",
-        {"event": event, "form": form},
+        "events/admin/series.html",
+        {"event": event, "form": form, "preview": preview},
     )
 
 
@@ -511,10 +660,21 @@ class VenueViewSet(SnippetViewSet):
     ordering = ["name"]
 
 
+class ClosureViewSet(SnippetViewSet):
+    """Closures: the date ranges, such as the winter holidays, that every
+    series generated afterwards leaves out."""
+
+    model = Closure
+    icon = "calendar-alt"
+    menu_label = gettext_lazy("Closures")
+    list_display = ["name", "first_day", "last_day"]
+    ordering = ["-first_day"]
+
+
 class EventsAdminGroup(ViewSetGroup):
-    """The Events menu: sessions, registrations and venues."""
+    """The Events menu: sessions, registrations, venues and closures."""
 
     menu_label = gettext_lazy("Events")
     menu_icon = "date"
     menu_order = 200
-    items = (SessionViewSet, RegistrationViewSet, VenueViewSet)
+    items = (SessionViewSet, RegistrationViewSet, VenueViewSet, ClosureViewSet)

@@ -146,6 +146,62 @@ class Venue(index.Indexed, models.Model):
         return [label for present, label in flags if present]
 
 
+class ClosureQuerySet(models.QuerySet):
+    """Read rules for closures."""
+
+    def overlapping(self, first_day, last_day):
+        """Closures with at least one day between ``first_day`` and
+        ``last_day`` (both included), earliest first."""
+        return self.filter(first_day__lte=last_day, last_day__gte=first_day).order_by(
+            "first_day", "pk"
+        )
+
+
+class Closure(models.Model):
+    """Days the whole program is closed, such as the winter holidays.
+
+    Every series generated afterwards leaves these days out
+    (``events.sessions.generate_series``) and says which dates it skipped
+    for which closure. Sessions that already exist are not changed.
+    """
+
+    name = models.CharField(
+        max_length=120,
+        help_text=_("What the closure is called, e.g. 'Winter holidays'."),
+    )
+    first_day = models.DateField(help_text=_("The first day the program is closed."))
+    last_day = models.DateField(
+        help_text=_(
+            "The last day the program is closed. The same as the first day "
+            "for a single day."
+        )
+    )
+
+    objects = ClosureQuerySet.as_manager()
+
+    panels = [
+        FieldPanel("name"),
+        FieldRowPanel([FieldPanel("first_day"), FieldPanel("last_day")]),
+    ]
+
+    class Meta:
+        ordering = ["first_day", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.first_day and self.last_day and self.last_day < self.first_day:
+            raise ValidationError(
+                {"last_day": _("The last day cannot be before the first day.")}
+            )
+
+    def includes(self, day) -> bool:
+        """Whether the program is closed on ``day``."""
+        return self.first_day <= day <= self.last_day
+
+
 class EventIndexPage(Page):
     """The public events listing: upcoming sessions of the events below it."""
 

@@ -15,7 +15,7 @@ pass them sets them around its work with ``core.audit.acting``. The
 actions, each with the event's id in its data:
 
 * ``events.session.created``: ``add_session``, and each session of
-  ``generate_weekly_series`` (one INSERT for the whole series).
+  ``generate_series`` (one INSERT for the whole series).
 * ``events.session.changed``: ``reschedule_session`` when the time, venue
   or note changed, with what it was and is (``from``, ``to``: times and a
   venue id) and whether it counts as moved.
@@ -25,16 +25,20 @@ A session's label (its ``__str__``: the event's title and local start)
 names nobody, so it is the entry's title.
 """
 
+import calendar
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from itertools import islice
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from dateutil import rrule
+from dateutil.relativedelta import relativedelta
+from django.db import models, transaction
 from django.utils.formats import date_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from core import audit
 from core.dates import site_zone
@@ -42,6 +46,7 @@ from core.dates import site_zone
 from .errors import EventsError
 from .messaging import route
 from .models import (
+    Closure,
     EventPage,
     EventSession,
     MessageKind,
@@ -52,8 +57,17 @@ from .models import (
 from .registration import _lock_event
 from .tasks import enqueue_session_change_messages
 
-#: The longest weekly series the generator will make in one go.
-MAX_SERIES_WEEKS = 104
+#: The most dates a series may have: the generator makes no more in one go.
+MAX_SERIES_SESSIONS = 104
+#: The longest weekly series, in weeks (the same cap, by its older name).
+MAX_SERIES_WEEKS = MAX_SERIES_SESSIONS
+#: The most weeks or months between two dates of a series.
+MAX_INTERVAL = 12
+#: How many periods (weeks or months, times the interval) a rule is read
+#: for at most: twice the cap, so that a series on the 31st (seven months
+#: in twelve) still reaches its count, while a rule that never meets
+#: stops.
+HORIZON_PERIODS = 2 * MAX_SERIES_SESSIONS
 
 
 def _entry(session: EventSession, action: str, *, actor: audit.Actor, **data):
@@ -77,6 +91,169 @@ def _place(session: EventSession) -> dict:
     }
 
 
+class Frequency(models.TextChoices):
+    """How a series repeats."""
+
+    WEEKLY = "weekly", gettext_lazy("Every week, or every few weeks")
+    MONTHLY_BY_WEEKDAY = (
+        "monthly_weekday",
+        gettext_lazy("Every month on a weekday, such as the first Thursday"),
+    )
+    MONTHLY_BY_DATE = (
+        "monthly_date",
+        gettext_lazy("Every month on a date, such as the 15th"),
+    )
+
+
+#: Which of its weekdays in a month a monthly series meets on (BYSETPOS).
+WEEKDAY_POSITIONS = {
+    1: gettext_lazy("First"),
+    2: gettext_lazy("Second"),
+    3: gettext_lazy("Third"),
+    4: gettext_lazy("Fourth"),
+    -1: gettext_lazy("Last"),
+}
+
+_RRULE_WEEKDAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU)
+
+
+@dataclass(frozen=True)
+class RepeatPattern:
+    """When a series meets: how often, on which day, and when it ends.
+
+    * ``WEEKLY``: on the first date's weekday, every ``interval`` weeks.
+    * ``MONTHLY_BY_WEEKDAY``: on the ``weekday_position`` (1 to 4, or -1 for
+      the last) ``weekday`` (0 is Monday; the first date's by default) of
+      every ``interval`` months.
+    * ``MONTHLY_BY_DATE``: on day ``month_day`` (the first date's by default)
+      of every ``interval`` months; a month without that day (the 31st in
+      November) has no session.
+
+    The series ends after ``count`` dates or on ``until``, exactly one of
+    them. ``count`` counts the pattern's dates, skip dates and closed ones
+    included, as a calendar's COUNT does (EXDATE never lengthens a series);
+    a month too short for the day is no date, so it does not count.
+    """
+
+    frequency: str = Frequency.WEEKLY
+    interval: int = 1
+    weekday_position: int | None = None
+    weekday: int | None = None
+    month_day: int | None = None
+    count: int | None = None
+    until: dt.date | None = None
+
+    def check(self, first_date: dt.date) -> None:
+        """Refuse a pattern that cannot be a series, with a code the series
+        form puts next to the field at fault."""
+        if self.frequency not in Frequency.values:
+            raise EventsError(_("Choose how the series repeats."), code="no_frequency")
+        if not 1 <= self.interval <= MAX_INTERVAL:
+            raise EventsError(
+                _("Choose a number between 1 and %(max)s.") % {"max": MAX_INTERVAL},
+                code="interval_out_of_range",
+            )
+        if self.frequency == Frequency.MONTHLY_BY_WEEKDAY:
+            if self.weekday_position not in WEEKDAY_POSITIONS:
+                raise EventsError(
+                    _("Choose which weekday of the month: first to fourth, or last."),
+                    code="no_weekday_position",
+                )
+            if self.weekday is not None and not 0 <= self.weekday <= 6:
+                raise EventsError(_("Choose a weekday."), code="no_weekday")
+        if self.frequency == Frequency.MONTHLY_BY_DATE and self.month_day is not None:
+            if not 1 <= self.month_day <= 31:
+                raise EventsError(
+                    _("Choose a day of the month between 1 and 31."),
+                    code="month_day_out_of_range",
+                )
+        if self.count is None and self.until is None:
+            raise EventsError(
+                _("Say when the series ends: a number of dates or an end date."),
+                code="no_end",
+            )
+        if self.count is not None and self.until is not None:
+            raise EventsError(
+                _("Give a number of dates or an end date, not both."),
+                code="two_ends",
+            )
+        if self.count is not None and not 1 <= self.count <= MAX_SERIES_SESSIONS:
+            raise EventsError(
+                _("Choose between 1 and %(max)s dates.") % {"max": MAX_SERIES_SESSIONS},
+                code="count_out_of_range",
+            )
+        if self.until is not None and self.until < first_date:
+            raise EventsError(
+                _("The end date must be on or after the first session date."),
+                code="until_before_start",
+            )
+
+    def day_of_month(self, first_date: dt.date) -> int:
+        """The day a monthly-by-date series meets on."""
+        return self.month_day or first_date.day
+
+    def rule(self, first_date: dt.date) -> rrule.rrule:
+        """The pattern as a ``dateutil`` rule from ``first_date``, bounded by
+        a horizon even when it ends after a count: a rule that seldom or
+        never meets (the 31st every twelve months from February) stops
+        there instead of running through the calendar to the year 9999."""
+        start = dt.datetime.combine(first_date, dt.time())
+        if self.frequency == Frequency.WEEKLY:
+            horizon = start + relativedelta(weeks=self.interval * HORIZON_PERIODS)
+            options = {"freq": rrule.WEEKLY, "byweekday": first_date.weekday()}
+        else:
+            horizon = start + relativedelta(months=self.interval * HORIZON_PERIODS)
+            options = {"freq": rrule.MONTHLY}
+            if self.frequency == Frequency.MONTHLY_BY_WEEKDAY:
+                weekday = first_date.weekday() if self.weekday is None else self.weekday
+                options["byweekday"] = _RRULE_WEEKDAYS[weekday](self.weekday_position)
+            else:
+                options["bymonthday"] = self.day_of_month(first_date)
+        until = horizon
+        if self.until is not None:
+            until = min(horizon, dt.datetime.combine(self.until, dt.time()))
+        # dateutil refuses count and until together: the count is applied
+        # while reading the rule (``dates``).
+        return rrule.rrule(
+            dtstart=start, interval=self.interval, until=until, **options
+        )
+
+    def dates(self, first_date: dt.date) -> list[dt.date]:
+        """The pattern's dates from ``first_date``, skipped ones included.
+
+        Refuses (``too_many_sessions``) an end date more than
+        ``MAX_SERIES_SESSIONS`` dates away; never reads more than one date
+        past the cap.
+        """
+        self.check(first_date)
+        limit = self.count if self.count is not None else MAX_SERIES_SESSIONS + 1
+        dates = [moment.date() for moment in islice(self.rule(first_date), limit)]
+        if len(dates) > MAX_SERIES_SESSIONS:
+            raise EventsError(
+                _(
+                    "This series would have more than %(max)s dates. Choose an "
+                    "earlier end date."
+                )
+                % {"max": MAX_SERIES_SESSIONS},
+                code="too_many_sessions",
+            )
+        return dates
+
+    def short_months(self, first_date: dt.date, last_date: dt.date) -> list[dt.date]:
+        """For a monthly-by-date series, the months between ``first_date``
+        and ``last_date`` it would meet in but for their being too short
+        (the first of each); empty for the other patterns."""
+        if self.frequency != Frequency.MONTHLY_BY_DATE:
+            return []
+        day = self.day_of_month(first_date)
+        months, month = [], first_date.replace(day=1)
+        while month <= last_date:
+            if calendar.monthrange(month.year, month.month)[1] < day:
+                months.append(month)
+            month += relativedelta(months=self.interval)
+        return months
+
+
 def weekly_starts(
     *,
     first_date: dt.date,
@@ -93,13 +270,12 @@ def weekly_starts(
     """
     zone = zone or site_zone()
     skipped = set(skip_dates)
-    starts = []
-    for week in range(weeks):
-        day = first_date + dt.timedelta(weeks=week)
-        if day in skipped:
-            continue
-        starts.append(dt.datetime.combine(day, start_time, tzinfo=zone))
-    return starts
+    days = RepeatPattern(count=weeks).dates(first_date)
+    return [
+        dt.datetime.combine(day, start_time, tzinfo=zone)
+        for day in days
+        if day not in skipped
+    ]
 
 
 def missing_time(value: dt.datetime) -> EventsError | None:
@@ -159,15 +335,21 @@ def add_session(
 
 
 def check_skip_dates(
-    *, first_date: dt.date, weeks: int, skip_dates: Iterable[dt.date]
+    *,
+    first_date: dt.date,
+    pattern: RepeatPattern,
+    dates: list[dt.date],
+    skip_dates: Iterable[dt.date],
 ) -> None:
     """Refuse a skip date the series would never meet on: one on another
-    weekday, or before the first or after the last week. Such a date is
-    almost always a typing slip, and accepting it would quietly keep the
-    session the coordinator meant to skip."""
-    last_date = first_date + dt.timedelta(weeks=weeks - 1)
+    weekday, before the first or after the last date, or between two of the
+    pattern's dates. Such a date is almost always a typing slip, and
+    accepting it would quietly keep the session the coordinator meant to
+    skip."""
+    meets_on = set(dates)
+    last_date = dates[-1] if dates else first_date
     problems = []
-    for day in sorted(set(skip_dates)):
+    for day in sorted(set(skip_dates) - meets_on):
         values = {
             "date": date_format(day, "DATE_FORMAT"),
             "weekday": date_format(day, "l"),
@@ -175,7 +357,9 @@ def check_skip_dates(
             "first": date_format(first_date, "DATE_FORMAT"),
             "last": date_format(last_date, "DATE_FORMAT"),
         }
-        if day.weekday() != first_date.weekday():
+        if pattern.frequency == Frequency.WEEKLY and (
+            day.weekday() != first_date.weekday()
+        ):
             problems.append(
                 _("%(date)s is a %(weekday)s; this series meets on %(weekdays)s.")
                 % values
@@ -188,6 +372,8 @@ def check_skip_dates(
                 )
                 % values
             )
+        else:
+            problems.append(_("This series does not meet on %(date)s.") % values)
     if problems:
         raise EventsError(" ".join(problems), code="skip_date_not_in_series")
 
@@ -206,22 +392,65 @@ def _plural_weekday(day: dt.date) -> str:
 
 
 @dataclass(frozen=True)
-class WeeklySeries:
-    """What ``generate_weekly_series`` did: the sessions it created, and the
-    dates it left alone because the event already had a session starting
-    then (scheduled, moved there or cancelled: each is still listed)."""
+class ClosedDates:
+    """The dates of a series left out because the program is closed."""
 
-    created: list[EventSession]
-    already_scheduled: list[dt.date]
+    closure: Closure
+    dates: list[dt.date]
 
-    def summary(self) -> str:
-        """How many sessions were added and which dates were skipped, in
-        sentences for the coordinator."""
-        count = len(self.created)
-        lines = [
-            ngettext("%(count)s session added.", "%(count)s sessions added.", count)
-            % {"count": count}
-        ]
+
+@dataclass(frozen=True)
+class Series:
+    """A series of sessions: planned (``plan_series``, the sessions unsaved,
+    for a preview) or made (``generate_series``, the sessions saved).
+
+    Beside the sessions, the dates the pattern met on but left alone: given
+    as skip dates, in a closure, or already holding a session of the event
+    (scheduled, moved there or cancelled: each is still listed); and, for a
+    series on a day of the month, the months too short to have it.
+    """
+
+    sessions: list[EventSession]
+    already_scheduled: list[dt.date] = field(default_factory=list)
+    skipped: list[dt.date] = field(default_factory=list)
+    closed: list[ClosedDates] = field(default_factory=list)
+    short_months: list[dt.date] = field(default_factory=list)
+    month_day: int | None = None
+
+    @property
+    def created(self) -> list[EventSession]:
+        """The sessions, by the name a generated series' callers know."""
+        return self.sessions
+
+    def left_out(self) -> list[str]:
+        """Sentences saying which dates were left out, and why."""
+        lines = []
+        for closed in self.closed:
+            lines.append(
+                ngettext(
+                    "%(dates)s falls in the closure “%(closure)s”, so it was skipped.",
+                    "%(dates)s fall in the closure “%(closure)s”, so they were "
+                    "skipped.",
+                    len(closed.dates),
+                )
+                % {"dates": _date_list(closed.dates), "closure": closed.closure.name}
+            )
+        if self.short_months:
+            months = get_text_list(
+                [
+                    date_format(month, "YEAR_MONTH_FORMAT")
+                    for month in self.short_months
+                ],
+                _("and"),
+            )
+            lines.append(
+                ngettext(
+                    "%(months)s has no day %(day)s, so it has no session.",
+                    "%(months)s have no day %(day)s, so they have no session.",
+                    len(self.short_months),
+                )
+                % {"months": months, "day": self.month_day}
+            )
         if self.already_scheduled:
             lines.append(
                 ngettext(
@@ -231,7 +460,21 @@ class WeeklySeries:
                 )
                 % {"dates": _date_list(self.already_scheduled)}
             )
-        return " ".join(lines)
+        return lines
+
+    def summary(self) -> str:
+        """How many sessions were added and which dates were left out, in
+        sentences for the coordinator."""
+        count = len(self.sessions)
+        lines = [
+            ngettext("%(count)s session added.", "%(count)s sessions added.", count)
+            % {"count": count}
+        ]
+        return " ".join(lines + self.left_out())
+
+
+#: The name ``generate_weekly_series``'s callers know its result by.
+WeeklySeries = Series
 
 
 def _date_list(days: Iterable[dt.date]) -> str:
@@ -242,66 +485,75 @@ def _date_list(days: Iterable[dt.date]) -> str:
     )
 
 
-@transaction.atomic
-def generate_weekly_series(
+def plan_series(
     *,
     event: EventPage,
+    pattern: RepeatPattern,
     first_date: dt.date,
     start_time: dt.time,
     end_time: dt.time,
-    weeks: int,
     skip_dates: Iterable[dt.date] = (),
     venue: Venue | None = None,
-    user=None,
-    by: str | None = None,
-) -> WeeklySeries:
-    """Create a session every week for ``weeks`` weeks, skipping given dates.
+) -> Series:
+    """The sessions a series would add, unsaved, and the dates it would
+    leave out, or the refusal ``generate_series`` would make; writes nothing.
 
-    Sessions keep the same local start and end times across daylight-saving
-    changes. A week whose start the event already has a session at is left
-    alone, so adding a series twice never lists a date twice; the check runs
-    under the event's row lock, so two coordinators adding the same series
-    at once cannot both create it. The new sessions come back in date order.
-
-    A skip date the series never meets on is refused (``check_skip_dates``),
-    and so is a series whose every week is skipped or already scheduled.
-    Each new session is logged as created, all in one INSERT.
+    Each date is combined with the local start and end times in the site's
+    zone, so a 6 pm group stays at 6 pm when the clocks change (its UTC
+    time moves instead). Dates in a ``Closure``, skip dates and dates the
+    event already has a session starting at are left out. A skip date the
+    series never meets on is refused (``check_skip_dates``), and so is a
+    series left with no session.
     """
-    actor = audit.actor(user=user, by=by)
-    if not 1 <= weeks <= MAX_SERIES_WEEKS:
-        raise EventsError(
-            _("Choose between 1 and %(max)s weeks.") % {"max": MAX_SERIES_WEEKS},
-            code="weeks_out_of_range",
-        )
     if end_time <= start_time:
         raise EventsError(
             _("The end time must be after the start time."), code="end_before_start"
         )
-    skip_dates = list(skip_dates)
-    check_skip_dates(first_date=first_date, weeks=weeks, skip_dates=skip_dates)
-    zone = site_zone()
-    starts = weekly_starts(
-        first_date=first_date,
-        start_time=start_time,
-        weeks=weeks,
-        skip_dates=skip_dates,
-        zone=zone,
+    dates = pattern.dates(first_date)
+    skip_dates = set(skip_dates)
+    check_skip_dates(
+        first_date=first_date, pattern=pattern, dates=dates, skip_dates=skip_dates
     )
-    if not starts:
+    short_months = pattern.short_months(
+        first_date, pattern.until or (dates[-1] if dates else first_date)
+    )
+    closed = []
+    if dates:
+        for closure in Closure.objects.overlapping(dates[0], dates[-1]):
+            days = [
+                day for day in dates if closure.includes(day) and day not in skip_dates
+            ]
+            # A date in two closures is reported once, under the first.
+            days = [day for day in days if not any(day in c.dates for c in closed)]
+            if days:
+                closed.append(ClosedDates(closure=closure, dates=days))
+    left_out = skip_dates | {day for c in closed for day in c.dates}
+    zone = site_zone()
+    sessions = []
+    for day in dates:
+        if day in left_out:
+            continue
+        start = dt.datetime.combine(day, start_time, tzinfo=zone)
+        end = dt.datetime.combine(day, end_time, tzinfo=zone)
+        check_times(start, end)
+        sessions.append(EventSession(event=event, start=start, end=end, venue=venue))
+    if not sessions:
         raise EventsError(
-            _("Every week was skipped, so there are no sessions to create."),
+            _(
+                "Every date of this series was skipped or falls in a closure, "
+                "so there are no sessions to create."
+            ),
             code="no_sessions",
         )
-    _lock_event(event)
     # Compared as instants: the database holds UTC, and ``start`` is local.
     taken = set(
-        EventSession.objects.filter(event=event, start__in=starts).values_list(
-            "start", flat=True
-        )
+        EventSession.objects.filter(
+            event=event, start__in=[s.start for s in sessions]
+        ).values_list("start", flat=True)
     )
-    already_scheduled = [start.date() for start in starts if start in taken]
-    starts = [start for start in starts if start not in taken]
-    if not starts:
+    already_scheduled = [s.start.date() for s in sessions if s.start in taken]
+    sessions = [s for s in sessions if s.start not in taken]
+    if not sessions:
         raise EventsError(
             ngettext(
                 "%(dates)s already has a session at this time, so there is "
@@ -313,18 +565,82 @@ def generate_weekly_series(
             % {"dates": _date_list(already_scheduled)},
             code="already_scheduled",
         )
-    sessions = [
-        EventSession(
-            event=event,
-            start=start,
-            end=dt.datetime.combine(start.date(), end_time, tzinfo=zone),
-            venue=venue,
-        )
-        for start in starts
-    ]
-    created = EventSession.objects.bulk_create(sessions)
+    return Series(
+        sessions=sessions,
+        already_scheduled=already_scheduled,
+        skipped=sorted(skip_dates),
+        closed=closed,
+        short_months=short_months,
+        month_day=pattern.day_of_month(first_date),
+    )
+
+
+@transaction.atomic
+def generate_series(
+    *,
+    event: EventPage,
+    pattern: RepeatPattern,
+    first_date: dt.date,
+    start_time: dt.time,
+    end_time: dt.time,
+    skip_dates: Iterable[dt.date] = (),
+    venue: Venue | None = None,
+    user=None,
+    by: str | None = None,
+) -> Series:
+    """Create the sessions of a series as ``plan_series`` plans them.
+
+    The plan is made under the event's row lock, so two coordinators adding
+    the same series at once cannot both create it, and adding a series
+    twice never lists a date twice. The new sessions come back in date
+    order, each logged as created, all in one INSERT.
+    """
+    actor = audit.actor(user=user, by=by)
+    _lock_event(event)
+    plan = plan_series(
+        event=event,
+        pattern=pattern,
+        first_date=first_date,
+        start_time=start_time,
+        end_time=end_time,
+        skip_dates=skip_dates,
+        venue=venue,
+    )
+    created = EventSession.objects.bulk_create(plan.sessions)
     audit.write(_entry(session, "created", actor=actor) for session in created)
-    return WeeklySeries(created=created, already_scheduled=already_scheduled)
+    return replace(plan, sessions=created)
+
+
+def generate_weekly_series(
+    *,
+    event: EventPage,
+    first_date: dt.date,
+    start_time: dt.time,
+    end_time: dt.time,
+    weeks: int,
+    skip_dates: Iterable[dt.date] = (),
+    venue: Venue | None = None,
+    user=None,
+    by: str | None = None,
+) -> Series:
+    """A session every week for ``weeks`` weeks (skipped weeks counted),
+    through ``generate_series``."""
+    if not 1 <= weeks <= MAX_SERIES_WEEKS:
+        raise EventsError(
+            _("Choose between 1 and %(max)s weeks.") % {"max": MAX_SERIES_WEEKS},
+            code="weeks_out_of_range",
+        )
+    return generate_series(
+        event=event,
+        pattern=RepeatPattern(frequency=Frequency.WEEKLY, count=weeks),
+        first_date=first_date,
+        start_time=start_time,
+        end_time=end_time,
+        skip_dates=skip_dates,
+        venue=venue,
+        user=user,
+        by=by,
+    )
 
 
 def _lock(session: EventSession) -> EventSession:

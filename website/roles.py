@@ -46,6 +46,8 @@ MODEL_PERMISSIONS = {
         ADMIN_ACCESS,
         ("events", "eventsession", ALL),
         ("events", "venue", ALL),
+        # Days the program is closed, left out of every series generated.
+        ("events", "closure", ALL),
         # Registrations are cancelled, never deleted: the reports count them.
         ("events", "registration", ("add", "change", "view")),
         ("attendance", "attendancerecord", ("add", "change", "view")),

@@ -90,14 +90,14 @@ def create_event(page, event_index):
 
 
 def add_weekly_series(page, editor_url, first_date):
-    page.get_by_role("link", name="Add a weekly series").click()
-    expect(page.locator("h1")).to_contain_text("Add a weekly series")
+    page.get_by_role("link", name="Add a series").click()
+    expect(page.locator("h1")).to_contain_text("Add a series")
     expect(page.locator("h1")).to_contain_text("Hearing Voices group")
     assert_admin_accessible(page)
     page.get_by_label("First session date").fill(first_date.isoformat())
     page.get_by_label("Starts at").fill("18:00")
     page.get_by_label("Ends at").fill("19:30")
-    page.get_by_label("Number of weeks").fill("4")
+    page.get_by_label("Number of dates").fill("4")
     page.keyboard.press("Escape")  # close the date picker
     page.get_by_role("button", name="Add sessions").click()
     page.wait_for_url(editor_url)

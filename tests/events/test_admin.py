@@ -70,7 +70,9 @@ def test_weekly_series_view_creates_sessions_skipping_dates(
             "first_date": "2026-10-20",
             "start_time": "18:00",
             "end_time": "19:30",
-            "weeks": "4",
+            "frequency": "weekly",
+            "ends": "count",
+            "count": "4",
             "skip_dates": "2026-10-27",
         },
     )
@@ -96,7 +98,9 @@ def test_weekly_series_view_explains_bad_input_and_keeps_it(
             "first_date": "2026-10-20",
             "start_time": "18:00",
             "end_time": "17:00",
-            "weeks": "4",
+            "frequency": "weekly",
+            "ends": "count",
+            "count": "4",
             "skip_dates": "2026-10-27, next tuesday",
         },
     )
@@ -114,7 +118,9 @@ def _series_form(**overrides):
         "first_date": "2027-02-23",
         "start_time": "18:00",
         "end_time": "19:30",
-        "weeks": "6",
+        "frequency": "weekly",
+        "ends": "count",
+        "count": "6",
         "skip_dates": "",
     } | overrides
 
@@ -128,7 +134,7 @@ def test_weekly_series_view_says_which_dates_already_had_a_session(
     client.post(url, _series_form())
 
     response = client.post(
-        url, _series_form(first_date="2027-03-23", weeks="4"), follow=True
+        url, _series_form(first_date="2027-03-23", count="4"), follow=True
     )
 
     assert [str(m) for m in response.context["messages"]][-1] == (
@@ -146,7 +152,7 @@ def test_weekly_series_view_refuses_a_series_already_added(
     url = reverse("event_sessions:series", args=[event.pk])
     client.post(url, _series_form())
 
-    response = client.post(url, _series_form(first_date="2027-03-16", weeks="2"))
+    response = client.post(url, _series_form(first_date="2027-03-16", count="2"))
 
     assert response.status_code == 200
     assert response.context["form"].errors == {
@@ -294,7 +300,7 @@ def test_event_editor_shows_sessions_panel(client, admin_user, event_index):
     html = client.get(
         reverse("wagtailadmin_pages:edit", args=[event.pk])
     ).content.decode()
-    assert "Add a weekly series" in html
+    assert "Add a series" in html
     assert reverse("event_sessions:series", args=[event.pk]) in html
 
 
@@ -362,7 +368,7 @@ def test_every_session_and_registration_screen_names_its_event(
     ben = sign_up(event, "Ben")
     client.force_login(admin_user)
     screens = {
-        "Add a weekly series": reverse("event_sessions:series", args=[event.pk]),
+        "Add a series": reverse("event_sessions:series", args=[event.pk]),
         "Cancel session": reverse("event_sessions:cancel", args=[session.pk]),
         "Change capacity": reverse("event_registrations:capacity", args=[event.pk]),
         "Give a place": reverse("event_registrations:promote", args=[ben.pk]),

@@ -441,7 +441,9 @@ def test_a_weekly_series_logs_each_session_in_one_insert(
             "first_date": "2031-02-25",
             "start_time": "18:00",
             "end_time": "19:30",
-            "weeks": "3",
+            "frequency": "weekly",
+            "ends": "count",
+            "count": "3",
             "skip_dates": "",
         },
     )

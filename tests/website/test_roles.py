@@ -62,6 +62,9 @@ def test_the_migration_made_the_three_roles():
         "change_eventsession",
         "change_venue",
         "change_attendancerecord",
+        "add_closure",
+        "change_closure",
+        "delete_closure",
     } <= coordinators
     # Registrations are cancelled, never deleted: the reports count them.
     assert "delete_registration" not in coordinators
