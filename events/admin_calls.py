@@ -111,10 +111,11 @@ def ordered_for_list(calls):
         )
         .select_related("registration__event", "session", "group_message")
         .prefetch_related(
+            "series_change__sessions",
             Prefetch(
                 "attempts",
                 queryset=CallAttempt.objects.select_related("by").order_by("at", "pk"),
-            )
+            ),
         )
         .order_by(
             "event_first",
@@ -147,6 +148,29 @@ def reason_text(call: CallRequest) -> str:
             "old": _when(session.previous_start or session.start),
             "new": _when(session.start),
         }
+    change = call.series_change
+    if call.reason == CallReason.SESSION_CHANGED and change is not None:
+        changed = change.changed_sessions()
+        if changed:
+            values = {"count": len(changed), "when": _when(changed[0].start)}
+            if change.is_cancellation:
+                return (
+                    ngettext(
+                        "%(count)s session from %(when)s: cancelled",
+                        "%(count)s sessions from %(when)s: cancelled",
+                        len(changed),
+                    )
+                    % values
+                )
+            values["when"] = _when(changed[0].previous_start or changed[0].start)
+            return (
+                ngettext(
+                    "%(count)s session from %(when)s: moved (see the sessions)",
+                    "%(count)s sessions from %(when)s: moved (see the sessions)",
+                    len(changed),
+                )
+                % values
+            )
     if call.reason == CallReason.MESSAGE and call.group_message is not None:
         return _("Message to the group: “%(body)s”") % {"body": call.group_message.body}
     if call.reason == CallReason.REMINDER and session is not None:

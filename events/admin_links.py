@@ -12,7 +12,8 @@ def sessions_list_url(event) -> str:
 
 
 def session_action_url(name: str, session, next_url: str) -> str:
-    """The URL of a session screen (``edit``, ``cancel``, ``reinstate``) that
+    """The URL of a session screen (``edit``, ``cancel``, ``reinstate``,
+    ``rest_of_series``) that
     returns to ``next_url`` when done."""
     return (
         reverse(f"event_sessions:{name}", args=[session.pk])

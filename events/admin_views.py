@@ -41,7 +41,7 @@ from .admin_registrations import (
 )
 from .errors import EventsError
 from .filters import SessionFilterSet, VenueFilterSet
-from .models import Closure, EventPage, EventSession, Venue
+from .models import Closure, EventPage, EventSession, SeriesChangeKind, Venue
 from .permissions import events_visible_to
 
 
@@ -193,6 +193,17 @@ class SessionIndexView(SearchWordsMixin, SpreadsheetButtonsMixin, generic.IndexV
                 priority=25,
             )
         )
+        if not instance.is_cancelled and not instance.is_past:
+            buttons.append(
+                MenuItem(
+                    _("Change the rest of the series"),
+                    url=session_action_url(
+                        "rest_of_series", instance, self.request.get_full_path()
+                    ),
+                    icon_name="date",
+                    priority=26,
+                )
+            )
         return buttons
 
 
@@ -232,6 +243,11 @@ class SessionViewSet(ModelViewSet):
             path("<int:pk>/cancel/", cancel_session_view, name="cancel"),
             path("<int:pk>/reinstate/", reinstate_session_view, name="reinstate"),
             path("series/<id:event_id>/", series_view, name="series"),
+            path(
+                "<int:pk>/rest-of-series/",
+                rest_of_series_view,
+                name="rest_of_series",
+            ),
         ]
 
 
@@ -296,12 +312,16 @@ def audience_lines(audience: session_workflows.ChangeAudience) -> list[str]:
     return lines
 
 
-def who_is_told_context(request, session, *, heading, moving=False) -> dict:
+def who_is_told_context(
+    request, session, *, heading, moving=False, audience=None
+) -> dict:
     """Context of ``events/admin/who_is_told.html`` for a change to
-    ``session``. Names and phone numbers only for someone who may open the
+    ``session`` (or the ``audience`` given, as for a change to the rest of
+    a series). Names and phone numbers only for someone who may open the
     registrations listing and see this event's people there
     (``events_visible_to``); everyone else sees the numbers."""
-    audience = session_workflows.change_audience(session, moving=moving)
+    if audience is None:
+        audience = session_workflows.change_audience(session, moving=moving)
     may_see_people = (
         can_see_registrations(request.user)
         and events_visible_to(request.user).filter(pk=session.event_id).exists()
@@ -629,6 +649,185 @@ def series_view(request, event_id):
         request,
         "events/admin/series.html",
         {"event": event, "form": form, "preview": preview},
+    )
+
+
+WEEKDAYS = [
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
+]
+
+
+class RestOfSeriesForm(forms.Form):
+    """Change every session still to come from one: a new time of day,
+    another weekday, another venue, or cancel them."""
+
+    from_session = forms.ModelChoiceField(
+        queryset=EventSession.objects.none(),
+        label=gettext_lazy("From this session on"),
+        help_text=gettext_lazy(
+            "This session and every later one still to come changes. "
+            "Sessions already cancelled stay as they are."
+        ),
+    )
+    change = forms.ChoiceField(
+        label=gettext_lazy("What changes"),
+        choices=SeriesChangeKind.choices,
+        widget=forms.RadioSelect,
+    )
+    start_time = forms.TimeField(
+        label=gettext_lazy("New start time"),
+        widget=AdminTimeInput,
+        required=False,
+        help_text=gettext_lazy("For a new time of day. The dates stay the same."),
+    )
+    end_time = forms.TimeField(
+        label=gettext_lazy("New end time"), widget=AdminTimeInput, required=False
+    )
+    weekday = forms.TypedChoiceField(
+        label=gettext_lazy("New weekday"),
+        choices=[("", "---------"), *enumerate(WEEKDAYS)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=gettext_lazy(
+            "For another weekday: each session moves to that day of the same "
+            "week (Monday to Sunday), at the same time."
+        ),
+    )
+    venue = forms.ModelChoiceField(
+        queryset=Venue.objects.all(),
+        required=False,
+        label=gettext_lazy("New venue"),
+        help_text=gettext_lazy("For another venue."),
+    )
+
+    def __init__(self, *args, event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from_session"].queryset = (
+            EventSession.objects.filter(event=event)
+            .upcoming()
+            .not_cancelled()
+            .select_related("event")
+            .order_by("start")
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("change")
+        needed = {
+            SeriesChangeKind.TIME: {
+                "start_time": _("Give the new start time."),
+                "end_time": _("Give the new end time."),
+            },
+            SeriesChangeKind.WEEKDAY: {"weekday": _("Choose the new weekday.")},
+            SeriesChangeKind.VENUE: {"venue": _("Choose the new venue.")},
+        }.get(kind, {})
+        for name, message in needed.items():
+            if cleaned.get(name) is None and name not in self.errors:
+                self.add_error(name, message)
+        start, end = cleaned.get("start_time"), cleaned.get("end_time")
+        if kind == SeriesChangeKind.TIME and start and end and end <= start:
+            self.add_error("end_time", _("The end time must be after the start time."))
+        return cleaned
+
+    def change_wanted(self) -> session_workflows.RestOfSeriesChange:
+        """The change the valid form asks for; fields of other changes are
+        ignored."""
+        data = self.cleaned_data
+        kind = data["change"]
+        return session_workflows.RestOfSeriesChange(
+            kind=kind,
+            start_time=data["start_time"] if kind == SeriesChangeKind.TIME else None,
+            end_time=data["end_time"] if kind == SeriesChangeKind.TIME else None,
+            weekday=data["weekday"] if kind == SeriesChangeKind.WEEKDAY else None,
+            venue=data["venue"] if kind == SeriesChangeKind.VENUE else None,
+        )
+
+
+#: The field each refusal of ``change_rest_of_series`` is shown next to.
+REST_OF_SERIES_ERROR_FIELDS = {
+    "no_change_kind": "change",
+    "no_times": "start_time",
+    "end_before_start": "end_time",
+    "time_does_not_exist": "start_time",
+    "no_weekday": "weekday",
+    "no_venue": "venue",
+    "no_from_session": "from_session",
+    "no_sessions": "from_session",
+    "in_the_past": "from_session",
+    "nothing_changes": "change",
+    "already_scheduled": "change",
+}
+
+
+@require_http_methods(["GET", "POST"])
+def rest_of_series_view(request, pk):
+    """Change every session still to come from one at once.
+
+    "Preview" lists each session as it is and as it would be, and who would
+    be told by which channel, writing nothing; "Apply" makes the change
+    (``sessions.change_rest_of_series``), and each person is told once.
+    """
+    session = _session_for_change(request, pk)
+    event = session.event
+    posted = request.POST if request.method == "POST" else None
+    form = RestOfSeriesForm(posted, event=event, initial={"from_session": session.pk})
+    preview = None
+    context = {}
+    if posted is not None and form.is_valid():
+        arguments = {
+            "event": event,
+            "change": form.change_wanted(),
+            "from_session": form.cleaned_data["from_session"],
+        }
+        try:
+            if "apply" in request.POST:
+                record = session_workflows.change_rest_of_series(
+                    **arguments, user=request.user
+                )
+                count = record.sessions.count()
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)s session changed. Everyone with a place is "
+                        "told once.",
+                        "%(count)s sessions changed. Everyone with a place is "
+                        "told once.",
+                        count,
+                    )
+                    % {"count": count},
+                )
+                return redirect(return_url(request, event))
+            preview = session_workflows.plan_rest_of_series(**arguments)
+        except EventsError as error:
+            form.add_error(REST_OF_SERIES_ERROR_FIELDS.get(error.code), error.message)
+        else:
+            audience = session_workflows.series_change_audience(
+                [p.session for p in preview], event=event
+            )
+            context = who_is_told_context(
+                request,
+                session,
+                heading=_("Who is told, once each"),
+                audience=audience,
+            )
+    return TemplateResponse(
+        request,
+        "events/admin/rest_of_series.html",
+        {
+            "session": session,
+            "event": event,
+            "form": form,
+            "preview": preview,
+            "back_url": return_url(request, event),
+            **context,
+        },
     )
 
 

@@ -294,6 +294,42 @@ def session_change_calendar(
     return calendar
 
 
+def series_change_calendar(
+    sessions: Iterable[EventSession],
+    *,
+    method: str,
+    attendee_email: str,
+    organizer: icalendar.vCalAddress,
+    include_joining_link: bool = False,
+    page_url: str | None = None,
+) -> icalendar.Calendar:
+    """The update a change to the rest of a series carries: one VEVENT per
+    changed session, each with its own UID and new SEQUENCE, as
+    ``session_change_calendar`` makes for one. ``method`` is REQUEST when
+    they moved, CANCEL when they were cancelled: a change is one or the
+    other for all of them."""
+    sessions = list(sessions)
+    calendar = _calendar(method=method, name=sessions[0].event.title)
+    attendee = icalendar.vCalAddress(f"mailto:{attendee_email}")
+    attendee.params["ROLE"] = "REQ-PARTICIPANT"
+    attendee.params["PARTSTAT"] = "ACCEPTED"
+    attendee.params["RSVP"] = "FALSE"
+    stamp = timezone.now()
+    for session in sessions:
+        vevent = session_event(
+            session,
+            include_joining_link=include_joining_link,
+            page_url=page_url,
+            registration_status=RegistrationStatus.CONFIRMED,
+            organizer=organizer,
+            stamp=stamp,
+        )
+        vevent.add("attendee", attendee)
+        calendar.add_component(vevent)
+    calendar.add_missing_timezones()
+    return calendar
+
+
 def calendar_bytes(calendar: icalendar.Calendar) -> bytes:
     return calendar.to_ical()
 

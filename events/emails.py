@@ -22,6 +22,7 @@ from .calendars import (
     calendar_bytes,
     calendar_organizer,
     change_method,
+    series_change_calendar,
     session_change_calendar,
 )
 from .models import EventSession, Registration, RegistrationStatus
@@ -41,6 +42,7 @@ SUBJECTS = {
     "session_moved": _("A session has changed"),
     "reminder": _("A reminder of your place"),
     "group": _("A message about your place"),
+    "series_changed": _("Sessions have changed"),
 }
 
 
@@ -115,7 +117,9 @@ class EmailContext:
             self._calendars[key] = calendar_bytes(calendar)
         return self._calendars[key]
 
-    def words(self, registration, kind, session, group_message) -> tuple[str, str]:
+    def words(
+        self, registration, kind, session, group_message, series_change=None
+    ) -> tuple[str, str]:
         """The text and HTML of an email of ``kind``, rendered once for
         everyone it says the same to: the person's name and manage link are
         marks (``NAME``, ``MANAGE_URL``) that ``build_email`` fills in, so a
@@ -126,6 +130,7 @@ class EmailContext:
             kind,
             getattr(session, "pk", None),
             getattr(group_message, "pk", None),
+            getattr(series_change, "pk", None),
             registration.status,
             registration.waitlist_position,
         )
@@ -149,6 +154,10 @@ class EmailContext:
                 "manage_url": MANAGE_URL,
                 "organisation": self.organisation,
                 "group_message": group_message,
+                "series_change": series_change,
+                "changed_sessions": (
+                    series_change.changed_sessions() if series_change else []
+                ),
             }
             self._words[key] = (
                 render_to_string(f"email/{kind}.txt", context),
@@ -195,14 +204,17 @@ def build_email(
     session: EventSession | None = None,
     shared: EmailContext | None = None,
     group_message=None,
+    series_change=None,
 ) -> EmailMultiAlternatives:
     """The email of ``kind`` for one registration, ready to send (for a
-    message to the group, ``group_message`` is what was written)."""
+    message to the group, ``group_message`` is what was written; for a
+    change to the rest of a series, ``series_change``, whose sessions the
+    email lists and its one calendar file updates)."""
     shared = shared or EmailContext()
     event = registration.event
     sessions = shared.sessions(event)
     show_joining_link = registration.status == RegistrationStatus.CONFIRMED
-    text, html = shared.words(registration, kind, session, group_message)
+    text, html = shared.words(registration, kind, session, group_message, series_change)
     personal = {NAME: registration.name, MANAGE_URL: manage_url(registration)}
     for mark, value in personal.items():
         text = text.replace(mark, value)
@@ -233,4 +245,25 @@ def build_email(
                 method=change_method(session),
             )
         )
+    elif kind == "series_changed" and series_change is not None:
+        changed = series_change.changed_sessions()
+        for each in changed:
+            each.event = event
+        if changed:
+            method = "CANCEL" if series_change.is_cancellation else "REQUEST"
+            update = series_change_calendar(
+                changed,
+                method=method,
+                attendee_email=registration.email,
+                organizer=shared.organizer,
+                include_joining_link=show_joining_link,
+                page_url=shared.event_url(event),
+            )
+            message.attach(
+                calendar_attachment(
+                    calendar_bytes(update),
+                    filename=f"{event.slug}.ics",
+                    method=method,
+                )
+            )
     return message

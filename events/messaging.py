@@ -70,6 +70,7 @@ from .models import (
     MessageKind,
     Registration,
     RegistrationStatus,
+    SeriesChange,
 )
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,11 @@ REPLIES = {
     MessageKind.LEFT_WAITLIST,
 }
 #: Kinds about one session that are urgent when it is close.
-SESSION_CHANGES = {MessageKind.SESSION_CANCELLED, MessageKind.SESSION_MOVED}
+SESSION_CHANGES = {
+    MessageKind.SESSION_CANCELLED,
+    MessageKind.SESSION_MOVED,
+    MessageKind.SERIES_CHANGED,
+}
 #: Kinds a person gets only on the channels they agreed to in so many words.
 NEEDS_CONSENT = {MessageKind.REMINDER}
 
@@ -167,21 +172,38 @@ def quiet_hours_end(now: dt.datetime) -> dt.datetime | None:
     return timezone.make_aware(naive, timezone.get_current_timezone())
 
 
-def is_urgent(kind: str, session: EventSession | None, now: dt.datetime) -> bool:
+def is_urgent(
+    kind: str,
+    session: EventSession | None,
+    now: dt.datetime,
+    series_change: SeriesChange | None = None,
+) -> bool:
     """A change to a session that starts (or started out) within the next
-    ``GATHER_URGENT_CHANGE_HOURS``."""
-    if kind not in SESSION_CHANGES or session is None:
+    ``GATHER_URGENT_CHANGE_HOURS``; for a change to the rest of a series,
+    to any of its sessions (the first, in practice)."""
+    if kind not in SESSION_CHANGES:
         return False
+    sessions = [session] if session is not None else []
+    if series_change is not None:
+        sessions += series_change.changed_sessions()
     soon = now + dt.timedelta(hours=settings.GATHER_URGENT_CHANGE_HOURS)
-    starts = [session.start, getattr(session, "previous_start", None)]
+    starts = [
+        start
+        for each in sessions
+        for start in (each.start, getattr(each, "previous_start", None))
+    ]
     return any(start is not None and now - LEASE <= start <= soon for start in starts)
 
 
 def send_after(
-    kind: str, channel: str, session: EventSession | None, now: dt.datetime
+    kind: str,
+    channel: str,
+    session: EventSession | None,
+    now: dt.datetime,
+    series_change: SeriesChange | None = None,
 ) -> dt.datetime:
     """When a message may go: now, or when the quiet hours end."""
-    if kind in REPLIES or is_urgent(kind, session, now):
+    if kind in REPLIES or is_urgent(kind, session, now, series_change):
         return now
     if channel == Channel.EMAIL and kind != MessageKind.REMINDER:
         return now  # an email waits in the inbox; only reminders are held
@@ -197,9 +219,11 @@ def queue_messages(
     *,
     session: EventSession | None = None,
     group_message: GroupMessage | None = None,
+    series_change: SeriesChange | None = None,
 ) -> None:
     """Tell ``registrations`` about ``kind``, once the transaction commits
-    (never if it rolls back). Takes registrations or their ids."""
+    (never if it rolls back). Takes registrations or their ids;
+    ``series_change`` for ``SERIES_CHANGED``, the sessions it lists."""
     from .tasks import send_messages
 
     ids = [getattr(each, "pk", each) for each in registrations]
@@ -210,6 +234,7 @@ def queue_messages(
             kind,
             session_id=session.pk if session else None,
             group_message_id=group_message.pk if group_message else None,
+            series_change_id=series_change.pk if series_change else None,
         )
 
 
@@ -237,6 +262,7 @@ def plan_messages(
     *,
     session: EventSession | None = None,
     group_message: GroupMessage | None = None,
+    series_change: SeriesChange | None = None,
     now: dt.datetime | None = None,
 ) -> list[Delivery]:
     """Write the deliveries and call-list entries of one message to many
@@ -253,10 +279,11 @@ def plan_messages(
             "kind": kind,
             "session": session,
             "group_message": group_message,
+            "series_change": series_change,
         }
         for channel, wanted in ((Channel.EMAIL, way.email), (Channel.TEXT, way.text)):
             if wanted:
-                after = send_after(kind, channel, session, now)
+                after = send_after(kind, channel, session, now, series_change)
                 delivery = Delivery(
                     channel=channel,
                     send_after=now + LEASE if after <= now else after,
@@ -303,13 +330,23 @@ class MessageContext:
         self.emails = EmailContext()
         self.sessions: dict[int, EventSession] = {}
         self.group_messages: dict[int, GroupMessage] = {}
+        self.series_changes: dict[int, SeriesChange] = {}
         self._texts: dict[tuple, str] = {}
 
     @property
     def organisation(self):
         return self.emails.organisation
 
-    def text(self, registration, kind, session, group_message, organisation, length):
+    def text(
+        self,
+        registration,
+        kind,
+        session,
+        group_message,
+        organisation,
+        length,
+        series_change=None,
+    ):
         """``_text_with_mark`` once per event, kind, session, message, place
         on the list and link length."""
         key = (
@@ -317,6 +354,7 @@ class MessageContext:
             kind,
             getattr(session, "pk", None),
             getattr(group_message, "pk", None),
+            getattr(series_change, "pk", None),
             registration.status,
             registration.waitlist_position,
             length,
@@ -329,6 +367,7 @@ class MessageContext:
                 group_message=group_message,
                 organisation=organisation,
                 link_length=length,
+                series_change=series_change,
             )
         return self._texts[key]
 
@@ -345,6 +384,13 @@ class MessageContext:
         if missing:
             for message in GroupMessage.objects.filter(pk__in=missing):
                 self.group_messages[message.pk] = message
+        change_ids = {d.series_change_id for d in deliveries if d.series_change_id}
+        missing = change_ids - self.series_changes.keys()
+        if missing:
+            for change in SeriesChange.objects.prefetch_related(
+                "sessions__venue", "sessions__previous_venue", "sessions__event__venue"
+            ).filter(pk__in=missing):
+                self.series_changes[change.pk] = change
 
 
 def deliver(
@@ -468,6 +514,7 @@ def _send_emails(deliveries, shared, now) -> None:
                     delivery.kind,
                     session=shared.sessions.get(delivery.session_id),
                     group_message=shared.group_messages.get(delivery.group_message_id),
+                    series_change=shared.series_changes.get(delivery.series_change_id),
                     shared=shared.emails,
                 )
                 message.connection = connection
@@ -496,6 +543,7 @@ def _send_texts(deliveries, shared, now) -> None:
             delivery.kind,
             session=shared.sessions.get(delivery.session_id),
             group_message=shared.group_messages.get(delivery.group_message_id),
+            series_change=shared.series_changes.get(delivery.series_change_id),
             organisation=shared.organisation,
             shared=shared,
         )
@@ -678,6 +726,7 @@ def build_text(
     link: str | None = None,
     upcoming: EventSession | None = None,
     shared: "MessageContext | None" = None,
+    series_change: SeriesChange | None = None,
 ) -> str:
     """The text message of ``kind`` for one person: discreet, in GSM-7, and
     one segment (the group's name, when named, is shortened to fit). A
@@ -688,7 +737,13 @@ def build_text(
     link = link or short_link(registration)
     if shared is not None:
         words = shared.text(
-            registration, kind, session, group_message, organisation, len(link)
+            registration,
+            kind,
+            session,
+            group_message,
+            organisation,
+            len(link),
+            series_change,
         )
     else:
         words = _text_with_mark(
@@ -699,6 +754,7 @@ def build_text(
             organisation=organisation,
             link_length=len(link),
             upcoming=upcoming,
+            series_change=series_change,
         )
     return words.replace(LINK_MARK, link)
 
@@ -717,6 +773,7 @@ def _text_with_mark(
     organisation,
     link_length: int,
     upcoming=None,
+    series_change=None,
 ) -> str:
     """``build_text``'s words with ``LINK_MARK`` for the link, fitted to one
     segment for a link of ``link_length`` characters."""
@@ -731,6 +788,7 @@ def _text_with_mark(
         "old_when": when(getattr(session, "previous_start", None)) or _("its old time"),
         "body": plain_text(group_message.body) if group_message else "",
         "link": LINK_MARK,
+        **_series_words(series_change, session),
     }
     stand_in = "x" * link_length
 
@@ -746,6 +804,24 @@ def _text_with_mark(
         if sms.segments(text.replace(LINK_MARK, stand_in)) == 1:
             return text
     return render("")
+
+
+def _series_words(series_change, session) -> dict:
+    """What a text about a change to the rest of a series says: how many
+    sessions, from which day (as people knew it), and whether they are
+    cancelled."""
+    changed = series_change.changed_sessions() if series_change else []
+    first = changed[0] if changed else session
+    cancelling = bool(series_change and series_change.is_cancellation)
+    day = None
+    if first is not None:
+        day = first.start if cancelling else None
+        day = day or getattr(first, "previous_start", None) or first.start
+    return {
+        "count": len(changed) or 1,
+        "from_day": date_filter(timezone.localtime(day), "D j M") if day else "",
+        "cancelling": cancelling,
+    }
 
 
 def _shortened(name: str):

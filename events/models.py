@@ -995,6 +995,7 @@ class MessageKind(models.TextChoices):
     SESSION_MOVED = "session_moved", _("Session changed")
     REMINDER = "reminder", _("Reminder")
     GROUP = "group", _("Message to the group")
+    SERIES_CHANGED = "series_changed", _("Sessions changed")
 
 
 class GroupAudience(models.TextChoices):
@@ -1078,6 +1079,52 @@ class GroupMessage(models.Model):
         }
 
 
+class SeriesChangeKind(models.TextChoices):
+    """What changing the rest of a series did to each of its sessions."""
+
+    TIME = "time", _("A new time of day")
+    WEEKDAY = "weekday", _("Another weekday")
+    VENUE = "venue", _("Another venue")
+    CANCEL = "cancel", _("Cancel the rest")
+
+
+class SeriesChange(models.Model):
+    """One change to the rest of a series (``events.sessions.
+    change_rest_of_series``): which sessions it moved or cancelled, so each
+    person is told once, in one message listing them all."""
+
+    event = models.ForeignKey(
+        EventPage, on_delete=models.CASCADE, related_name="series_changes"
+    )
+    kind = models.CharField(max_length=10, choices=SeriesChangeKind.choices)
+    sessions = models.ManyToManyField(EventSession, related_name="series_changes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return _("Change %(id)s to %(event)s") % {
+            "id": self.pk,
+            "event": self.event.title,
+        }
+
+    @property
+    def is_cancellation(self) -> bool:
+        return self.kind == SeriesChangeKind.CANCEL
+
+    def changed_sessions(self) -> list[EventSession]:
+        """The sessions it changed, in date order (prefetch ``sessions``)."""
+        return sorted(self.sessions.all(), key=lambda s: (s.start, s.pk))
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENT = "sent", _("Sent")
@@ -1118,6 +1165,13 @@ class Delivery(models.Model):
     )
     group_message = models.ForeignKey(
         GroupMessage,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    series_change = models.ForeignKey(
+        SeriesChange,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -1167,6 +1221,7 @@ CALL_REASONS = {
     MessageKind.SESSION_MOVED: CallReason.SESSION_CHANGED,
     MessageKind.REMINDER: CallReason.REMINDER,
     MessageKind.GROUP: CallReason.MESSAGE,
+    MessageKind.SERIES_CHANGED: CallReason.SESSION_CHANGED,
 }
 
 
@@ -1222,6 +1277,13 @@ class CallRequest(models.Model):
     )
     group_message = models.ForeignKey(
         GroupMessage,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="call_requests",
+    )
+    series_change = models.ForeignKey(
+        SeriesChange,
         null=True,
         blank=True,
         on_delete=models.CASCADE,

@@ -47,7 +47,7 @@ class SessionsPanel(Panel):
                 for session in context["sessions"]:
                     session.admin_urls = {
                         name: session_action_url(name, session, back)
-                        for name in ("edit", "cancel", "reinstate")
+                        for name in ("edit", "cancel", "reinstate", "rest_of_series")
                     }
             context["links"] = session_admin_links(event) if saved else {}
             # Counts and links to an event's people only for someone who

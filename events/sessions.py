@@ -21,6 +21,10 @@ actions, each with the event's id in its data:
   venue id) and whether it counts as moved.
 * ``events.session.cancelled`` and ``events.session.reinstated``.
 
+``change_rest_of_series`` moves or cancels every session still to come from
+one at once: each is logged as above, with the ``series_change`` id, and
+each person is told once, in one message listing them all.
+
 A session's label (its ``__str__``: the event's title and local start)
 names nobody, so it is the entry's title.
 """
@@ -44,13 +48,15 @@ from core import audit
 from core.dates import site_zone
 
 from .errors import EventsError
-from .messaging import route
+from .messaging import queue_messages, route
 from .models import (
     Closure,
     EventPage,
     EventSession,
     MessageKind,
     Registration,
+    SeriesChange,
+    SeriesChangeKind,
     SessionStatus,
     Venue,
 )
@@ -906,3 +912,288 @@ def sync_session(
         cancel_session(session=session)
         done["cancelled"] = True
     return SessionSync(**done)
+
+
+# Changing the rest of a series ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestOfSeriesChange:
+    """What to do to every session still to come from a given one:
+
+    * ``TIME``: meet at ``start_time`` to ``end_time`` (local), same dates;
+    * ``WEEKDAY``: meet on ``weekday`` (0 is Monday) of the same week, at
+      the same local times (Tuesdays to Thursdays);
+    * ``VENUE``: meet at ``venue``;
+    * ``CANCEL``: cancel them all.
+    """
+
+    kind: str
+    start_time: dt.time | None = None
+    end_time: dt.time | None = None
+    weekday: int | None = None
+    venue: Venue | None = None
+
+    def check(self) -> None:
+        """Refuse a change that is not one, with a code the form shows next
+        to the field at fault."""
+        if self.kind not in SeriesChangeKind.values:
+            raise EventsError(_("Choose what to change."), code="no_change_kind")
+        if self.kind == SeriesChangeKind.TIME:
+            if self.start_time is None or self.end_time is None:
+                raise EventsError(
+                    _("Give the new start and end times."), code="no_times"
+                )
+            if self.end_time <= self.start_time:
+                raise EventsError(
+                    _("The end time must be after the start time."),
+                    code="end_before_start",
+                )
+        if self.kind == SeriesChangeKind.WEEKDAY and (
+            self.weekday is None or not 0 <= self.weekday <= 6
+        ):
+            raise EventsError(_("Choose a weekday."), code="no_weekday")
+        if self.kind == SeriesChangeKind.VENUE and self.venue is None:
+            raise EventsError(_("Choose a venue."), code="no_venue")
+
+
+@dataclass(frozen=True)
+class PlannedSessionChange:
+    """One session of a change to the rest of a series: as it is, and what
+    it would become (the same times and venue when it is cancelled)."""
+
+    session: EventSession
+    start: dt.datetime
+    end: dt.datetime
+    venue: Venue | None
+    cancelled: bool = False
+
+    @property
+    def new_venue(self):
+        return self.venue or self.session.event.venue
+
+
+def _rest_of_series(event, *, from_session, from_date, now):
+    """The sessions a change to the rest of ``event``'s series applies to:
+    not cancelled, not started, at or after ``from_session`` (or the start
+    of ``from_date``, local), in date order."""
+    if from_session is not None:
+        since = from_session.start
+    elif from_date is not None:
+        since = dt.datetime.combine(from_date, dt.time(), tzinfo=site_zone())
+    else:
+        raise EventsError(
+            _("Choose the first session to change."), code="no_from_session"
+        )
+    return list(
+        EventSession.objects.filter(event_id=event.pk, start__gte=since, start__gt=now)
+        .not_cancelled()
+        .select_related("event", "venue", "event__venue", "previous_venue")
+        .order_by("start", "pk")
+    )
+
+
+def plan_rest_of_series(
+    *,
+    event: EventPage,
+    change: RestOfSeriesChange,
+    from_session: EventSession | None = None,
+    from_date: dt.date | None = None,
+    now: dt.datetime | None = None,
+    sessions: list[EventSession] | None = None,
+) -> list[PlannedSessionChange]:
+    """What ``change_rest_of_series`` would do to each session, writing
+    nothing (the preview), or its refusal: a change that would put a session
+    in the past, at a time that does not exist or that ends before it
+    starts, on a time another session of the event has, or that changes
+    nothing."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    change.check()
+    if sessions is None:
+        sessions = _rest_of_series(
+            event, from_session=from_session, from_date=from_date, now=now
+        )
+    if not sessions:
+        raise EventsError(
+            _("There are no sessions still to come from this one to change."),
+            code="no_sessions",
+        )
+    zone = site_zone()
+    planned = []
+    for session in sessions:
+        start, end = session.start.astimezone(zone), session.end.astimezone(zone)
+        venue = session.venue
+        if change.kind == SeriesChangeKind.CANCEL:
+            planned.append(
+                PlannedSessionChange(session, start, end, venue, cancelled=True)
+            )
+            continue
+        if change.kind == SeriesChangeKind.TIME:
+            day = start.date()
+            start = dt.datetime.combine(day, change.start_time, tzinfo=zone)
+            end = dt.datetime.combine(day, change.end_time, tzinfo=zone)
+        elif change.kind == SeriesChangeKind.WEEKDAY:
+            shift = dt.timedelta(days=change.weekday - start.weekday())
+            # Wall times kept: combine the new date with the local times.
+            start = dt.datetime.combine(start.date() + shift, start.time(), tzinfo=zone)
+            end = dt.datetime.combine(end.date() + shift, end.time(), tzinfo=zone)
+        else:
+            venue = change.venue
+        check_times(start, end)
+        if start.astimezone(dt.UTC) <= now:
+            raise EventsError(
+                _(
+                    "The session of %(date)s would move to %(new)s, which has "
+                    "passed. Start from a later session."
+                )
+                % {
+                    "date": date_format(session.start.astimezone(zone), "DATE_FORMAT"),
+                    "new": date_format(start, "DATETIME_FORMAT"),
+                },
+                code="in_the_past",
+            )
+        same = (start, end) == (session.start, session.end) and (
+            venue or session.event.venue
+        ) == session.effective_venue
+        if not same:
+            planned.append(PlannedSessionChange(session, start, end, venue))
+    if not planned:
+        raise EventsError(
+            _("These sessions already meet then and there: nothing would change."),
+            code="nothing_changes",
+        )
+    moving = {p.session.pk for p in planned}
+    clashes = (
+        EventSession.objects.filter(
+            event_id=event.pk, start__in=[p.start for p in planned]
+        )
+        .exclude(pk__in=moving)
+        .not_cancelled()
+    )
+    if clashes.exists():
+        raise EventsError(
+            _("The event already has a session at one of the new times."),
+            code="already_scheduled",
+        )
+    return planned
+
+
+@transaction.atomic
+def change_rest_of_series(
+    *,
+    event: EventPage,
+    change: RestOfSeriesChange,
+    from_session: EventSession | None = None,
+    from_date: dt.date | None = None,
+    notify: bool = True,
+    user=None,
+    by: str | None = None,
+) -> SeriesChange:
+    """Move, or cancel, every session of ``event`` still to come from
+    ``from_session`` (or ``from_date``) at once, as ``plan_rest_of_series``
+    plans it.
+
+    Under the event's row lock, in one transaction: each session keeps its
+    UID, its sequence rises by one, a move keeps what it was in
+    ``previous_*`` and marks it moved, a cancellation marks it cancelled.
+    Each is logged as ``reschedule_session`` and ``cancel_session`` log
+    theirs (``events.session.changed`` or ``events.session.cancelled``,
+    with ``series_change`` in the data). Everyone with a confirmed place
+    is then told once, by their own channels, in one message listing every
+    session (``MessageKind.SERIES_CHANGED``), unless ``notify=False``.
+    Returns the ``SeriesChange`` recording which sessions changed.
+    """
+    from django.utils import timezone
+
+    actor = audit.actor(user=user, by=by)
+    now = timezone.now()
+    _lock_event(event)
+    # Read under the event's lock, and each session under its own row lock
+    # (a single-session change takes that one), so the plan is made from
+    # what is true now.
+    sessions = _rest_of_series(
+        event, from_session=from_session, from_date=from_date, now=now
+    )
+    if sessions:
+        list(
+            EventSession.objects.select_for_update(of=("self",))
+            .filter(pk__in=[s.pk for s in sessions])
+            .values_list("pk", flat=True)
+        )
+        sessions = _rest_of_series(
+            event, from_session=from_session, from_date=from_date, now=now
+        )
+    planned = plan_rest_of_series(
+        event=event, change=change, now=now, sessions=sessions
+    )
+    record = SeriesChange.objects.create(
+        event_id=event.pk,
+        kind=change.kind,
+        author=user if getattr(user, "pk", None) else None,
+    )
+    entries = []
+    changed = []
+    for plan in planned:
+        session = plan.session
+        if plan.cancelled:
+            session.status = SessionStatus.CANCELLED
+            session.sequence += 1
+            session.save()
+            entries.append(
+                _entry(session, "cancelled", actor=actor, series_change=record.pk)
+            )
+        else:
+            before = _place(session)
+            session.previous_start, session.previous_end = session.start, session.end
+            session.previous_venue = session.effective_venue
+            session.start, session.end, session.venue = plan.start, plan.end, plan.venue
+            session.status = SessionStatus.MOVED
+            session.sequence += 1
+            session.save()
+            entries.append(
+                _entry(
+                    session,
+                    "changed",
+                    actor=actor,
+                    moved=True,
+                    note_changed=False,
+                    series_change=record.pk,
+                    **{"from": before, "to": _place(session)},
+                )
+            )
+        changed.append(session)
+    record.sessions.set(changed)
+    audit.write(entries)
+    if notify:
+        people = (
+            Registration.objects.filter(event_id=event.pk)
+            .confirmed()
+            .values_list("pk", flat=True)
+        )
+        queue_messages(list(people), MessageKind.SERIES_CHANGED, series_change=record)
+    return record
+
+
+def series_change_audience(
+    sessions: list[EventSession], *, event: EventPage
+) -> ChangeAudience:
+    """Who hears about a change to the rest of a series, and how: everyone
+    with a confirmed place, once, whatever the number of sessions."""
+    confirmed = (
+        Registration.objects.filter(event_id=event.pk)
+        .confirmed()
+        .not_anonymised()
+        .prefetch_related("consents")
+        .order_by("name", "pk")
+    )
+    routes = [
+        (person, route(person, MessageKind.SERIES_CHANGED)) for person in confirmed
+    ]
+    return ChangeAudience(
+        emailed=sum(way.email for _, way in routes),
+        texted=sum(way.text for _, way in routes),
+        to_call=[person for person, way in routes if way.call],
+        past=not sessions,
+    )

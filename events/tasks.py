@@ -16,6 +16,7 @@ from .models import (
     GroupMessage,
     MessageKind,
     Registration,
+    SeriesChange,
     SessionStatus,
 )
 
@@ -26,6 +27,7 @@ def send_messages(
     kind: str,
     session_id: int | None = None,
     group_message_id: int | None = None,
+    series_change_id: int | None = None,
 ) -> None:
     """Tell these people about ``kind``: by email, by text, or on the call
     list (``events.messaging.route``); what quiet hours hold is sent later
@@ -40,10 +42,25 @@ def send_messages(
         if group_message_id
         else None
     )
-    if (session_id and session is None) or (group_message_id and group_message is None):
+    series_change = (
+        SeriesChange.objects.prefetch_related("sessions")
+        .filter(pk=series_change_id)
+        .first()
+        if series_change_id
+        else None
+    )
+    if (
+        (session_id and session is None)
+        or (group_message_id and group_message is None)
+        or (series_change_id and series_change is None)
+    ):
         return  # deleted since: nothing left to say
     due = messaging.plan_messages(
-        registration_ids, kind, session=session, group_message=group_message
+        registration_ids,
+        kind,
+        session=session,
+        group_message=group_message,
+        series_change=series_change,
     )
     messaging.deliver(due, fresh=True)
 

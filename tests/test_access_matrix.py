@@ -360,6 +360,13 @@ MATRIX = [
         coordinators_only(),
         marker=NAME + " Junior",
     ),
+    # Its preview names whom to phone; the form itself names nobody.
+    Case(
+        "event_sessions:rest_of_series",
+        lambda w, role: reverse("event_sessions:rest_of_series", args=[w.session.pk]),
+        coordinators_only(),
+        marker=None,
+    ),
     # Spreadsheets.
     Case(
         "spreadsheets_export",

@@ -475,6 +475,42 @@ def test_a_named_group_is_shortened_to_fit_or_left_out(longest, settings, kind):
     assert "Sam" not in text  # no name on a shared phone
 
 
+class _LongestSeriesChange:
+    """A change to the rest of a series with the most sessions a series has
+    (three digits) from the longest date, cancelling or moving them."""
+
+    pk = None
+
+    def __init__(self, session, *, cancelling):
+        self.session, self.is_cancellation = session, cancelling
+
+    def changed_sessions(self):
+        from events.sessions import MAX_SERIES_SESSIONS
+
+        return [self.session] * MAX_SERIES_SESSIONS
+
+
+@pytest.mark.parametrize("cancelling", [False, True])
+@pytest.mark.parametrize("naming", [True, False])
+def test_a_series_change_text_fits_one_segment_with_the_longest_values(
+    longest, cancelling, naming
+):
+    site_settings, event, session, person = longest
+    site_settings.messages_name_the_group = naming
+    text = messaging.build_text(
+        person,
+        MessageKind.SERIES_CHANGED,
+        series_change=_LongestSeriesChange(session, cancelling=cancelling),
+        organisation=site_settings,
+    )
+    assert sms.is_gsm7(text)
+    assert sms.segments(text) == 1, (len(text), text)
+    assert text.startswith("PeerSupport: 104 sessions")
+    assert ("are cancelled" if cancelling else "have changed") in text
+    assert LONG_SITE + "/m/" in text
+    assert "...." not in text
+
+
 def test_texts_say_the_old_and_the_new_time_of_a_move(longest):
     site_settings, event, session, person = longest
     text = messaging.build_text(
