@@ -1,4 +1,5 @@
-# Gather: `make run` serves the demo site, `make test` runs the suite.
+# Gather: `make run` serves the demo site, `make serve` serves it as production
+# does, `make test` runs the suite.
 # Both create .venv and install what they need first; both are safe to repeat.
 
 # The newest supported Python on the PATH (3.13, 3.12, then 3.11), unless
@@ -75,7 +76,7 @@ dev-serve:
 # (serve.sqlite3, apart from make run's, whose support needs are encrypted
 # with the published development key), a file cache shared by every process
 # (.cache/serve), BASE_URL http://HOST:PORT, and an https redirect only when
-# BASE_URL is https.
+# BASE_URL is https. `make serve DEMO=1` loads the demo content first (once).
 SERVE_ENV := .env.serve
 CORES := $(shell nproc 2>/dev/null || echo 1)
 # 2 x cores + 1, at most 8: each worker holds its own copy of the site
@@ -91,9 +92,9 @@ $(SERVE_ENV): | $(PY)
 
 serve: install $(SERVE_ENV)
 	@set -e; \
-	while IFS='=' read -r name value; do \
-	  case "$$name" in ''|\#*) continue;; esac; \
-	  [ -n "$$(printenv "$$name")" ] || export "$$name=$$value"; \
+	while read -r line; do \
+	  case "$$line" in ''|\#*) continue;; esac; name=$${line%%=*}; \
+	  [ -n "$$(printenv "$$name")" ] || export "$$line"; \
 	done < $(SERVE_ENV); \
 	export DJANGO_SETTINGS_MODULE=website.settings.production; \
 	export DATABASE_URL="$${DATABASE_URL:-sqlite:///$(CURDIR)/serve.sqlite3}"; \
@@ -103,12 +104,13 @@ serve: install $(SERVE_ENV)
 	export SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-$$https}"; \
 	$(PY) manage.py migrate --noinput; \
 	$(PY) manage.py collectstatic --noinput --verbosity 0; \
+	if [ -n "$(DEMO)" ]; then $(PY) manage.py load_demo; fi; \
 	echo "Serving $$BASE_URL on $(HOST):$(PORT) with $(GUNICORN_WORKERS) gunicorn workers (Ctrl+C stops the server, worker and scheduled jobs)"; \
 	$(PY) manage.py db_worker --no-reload --interval $(TASK_WORKER_INTERVAL) & worker=$$!; \
 	$(PY) manage.py run_scheduled_jobs & jobs=$$!; \
 	trap 'kill $$worker $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn website.wsgi --bind $(HOST):$(PORT) \
-	  --workers $(GUNICORN_WORKERS) --timeout $(GUNICORN_TIMEOUT)
+	  --workers $(GUNICORN_WORKERS) --timeout $(GUNICORN_TIMEOUT) --no-control-socket
 
 # The suite runs in one worker process per CPU (pytest-xdist). Tests are
 # handed out in pytest-django's order, so each worker runs the transactional
