@@ -1,6 +1,6 @@
 # Gather: `make run` serves the demo site, `make serve` serves it as production
 # does, `make test` runs the suite.
-# Both create .venv and install what they need first; both are safe to repeat.
+# Each creates .venv and installs what it needs first; each is safe to repeat.
 
 # The newest supported Python on the PATH (3.13, 3.12, then 3.11), unless
 # PYTHON=... says which one.
