@@ -1,5 +1,6 @@
-# Gather: `make run` serves the demo site, `make test` runs the suite.
-# Both create .venv and install what they need first; both are safe to repeat.
+# Gather: `make run` serves the demo site, `make serve` serves it as production
+# does, `make test` runs the suite.
+# Each creates .venv and installs what it needs first; each is safe to repeat.
 
 # The newest supported Python on the PATH (3.13, 3.12, then 3.11), unless
 # PYTHON=... says which one.
@@ -12,10 +13,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-check browser-check run serve test lint format bench clean
+.PHONY: help install system-check browser-check run dev-serve serve test lint format bench clean
 
 help:
 	@echo "make run     set up, load the demo once, and serve http://127.0.0.1:8000"
+	@echo "make serve   serve behind gunicorn with the production settings (DEBUG off)"
 	@echo "make test    set up and run the whole test suite"
 	@echo "make lint    ruff, the layer check, makemigrations --check, manage.py check"
 	@echo "make format  ruff format and fix"
@@ -46,22 +48,69 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	$(PY) manage.py ensure_admin
-	@$(MAKE) --no-print-directory serve
+	@$(MAKE) --no-print-directory dev-serve
 
-# The web server, the task worker (emails and texts appear in this terminal),
-# and a loop that every 10 minutes queues session reminders, sends messages
-# held by quiet hours or due a new try (printed here too), and clears old
-# import jobs, and once a day (the first pass after the date changes) anonymises
-# what the retention period says must go and emails the coordinators' daily
-# summary, as cron would.
-serve:
-	@echo "Serving http://127.0.0.1:8000 (Ctrl+C stops the server, worker and reminders)"
-	@$(PY) manage.py db_worker & worker=$$!; \
-	( day=; while :; do $(PY) manage.py send_reminders >/dev/null; $(PY) manage.py send_due_messages; $(PY) manage.py purge_import_jobs >/dev/null; \
-	  today=$$(date +%F); if [ "$$today" != "$$day" ]; then $(PY) manage.py apply_retention >/dev/null && $(PY) manage.py send_staff_digest >/dev/null && day=$$today; fi; \
-	  sleep 600; done ) & reminders=$$!; \
-	trap 'kill $$worker $$reminders 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py runserver 127.0.0.1:8000
+# Both servers listen on HOST:PORT. The task worker looks for new tasks every
+# TASK_WORKER_INTERVAL seconds when it has none: an email or text goes out at
+# most that long after the page that queued it.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TASK_WORKER_INTERVAL ?= 5
+
+# make run's servers: runserver (reloads on code changes, through watchfiles'
+# file system events), the task worker (emails and texts appear in this
+# terminal; it reloads too) and the scheduled jobs (website/scheduler.py:
+# reminders, held messages and old import jobs every 10 minutes, retention and
+# the coordinators' daily summary once a day), as cron would.
+dev-serve:
+	@echo "Serving http://$(HOST):$(PORT) (Ctrl+C stops the server, worker and scheduled jobs)"
+	@$(PY) manage.py db_worker --interval $(TASK_WORKER_INTERVAL) & worker=$$!; \
+	$(PY) manage.py run_scheduled_jobs & jobs=$$!; \
+	trap 'kill $$worker $$jobs 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# make serve: production settings (DEBUG off) behind gunicorn, with the same
+# worker and scheduled jobs. Secrets come from the environment, or else from
+# .env.serve, made once with random keys (git-ignored, readable by its owner
+# only). Unless the environment says otherwise: its own SQLite database
+# (serve.sqlite3, apart from make run's, whose support needs are encrypted
+# with the published development key), a file cache shared by every process
+# (.cache/serve), BASE_URL http://HOST:PORT, and an https redirect only when
+# BASE_URL is https. `make serve DEMO=1` loads the demo content first (once).
+SERVE_ENV := .env.serve
+CORES := $(shell nproc 2>/dev/null || echo 1)
+# 2 x cores + 1, at most 8: each worker holds its own copy of the site
+# (about 100 MB) and SQLite has one writer at a time.
+GUNICORN_WORKERS ?= $(shell n=$$((2 * $(CORES) + 1)); [ $$n -gt 8 ] && n=8; echo $$n)
+GUNICORN_TIMEOUT ?= 30
+
+$(SERVE_ENV): | $(PY)
+	@umask 077 && $(PY) -c 'import secrets; from cryptography.fernet import Fernet; \
+	print("SECRET_KEY=" + secrets.token_urlsafe(50)); \
+	print("GATHER_FIELD_ENCRYPTION_KEYS=" + Fernet.generate_key().decode())' > $@.tmp && mv $@.tmp $@
+	@echo "Made $@ with a new SECRET_KEY and field encryption key: keep it with the backups of serve.sqlite3, which cannot be read without it."
+
+serve: install $(SERVE_ENV)
+	@set -e; \
+	while read -r line; do \
+	  case "$$line" in ''|\#*) continue;; esac; name=$${line%%=*}; \
+	  [ -n "$$(printenv "$$name")" ] || export "$$line"; \
+	done < $(SERVE_ENV); \
+	export DJANGO_SETTINGS_MODULE=website.settings.production; \
+	export DATABASE_URL="$${DATABASE_URL:-sqlite:///$(CURDIR)/serve.sqlite3}"; \
+	export CACHE_URL="$${CACHE_URL:-filecache://$(CURDIR)/.cache/serve}"; \
+	export BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}"; \
+	case "$$BASE_URL" in https:*) https=true;; *) https=false;; esac; \
+	export SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-$$https}"; \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py collectstatic --noinput --verbosity 0; \
+	if [ -n "$(DEMO)" ]; then $(PY) manage.py load_demo; fi; \
+	echo "Serving $$BASE_URL on $(HOST):$(PORT) with $(GUNICORN_WORKERS) gunicorn workers (Ctrl+C stops the server, worker and scheduled jobs)"; \
+	$(PY) manage.py db_worker --no-reload --interval $(TASK_WORKER_INTERVAL) & worker=$$!; \
+	$(PY) manage.py run_scheduled_jobs & jobs=$$!; \
+	trap 'kill $$worker $$jobs 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn website.wsgi --bind $(HOST):$(PORT) \
+	  --workers $(GUNICORN_WORKERS) --timeout $(GUNICORN_TIMEOUT) --no-control-socket
 
 # The suite runs in one worker process per CPU (pytest-xdist). Tests are
 # handed out in pytest-django's order, so each worker runs the transactional

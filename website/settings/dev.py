@@ -12,6 +12,10 @@ GATHER_FIELD_ENCRYPTION_KEYS = env.list(
     "GATHER_FIELD_ENCRYPTION_KEYS",
     default=[GATHER_DEV_FIELD_ENCRYPTION_KEY],  # noqa: F405
 )
+# runserver's and db_worker's reloaders wait for file system events
+# (watchfiles) instead of reading every file's time each second.
+INSTALLED_APPS = [*INSTALLED_APPS, "django_watchfiles"]  # noqa: F405
+
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
