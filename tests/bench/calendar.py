@@ -13,8 +13,8 @@ import icalendar
 from django.conf import settings
 from django.utils import timezone
 
+from attendance.management.commands.generate_bench_data import FEED_TOPIC
 from events.calendars import PRODID, session_location
-from events.management.commands.generate_bench_data import FEED_TOPIC
 from events.models import EventSession, SessionStatus
 
 from .registry import Benchmark, register

@@ -9,7 +9,7 @@ import re
 
 from django.urls import reverse
 
-from events.management.commands.generate_bench_data import INDEX_SLUG
+from attendance.management.commands.generate_bench_data import INDEX_SLUG
 from events.models import EventIndexPage, EventPage, RegistrationMode
 
 from .registry import Benchmark, register
