@@ -97,7 +97,7 @@ def add_weekly_series(page, editor_url, first_date):
     page.get_by_label("First session date").fill(first_date.isoformat())
     page.get_by_label("Starts at").fill("18:00")
     page.get_by_label("Ends at").fill("19:30")
-    page.get_by_label("Number of dates").fill("4")
+    page.get_by_label("Number of dates", exact=True).fill("4")
     page.keyboard.press("Escape")  # close the date picker
     page.get_by_role("button", name="Add sessions").click()
     page.wait_for_url(editor_url)
