@@ -11,7 +11,7 @@ import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from website.scheduler import Schedule
@@ -56,5 +56,9 @@ class Command(BaseCommand):
             else:
                 schedule.record(job, ok=True)
             finally:
-                close_old_connections()
+                # A long-running process drops connections the database
+                # closed or that outlived CONN_MAX_AGE between jobs; never
+                # inside a transaction (a caller's, or a test's).
+                if not connection.in_atomic_block:
+                    close_old_connections()
         return failures
