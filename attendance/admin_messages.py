@@ -168,6 +168,9 @@ def compose_view(request, event_id):
                     body=choice["body"],
                     user=request.user,
                 )
+            except rules.AlreadySent as error:
+                messages.info(request, error.message)
+                return redirect("attendance_group_messages", event.pk)
             except AttendanceError as error:
                 form.add_error(None, error.message)
             else:

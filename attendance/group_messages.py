@@ -285,6 +285,22 @@ def fingerprint(*, event: EventPage, audience: str, session, body: str) -> str:
 # Sending -------------------------------------------------------------------------
 
 
+#: The same message by the same person to the same group within this time is
+#: a second click, not a second message.
+REPEAT_WINDOW = dt.timedelta(minutes=10)
+
+
+class AlreadySent(AttendanceError):
+    """The message was sent a moment ago; ``message`` is that one."""
+
+    def __init__(self, message):
+        super().__init__(
+            _("This message was sent a moment ago; it was not sent again."),
+            code="already_sent",
+        )
+        self.group_message = message
+
+
 def send_group_message(
     *,
     event: EventPage,
@@ -313,6 +329,19 @@ def send_group_message(
     if audience not in ABOUT_A_SESSION:
         session = None
     with transaction.atomic():
+        # Under the event's lock, so a second click on Send (or a form sent
+        # twice) finds the first message and sends nothing more.
+        EventPage.objects.select_for_update().filter(pk=event.pk).first()
+        already = GroupMessage.objects.filter(
+            event=event,
+            audience=audience,
+            session=session,
+            body=body,
+            author=user,
+            created_at__gte=timezone.now() - REPEAT_WINDOW,
+        ).first()
+        if already is not None:
+            raise AlreadySent(already)
         people = group_message_audience(event, audience, session)
         ids = list(people.values_list("pk", flat=True))
         if not ids:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.models import PageLogEntry
 
 from attendance import group_messages as rules
@@ -416,6 +417,41 @@ def test_the_screen_sends_what_was_previewed_and_lists_it(
     assert "Room 204 today." in listing
     assert "2 sent, 0 waiting, 0 failed" in listing  # emails and texts
     assert "2 to call, 0 done" in listing
+
+
+def test_a_second_click_on_send_sends_nothing_more(
+    client, event, mixed, coordinator, sms_outbox, django_capture_on_commit_callbacks
+):
+    client.force_login(coordinator)
+    data = {"audience": "confirmed", "body": "Room 204 today."}
+    previewed = client.post(compose_url(event), {**data, "preview": "1"}).context[
+        "previewed"
+    ]
+    confirm = {**data, "confirm": "1", "previewed": previewed}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(compose_url(event), confirm)
+    sent = (len(mail.outbox), len(sms_outbox), CallRequest.objects.count())
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(compose_url(event), confirm, follow=True)
+    assert GroupMessage.objects.count() == 1
+    assert (len(mail.outbox), len(sms_outbox), CallRequest.objects.count()) == sent
+    assert again.redirect_chain[-1][0] == reverse(
+        "attendance_group_messages", args=[event.pk]
+    )
+    assert "it was not sent again" in again.content.decode()
+
+
+def test_the_same_words_later_are_a_new_message(event, mixed, coordinator):
+    first = rules.send_group_message(
+        event=event, audience="confirmed", session=None, body="Hi", user=coordinator
+    )
+    GroupMessage.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - rules.REPEAT_WINDOW - dt.timedelta(minutes=1)
+    )
+    rules.send_group_message(
+        event=event, audience="confirmed", session=None, body="Hi", user=coordinator
+    )
+    assert GroupMessage.objects.count() == 2
 
 
 def test_a_changed_message_is_previewed_again_not_sent(
