@@ -28,6 +28,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from core.forms import SearchWordsMixin
 from spreadsheets.views import SpreadsheetButtonsMixin
 
+from . import open_series
 from . import sessions as session_workflows
 from .admin_links import (
     registration_admin_links,
@@ -41,7 +42,14 @@ from .admin_registrations import (
 )
 from .errors import EventsError
 from .filters import SessionFilterSet, VenueFilterSet
-from .models import Closure, EventPage, EventSession, SeriesChangeKind, Venue
+from .models import (
+    Closure,
+    EventPage,
+    EventSession,
+    SeriesChangeKind,
+    SeriesRule,
+    Venue,
+)
 from .permissions import events_visible_to
 
 
@@ -243,6 +251,7 @@ class SessionViewSet(ModelViewSet):
             path("<int:pk>/cancel/", cancel_session_view, name="cancel"),
             path("<int:pk>/reinstate/", reinstate_session_view, name="reinstate"),
             path("series/<id:event_id>/", series_view, name="series"),
+            path("series-rules/<int:pk>/stop/", stop_series_view, name="stop_series"),
             path(
                 "<int:pk>/rest-of-series/",
                 rest_of_series_view,
@@ -485,9 +494,14 @@ class SeriesForm(forms.Form):
         choices=[
             ("count", gettext_lazy("After a number of dates")),
             ("until", gettext_lazy("On a date")),
+            ("open", gettext_lazy("Keeps going (open-ended)")),
         ],
         initial="count",
         widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "A series that keeps going has its sessions made a few weeks "
+            "ahead, and more are added every day until you stop it."
+        ),
     )
     count = forms.IntegerField(
         label=gettext_lazy("Number of dates"),
@@ -559,7 +573,11 @@ class SeriesForm(forms.Form):
             )
         # Only the end chosen must be given; the other is ignored.
         ends = cleaned.get("ends")
-        if ends and ends not in self.errors and cleaned.get(ends) is None:
+        if (
+            ends in ("count", "until")
+            and ends not in self.errors
+            and cleaned.get(ends) is None
+        ):
             self.add_error(
                 ends,
                 _("Give the number of dates.")
@@ -583,6 +601,7 @@ class SeriesForm(forms.Form):
             weekday_position=data["weekday_position"] if by_weekday else None,
             weekday=data["weekday"] if by_weekday else None,
             month_day=data["month_day"] if by_date else None,
+            # Neither for a series that keeps going (``events.open_series``).
             count=data["count"] if data["ends"] == "count" else None,
             until=data["until"] if data["ends"] == "until" else None,
         )
@@ -606,6 +625,7 @@ SERIES_ERROR_FIELDS = {
     "count_out_of_range": "count",
     "until_before_start": "until",
     "too_many_sessions": "until",
+    "skip_date_too_far": "skip_dates",
 }
 
 
@@ -614,7 +634,9 @@ def series_view(request, event_id):
     """Preview or generate a series of sessions for one event.
 
     "Preview" shows the sessions the series would add and the dates it would
-    leave out, writing nothing; "Add sessions" creates them.
+    leave out, writing nothing; "Add sessions" creates them. A series that
+    keeps going is started through ``events.open_series``, which keeps its
+    rule for the daily top-ups.
     """
     event = get_object_or_404(EventPage, pk=event_id)
     if not request.user.has_perm("events.add_eventsession") or not _can_edit_event(
@@ -634,13 +656,16 @@ def series_view(request, event_id):
             "skip_dates": data["skip_dates"],
             "venue": data["venue"],
         }
+        if data["ends"] == "open":
+            plan, make = open_series.plan_open_series, open_series.start_open_series
+        else:
+            plan = session_workflows.plan_series
+            make = session_workflows.generate_series
         try:
             if "preview" in request.POST:
-                preview = session_workflows.plan_series(**arguments)
+                preview = plan(**arguments)
             else:
-                series = session_workflows.generate_series(
-                    **arguments, user=request.user
-                )
+                series = make(**arguments, user=request.user)
                 messages.success(request, series.summary())
                 return redirect("wagtailadmin_pages:edit", event.pk)
         except EventsError as error:
@@ -648,7 +673,81 @@ def series_view(request, event_id):
     return TemplateResponse(
         request,
         "events/admin/series.html",
-        {"event": event, "form": form, "preview": preview},
+        {
+            "event": event,
+            "form": form,
+            "preview": preview,
+            "weeks_ahead": open_series.weeks_ahead(),
+        },
+    )
+
+
+class StopSeriesForm(forms.Form):
+    """When a series that keeps going stops: now, or after a last date."""
+
+    last_date = forms.DateField(
+        label=gettext_lazy("Last date"),
+        widget=AdminDateInput,
+        required=False,
+        help_text=gettext_lazy(
+            "Optional. No session is made after this day. Leave empty to "
+            "stop now: no sessions after those already made."
+        ),
+    )
+
+
+def _first_to_come_url(event) -> str | None:
+    """The "Change the rest of the series" screen from the event's next
+    session still to come, to cancel sessions already made; None without
+    one."""
+    session = event.sessions.upcoming().not_cancelled().order_by("start").first()
+    if session is None:
+        return None
+    back = reverse("wagtailadmin_pages:edit", args=[event.pk])
+    return session_action_url("rest_of_series", session, back)
+
+
+@require_http_methods(["GET", "POST"])
+def stop_series_view(request, pk):
+    """Stop the top-ups of a series that keeps going
+    (``open_series.stop_series``); sessions already made stay."""
+    rule = get_object_or_404(SeriesRule.objects.select_related("event"), pk=pk)
+    event = rule.event
+    if not request.user.has_perm("events.add_eventsession") or not _can_edit_event(
+        request.user, event
+    ):
+        raise PermissionDenied
+    form = StopSeriesForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = open_series.stop_series(
+                rule=rule,
+                last_date=form.cleaned_data["last_date"],
+                user=request.user,
+            )
+        except EventsError as error:
+            form.add_error(
+                "last_date" if error.code == "until_before_start" else None,
+                error.message,
+            )
+        else:
+            messages.success(
+                request,
+                _("The series stops: %(rule)s.")
+                % {"rule": open_series.rule_in_words(rule)},
+            )
+            return redirect("wagtailadmin_pages:edit", event.pk)
+    return TemplateResponse(
+        request,
+        "events/admin/stop_series.html",
+        {
+            "event": event,
+            "rule": rule,
+            "rule_in_words": open_series.rule_in_words(rule),
+            "form": form,
+            "back_url": reverse("wagtailadmin_pages:edit", args=[event.pk]),
+            "rest_of_series_url": _first_to_come_url(event),
+        },
     )
 
 

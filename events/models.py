@@ -8,6 +8,7 @@ calendars depend on, so sessions are changed only through the functions in
 ``events/sessions.py``.
 """
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -1123,6 +1124,102 @@ class SeriesChange(models.Model):
     def changed_sessions(self) -> list[EventSession]:
         """The sessions it changed, in date order (prefetch ``sessions``)."""
         return sorted(self.sessions.all(), key=lambda s: (s.start, s.pk))
+
+
+class Frequency(models.TextChoices):
+    """How a series repeats (``events.sessions.RepeatPattern``)."""
+
+    WEEKLY = "weekly", _("Every week, or every few weeks")
+    MONTHLY_BY_WEEKDAY = (
+        "monthly_weekday",
+        _("Every month on a weekday, such as the first Thursday"),
+    )
+    MONTHLY_BY_DATE = (
+        "monthly_date",
+        _("Every month on a date, such as the 15th"),
+    )
+
+
+class SeriesRuleQuerySet(models.QuerySet):
+    """Read rules for stored repeat rules."""
+
+    def with_dates_to_make(self):
+        """Rules the top-up still reads: open-ended ones, and stopped ones
+        whose end date is after what has been made."""
+        return self.filter(
+            Q(open_ended=True)
+            | Q(until__isnull=False, until__gt=models.F("generated_until"))
+        )
+
+
+class SeriesRule(models.Model):
+    """A series' repeat rule, kept so that an open-ended series ("keeps
+    going") can be topped up: ``events.open_series.top_up_series`` makes its
+    sessions a rolling number of weeks ahead (``GATHER_ROLLING_WEEKS_AHEAD``).
+
+    The fields are a ``RepeatPattern`` without its end (``pattern``), read
+    in step with ``first_date``, at ``start_time`` to ``end_time`` local
+    wall time, leaving out ``skip_dates`` (ISO dates) and every closure.
+    ``generated_until`` is the last date the rule has been read up to:
+    the next top-up reads only after it, so a session a coordinator deleted
+    or cancelled is never made again. Stopping (``until``, with
+    ``open_ended`` off) ends the top-ups on that date.
+    """
+
+    event = models.ForeignKey(
+        EventPage, on_delete=models.CASCADE, related_name="series_rules"
+    )
+    frequency = models.CharField(max_length=20, choices=Frequency.choices)
+    interval = models.PositiveSmallIntegerField(default=1)
+    #: For a monthly series on a weekday: 1 to 4, or -1 for the last.
+    weekday_position = models.SmallIntegerField(null=True, blank=True)
+    #: 0 is Monday: the weekday a weekly or monthly-by-weekday series meets on.
+    weekday = models.PositiveSmallIntegerField(null=True, blank=True)
+    #: For a monthly series on a date.
+    month_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    first_date = models.DateField()
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    venue = models.ForeignKey(
+        Venue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    skip_dates = models.JSONField(default=list, blank=True)
+    open_ended = models.BooleanField(default=True)
+    #: The last date of a stopped series.
+    until = models.DateField(null=True, blank=True)
+    generated_until = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SeriesRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["first_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")),
+                name="series_rule_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(open_ended=True) | Q(until__isnull=False),
+                name="series_rule_open_or_until",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Repeat rule %(id)s of %(event)s") % {
+            "id": self.pk,
+            "event": self.event.title,
+        }
+
+    @property
+    def skipped(self) -> set:
+        """``skip_dates`` as dates."""
+        return {dt.date.fromisoformat(day) for day in self.skip_dates}
 
 
 class DeliveryStatus(models.TextChoices):

@@ -16,6 +16,24 @@ def may_see_event_people(user, event) -> bool:
     return events_visible_to(user).filter(pk=event.pk).exists()
 
 
+def series_rules_context(event) -> list[dict]:
+    """Each stored repeat rule of ``event`` in words, with the link that
+    stops it while it keeps going."""
+    from .open_series import rule_in_words  # imports the models, as above
+
+    return [
+        {
+            "words": rule_in_words(rule),
+            "stop_url": (
+                reverse("event_sessions:stop_series", args=[rule.pk])
+                if rule.open_ended
+                else None
+            ),
+        }
+        for rule in event.series_rules.order_by("first_date", "pk")
+    ]
+
+
 class SessionsPanel(Panel):
     """Lists an event's sessions in the page editor, with links to change them.
 
@@ -50,6 +68,7 @@ class SessionsPanel(Panel):
                         for name in ("edit", "cancel", "reinstate", "rest_of_series")
                     }
             context["links"] = session_admin_links(event) if saved else {}
+            context["series_rules"] = series_rules_context(event) if saved else []
             # Counts and links to an event's people only for someone who
             # may see them (an editor writing the page may not).
             context["show_registrations"] = saved and may_see_event_people(

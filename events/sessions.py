@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 from dateutil.relativedelta import relativedelta
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
@@ -53,6 +53,7 @@ from .models import (
     Closure,
     EventPage,
     EventSession,
+    Frequency,
     MessageKind,
     Registration,
     SeriesChange,
@@ -95,20 +96,6 @@ def _place(session: EventSession) -> dict:
         "end": session.end.astimezone(dt.UTC).isoformat(),
         "venue": session.venue_id,
     }
-
-
-class Frequency(models.TextChoices):
-    """How a series repeats."""
-
-    WEEKLY = "weekly", gettext_lazy("Every week, or every few weeks")
-    MONTHLY_BY_WEEKDAY = (
-        "monthly_weekday",
-        gettext_lazy("Every month on a weekday, such as the first Thursday"),
-    )
-    MONTHLY_BY_DATE = (
-        "monthly_date",
-        gettext_lazy("Every month on a date, such as the 15th"),
-    )
 
 
 #: Which of its weekdays in a month a monthly series meets on (BYSETPOS).
@@ -244,6 +231,28 @@ class RepeatPattern:
                 code="too_many_sessions",
             )
         return dates
+
+    def continue_from(self, first_date: dt.date, since: dt.date) -> dt.date:
+        """A date to read the pattern from (as ``first_date``) for its dates
+        on or after ``since``, in step with the series that began on
+        ``first_date``: every other week stays on the same weeks, every
+        other month on the same months.
+
+        An open-ended series is read a little at a time this way
+        (``events.open_series``), never from its first date, so the rule is
+        read only up to the horizon however long the series has run.
+        """
+        if since <= first_date:
+            return first_date
+        if self.frequency == Frequency.WEEKLY:
+            step = 7 * self.interval
+            periods = -(-(since - first_date).days // step)  # rounded up
+            return first_date + dt.timedelta(days=periods * step)
+        months = (since.year - first_date.year) * 12 + since.month - first_date.month
+        periods = -(-months // self.interval)
+        if periods * self.interval == months:
+            return since  # a month the series meets in
+        return first_date.replace(day=1) + relativedelta(months=periods * self.interval)
 
     def short_months(self, first_date: dt.date, last_date: dt.date) -> list[dt.date]:
         """For a monthly-by-date series, the months between ``first_date``
@@ -422,6 +431,9 @@ class Series:
     closed: list[ClosedDates] = field(default_factory=list)
     short_months: list[dt.date] = field(default_factory=list)
     month_day: int | None = None
+    #: For a series that keeps going (``events.open_series``): the last
+    #: date its sessions are made up to for now.
+    made_until: dt.date | None = None
 
     @property
     def created(self) -> list[EventSession]:
@@ -476,6 +488,14 @@ class Series:
             ngettext("%(count)s session added.", "%(count)s sessions added.", count)
             % {"count": count}
         ]
+        if self.made_until:
+            lines.append(
+                _(
+                    "The series keeps going: sessions are made up to %(date)s, "
+                    "and more are added every day."
+                )
+                % {"date": date_format(self.made_until, "DATE_FORMAT")}
+            )
         return " ".join(lines + self.left_out())
 
 

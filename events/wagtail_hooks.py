@@ -56,6 +56,11 @@ def register_events_log_actions(actions):
         ),
     ]:
         actions.register_action(f"events.registration.{action}", label, message)
+    for action, label, message in [
+        ("started", _("Start a series that keeps going"), _("Series started")),
+        ("stopped", _("Stop a series"), _("Series stopped")),
+    ]:
+        actions.register_action(f"events.series_rule.{action}", label, message)
     actions.register_action("events.registration.created_in_bulk")(AddedInBulk)
     actions.register_action("events.registration.erased")(Erased)
     actions.register_action(

@@ -7,8 +7,9 @@ here, from the clock and the last runs, so it is tested without sleeping.
 
 Every ten minutes: queue session reminders, send the messages quiet hours held
 or that are due a new try, clear old import jobs. Once a day, on the first
-pass after the local date (``TIME_ZONE``) changes: anonymise what the
-retention period says must go, then email the coordinators' daily summary. A
+pass after the local date (``TIME_ZONE``) changes: make the sessions of
+open-ended series up to their rolling horizon, anonymise what the retention
+period says must go, then email the coordinators' daily summary. A
 job that fails is tried again ten minutes later. The last runs are kept in
 memory only, so a restart runs every job at once, as the shell loop this
 replaces did.
@@ -46,6 +47,7 @@ JOBS = (
     Job("send_reminders", every=dt.timedelta(minutes=10)),
     Job("send_due_messages", every=dt.timedelta(minutes=10), quiet=False),
     Job("purge_import_jobs", every=dt.timedelta(minutes=10)),
+    Job("top_up_series", daily=True),
     Job("apply_retention", daily=True),
     Job("send_staff_digest", daily=True),
 )

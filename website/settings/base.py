@@ -348,6 +348,10 @@ GATHER_ADMIN_PATH = "admin/"
 #: Reminders go out this many hours before each session.
 GATHER_REMINDER_HOURS = env.int("GATHER_REMINDER_HOURS", default=24)
 
+#: An open-ended series ("keeps going") has its sessions made this many weeks
+#: ahead, topped up every day (events.open_series; at most 52).
+GATHER_ROLLING_WEEKS_AHEAD = env.int("GATHER_ROLLING_WEEKS_AHEAD", default=12)
+
 # Messages to participants (events.messaging). Quiet hours, in TIME_ZONE, hold
 # reminders and texts that are not urgent until they end; a change to a
 # session starting within GATHER_URGENT_CHANGE_HOURS goes at once. A message
