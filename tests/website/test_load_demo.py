@@ -99,7 +99,24 @@ def test_schedule_fits_eight_weeks_and_skips_winter_holidays(month, day):
     }
     days = [day for plan in plans.values() for day in plan.days]
     assert min(days) > today
-    assert max(days) <= today + dt.timedelta(weeks=8)
+    fixed = [
+        day
+        for plan in plans.values()
+        if not plan.keeps_going and not plan.monthly
+        for day in plan.days
+    ]
+    assert max(fixed) <= today + dt.timedelta(weeks=8)
+    # The drop-in keeps going: 13 Wednesdays made (the rolling 12 weeks
+    # from the first), less the closed ones; the social meets on three first
+    # Thursdays, less the closed ones.
+    drop_in = plans["online-peer-support-drop-in"]
+    assert drop_in.keeps_going and drop_in.weeks == 13
+    assert {day.weekday() for day in drop_in.days} == {2}
+    assert max(drop_in.days) <= today + dt.timedelta(weeks=13)
+    social = plans["first-thursday-social"]
+    assert len(social.monthly_dates) == 3
+    assert all(d.weekday() == 3 and d.day <= 7 for d in social.monthly_dates)
+    assert max(social.days) <= today + dt.timedelta(weeks=14)
     going_ahead = [
         day for plan in plans.values() for day in plan.days if day != plan.cancelled
     ]
@@ -237,11 +254,26 @@ def test_builds_at_least_twelve_live_events_of_every_kind(demo):
 
 
 def test_every_session_of_the_program_is_from_tomorrow_on(demo):
+    """Within eight weeks, but for the drop-in that keeps going (made the
+    rolling 12 weeks ahead) and the monthly social (three months)."""
     today = demo.today
+    longer = {"online-peer-support-drop-in": 13, "first-thursday-social": 14}
     assert program_sessions().exists()
-    for session in program_sessions():
+    for session in program_sessions().select_related("event"):
+        weeks = longer.get(session.event.slug, 8)
         assert session.local_date > today
-        assert session.local_date <= today + dt.timedelta(weeks=8)
+        assert session.local_date <= today + dt.timedelta(weeks=weeks)
+
+
+def test_the_drop_in_keeps_going_and_the_social_is_monthly(demo):
+    from events.models import SeriesRule
+
+    rule = SeriesRule.objects.get(event__slug="online-peer-support-drop-in")
+    assert rule.open_ended and rule.frequency == "weekly" and rule.weekday == 2
+    assert not SeriesRule.objects.exclude(pk=rule.pk).exists()
+    social = EventPage.objects.get(slug="first-thursday-social")
+    days = [s.local_date for s in social.sessions.order_by("start")]
+    assert days and all(d.weekday() == 3 and d.day <= 7 for d in days)
 
 
 def test_wrap_group_has_eight_sessions_with_one_cancelled(demo):

@@ -3,7 +3,9 @@
 The demo is "Riverside Peer Support": site settings, the standard pages,
 four venues, six workshops with full timed outlines, three facilitator
 accounts in the Facilitators group (the roles of ``website.roles``), about
-fifteen groups and events over the next eight weeks, and
+fifteen groups and events over the next eight weeks (an online drop-in
+that keeps going, made ``GATHER_ROLLING_WEEKS_AHEAD`` weeks ahead, and a
+monthly social over three months), and
 (``website.demo.history``) made-up people signed up for them and a past
 term with attendance to report on. Every session is created through the
 workflow functions in ``events/sessions.py``, so calendar identities are
@@ -30,13 +32,17 @@ from events.models import (
     EventIndexPage,
     EventKind,
     EventPage,
+    Frequency,
     RegistrationMode,
     Setting,
     Venue,
 )
+from events.open_series import first_reach, start_open_series
 from events.sessions import (
+    RepeatPattern,
     add_session,
     cancel_session,
+    generate_series,
     generate_weekly_series,
     reschedule_session,
 )
@@ -263,7 +269,8 @@ class SessionPlan:
     """The dates an upcoming event's spec puts its sessions on.
 
     Worked out from the spec and the day the demo is built, before anything
-    is written, so the schedule's rules (from tomorrow, within eight weeks,
+    is written, so the schedule's rules (from tomorrow, within eight weeks
+    but for the series that keeps going and the monthly one,
     around the holiday closures) can be checked for any day without
     building the demo.
     """
@@ -278,6 +285,12 @@ class SessionPlan:
     once: tuple
     #: The session the spec cancels (a closure if one falls in the series).
     cancelled: dt.date | None
+    #: Whether the weekly series keeps going (its ``weeks`` are those made
+    #: now, and ``skip`` holds its closed days for a year).
+    keeps_going: bool = False
+    #: The monthly series' pattern and dates (closed ones included), if any.
+    monthly: RepeatPattern | None = None
+    monthly_dates: tuple = ()
 
     @property
     def days(self):
@@ -286,8 +299,19 @@ class SessionPlan:
             self.weekly_first + dt.timedelta(weeks=week) for week in range(self.weeks)
         ]
         return sorted(
-            [d for d in weekly if d not in self.skip] + [d for d, _ in self.once]
+            [d for d in weekly + list(self.monthly_dates) if d not in self.skip]
+            + [d for d, _ in self.once]
         )
+
+
+def closed_weeks(first, weeks, closed_days):
+    """The dates of a weekly series from ``first`` over ``weeks`` weeks that
+    fall on a closed day."""
+    return tuple(
+        day
+        for week in range(weeks)
+        if is_closed(day := first + dt.timedelta(weeks=week), closed_days)
+    )
 
 
 def plan_sessions(spec, *, today, closed_days):
@@ -296,28 +320,49 @@ def plan_sessions(spec, *, today, closed_days):
     where = f"events.toml: event {spec['slug']!r}"
     tomorrow = today + dt.timedelta(days=1)
     weekly_first, weeks, skip = None, 0, ()
+    keeps_going, monthly, monthly_dates = False, None, ()
     if weekly := spec.get("weekly"):
         weekly_first = first_weekday_from(
             tomorrow, weekday(weekly["weekday"], f"{where} weekly.weekday")
         )
-        weeks = weekly["weeks"]
-        if "cancel" not in spec:
+        keeps_going = weekly["keeps_going"]
+        if ("weeks" in weekly) == keeps_going:
+            raise ContentError(f"{where} weekly: give weeks or keeps_going, not both")
+        if keeps_going:
+            # The weeks made now; the rule skips its closed days for a year.
+            weeks = (first_reach(weekly_first, today) - weekly_first).days // 7 + 1
+            skip = closed_weeks(weekly_first, 52, closed_days)
+        else:
+            weeks = weekly["weeks"]
+        if "cancel" not in spec and not keeps_going:
             # A series that cancels a session keeps its closure week, and
             # cancels it (below) to show a cancelled session; any other skips.
-            skip = tuple(
-                day
-                for week in range(weeks)
-                if is_closed(
-                    day := weekly_first + dt.timedelta(weeks=week), closed_days
-                )
-            )
+            skip = closed_weeks(weekly_first, weeks, closed_days)
     once = []
     for each in spec.get("once", []):
         day = first_weekday_from(
             tomorrow, weekday(each["weekday"], f"{where} once.weekday")
         ) + dt.timedelta(weeks=each["week"])
         once.append((open_day_near(day, after=today, closed_days=closed_days), each))
-    plan = SessionPlan(weekly_first, weeks, skip, tuple(once), cancelled=None)
+    if each := spec.get("monthly"):
+        monthly = RepeatPattern(
+            frequency=Frequency.MONTHLY_BY_WEEKDAY,
+            weekday_position=each["position"],
+            weekday=weekday(each["weekday"], f"{where} monthly.weekday"),
+            count=each["count"],
+        )
+        monthly_dates = tuple(monthly.dates(tomorrow))
+        skip += tuple(day for day in monthly_dates if is_closed(day, closed_days))
+    plan = SessionPlan(
+        weekly_first,
+        weeks,
+        skip,
+        tuple(once),
+        cancelled=None,
+        keeps_going=keeps_going,
+        monthly=monthly,
+        monthly_dates=monthly_dates,
+    )
     if cancel := spec.get("cancel"):
         days = plan.days
         closed = [d for d in days if is_closed(d, closed_days)]
@@ -330,7 +375,18 @@ def schedule_sessions(event, spec, *, today, venues, closed_days):
     """Create an event's sessions as ``plan_sessions`` plans them, then cancel
     or move any the spec says to."""
     plan = plan_sessions(spec, today=today, closed_days=closed_days)
-    if weekly := spec.get("weekly"):
+    weekly = spec.get("weekly")
+    if plan.keeps_going:
+        start_open_series(
+            event=event,
+            pattern=RepeatPattern(frequency=Frequency.WEEKLY),
+            first_date=plan.weekly_first,
+            start_time=weekly["start"],
+            end_time=weekly["end"],
+            skip_dates=list(plan.skip),
+            today=today,
+        )
+    elif weekly:
         generate_weekly_series(
             event=event,
             first_date=plan.weekly_first,
@@ -338,6 +394,15 @@ def schedule_sessions(event, spec, *, today, venues, closed_days):
             end_time=weekly["end"],
             weeks=plan.weeks,
             skip_dates=list(plan.skip),
+        )
+    if monthly := spec.get("monthly"):
+        generate_series(
+            event=event,
+            pattern=plan.monthly,
+            first_date=today + dt.timedelta(days=1),
+            start_time=monthly["start"],
+            end_time=monthly["end"],
+            skip_dates=[day for day in plan.skip if day in plan.monthly_dates],
         )
     for day, once in plan.once:
         add_session(

@@ -187,7 +187,22 @@ EVENTS = {
             "registration_opens_in_days": Optional(int),
             "close_after_session": Optional(int),
             "weekly": Optional(
-                {"weekday": str, "start": dt.time, "end": dt.time, "weeks": int}
+                {
+                    "weekday": str,
+                    "start": dt.time,
+                    "end": dt.time,
+                    "weeks": Optional(int),
+                    "keeps_going": Optional(bool, False),
+                }
+            ),
+            "monthly": Optional(
+                {
+                    "position": int,
+                    "weekday": str,
+                    "start": dt.time,
+                    "end": dt.time,
+                    "count": int,
+                }
             ),
             "once": Optional(
                 [
