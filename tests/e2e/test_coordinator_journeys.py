@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from events.groups import COORDINATORS_GROUP
 from events.models import EventPage, SessionStatus, Venue
 from tests.conftest import make_event, sign_up
-from tests.e2e.support import assert_admin_accessible
+from tests.e2e.support import assert_accessible, assert_admin_accessible
 from website.demo.builder import build_groups
 
 CALL_LIST_LINE = (
@@ -327,3 +327,70 @@ def test_report_filters_wrap_on_a_phone_even_with_a_long_event_title(
                 assert not _overlap(box, other), (width, box, other)
     phone.set_viewport_size({"width": 375, "height": 812})
     assert_admin_accessible(phone)
+
+
+def test_coordinator_starts_a_series_that_keeps_going_then_stops_it(
+    desktop, coordinator, event_index
+):
+    """The series form's "Keeps going" choice: a mistake shown next to its
+    field, the preview, the sessions made to the rolling horizon, the rule
+    in words in the Sessions panel, and stopping it."""
+    page = desktop
+    sign_in(page, coordinator)
+    editor_url = create_event(page, event_index)
+    event = EventPage.objects.get(title="Hearing Voices group")
+    first = timezone.localdate() + dt.timedelta(days=7)
+    weekday = first.strftime("%A")
+    made_until = first + dt.timedelta(weeks=12)
+
+    page.get_by_role("link", name="Add a series").click()
+    expect(page.locator("h1")).to_contain_text("Add a series")
+    page.get_by_label("First session date").fill(first.isoformat())
+    page.get_by_label("Starts at").fill("14:00")
+    page.get_by_label("Ends at").fill("15:30")
+    page.keyboard.press("Escape")  # close the date picker
+    page.get_by_label("Keeps going (open-ended)").check()
+    # A skip date on another weekday is refused, next to its field.
+    page.get_by_label("Skip these dates").fill(
+        (first + dt.timedelta(days=1)).isoformat()
+    )
+    page.get_by_role("button", name="Preview").click()
+    skip_field = page.locator("[data-field-wrapper]").filter(
+        has=page.get_by_label("Skip these dates")
+    )
+    expect(skip_field).to_contain_text(f"this series meets on {weekday}s")
+    assert_admin_accessible(page)
+
+    page.get_by_label("Skip these dates").fill("")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator("#series-preview").locator("..")
+    expect(preview).to_contain_text("Preview: 13 sessions would be added")
+    expect(preview).to_contain_text("keep 12 weeks ahead")
+    assert_admin_accessible(page)
+    assert not event.sessions.exists()
+
+    page.get_by_role("button", name="Add sessions").click()
+    page.wait_for_url(editor_url)
+    expect(page.get_by_text("13 sessions added.")).to_be_visible()
+    assert event.sessions.count() == 13
+    words = (
+        f"Every {weekday}, 2–3:30 pm, keeps going; sessions made up to "
+        f"{made_until.day} {made_until:%B %Y}"
+    )
+    expect(page.get_by_text(words)).to_be_visible()
+    # The Sessions panel (Wagtail's editor around it is Wagtail's own).
+    assert_accessible(
+        page,
+        impacts={"serious", "critical"},
+        context="#panel-child-content-sessions-section",
+    )
+
+    page.get_by_role("link", name="Stop this series").click()
+    expect(page.locator("h1")).to_contain_text("Stop a series")
+    assert_admin_accessible(page)
+    page.get_by_role("button", name="Stop the series").click()
+    page.wait_for_url(editor_url)
+    expect(page.get_by_text("The series stops:")).to_be_visible()
+    expect(page.get_by_role("link", name="Stop this series")).to_have_count(0)
+    rule = event.series_rules.get()
+    assert (rule.open_ended, rule.until) == (False, made_until)
