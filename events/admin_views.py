@@ -412,6 +412,14 @@ def reinstate_session_view(request, pk):
     )
 
 
+def _check_may_add_sessions(request, event) -> None:
+    """Series are for whoever may add sessions and edit the event."""
+    if not request.user.has_perm("events.add_eventsession") or not _can_edit_event(
+        request.user, event
+    ):
+        raise PermissionDenied
+
+
 DATE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -639,10 +647,7 @@ def series_view(request, event_id):
     rule for the daily top-ups.
     """
     event = get_object_or_404(EventPage, pk=event_id)
-    if not request.user.has_perm("events.add_eventsession") or not _can_edit_event(
-        request.user, event
-    ):
-        raise PermissionDenied
+    _check_may_add_sessions(request, event)
     form = SeriesForm(request.POST if request.method == "POST" else None)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -713,10 +718,7 @@ def stop_series_view(request, pk):
     (``open_series.stop_series``); sessions already made stay."""
     rule = get_object_or_404(SeriesRule.objects.select_related("event"), pk=pk)
     event = rule.event
-    if not request.user.has_perm("events.add_eventsession") or not _can_edit_event(
-        request.user, event
-    ):
-        raise PermissionDenied
+    _check_may_add_sessions(request, event)
     form = StopSeriesForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
