@@ -5,6 +5,7 @@ March 2027), on a frozen clock."""
 
 import datetime as dt
 import threading
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -387,37 +388,71 @@ def test_an_editor_may_not_stop_it(client, tuesday, django_user_model):
 # Two top-ups at once ----------------------------------------------------------
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_top_ups_at_once_make_each_session_once(home_page, time_machine):
+def _top_ups_at_once(home_page, time_machine, runs=4):
+    """A series started four weeks ago, then ``runs`` top-ups at the same
+    moment, each on its own connection; returns the event and the errors."""
     _freeze(time_machine, dt.date(2026, 10, 6), hour=9)
     event = make_event(make_event_index(home_page))
     _start(event)
     time_machine.shift(dt.timedelta(weeks=4))
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(runs)
     errors = []
 
     def worker():
         try:
             barrier.wait()
             open_series.top_up_series()
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:  # noqa: BLE001 - reported to the test
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
+    threads = [threading.Thread(target=worker) for _ in range(runs)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return event, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_top_ups_at_once_make_each_session_once(home_page, time_machine):
+    event, errors = _top_ups_at_once(home_page, time_machine)
 
     assert errors == []
-    dates = _dates(event)
-    assert dates == _weeks(dt.date(2026, 10, 6), 17)
+    assert _dates(event) == _weeks(dt.date(2026, 10, 6), 17)
     assert (
         EventSession.objects.filter(event=event).values("uid").distinct().count() == 17
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_locks_top_ups_make_dates_twice(
+    home_page, time_machine, monkeypatch
+):
+    """With the event and rule locks removed, top-ups at once must make a
+    date twice: the test above can fail."""
+    from events import sessions
+
+    bulk_create = EventSession.objects.bulk_create
+
+    def slow_bulk_create(*args, **kwargs):
+        time.sleep(0.05)  # widen the gap between reading and inserting
+        return bulk_create(*args, **kwargs)
+
+    monkeypatch.setattr(open_series, "_lock_event", lambda event: event)
+    monkeypatch.setattr(sessions, "_lock_event", lambda event: event)
+    monkeypatch.setattr(
+        SeriesRule.objects, "select_for_update", lambda **_: SeriesRule.objects.all()
+    )
+    monkeypatch.setattr(EventSession.objects, "bulk_create", slow_bulk_create)
+
+    event, _ = _top_ups_at_once(home_page, time_machine)
+
+    dates = _dates(event)
+    assert len(dates) > len(set(dates)), "the race did not show without the locks"
 
 
 def test_generate_series_is_untouched_by_rules(time_machine, event_index):
