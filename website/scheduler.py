@@ -8,7 +8,8 @@ here, from the clock and the last runs, so it is tested without sleeping.
 Every ten minutes: queue session reminders, send the messages quiet hours held
 or that are due a new try, clear old import jobs. Once a day, on the first
 pass after the local date (``TIME_ZONE``) changes: anonymise what the
-retention period says must go, then email the coordinators' daily summary. A
+retention period says must go, email the coordinators' daily summary, and
+refresh the database's query planner statistics (``ANALYZE``). A
 job that fails is tried again ten minutes later. The last runs are kept in
 memory only, so a restart runs every job at once, as the shell loop this
 replaces did.
@@ -48,6 +49,7 @@ JOBS = (
     Job("purge_import_jobs", every=dt.timedelta(minutes=10)),
     Job("apply_retention", daily=True),
     Job("send_staff_digest", daily=True),
+    Job("update_query_statistics", daily=True),
 )
 
 

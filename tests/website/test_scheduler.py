@@ -25,7 +25,7 @@ def names(jobs):
 
 
 FREQUENT = ["send_reminders", "send_due_messages", "purge_import_jobs"]
-DAILY = ["apply_retention", "send_staff_digest"]
+DAILY = ["apply_retention", "send_staff_digest", "update_query_statistics"]
 
 
 def run_all(schedule, now):
