@@ -156,8 +156,18 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded images and documents: files under MEDIA_ROOT, or any Django
+# storage backend (README, Deploying: media), e.g. django-storages' S3 with
+# MEDIA_STORAGE_BACKEND=storages.backends.s3.S3Storage and its options as
+# JSON in MEDIA_STORAGE_OPTIONS.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env.str(
+            "MEDIA_STORAGE_BACKEND",
+            default="django.core.files.storage.FileSystemStorage",
+        ),
+        "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={}),
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
