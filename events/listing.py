@@ -136,9 +136,27 @@ def filtered_sessions(*, index_page=None, filters, starting_between=None):
     if date_to := filters.get("date_to"):
         sessions = sessions.filter(start__date__lte=date_to)
     if query := filters.get("q"):
-        matches = _live_events(index_page).search(query, operator="and")
-        sessions = sessions.filter(event_id__in=[page.pk for page in matches])
+        sessions = sessions.filter(event_id__in=matching_events(query, index_page))
     return sessions.for_listing()
+
+
+def matching_events(words: str, index_page=None):
+    """The live events matching every one of ``words``, as a subquery.
+
+    Wagtail's database search backends (PostgreSQL's full-text search,
+    SQLite's FTS5, or the plain fallback) can hand back the query they run
+    rather than its results: the listing joins that query in the database, so
+    a search that matches thousands of events never loads them into Python
+    or sends their ids back as a list. A backend that runs elsewhere
+    (Elasticsearch) can only give results, and gets the list.
+    """
+    results = _live_events(index_page).search(
+        words, operator="and", order_by_relevance=False
+    )
+    as_query = getattr(results, "get_queryset", None)
+    if as_query is None:
+        return [page.pk for page in results]
+    return as_query().values("pk")
 
 
 def listing_context(*, index_page, request):

@@ -9,7 +9,8 @@ Every ten minutes: queue session reminders, send the messages quiet hours held
 or that are due a new try, clear old import jobs. Once a day, on the first
 pass after the local date (``TIME_ZONE``) changes: make the sessions of
 open-ended series up to their rolling horizon, anonymise what the retention
-period says must go, then email the coordinators' daily summary. A
+period says must go, email the coordinators' daily summary, and refresh the
+database's query planner statistics (``ANALYZE``). A
 job that fails is tried again ten minutes later. The last runs are kept in
 memory only, so a restart runs every job at once, as the shell loop this
 replaces did.
@@ -50,6 +51,7 @@ JOBS = (
     Job("top_up_series", daily=True),
     Job("apply_retention", daily=True),
     Job("send_staff_digest", daily=True),
+    Job("update_query_statistics", daily=True),
 )
 
 

@@ -46,6 +46,15 @@ def listing(ctx):
     return ctx.get(bench_index(ctx).url)
 
 
+#: Words in one in eight bench event titles (``TITLE_STARTS``).
+SEARCH_WORDS = "recovery circle"
+
+
+def listing_search(ctx):
+    """The events listing searched for words that many events share."""
+    return ctx.get(bench_index(ctx).url, data={"q": SEARCH_WORDS})
+
+
 def listing_floor(ctx):
     """The listing's floor view."""
     return ctx.get(reverse("bench-floor-listing", args=[bench_index(ctx).pk]))
@@ -123,6 +132,14 @@ register(
         floor=listing_floor,
         check=same_listing,
         description="EventIndexPage, first page of upcoming sessions",
+    )
+)
+register(
+    Benchmark(
+        name="events listing, text search",
+        run=listing_search,
+        max_ratio=None,
+        description=f"EventIndexPage searched for {SEARCH_WORDS!r}: one event in eight",
     )
 )
 register(

@@ -124,6 +124,41 @@ def test_text_search_finds_events_by_title_and_summary(
     assert len(_titles(_get(site_client, event_index, q='"'))) == 2  # explained
 
 
+def test_a_search_runs_in_the_database_not_as_a_list_of_ids(event_index, search_index):
+    """The listing joins the search backend's own query: however many events
+    match, one query finds the sessions, and no id is sent back to it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from events.listing import filtered_sessions
+
+    def sessions_matching(words):
+        with CaptureQueriesContext(connection) as queries:
+            found = list(
+                filtered_sessions(index_page=event_index, filters={"q": words})
+            )
+        return found, queries
+
+    for number in range(12):
+        make_session(
+            make_event(event_index, title=f"Recovery circle {number}"),
+            start=_local(2 + number % 3),
+        )
+    make_session(make_event(event_index, title="Art afternoon"), start=_local(2))
+
+    many, many_queries = sessions_matching("recovery circle")
+    one, one_queries = sessions_matching("art")
+    assert len(many) == 12 and {s.event.title for s in one} == {"Art afternoon"}
+    assert len(many_queries) == len(one_queries)
+    # The search is a subquery of the one query that finds the sessions.
+    (sessions_sql,) = [
+        query["sql"]
+        for query in many_queries.captured_queries
+        if '"events_eventsession"' in query["sql"]
+    ]
+    assert "wagtailsearch_" in sessions_sql
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -25,7 +25,12 @@ def names(jobs):
 
 
 FREQUENT = ["send_reminders", "send_due_messages", "purge_import_jobs"]
-DAILY = ["top_up_series", "apply_retention", "send_staff_digest"]
+DAILY = [
+    "top_up_series",
+    "apply_retention",
+    "send_staff_digest",
+    "update_query_statistics",
+]
 
 
 def run_all(schedule, now):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -155,8 +156,18 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded images and documents: files under MEDIA_ROOT, or any Django
+# storage backend (README, Deploying: media), e.g. django-storages' S3 with
+# MEDIA_STORAGE_BACKEND=storages.backends.s3.S3Storage and its options as
+# JSON in MEDIA_STORAGE_OPTIONS.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env.str(
+            "MEDIA_STORAGE_BACKEND",
+            default="django.core.files.storage.FileSystemStorage",
+        ),
+        "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={}),
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
@@ -249,13 +260,34 @@ TAGGIT_CASE_INSENSITIVE = True
 #: Events per page on the public listing.
 GATHER_LISTING_PAGE_SIZE = env.int("GATHER_LISTING_PAGE_SIZE", default=20)
 
+
+# Logs go to standard error, as plain lines or (LOG_FORMAT=json, the
+# production default) one JSON object per line for a log collector. Email
+# addresses and phone numbers are masked in every line (core/logging.py).
+def log_format(default: str) -> str:
+    """LOG_FORMAT from the environment: ``plain`` or ``json``."""
+    value = env.str("LOG_FORMAT", default=default)
+    if value not in ("plain", "json"):
+        raise ImproperlyConfigured(f"LOG_FORMAT is {value!r}: use plain or json.")
+    return value
+
+
+LOG_FORMAT = log_format("plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "core.logging.PersonalDataFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request logs carry URLs only; personal data never goes into URLs.

@@ -7,7 +7,7 @@ Refuses to start without SECRET_KEY or GATHER_FIELD_ENCRYPTION_KEYS. Passes
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, log_format
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -23,6 +23,10 @@ if not GATHER_FIELD_ENCRYPTION_KEYS:
         "key of its own (comma-separated, newest first) to encrypt support "
         "needs and session notes: see the README's Configuration section."
     )
+
+# One JSON object per log line, for the log collector (core/logging.py).
+LOG_FORMAT = log_format("json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 
 # No texts until a provider is chosen (README, Text messages): a text never
 # reaches a log through the console backend by mistake.
