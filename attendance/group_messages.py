@@ -149,6 +149,7 @@ def group_message_audience(
         return people.filter(pk__in=_attended(session)).order_by("pk")
     return (
         people.confirmed()
+        .filter(pk__in=Registration.objects.for_session(session).values("pk"))
         .filter(created_at__lt=session.start)
         .exclude(pk__in=_attended(session))
         .order_by("pk")

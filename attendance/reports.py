@@ -51,7 +51,11 @@ definitions, from :func:`definitions`):
   the capacity or that have people waiting. Gather keeps no history of
   waitlist places (promotion and leaving the waitlist clear the position),
   so "waiting now" is the only count available: people who waited and then
-  got a place or left are not counted, and demand is a lower bound.
+  got a place or left are not counted, and demand is a lower bound. A
+  drop-in event (sign-up per date) has a row per date, since its capacity
+  and waitlist are per date.
+* A drop-in place (a registration for one session) is expected at that
+  session only, in the no-show rate and in retention.
 
 Reports hold counts only, never personal names, so downloading them needs
 no audit-log entry (unlike exports of participant data).
@@ -75,6 +79,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -86,6 +91,7 @@ from events.models import (
     RegistrationStatus,
     SessionStatus,
     Setting,
+    SignUpPer,
 )
 
 from .models import AttendanceRecord, AttendanceStatus
@@ -356,6 +362,8 @@ class _Source:
                 status=RegistrationStatus.CONFIRMED,
                 created_at__lt=OuterRef("start"),
             )
+            # A drop-in place is expected at its own session only.
+            .filter(Q(session__isnull=True) | Q(session_id=OuterRef("pk")))
             .filter(~Exists(recorded))
             .order_by()
             .values("event_id")
@@ -508,7 +516,11 @@ class _Source:
                 event_id__in=held.values("event_id"),
             )
             .annotate(last_held=Subquery(last_held))
-            .filter(created_at__lt=F("last_held"))
+            .filter(
+                Q(session__isnull=True, created_at__lt=F("last_held"))
+                # A drop-in place counts when its own session was held.
+                | Q(session__in=held.values("pk"), created_at__lt=F("session__start"))
+            )
             .exclude(pk__in=self._attended_records().values("registration_id"))
             .order_by()
             .values("event_id")
@@ -521,14 +533,17 @@ class _Source:
     @cached_property
     def capacity_events(self) -> list[dict]:
         """Events with a capacity and a non-cancelled session in the range,
-        with their confirmed and waiting counts, in one query."""
-        in_range = (
-            sessions_in_range(self.filters)
-            .exclude(status=SessionStatus.CANCELLED)
-            .values("event_id")
+        with their confirmed and waiting counts, in one query; then each
+        such session of a drop-in event (capacity and waitlist per date),
+        titled with its date, in one more."""
+        sessions = sessions_in_range(self.filters).exclude(
+            status=SessionStatus.CANCELLED
         )
-        return list(
-            EventPage.objects.filter(pk__in=in_range, capacity__isnull=False)
+        series = list(
+            EventPage.objects.filter(
+                pk__in=sessions.values("event_id"), capacity__isnull=False
+            )
+            .exclude(sign_up_per=SignUpPer.SESSION)
             .annotate(
                 confirmed=Count(
                     "registrations",
@@ -542,6 +557,44 @@ class _Source:
             .values("pk", "title", "capacity", "confirmed", "waiting")
             .order_by("title", "pk")
         )
+        dates = (
+            sessions.filter(
+                event__sign_up_per=SignUpPer.SESSION, event__capacity__isnull=False
+            )
+            .annotate(
+                confirmed=Count(
+                    "registrations",
+                    filter=Q(registrations__status=RegistrationStatus.CONFIRMED),
+                ),
+                waiting=Count(
+                    "registrations",
+                    filter=Q(registrations__status=RegistrationStatus.WAITLISTED),
+                ),
+            )
+            .values(
+                "event_id",
+                "event__title",
+                "event__capacity",
+                "start",
+                "confirmed",
+                "waiting",
+            )
+            .order_by("event__title", "start", "pk")
+        )
+        per_date = [
+            {
+                "pk": row["event_id"],
+                "title": "{}, {}".format(
+                    row["event__title"],
+                    date_format(timezone.localtime(row["start"]), "D j M"),
+                ),
+                "capacity": row["event__capacity"],
+                "confirmed": row["confirmed"],
+                "waiting": row["waiting"],
+            }
+            for row in dates
+        ]
+        return sorted(series + per_date, key=lambda e: (e["title"], e["pk"]))
 
 
 def _events_in_order(sessions: list[SessionFigures]) -> list[tuple[int, str]]:

@@ -785,7 +785,7 @@ def change_audience(session: EventSession, *, moving: bool = False) -> ChangeAud
         return ChangeAudience(emailed=0, to_call=[], past=True)
 
     confirmed = (
-        Registration.objects.filter(event_id=session.event_id)
+        Registration.objects.for_session(session)
         .confirmed()
         .not_anonymised()
         .prefetch_related("consents")
