@@ -85,7 +85,6 @@ from django.utils.translation import ngettext
 
 from events.models import (
     EventKind,
-    EventPage,
     EventSession,
     Registration,
     RegistrationStatus,
@@ -533,68 +532,65 @@ class _Source:
     @cached_property
     def capacity_events(self) -> list[dict]:
         """Events with a capacity and a non-cancelled session in the range,
-        with their confirmed and waiting counts, in one query; then each
-        such session of a drop-in event (capacity and waitlist per date),
-        titled with its date, in one more."""
-        sessions = sessions_in_range(self.filters).exclude(
-            status=SessionStatus.CANCELLED
-        )
-        series = list(
-            EventPage.objects.filter(
-                pk__in=sessions.values("event_id"), capacity__isnull=False
+        with their confirmed and waiting counts; a drop-in event (capacity
+        and waitlist per date) once per such session, titled with its date.
+        One query: each session row counts the places covering it (the
+        series', or its own), and a series event keeps its first row."""
+
+        def covering(status):
+            return Coalesce(
+                Subquery(
+                    Registration.objects.filter(
+                        event_id=OuterRef("event_id"), status=status
+                    )
+                    .filter(Q(session__isnull=True) | Q(session_id=OuterRef("pk")))
+                    .order_by()
+                    .values("event_id")
+                    .annotate(n=Count("pk"))
+                    .values("n"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
             )
-            .exclude(sign_up_per=SignUpPer.SESSION)
+
+        rows = (
+            sessions_in_range(self.filters)
+            .exclude(status=SessionStatus.CANCELLED)
+            .filter(event__capacity__isnull=False)
             .annotate(
-                confirmed=Count(
-                    "registrations",
-                    filter=Q(registrations__status=RegistrationStatus.CONFIRMED),
-                ),
-                waiting=Count(
-                    "registrations",
-                    filter=Q(registrations__status=RegistrationStatus.WAITLISTED),
-                ),
-            )
-            .values("pk", "title", "capacity", "confirmed", "waiting")
-            .order_by("title", "pk")
-        )
-        dates = (
-            sessions.filter(
-                event__sign_up_per=SignUpPer.SESSION, event__capacity__isnull=False
-            )
-            .annotate(
-                confirmed=Count(
-                    "registrations",
-                    filter=Q(registrations__status=RegistrationStatus.CONFIRMED),
-                ),
-                waiting=Count(
-                    "registrations",
-                    filter=Q(registrations__status=RegistrationStatus.WAITLISTED),
-                ),
+                confirmed=covering(RegistrationStatus.CONFIRMED),
+                waiting=covering(RegistrationStatus.WAITLISTED),
             )
             .values(
                 "event_id",
                 "event__title",
                 "event__capacity",
+                "event__sign_up_per",
                 "start",
                 "confirmed",
                 "waiting",
             )
-            .order_by("event__title", "start", "pk")
+            .order_by("start", "pk")
         )
-        per_date = [
-            {
-                "pk": row["event_id"],
-                "title": "{}, {}".format(
-                    row["event__title"],
-                    date_format(timezone.localtime(row["start"]), "D j M"),
-                ),
-                "capacity": row["event__capacity"],
-                "confirmed": row["confirmed"],
-                "waiting": row["waiting"],
-            }
-            for row in dates
-        ]
-        return sorted(series + per_date, key=lambda e: (e["title"], e["pk"]))
+        found, seen = [], set()
+        for row in rows:
+            title = row["event__title"]
+            if row["event__sign_up_per"] == SignUpPer.SESSION:
+                day = date_format(timezone.localtime(row["start"]), "D j M")
+                title = f"{title}, {day}"
+            elif row["event_id"] in seen:
+                continue
+            seen.add(row["event_id"])
+            found.append(
+                {
+                    "pk": row["event_id"],
+                    "title": title,
+                    "capacity": row["event__capacity"],
+                    "confirmed": row["confirmed"],
+                    "waiting": row["waiting"],
+                }
+            )
+        return sorted(found, key=lambda e: (e["title"], e["pk"]))
 
 
 def _events_in_order(sessions: list[SessionFigures]) -> list[tuple[int, str]]:
