@@ -77,9 +77,7 @@ def session_problems(session, capacity):
 
 
 @pytest.mark.parametrize("round_number", range(ROUNDS))
-def test_fifty_at_once_for_one_date_while_others_take_other_dates(
-    index, round_number
-):
+def test_fifty_at_once_for_one_date_while_others_take_other_dates(index, round_number):
     event, (busy, second, third) = _drop_in(index)
     jobs = [_job(event, [busy], f"busy{i}") for i in range(PEOPLE)]
     jobs += [_job(event, [second, third], f"other{i}") for i in range(OTHERS)]
@@ -94,7 +92,7 @@ def test_fifty_at_once_for_one_date_while_others_take_other_dates(
     waiting = sorted(
         rows.filter(status="waitlisted").values_list("waitlist_position", flat=True)
     )
-    print(
+    print(  # noqa: T201 - the figures, shown with -s
         f"\ndrop-in race: {confirmed} confirmed, {len(waiting)} waitlisted "
         f"(positions {waiting[0]}..{waiting[-1]}) on the busy date, "
         f"{len(jobs)} sign-ups in {took:.2f}s"

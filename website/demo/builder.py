@@ -32,6 +32,7 @@ from events.models import (
     EventPage,
     RegistrationMode,
     Setting,
+    SignUpPer,
     Venue,
 )
 from events.sessions import (
@@ -392,6 +393,7 @@ def event_page(spec, *, file, venues, facilitators, **fields):
         capacity=spec.get("capacity"),
         registration_mode=mode,
         waitlist_enabled=mode != RegistrationMode.NONE,
+        sign_up_per=choice(SignUpPer, spec["sign_up_per"], f"{where} sign_up_per"),
         **fields,
     )
     event.topics.add(*spec["topics"])
