@@ -505,3 +505,57 @@ def test_a_whole_series_registration_still_counts_the_event(event_index):
             "deliveries__kind", flat=True
         )
     )
+
+
+# Admin and spreadsheets ----------------------------------------------------------
+
+
+def test_admin_lists_and_filters_by_date_and_adds_to_one_date(
+    client, admin_user, event_index
+):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    event, (first, second, _third) = make_drop_in(event_index, capacity=1)
+    book(event, [first], name="Ana Early")
+    book(event, [second], name="Ben Later")
+    index = reverse("event_registrations:index")
+
+    html = client.get(index, {"event": event.pk}).content.decode()
+    assert timezone.localtime(first.start).strftime("%Y-%m-%d %H:%M") in html
+    filtered = client.get(index, {"session": first.pk}).content.decode()
+    assert "Ana Early" in filtered and "Ben Later" not in filtered
+
+    add = reverse("event_registrations:add")
+    data = {"event": event.pk, "name": "Cal", "email": "cal@example.org", "phone": ""}
+    response = client.post(add, data)
+    assert "single dates" in response.content.decode()  # a date is needed
+    assert client.post(add, data | {"session": first.pk}).status_code == 302
+    assert statuses(first) == [("confirmed", None), ("waitlisted", 1)]
+    again = client.post(add, data | {"session": first.pk}).content.decode()
+    assert "already registered for this date" in again
+
+
+def test_spreadsheet_rows_of_a_drop_in_carry_their_date(admin_user, event_index):
+    from tests.spreadsheets.support import csv_bytes, errors, import_file
+
+    event, (first, second, _third) = make_drop_in(event_index, capacity=1)
+    header = ["event_id", "name", "email", "status", "session_id"]
+    rows = [
+        [event.pk, "Ana", "ana@example.org", "confirmed", first.pk],
+        [event.pk, "Ana", "ana@example.org", "confirmed", second.pk],
+        [event.pk, "Ben", "ben@example.org", "confirmed", first.pk],
+    ]
+
+    job = import_file(admin_user, "registrations", csv_bytes([header, *rows]))
+
+    assert errors(job) == {}
+    assert statuses(first) == [("confirmed", None), ("waitlisted", 1)]
+    assert statuses(second) == [("confirmed", None)]
+    missing = import_file(
+        admin_user,
+        "registrations",
+        csv_bytes([header, [event.pk, "Cal", "cal@example.org", "confirmed", ""]]),
+    )
+    assert "session_id" in next(iter(errors(missing).values()))
+    assert not Registration.objects.filter(email="cal@example.org").exists()
