@@ -744,6 +744,9 @@ def deletion_refusal(session: EventSession, now=None) -> EventsError | None:
         reason = _("attendance or notes were recorded for it")
     elif session.event.registrations.active().exists():
         reason = _("people have signed up for this event")
+    elif session.registrations.exists():
+        # Drop-in places on this date, even cancelled ones, keep its history.
+        reason = _("people signed up for this date")
     else:
         return None
     return EventsError(

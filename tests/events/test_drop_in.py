@@ -559,3 +559,17 @@ def test_spreadsheet_rows_of_a_drop_in_carry_their_date(admin_user, event_index)
     )
     assert "session_id" in next(iter(errors(missing).values()))
     assert not Registration.objects.filter(email="cal@example.org").exists()
+
+
+def test_a_date_with_drop_in_places_cannot_be_deleted_even_once_cancelled(
+    event_index,
+):
+    from events.sessions import deletion_refusal
+
+    event, (first, second, _third) = make_drop_in(event_index)
+    [ana] = book(event, [first], name="Ana")
+    cancel(registration=ana)
+
+    refusal = deletion_refusal(first)
+    assert refusal is not None and refusal.code == "cannot_delete"
+    assert deletion_refusal(second) is None
