@@ -13,6 +13,8 @@ registrations:
 
 * *Everyone with a place*: confirmed.
 * *Everyone on the waitlist*: waitlisted, first in line first.
+* On a drop-in event (a registration per date) each person once, by the
+  registration of their soonest date among those.
 * *Those who came to a session*: anyone (confirmed or waitlisted) with a
   present, late or left-early record for it.
 * *Those who missed a session*: everyone with a confirmed place who signed
@@ -38,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit, sms
-from events import messaging
+from events import drop_in, messaging
 from events.emails import EmailContext, build_email
 from events.models import (
     CallRequest,
@@ -55,6 +57,7 @@ from events.models import (
     RegistrationStatus,
 )
 from events.permissions import events_visible_to, is_coordinator
+from events.registration import person_key
 
 from .errors import AttendanceError
 from .models import AttendanceRecord, AttendanceStatus
@@ -136,9 +139,9 @@ def group_message_audience(
         .exclude(status=RegistrationStatus.CANCELLED)
     )
     if audience == GroupAudience.CONFIRMED:
-        return people.confirmed().order_by("pk")
+        return _one_per_person(event, people.confirmed().order_by("pk"))
     if audience == GroupAudience.WAITLIST:
-        return people.waitlisted()
+        return _one_per_person(event, people.waitlisted())
     if audience not in ABOUT_A_SESSION:
         raise AttendanceError(_("Choose who the message is for."), code="audience")
     if session is None or session.event_id != event.pk:
@@ -149,10 +152,27 @@ def group_message_audience(
         return people.filter(pk__in=_attended(session)).order_by("pk")
     return (
         people.confirmed()
+        .filter(pk__in=Registration.objects.for_session(session).values("pk"))
         .filter(created_at__lt=session.start)
         .exclude(pk__in=_attended(session))
         .order_by("pk")
     )
+
+
+def _one_per_person(event: EventPage, people):
+    """``people``, with one registration per person on a drop-in event
+    (where someone holds a registration per date): their soonest date's,
+    so a message to the group reaches each person once. Two queries."""
+    if not drop_in.is_per_session(event):
+        return people
+    kept, seen = [], set()
+    rows = people.order_by("session__start", "pk").values_list("pk", "email", "phone")
+    for pk, email, phone in rows:
+        key = person_key(email, phone) or pk
+        if key not in seen:
+            seen.add(key)
+            kept.append(pk)
+    return people.filter(pk__in=kept)
 
 
 # Preview -------------------------------------------------------------------------

@@ -204,9 +204,11 @@ def _sign_in_document(session: EventSession, *, full_names: bool, org):
     names = []
     look_alikes = False
     if not headcount_only:
-        confirmed = Registration.objects.filter(
-            event_id=event.pk, status=RegistrationStatus.CONFIRMED
-        ).only("pk", "name")
+        confirmed = (
+            Registration.objects.for_session(session)
+            .filter(status=RegistrationStatus.CONFIRMED)
+            .only("pk", "name")
+        )
         confirmed = sorted(confirmed, key=lambda r: r.pk)
         labels = short_names((r.pk, r.name) for r in confirmed)
         shown = [(r.name if full_names else labels[r.pk], r.pk) for r in confirmed]
@@ -557,9 +559,9 @@ def session_pack_pdf(session: EventSession) -> bytes:
         confirmed = (
             0
             if event.headcount_only
-            else Registration.objects.filter(
-                event_id=event.pk, status=RegistrationStatus.CONFIRMED
-            ).count()
+            else Registration.objects.for_session(session)
+            .filter(status=RegistrationStatus.CONFIRMED)
+            .count()
         )
         copies = confirmed + org.spare_handouts
         if copies:

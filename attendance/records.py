@@ -36,11 +36,13 @@ from .names import comparable
 
 
 def roster(session: EventSession):
-    """Confirmed people (by name) and the waitlist (in order) for a session's
-    event. Empty for headcount-only events, which record no names."""
+    """Confirmed people (by name) and the waitlist (in order) for a session:
+    the places on its event's whole series and, for a drop-in, on that
+    session alone (``for_session``). Empty for headcount-only events, which
+    record no names."""
     if session.event.headcount_only:
         return [], []
-    registrations = Registration.objects.filter(event_id=session.event_id)
+    registrations = Registration.objects.for_session(session)
     confirmed = list(
         registrations.filter(status=RegistrationStatus.CONFIRMED).order_by("name", "pk")
     )
@@ -130,9 +132,9 @@ def record_attendance(*, session: EventSession, statuses: dict, user) -> int:
     _refuse(session)
     valid = set(AttendanceStatus.values)
     confirmed_ids = set(
-        Registration.objects.filter(
-            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
-        ).values_list("pk", flat=True)
+        Registration.objects.for_session(session)
+        .filter(status=RegistrationStatus.CONFIRMED)
+        .values_list("pk", flat=True)
     )
     existing = {
         record.registration_id: record
@@ -172,9 +174,11 @@ def mark_everyone_present(*, session: EventSession, user) -> int:
     recorded = AttendanceRecord.objects.filter(
         session=session, registration__isnull=False
     ).values("registration_id")
-    missing = Registration.objects.filter(
-        event_id=session.event_id, status=RegistrationStatus.CONFIRMED
-    ).exclude(pk__in=recorded)
+    missing = (
+        Registration.objects.for_session(session)
+        .filter(status=RegistrationStatus.CONFIRMED)
+        .exclude(pk__in=recorded)
+    )
     records = [
         AttendanceRecord(
             session=session,
@@ -251,6 +255,7 @@ def check_in(*, session: EventSession, registration: Registration) -> Attendance
     _refuse_names(session)
     if (
         registration.event_id != session.event_id
+        or registration.session_id not in (None, session.pk)
         or registration.status != RegistrationStatus.CONFIRMED
     ):
         raise AttendanceError(_("That name is not on the list."), code="not_on_roster")

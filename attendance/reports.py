@@ -51,7 +51,11 @@ definitions, from :func:`definitions`):
   the capacity or that have people waiting. Gather keeps no history of
   waitlist places (promotion and leaving the waitlist clear the position),
   so "waiting now" is the only count available: people who waited and then
-  got a place or left are not counted, and demand is a lower bound.
+  got a place or left are not counted, and demand is a lower bound. A
+  drop-in event (sign-up per date) has a row per date, since its capacity
+  and waitlist are per date.
+* A drop-in place (a registration for one session) is expected at that
+  session only, in the no-show rate and in retention.
 
 Reports hold counts only, never personal names, so downloading them needs
 no audit-log entry (unlike exports of participant data).
@@ -75,17 +79,18 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from events.models import (
     EventKind,
-    EventPage,
     EventSession,
     Registration,
     RegistrationStatus,
     SessionStatus,
     Setting,
+    SignUpPer,
 )
 
 from .models import AttendanceRecord, AttendanceStatus
@@ -356,6 +361,8 @@ class _Source:
                 status=RegistrationStatus.CONFIRMED,
                 created_at__lt=OuterRef("start"),
             )
+            # A drop-in place is expected at its own session only.
+            .filter(Q(session__isnull=True) | Q(session_id=OuterRef("pk")))
             .filter(~Exists(recorded))
             .order_by()
             .values("event_id")
@@ -508,7 +515,11 @@ class _Source:
                 event_id__in=held.values("event_id"),
             )
             .annotate(last_held=Subquery(last_held))
-            .filter(created_at__lt=F("last_held"))
+            .filter(
+                Q(session__isnull=True, created_at__lt=F("last_held"))
+                # A drop-in place counts when its own session was held.
+                | Q(session__in=held.values("pk"), created_at__lt=F("session__start"))
+            )
             .exclude(pk__in=self._attended_records().values("registration_id"))
             .order_by()
             .values("event_id")
@@ -521,27 +532,65 @@ class _Source:
     @cached_property
     def capacity_events(self) -> list[dict]:
         """Events with a capacity and a non-cancelled session in the range,
-        with their confirmed and waiting counts, in one query."""
-        in_range = (
+        with their confirmed and waiting counts; a drop-in event (capacity
+        and waitlist per date) once per such session, titled with its date.
+        One query: each session row counts the places covering it (the
+        series', or its own), and a series event keeps its first row."""
+
+        def covering(status):
+            return Coalesce(
+                Subquery(
+                    Registration.objects.filter(
+                        event_id=OuterRef("event_id"), status=status
+                    )
+                    .filter(Q(session__isnull=True) | Q(session_id=OuterRef("pk")))
+                    .order_by()
+                    .values("event_id")
+                    .annotate(n=Count("pk"))
+                    .values("n"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            )
+
+        rows = (
             sessions_in_range(self.filters)
             .exclude(status=SessionStatus.CANCELLED)
-            .values("event_id")
-        )
-        return list(
-            EventPage.objects.filter(pk__in=in_range, capacity__isnull=False)
+            .filter(event__capacity__isnull=False)
             .annotate(
-                confirmed=Count(
-                    "registrations",
-                    filter=Q(registrations__status=RegistrationStatus.CONFIRMED),
-                ),
-                waiting=Count(
-                    "registrations",
-                    filter=Q(registrations__status=RegistrationStatus.WAITLISTED),
-                ),
+                confirmed=covering(RegistrationStatus.CONFIRMED),
+                waiting=covering(RegistrationStatus.WAITLISTED),
             )
-            .values("pk", "title", "capacity", "confirmed", "waiting")
-            .order_by("title", "pk")
+            .values(
+                "event_id",
+                "event__title",
+                "event__capacity",
+                "event__sign_up_per",
+                "start",
+                "confirmed",
+                "waiting",
+            )
+            .order_by("start", "pk")
         )
+        found, seen = [], set()
+        for row in rows:
+            title = row["event__title"]
+            if row["event__sign_up_per"] == SignUpPer.SESSION:
+                day = date_format(timezone.localtime(row["start"]), "D j M")
+                title = f"{title}, {day}"
+            elif row["event_id"] in seen:
+                continue
+            seen.add(row["event_id"])
+            found.append(
+                {
+                    "pk": row["event_id"],
+                    "title": title,
+                    "capacity": row["event__capacity"],
+                    "confirmed": row["confirmed"],
+                    "waiting": row["waiting"],
+                }
+            )
+        return sorted(found, key=lambda e: (e["title"], e["pk"]))
 
 
 def _events_in_order(sessions: list[SessionFigures]) -> list[tuple[int, str]]:

@@ -11,7 +11,7 @@ shows them none.
 from django.utils.translation import gettext as _
 
 from core import audit
-from events.models import EventSession, RegistrationStatus
+from events.models import EventSession, Registration, RegistrationStatus
 
 ROSTER_VIEWED = "attendance.roster.viewed"
 PRINTED = "attendance.document.printed"
@@ -22,12 +22,15 @@ NAMING_DOCUMENTS = ("sign-in-sheet", "register", "pack")
 
 def people_named(session: EventSession) -> int:
     """How many people the session's roster and sheets name: its event's
-    confirmed registrations (none for a headcount-only event)."""
+    confirmed registrations that cover the session (none for a
+    headcount-only event)."""
     if session.event.headcount_only:
         return 0
-    return session.event.registrations.filter(
-        status=RegistrationStatus.CONFIRMED
-    ).count()
+    return (
+        Registration.objects.for_session(session)
+        .filter(status=RegistrationStatus.CONFIRMED)
+        .count()
+    )
 
 
 def log_roster_viewed(*, session: EventSession, user, count: int) -> None:

@@ -604,9 +604,9 @@ def check_in_choices(session) -> CheckInChoices:
     and are left off the list: they type their name.
     """
     people = list(
-        Registration.objects.filter(
-            event_id=session.event_id, status=RegistrationStatus.CONFIRMED
-        ).order_by("name", "pk")
+        Registration.objects.for_session(session)
+        .filter(status=RegistrationStatus.CONFIRMED)
+        .order_by("name", "pk")
     )
     labels = short_names(
         ((p.pk, p.name) for p in sorted(people, key=lambda p: p.pk)),
@@ -726,9 +726,11 @@ def _check_in_after_too_many_codes(request, code):
         if state == checkin.CodeState.OPEN and not checkin.too_many_wrong_names(
             request, session
         ):
-            people = Registration.objects.filter(
-                event_id=session.event_id, status=RegistrationStatus.CONFIRMED
-            ).order_by("pk")
+            people = (
+                Registration.objects.for_session(session)
+                .filter(status=RegistrationStatus.CONFIRMED)
+                .order_by("pk")
+            )
             # Typed names only: ids on a list are easy to guess.
             form = CheckInForm(request.POST, people=people, offered=())
             if form.is_valid() and form.cleaned_data["registration"]:

@@ -31,14 +31,22 @@ from core.forms import PageChoiceField, TypedPhoneNumberWidget
 from core.phones import INVALID_PHONE_MESSAGE, phone_display
 from spreadsheets.views import SpreadsheetButtonsMixin
 
-from . import privacy
+from . import drop_in, privacy
 from . import registration as workflows
 from .admin_links import registration_admin_links, registrations_list_url
 from .consent import CONSENT_WORDING
 from .errors import EventsError
 from .filters import RegistrationFilterSet
 from .messaging import route
-from .models import Channel, EventPage, MessageKind, Registration, RegistrationStatus
+from .models import (
+    Channel,
+    EventPage,
+    EventSession,
+    MessageKind,
+    Registration,
+    RegistrationStatus,
+    SignUpPer,
+)
 from .permissions import events_visible_to, registrations_visible_to
 
 
@@ -59,6 +67,7 @@ class AddRegistrationForm(WagtailAdminModelForm):
         model = Registration
         fields = [
             "event",
+            "session",
             "name",
             "email",
             "phone",
@@ -127,10 +136,23 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
         form.fields["event"].queryset = events_visible_to(self.request.user)
+        if "session" in form.fields:
+            form.fields["session"].label = _("Date (drop-in events only)")
+            form.fields["session"].queryset = (
+                EventSession.objects.filter(
+                    event__in=events_visible_to(self.request.user),
+                    event__sign_up_per=SignUpPer.SESSION,
+                )
+                .not_cancelled()
+                .select_related("event")
+                .order_by("-start")
+            )
         return form
 
     def save_instance(self):
         data = self.form.cleaned_data
+        if data.get("session") is not None:
+            return self._add_to_date(data)
         result = workflows.register(
             event=data["event"],
             name=data["name"],
@@ -146,11 +168,37 @@ class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
         )
         return result.registration
 
+    def _add_to_date(self, data):
+        """A place on one date of a drop-in event (``drop_in``), refused
+        when the person already holds that date."""
+        result = drop_in.register_sessions(
+            event=data["event"],
+            session_ids=[data["session"].pk],
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            support_needs=data["support_needs"],
+            call_times=data["call_times"],
+            voicemail_ok=data["voicemail_ok"],
+            consent=data["consent"],
+            by_coordinator=True,
+            user=self.request.user,
+        )[0]
+        if not result.created:
+            existing = result.registration
+            raise EventsError(
+                _("%(name)s is already registered for this date (%(status)s).")
+                % {"name": existing.name, "status": existing.get_status_display()},
+                code="already_registered",
+            )
+        return result.registration
+
 
 def visible_registrations(request):
     """The registrations every screen here starts from: those the user may
-    see (``registrations_visible_to``), with their events."""
-    return registrations_visible_to(request.user).select_related("event")
+    see (``registrations_visible_to``), with their events and, for drop-in
+    places, their dates."""
+    return registrations_visible_to(request.user).select_related("event", "session")
 
 
 class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
@@ -420,6 +468,7 @@ class RegistrationViewSet(ModelViewSet):
     list_display = [
         "name",
         "event",
+        Column("session_label", label=gettext_lazy("Date")),
         Column("status", accessor="get_status_display", label=gettext_lazy("Status")),
         Column("waitlist_position", label=gettext_lazy("Waitlist")),
         Column("created_at", label=gettext_lazy("Signed up")),
@@ -432,6 +481,7 @@ class RegistrationViewSet(ModelViewSet):
     inspect_view_enabled = True
     inspect_view_fields = [
         "event",
+        "session",
         "name",
         "email",
         "phone",

@@ -25,6 +25,7 @@ from .calendars import (
     series_change_calendar,
     session_change_calendar,
 )
+from .drop_in import dates_of
 from .models import EventSession, Registration, RegistrationStatus
 from .registration import manage_token
 
@@ -34,6 +35,7 @@ from .registration import manage_token
 #: active when it is built, not at import.
 SUBJECTS = {
     "confirmed": _("Your place is booked"),
+    "dates_booked": _("Your dates"),
     "waitlisted": _("You are on the waitlist"),
     "promoted": _("Good news, a place opened up"),
     "cancelled": _("Your place is cancelled"),
@@ -104,12 +106,23 @@ class EmailContext:
             self._sessions[event.pk] = sessions
         return self._sessions[event.pk]
 
-    def calendar(self, event, *, include_joining_link: bool) -> bytes:
-        """The event's sessions as an .ics file."""
-        key = (event.pk, include_joining_link)
+    def sessions_of(self, registration) -> list[EventSession]:
+        """The sessions a registration's place covers: every session of its
+        event, or its one session (a drop-in date)."""
+        sessions = self.sessions(registration.event)
+        if registration.session_id is None:
+            return sessions
+        return [s for s in sessions if s.pk == registration.session_id]
+
+    def calendar(self, event, *, include_joining_link: bool, session_ids=None) -> bytes:
+        """The event's sessions (or those of ``session_ids``) as an .ics file."""
+        key = (event.pk, include_joining_link, tuple(session_ids or ()))
         if key not in self._calendars:
+            sessions = self.sessions(event)
+            if session_ids is not None:
+                sessions = [s for s in sessions if s.pk in set(session_ids)]
             calendar = build_calendar(
-                self.sessions(event),
+                sessions,
                 name=event.title,
                 include_joining_link=include_joining_link,
                 organizer=self.organizer,
@@ -125,7 +138,10 @@ class EmailContext:
         marks (``NAME``, ``MANAGE_URL``) that ``build_email`` fills in, so a
         message to 500 people renders its templates once, not 500 times."""
         event = registration.event
+        personal = kind == "dates_booked"  # lists the person's own dates
         key = (
+            registration.pk if personal else None,
+            registration.session_id,
             event.pk,
             kind,
             getattr(session, "pk", None),
@@ -146,7 +162,8 @@ class EmailContext:
                 "registration": stand_in,
                 "event": event,
                 "event_url": self.event_url(event),
-                "sessions": self.sessions(event),
+                "sessions": [] if personal else self.sessions_of(registration),
+                "dates": _dates(registration) if personal else [],
                 "session": session,
                 "venue": session.effective_venue if session else event.venue,
                 "show_joining_link": registration.status
@@ -178,6 +195,15 @@ class EmailContext:
         return calendar_organizer(
             organisation.organisation_name if organisation else ""
         )
+
+
+def _dates(registration: Registration) -> list[Registration]:
+    """The person's drop-in dates of the event (``drop_in.dates_of``), each
+    with its own manage link, for the message listing them."""
+    dates = dates_of(registration)
+    for each in dates:
+        each.manage_url = manage_url(each)
+    return dates
 
 
 def calendar_attachment(content: bytes, *, filename: str, method: str):
@@ -212,7 +238,7 @@ def build_email(
     email lists and its one calendar file updates)."""
     shared = shared or EmailContext()
     event = registration.event
-    sessions = shared.sessions(event)
+    sessions = shared.sessions_of(registration)
     show_joining_link = registration.status == RegistrationStatus.CONFIRMED
     text, html = shared.words(registration, kind, session, group_message, series_change)
     personal = {NAME: registration.name, MANAGE_URL: manage_url(registration)}
@@ -227,9 +253,29 @@ def build_email(
     if kind in WITH_CALENDAR and sessions:
         message.attach(
             f"{event.slug}.ics",
-            shared.calendar(event, include_joining_link=show_joining_link),
+            shared.calendar(
+                event,
+                include_joining_link=show_joining_link,
+                session_ids=(
+                    None
+                    if registration.session_id is None
+                    else [registration.session_id]
+                ),
+            ),
             "text/calendar",  # Django adds the charset
         )
+    elif kind == "dates_booked":
+        booked = [
+            r.session_id
+            for r in _dates(registration)
+            if r.status == RegistrationStatus.CONFIRMED
+        ]
+        if booked:
+            message.attach(
+                f"{event.slug}.ics",
+                shared.calendar(event, include_joining_link=True, session_ids=booked),
+                "text/calendar",
+            )
     elif kind in WITH_CALENDAR_UPDATE and session is not None:
         update = session_change_calendar(
             session,

@@ -35,6 +35,12 @@ class RegistrationFilterSet(WagtailFilterSet):
     event = PageChoiceFilter(
         queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
     )
+    session = django_filters.ModelChoiceFilter(
+        queryset=EventSession.objects.filter(event__sign_up_per="session")
+        .select_related("event")
+        .order_by("-start"),
+        label=gettext_lazy("Date (drop-in events)"),
+    )
     phone_to_check = django_filters.BooleanFilter(
         label=gettext_lazy("Phone number to check"),
         method="filter_phone_to_check",
@@ -42,7 +48,7 @@ class RegistrationFilterSet(WagtailFilterSet):
 
     class Meta:
         model = Registration
-        fields = ["event", "status"]
+        fields = ["event", "session", "status"]
 
     def filter_phone_to_check(self, queryset, name, value):
         """``Registration.objects.phone_needs_check()``, or everyone else."""

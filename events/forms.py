@@ -1,6 +1,7 @@
 """Public forms for signing up."""
 
 from django import forms
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
@@ -122,3 +123,61 @@ class SignUpForm(AccessibleErrorsMixin, forms.Form):
     @property
     def is_spam(self):
         return bool(self.data.get("website"))
+
+
+class DropInSignUpForm(SignUpForm):
+    """The sign-up form of a drop-in event (``sign_up_per`` "session"): the
+    same details, and a box for each date still open, so people choose the
+    dates they come to in one go (``events.drop_in.register_sessions``).
+
+    Each box is labelled with the date, the time and where it stands ("2
+    places left", "Full, join the waitlist"); a box posted for a date not on
+    the list (another event's, a past or cancelled one, a made-up number) is
+    an error next to the dates, never a failure."""
+
+    field_order = ["sessions"]
+
+    sessions = forms.MultipleChoiceField(
+        label=_("Which dates would you like to come to?"),
+        help_text=_(
+            "Tick each date you would like a place for. Each date has its "
+            "own place, and you can cancel one without the others."
+        ),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Please choose at least one date."),
+            "invalid_choice": _(
+                "One of the dates you chose is not open for sign-up. "
+                "Please choose from the list."
+            ),
+        },
+    )
+
+    def __init__(self, *args, sessions=(), places=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        places = places or {}
+        self.session_rows = []
+        choices = []
+        for session in sessions:
+            standing = places.get(session.pk)
+            label = _date_label(session, standing.label if standing else "")
+            choices.append((str(session.pk), label))
+            self.session_rows.append((session, standing))
+        self.fields["sessions"].choices = choices
+
+    @property
+    def session_ids(self) -> list[int]:
+        """The dates ticked (after ``is_valid``)."""
+        return [int(value) for value in self.cleaned_data.get("sessions", [])]
+
+
+def _date_label(session, standing: str) -> str:
+    """'Tuesday 8 December, 6:00 pm to 7:30 pm (2 places left)'."""
+    start = timezone.localtime(session.start)
+    end = timezone.localtime(session.end)
+    label = _("%(day)s, %(start)s to %(end)s") % {
+        "day": dateformat.format(start, "l j F"),
+        "start": dateformat.format(start, "g:i a"),
+        "end": dateformat.format(end, "g:i a"),
+    }
+    return f"{label} ({standing})" if standing else label

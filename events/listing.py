@@ -167,13 +167,26 @@ def listing_context(*, index_page, request):
     page_obj = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    shown = with_places(list(page_obj.object_list))
     return {
         "filter_form": form,
         "page_obj": page_obj,
-        "sessions": page_obj.object_list,
+        "sessions": shown,
         "query_string": query.urlencode(),
         "feed_urls": site_feed_urls(form.valid_filters()),
     }
+
+
+def with_places(sessions):
+    """``sessions``, each of a drop-in event carrying ``places`` ("2 places
+    left", "Full, join the waitlist": ``drop_in.Places``), counted in one
+    query for the whole page."""
+    from .drop_in import places_by_session  # cycle: drop_in imports models
+
+    places = places_by_session(sessions)
+    for session in sessions:
+        session.places = places.get(session.pk)
+    return sessions
 
 
 #: Listing filters that the calendar feed understands.

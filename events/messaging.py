@@ -79,6 +79,7 @@ logger = logging.getLogger(__name__)
 #: day or night, because the person is waiting for them.
 REPLIES = {
     MessageKind.CONFIRMED,
+    MessageKind.DATES_BOOKED,
     MessageKind.WAITLISTED,
     MessageKind.CANCELLED,
     MessageKind.LEFT_WAITLIST,
@@ -309,7 +310,7 @@ def _still_relevant(registration: Registration, kind: str) -> bool:
         return True
     if kind == MessageKind.WAITLISTED:
         return registration.status == RegistrationStatus.WAITLISTED
-    if kind == MessageKind.GROUP:
+    if kind in (MessageKind.GROUP, MessageKind.DATES_BOOKED):
         # The writer chose the audience (the waitlist, say); only someone
         # who has since cancelled is left out.
         return registration.status != RegistrationStatus.CANCELLED
@@ -348,8 +349,11 @@ class MessageContext:
         series_change=None,
     ):
         """``_text_with_mark`` once per event, kind, session, message, place
-        on the list and link length."""
+        on the list and link length (the message listing someone's dates
+        is their own)."""
         key = (
+            registration.pk if kind == MessageKind.DATES_BOOKED else None,
+            registration.session_id,
             registration.event_id,
             kind,
             getattr(session, "pk", None),
@@ -779,7 +783,8 @@ def _text_with_mark(
     segment for a link of ``link_length`` characters."""
     naming = bool(organisation and organisation.messages_name_the_group)
     if upcoming is None and kind in (MessageKind.CONFIRMED, MessageKind.PROMOTED):
-        upcoming = _first_upcoming(registration)
+        # A place on one date (drop-in) is from that date.
+        upcoming = registration.session or _first_upcoming(registration)
     context = {
         "sender": sender_name(organisation),
         "registration": registration,
@@ -789,6 +794,7 @@ def _text_with_mark(
         "body": plain_text(group_message.body) if group_message else "",
         "link": LINK_MARK,
         **_series_words(series_change, session),
+        **_dates_words(registration, kind),
     }
     stand_in = "x" * link_length
 
@@ -822,6 +828,18 @@ def _series_words(series_change, session) -> dict:
         "from_day": date_filter(timezone.localtime(day), "D j M") if day else "",
         "cancelling": cancelling,
     }
+
+
+def _dates_words(registration, kind) -> dict:
+    """What the text listing someone's drop-in dates says: how many dates,
+    how many with a place and how many on a waitlist."""
+    if kind != MessageKind.DATES_BOOKED:
+        return {}
+    from .drop_in import dates_of
+
+    dates = dates_of(registration)
+    booked = sum(r.status == RegistrationStatus.CONFIRMED for r in dates)
+    return {"dates": len(dates), "booked": booked, "waiting": len(dates) - booked}
 
 
 def _shortened(name: str):

@@ -249,10 +249,19 @@ class RegistrationMode(models.TextChoices):
     REQUIRED = "required", _("Sign-up required")
 
 
+class SignUpPer(models.TextChoices):
+    """What one sign-up is a place on."""
+
+    SERIES = "series", _("The whole series: one place for every date")
+    SESSION = "session", _("Single dates: people choose the dates they come to")
+
+
 class EventPage(Page):
     """One thing people sign up for: a one-off event or a group series.
 
-    Registration covers every session of the series; the sign-up form is at
+    Registration covers every session of the series, or, when
+    ``sign_up_per`` is "session" (drop-in groups), one session each: then
+    capacity and the waitlist count per session. The sign-up form is at
     ``sign_up_url`` (see ``events.views.sign_up``).
     """
 
@@ -320,6 +329,18 @@ class EventPage(Page):
             "recorded anywhere."
         ),
     )
+    sign_up_per = models.CharField(
+        _("people sign up for"),
+        max_length=10,
+        choices=SignUpPer.choices,
+        default=SignUpPer.SERIES,
+        help_text=_(
+            "The whole series, or single dates (for drop-in groups). With "
+            "single dates, the capacity and the waitlist apply to each date, "
+            "and people tick the dates they want on the sign-up form. Cannot "
+            "be changed once people have signed up."
+        ),
+    )
     waitlist_enabled = models.BooleanField(
         _("waitlist"),
         default=True,
@@ -362,6 +383,7 @@ class EventPage(Page):
         MultiFieldPanel(
             [
                 FieldPanel("registration_mode"),
+                FieldPanel("sign_up_per"),
                 FieldPanel("capacity"),
                 FieldRowPanel(
                     [
@@ -396,6 +418,34 @@ class EventPage(Page):
             raise ValidationError(
                 {"registration_closes_at": _("Sign-up must close after it opens.")}
             )
+        self._check_sign_up_per_unchanged()
+
+    def _check_sign_up_per_unchanged(self):
+        """Places taken for the whole series cannot become places on one
+        date (or back): refuse the change once anyone has signed up."""
+        if not self.pk:
+            return
+        saved = (
+            EventPage.objects.filter(pk=self.pk)
+            .values_list("sign_up_per", flat=True)
+            .first()
+        )
+        if saved is None or saved == self.sign_up_per:
+            return
+        if Registration.objects.filter(event_id=self.pk).active().exists():
+            raise ValidationError(
+                {
+                    "sign_up_per": _(
+                        "People have already signed up, so this cannot be "
+                        "changed. Cancel their places first, or make a new event."
+                    )
+                }
+            )
+
+    @property
+    def per_session(self) -> bool:
+        """Whether people sign up for single sessions (drop-in)."""
+        return self.sign_up_per == SignUpPer.SESSION
 
     @property
     def registration_on(self):
@@ -465,6 +515,12 @@ class EventPage(Page):
         context = super().get_context(request, *args, **kwargs)
         self.load_for_display()
         sessions = list(self.sessions_for_display())
+        if self.per_session:
+            from .listing import with_places  # cycle: it imports models
+
+            for session in sessions:
+                session.event = self
+            with_places(sessions)
         refusal = (
             registration_refusal(self, sessions=sessions)
             if self.registration_on
@@ -691,6 +747,22 @@ class RegistrationQuerySet(models.QuerySet):
         """Everyone who has not cancelled."""
         return self.exclude(status=RegistrationStatus.CANCELLED)
 
+    def for_session(self, session):
+        """The registrations that cover ``session``: places on the whole
+        series of its event, and places on that session alone (drop-in).
+        Every list of "the people of a session" (roster, check-in, sheets,
+        reminders, changes) goes through this."""
+        return self.filter(event_id=session.event_id).filter(
+            Q(session__isnull=True) | Q(session_id=session.pk)
+        )
+
+    def in_scope(self, event, session=None):
+        """The registrations that share places and a waitlist: the whole
+        series of ``event`` (``session`` None), or one of its sessions."""
+        if session is None:
+            return self.filter(event=event, session__isnull=True)
+        return self.filter(event=event, session=session)
+
     def not_anonymised(self):
         """Registrations that still hold a person's details."""
         return self.filter(anonymised_at__isnull=True)
@@ -732,7 +804,8 @@ class RegistrationQuerySet(models.QuerySet):
 
 
 class Registration(models.Model):
-    """A person's place on an event (the whole series).
+    """A person's place on an event: the whole series, or one session
+    (``session``, when the event's ``sign_up_per`` is "session").
 
     Places left and waitlist order are always computed from these rows. The
     manage link's token is never stored: it is derived from ``token_salt``
@@ -743,6 +816,16 @@ class Registration(models.Model):
 
     event = models.ForeignKey(
         EventPage, on_delete=models.CASCADE, related_name="registrations"
+    )
+    session = models.ForeignKey(
+        EventSession,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        help_text=_(
+            "The one date this place is for (drop-in sign-up). Empty: the whole series."
+        ),
     )
     name = models.CharField(
         max_length=120, help_text=_("The name they want to be called.")
@@ -823,6 +906,7 @@ class Registration(models.Model):
         ordering = ["created_at", "pk"]
         indexes = [
             models.Index(fields=["event", "status"]),
+            models.Index(fields=["session", "status"]),
             # The repeat-sign-up check looks people up by email, in any case.
             models.Index(
                 models.F("event"),
@@ -838,7 +922,13 @@ class Registration(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["event", "waitlist_position"],
+                condition=Q(session__isnull=True),
                 name="one_person_per_waitlist_position",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "waitlist_position"],
+                condition=Q(session__isnull=False),
+                name="one_person_per_session_waitlist_position",
             ),
         ]
 
@@ -864,6 +954,14 @@ class Registration(models.Model):
         """Whether a number kept as typed waits for staff to check it (the
         rule of ``Registration.objects.phone_needs_check()``)."""
         return bool(self.phone_as_typed) and self.anonymised_at is None
+
+    def session_label(self) -> str:
+        """The registrations listing's date column: the one date of a
+        drop-in place, or "Whole series" (select ``session`` in lists)."""
+        if self.session_id is None:
+            return _("Whole series")
+        start = timezone.localtime(self.session.start)
+        return f"{start:%Y-%m-%d %H:%M}"
 
     def phone_check_label(self) -> str:
         """The registrations listing's flag for ``phone_needs_check``."""
@@ -988,6 +1086,7 @@ class MessageKind(models.TextChoices):
     """What a message to a person is about (``events.messaging``)."""
 
     CONFIRMED = "confirmed", _("Place booked")
+    DATES_BOOKED = "dates_booked", _("Dates booked")
     WAITLISTED = "waitlisted", _("On the waitlist")
     PROMOTED = "promoted", _("A place opened up")
     CANCELLED = "cancelled", _("Place cancelled")
@@ -1310,6 +1409,7 @@ class CallReason(models.TextChoices):
 #: Why staff call, for each message kind.
 CALL_REASONS = {
     MessageKind.CONFIRMED: CallReason.NEW_SIGN_UP,
+    MessageKind.DATES_BOOKED: CallReason.NEW_SIGN_UP,
     MessageKind.WAITLISTED: CallReason.WAITLISTED,
     MessageKind.PROMOTED: CallReason.PROMOTED,
     MessageKind.CANCELLED: CallReason.CANCELLED,

@@ -57,6 +57,7 @@ from .models import (
     RegistrationMode,
     RegistrationStatus,
     SessionStatus,
+    SignUpPer,
 )
 
 TOKEN_PURPOSE = "registration.manage"
@@ -104,6 +105,7 @@ RULE_FIELDS = (
     "registration_opens_at",
     "registration_closes_at",
     "waitlist_enabled",
+    "sign_up_per",
 )
 
 
@@ -119,23 +121,28 @@ def _lock_event(event: EventPage) -> EventPage:
     )
 
 
-def _places_left(event: EventPage) -> int | None:
-    """Free places from the Registration rows, or None for no limit."""
+def _places_left(event: EventPage, session=None) -> int | None:
+    """Free places from the Registration rows, or None for no limit: on the
+    whole series, or on ``session`` (a session or its id) of a drop-in
+    event, where the capacity applies to each session."""
     if event.capacity is None:
         return None
-    confirmed = Registration.objects.filter(
-        event=event, status=RegistrationStatus.CONFIRMED
-    ).count()
+    confirmed = (
+        Registration.objects.in_scope(event, session)
+        .filter(status=RegistrationStatus.CONFIRMED)
+        .count()
+    )
     return max(event.capacity - confirmed, 0)
 
 
-def _renumber_waitlist(event: EventPage) -> None:
-    """Close gaps so waitlist positions run 1, 2, 3... in their current order.
+def _renumber_waitlist(event: EventPage, session=None) -> None:
+    """Close gaps so waitlist positions run 1, 2, 3... in their current order
+    (of the series, or of ``session``'s own waitlist).
 
     Rows move one at a time, lowest first, so each new position is free when
     it is taken and the unique constraint holds throughout.
     """
-    waiting = Registration.objects.filter(event=event).waitlisted()
+    waiting = Registration.objects.in_scope(event, session).waitlisted()
     for position, registration in enumerate(waiting, start=1):
         if registration.waitlist_position != position:
             Registration.objects.filter(pk=registration.pk).update(
@@ -143,8 +150,8 @@ def _renumber_waitlist(event: EventPage) -> None:
             )
 
 
-def _next_waitlist_position(event: EventPage) -> int:
-    return Registration.objects.filter(event=event).waitlisted().count() + 1
+def _next_waitlist_position(event: EventPage, session=None) -> int:
+    return Registration.objects.in_scope(event, session).waitlisted().count() + 1
 
 
 def _notify(registration: Registration, kind: str) -> None:
@@ -220,6 +227,9 @@ def registration_refusal(
     upcoming = [s for s in going_ahead if s.end >= now]
     if not upcoming:
         return EventsError(_("This event has already taken place."), code="past")
+    if event.sign_up_per == SignUpPer.SESSION:
+        # A drop-in takes sign-ups for each date until it starts.
+        going_ahead = [s for s in upcoming if s.start > now] or upcoming
     if event.registration_opens_at and now < event.registration_opens_at:
         opens = timezone.localtime(event.registration_opens_at)
         return EventsError(
@@ -250,13 +260,18 @@ def person_key(email: str, phone) -> tuple | None:
     return ("phone", number) if number else None
 
 
-def _find_existing(event: EventPage, email: str, phone) -> Registration | None:
+def _find_existing(
+    event: EventPage, email: str, phone, session=None
+) -> Registration | None:
     """An active registration of the same person (``person_key``) on this
-    event, if any."""
+    event (on ``session`` of a drop-in event), if any."""
     key = person_key(email, phone)
     if key is None:
         return None
-    active = Registration.objects.filter(event=event).active()
+    if session is None:
+        active = Registration.objects.filter(event=event).active()
+    else:
+        active = Registration.objects.in_scope(event, session).active()
     if key[0] == "email":
         return active.filter(email__iexact=email).first()
     # Phone numbers are stored in E.164, so SQL compares them.
@@ -331,16 +346,22 @@ def _newcomer_status(event: EventPage, places_left: int | None) -> str:
 
 
 def _newcomer(
-    event: EventPage, places_left: int | None, waitlist_next, person: dict
+    event: EventPage,
+    places_left: int | None,
+    waitlist_next,
+    person: dict,
+    session: EventSession | None = None,
 ) -> Registration:
     """An unsaved registration with a fresh manage-link secret: a place, or a
-    waitlist position (``waitlist_next()``) when the event is full."""
+    waitlist position (``waitlist_next()``) when the event (or ``session``,
+    for a drop-in) is full."""
     status = _newcomer_status(event, places_left)
     position = None
     if status == RegistrationStatus.WAITLISTED:
         position = waitlist_next()
     return Registration(
         event=event,
+        session=session,
         status=status,
         waitlist_position=position,
         **person,
@@ -440,6 +461,11 @@ def _register(
     """``register`` without its audit entry (``move`` writes its own)."""
     event = _lock_event(event)
     _check_open(event, by_coordinator=by_coordinator, now=now)
+    if event.sign_up_per == SignUpPer.SESSION:
+        raise EventsError(
+            _("People sign up for single dates of this event: choose a date."),
+            code="session_missing",
+        )
 
     existing = _find_existing(event, person["email"], person["phone"])
     if existing and refuse_repeat:
@@ -592,6 +618,14 @@ class RegistrationBatch:
                 _("This event is not part of the import."), code="not_in_batch"
             )
         _check_open(locked, by_coordinator=True)
+        if locked.sign_up_per == SignUpPer.SESSION:
+            raise EventsError(
+                _(
+                    "People sign up for single dates of this event: "
+                    "add them one by one."
+                ),
+                code="session_missing",
+            )
         existing = self._people[event.pk].get(
             person_key(person["email"], person["phone"])
         )
@@ -674,14 +708,17 @@ def _email_kind(registration: Registration) -> str:
     }.get(registration.status, "cancelled")
 
 
-def _promote(event: EventPage, *, freed_by: dict) -> list[Registration]:
+def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registration]:
     """Move the first waitlisted people into free places. Caller holds the lock.
+
+    With ``session`` (a drop-in event), only that session's waitlist moves
+    into that session's places.
 
     Each is logged as promoted automatically, by the system, with what freed
     the place (``freed_by``: ids and codes only), in one INSERT.
     """
-    places = _places_left(event)
-    waiting = Registration.objects.filter(event=event).waitlisted()
+    places = _places_left(event, session)
+    waiting = Registration.objects.in_scope(event, session).waitlisted()
     chosen = list(waiting if places is None else waiting[:places])
     for registration in chosen:
         registration.status = RegistrationStatus.CONFIRMED
@@ -689,7 +726,7 @@ def _promote(event: EventPage, *, freed_by: dict) -> list[Registration]:
         registration.save(update_fields=["status", "waitlist_position", "updated_at"])
         _notify(registration, "promoted")
     if chosen:
-        _renumber_waitlist(event)
+        _renumber_waitlist(event, session)
         system = audit.actor(by=audit.SYSTEM)
         audit.write(
             _entry(
@@ -723,9 +760,11 @@ def _cancel(registration: Registration, event: EventPage) -> tuple[Registration,
     _notify(current, "cancelled" if was_confirmed else "left_waitlist")
     current.promoted = []
     if was_confirmed:
-        current.promoted = _promote(event, freed_by={"freed_by": current.pk})
+        current.promoted = _promote(
+            event, freed_by={"freed_by": current.pk}, session=current.session_id
+        )
     else:
-        _renumber_waitlist(event)
+        _renumber_waitlist(event, current.session_id)
     return current, previous
 
 
@@ -754,7 +793,25 @@ def cancel(
 def promote_waitlist(*, event: EventPage) -> list[Registration]:
     """Fill free places from the waitlist, in order. Returns who was promoted
     (each logged as promoted automatically, by the system)."""
-    return _promote(_lock_event(event), freed_by={"freed_by": "free_places"})
+    return _promote_all(_lock_event(event), freed_by={"freed_by": "free_places"})
+
+
+def _promote_all(event: EventPage, *, freed_by: dict) -> list[Registration]:
+    """``_promote`` on the whole series, or on each session with a waitlist
+    of a drop-in event. Caller holds the lock."""
+    if event.sign_up_per != SignUpPer.SESSION:
+        return _promote(event, freed_by=freed_by)
+    waiting_on = (
+        Registration.objects.filter(event=event, session__isnull=False)
+        .waitlisted()
+        .order_by("session_id")
+        .values_list("session_id", flat=True)
+        .distinct()
+    )
+    promoted = []
+    for session_id in list(waiting_on):
+        promoted += _promote(event, freed_by=freed_by, session=session_id)
+    return promoted
 
 
 @transaction.atomic
@@ -773,7 +830,7 @@ def promote(
         raise EventsError(
             _("Only someone on the waitlist can be promoted."), code="not_waitlisted"
         )
-    if _places_left(event) == 0:
+    if _places_left(event, current.session_id) == 0:
         raise EventsError(
             _(
                 "The event is full. Raise its capacity to make room; the waitlist "
@@ -785,7 +842,7 @@ def promote(
     current.waitlist_position = None
     current.save()
     _notify(current, "promoted")
-    _renumber_waitlist(event)
+    _renumber_waitlist(event, current.session_id)
     audit.write(
         [_entry(current, "promoted", event=event, actor=actor, automatic=False)]
     )
@@ -851,7 +908,7 @@ def change_capacity(*, event: EventPage, capacity: int | None, user=None):
     page.capacity = capacity
     page.save_revision(user=user, log_action=True).publish(user=user)
     locked.capacity = capacity
-    return _promote(locked, freed_by={"freed_by": "capacity"})
+    return _promote_all(locked, freed_by={"freed_by": "capacity"})
 
 
 @transaction.atomic

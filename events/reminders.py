@@ -46,7 +46,7 @@ def send_due_reminders(
     queued = 0
     for session in due_sessions(now=now, hours=hours):
         people = (
-            Registration.objects.filter(event_id=session.event_id)
+            Registration.objects.for_session(session)
             .confirmed()
             .filter(_reachable_for_reminders())
             .exclude(reminders__session=session)

@@ -764,6 +764,9 @@ def deletion_refusal(session: EventSession, now=None) -> EventsError | None:
         reason = _("attendance or notes were recorded for it")
     elif session.event.registrations.active().exists():
         reason = _("people have signed up for this event")
+    elif session.registrations.exists():
+        # Drop-in places on this date, even cancelled ones, keep its history.
+        reason = _("people signed up for this date")
     else:
         return None
     return EventsError(
@@ -805,7 +808,7 @@ def change_audience(session: EventSession, *, moving: bool = False) -> ChangeAud
         return ChangeAudience(emailed=0, to_call=[], past=True)
 
     confirmed = (
-        Registration.objects.filter(event_id=session.event_id)
+        Registration.objects.for_session(session)
         .confirmed()
         .not_anonymised()
         .prefetch_related("consents")

@@ -77,7 +77,7 @@ def send_session_change_messages(session_id: int) -> None:
         else MessageKind.SESSION_MOVED
     )
     people = list(
-        Registration.objects.filter(event_id=session.event_id)
+        Registration.objects.for_session(session)
         .confirmed()
         .values_list("pk", flat=True)
     )

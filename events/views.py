@@ -19,11 +19,11 @@ from core.http import private
 from core.ratelimit import allow, limit_reached
 
 from . import consent as consent_rules
-from . import messaging
+from . import drop_in, messaging
 from . import registration as workflows
 from .calendars import build_calendar, calendar_bytes
 from .errors import EventsError
-from .forms import SignUpForm
+from .forms import DropInSignUpForm, SignUpForm
 from .models import Channel, EventPage, GroupMessage, RegistrationStatus
 
 
@@ -67,10 +67,15 @@ def sign_up(request, event_id):
         return HttpResponse(status=405)
     event = published_event_or_404(event_id)
     refusal, status = None, 200
-    form = SignUpForm(request.POST if request.method == "POST" else None)
+    form = _sign_up_form(event, request.POST if request.method == "POST" else None)
     if request.method == "GET":
         refusal = workflows.registration_refusal(event)
-        if refusal is None and _full_without_waitlist(event):
+        if refusal is None and drop_in.is_per_session(event):
+            if not form.session_rows:
+                refusal = EventsError(
+                    _("Sign-up for this event has closed."), code="closed"
+                )
+        elif refusal is None and _full_without_waitlist(event):
             refusal = EventsError(_("Sorry, this event is full."), code="full")
     else:
         try:
@@ -83,9 +88,25 @@ def sign_up(request, event_id):
         "page": event,
         "form": None if refusal else form,
         "refusal": refusal,
-        "full": refusal is None and event.places_left == 0,
+        "full": refusal is None
+        and not drop_in.is_per_session(event)
+        and event.places_left == 0,
+        "per_session": drop_in.is_per_session(event),
     }
     return TemplateResponse(request, "events/sign_up.html", context, status=status)
+
+
+def _sign_up_form(event, data):
+    """The series form, or for a drop-in the form with a box per open date
+    and where each stands (one count query for all of them)."""
+    if not drop_in.is_per_session(event):
+        return SignUpForm(data)
+    sessions = list(drop_in.open_sessions(event))
+    for session in sessions:
+        session.event = event
+    return DropInSignUpForm(
+        data, sessions=sessions, places=drop_in.places_by_session(sessions)
+    )
 
 
 def _handle_sign_up(request, event, form):
@@ -113,6 +134,8 @@ def _handle_sign_up(request, event, form):
     if form.is_spam:
         return None  # look like success; keep nothing
     data = form.cleaned_data
+    if isinstance(form, DropInSignUpForm):
+        return _handle_drop_in(event, form)
     try:
         workflows.register(
             event=event,
@@ -129,6 +152,34 @@ def _handle_sign_up(request, event, form):
         if error.code in REFUSALS:
             raise
         form.add_error(None, error.message)
+        return 400
+    return None
+
+
+def _handle_drop_in(event, form):
+    """``_handle_sign_up`` for the dates ticked on a drop-in's form; a
+    problem with a date is shown next to the dates."""
+    data = form.cleaned_data
+    try:
+        drop_in.register_sessions(
+            event=event,
+            session_ids=form.session_ids,
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            support_needs=data["support_needs"],
+            call_times=data["call_times"],
+            voicemail_ok=data["voicemail_ok"],
+            consent=form.consent_channels,
+            by=audit.PARTICIPANT,
+        )
+    except EventsError as error:
+        if error.code in drop_in.SESSION_ERRORS:
+            form.add_error("sessions", error.message)
+        elif error.code in REFUSALS:
+            raise
+        else:
+            form.add_error(None, error.message)
         return 400
     return None
 
@@ -183,12 +234,14 @@ def manage(request, token):
     """A person's own view of their place, reached from their private link."""
     registration = _registration_or_404(token)
     event = registration.event
-    sessions = event.sessions.select_related("venue").order_by("start")
+    sessions = _sessions_of(registration).select_related("venue")
     venue = event.venue
     context = {
         "registration": registration,
         "event": event,
         "sessions": sessions,
+        "session": registration.session,
+        "other_dates": _other_dates(registration),
         "venue": venue,
         "token": token,
         "show_joining_link": registration.status == RegistrationStatus.CONFIRMED
@@ -200,6 +253,23 @@ def manage(request, token):
         ),
     }
     return private(TemplateResponse(request, "events/manage.html", context))
+
+
+def _sessions_of(registration):
+    """The sessions a registration covers: the series, or its one date."""
+    sessions = registration.event.sessions.order_by("start")
+    if registration.session_id is not None:
+        sessions = sessions.filter(pk=registration.session_id)
+    return sessions
+
+
+def _other_dates(registration):
+    """A drop-in person's other dates, each with its own manage link (the
+    same person: ``drop_in.dates_of``)."""
+    others = [r for r in drop_in.dates_of(registration) if r.pk != registration.pk]
+    for other in others:
+        other.manage_token = workflows.manage_token(other)
+    return others
 
 
 def _contact_choices(registration):
@@ -253,6 +323,7 @@ def manage_cancel(request, token):
     context = {
         "registration": registration,
         "event": registration.event,
+        "session": registration.session,
         "token": token,
     }
     return private(TemplateResponse(request, "events/manage_cancel.html", context))
@@ -260,12 +331,11 @@ def manage_cancel(request, token):
 
 @require_http_methods(["GET"])
 def manage_calendar(request, token):
-    """The series this person joined, as an .ics file."""
+    """The series this person joined (or their one date of a drop-in), as
+    an .ics file."""
     registration = _registration_or_404(token)
     event = registration.event
-    sessions = list(
-        event.sessions.select_related("venue", "event__venue").order_by("start")
-    )
+    sessions = list(_sessions_of(registration).select_related("venue", "event__venue"))
     include_link = registration.status == RegistrationStatus.CONFIRMED
     calendar = build_calendar(
         sessions,

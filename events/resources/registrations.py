@@ -1,5 +1,5 @@
 """The registrations spreadsheet: one row per person signed up for an
-event."""
+event (per person and date, for a drop-in event: ``session_id``)."""
 
 import contextlib
 import dataclasses
@@ -34,6 +34,7 @@ from spreadsheets.resources import (
     search_text,
 )
 
+from .. import drop_in
 from .. import registration as registration_workflows
 from ..errors import EventsError
 from ..filters import RegistrationFilterSet
@@ -67,11 +68,11 @@ class RegistrationLoader(BaseInstanceLoader):
     """Finds a row's registration with one query per row: the library's
     default way (``ModelInstanceLoader``), kept as the benchmark's peer."""
 
-    def matches(self, event_id, key):
+    def matches(self, event_id, key, session_id=None):
         found = Matches()
-        queryset = Registration.objects.filter(event_id=event_id).order_by(
-            "-created_at"
-        )
+        queryset = Registration.objects.filter(
+            event_id=event_id, session_id=session_id
+        ).order_by("-created_at")
         if key[0] == "email":
             queryset = queryset.filter(email__iexact=key[1])
             for registration in queryset:
@@ -85,7 +86,7 @@ class RegistrationLoader(BaseInstanceLoader):
         parsed = self.resource.current
         if parsed.event is None or parsed.key is None:
             return None
-        found = self.matches(parsed.event.pk, parsed.key)
+        found = self.matches(parsed.event.pk, parsed.key, parsed.session_id)
         return self.resource.choose(found, parsed)
 
 
@@ -101,10 +102,12 @@ class CachedRegistrationLoader(RegistrationLoader):
         ).order_by("-created_at"):
             key = person_key(registration.email, registration.phone)
             if key:
-                self.by_key[(registration.event_id, key)].add(registration)
+                self.by_key[(registration.event_id, registration.session_id, key)].add(
+                    registration
+                )
 
-    def matches(self, event_id, key):
-        return self.by_key.get((event_id, key), Matches())
+    def matches(self, event_id, key, session_id=None):
+        return self.by_key.get((event_id, session_id, key), Matches())
 
 
 #: The column a workflow's refusal is shown in, by its code (else the event's).
@@ -115,6 +118,11 @@ ERROR_COLUMNS = {
     "full": "status",
     "cannot_waitlist": "status",
     "cannot_change_status": "status",
+    "session_missing": "session_id",
+    "bad_session": "session_id",
+    "session_cancelled": "session_id",
+    "session_past": "session_id",
+    "session_full": "status",
 }
 
 
@@ -127,6 +135,8 @@ class ParsedRegistrationRow:
     event: EventPage | None = None
     key: tuple | None = None
     status: str | None = None
+    #: The date of a drop-in place (None: the whole series).
+    session_id: int | None = None
 
 
 class RegistrationResource(GatherResource):
@@ -158,6 +168,9 @@ class RegistrationResource(GatherResource):
         "call_times": gettext_lazy("best times to call"),
         "voicemail_ok": gettext_lazy("voicemail ok"),
         "phone_as_typed": gettext_lazy("phone to check"),
+        # The date of a drop-in place; empty for the whole series. Last, so
+        # files made before it keep their columns.
+        "session_id": gettext_lazy("session id"),
     }
     required_columns = ("name",)
     column_aliases = {"event_title": "event", "e_mail": "email", "telephone": "phone"}
@@ -166,6 +179,7 @@ class RegistrationResource(GatherResource):
 
     event_id = Field(attribute="event_id", column_name="event_id")
     event = Field(attribute="event__title", column_name="event", readonly=True)
+    session_id = Field(attribute="session_id", column_name="session_id")
     name = Field(attribute="name", column_name="name")
     email = Field(attribute="email", column_name="email")
     phone = Field(attribute="phone", column_name="phone")
@@ -190,6 +204,7 @@ class RegistrationResource(GatherResource):
             "call_times",
             "voicemail_ok",
             "phone_as_typed",
+            "session_id",
         )
         export_order = fields
         import_id_fields = ("email",)
@@ -253,7 +268,9 @@ class RegistrationResource(GatherResource):
             status = as_text(row.get("status")).lower()
             key = person_key(as_text(row.get("email")), as_text(row.get("phone")))
             if key and status not in ("cancelled", str(_("Cancelled")).lower()):
-                self.active_in_file.add((as_text(row.get("event_id")), key))
+                self.active_in_file.add(
+                    (as_text(row.get("event_id")), as_text(row.get("session_id")), key)
+                )
         self._seen = {}
 
     def _event(self, event_id):
@@ -268,6 +285,7 @@ class RegistrationResource(GatherResource):
     def before_import_row(self, row, **kwargs):
         parsed = ParsedRegistrationRow(errors={})
         self._parse_event(parsed, row)
+        self._parse_session(parsed, row)
         self._parse_person(parsed, row)
         try:
             parsed.status = parse_choice(
@@ -279,6 +297,7 @@ class RegistrationResource(GatherResource):
             parsed.key = person_key(parsed.email, parsed.phone)
         self._check_repeat(parsed, kwargs.get("row_number"))
         parsed.row_event_id = as_text(row.get("event_id"))
+        parsed.row_session_id = as_text(row.get("session_id"))
         self.current = parsed
 
     def _parse_event(self, parsed, row):
@@ -312,6 +331,30 @@ class RegistrationResource(GatherResource):
                 _("There is no event with id %(id)s that you can manage.")
                 % {"id": event_id}
             ]
+
+    def _parse_session(self, parsed, row):
+        """The row's date (``session_id``), for a drop-in event: a date of
+        the row's event; ``register_sessions`` checks it again."""
+        try:
+            session_id = parse_int(row.get("session_id"), column_label="session_id")
+        except ValueError as error:
+            parsed.errors["session_id"] = [str(error)]
+            return
+        event = parsed.event
+        if event is None:
+            return
+        if session_id and not drop_in.is_per_session(event):
+            parsed.errors["session_id"] = [
+                _(
+                    "People sign up for the whole series of this event: leave "
+                    "the session id empty."
+                )
+            ]
+        elif drop_in.is_per_session(event) and not session_id:
+            parsed.errors["session_id"] = [
+                _("Give the session id of the date this person signed up for.")
+            ]
+        parsed.session_id = session_id or None
 
     def _parse_person(self, parsed, row):
         errors = parsed.errors
@@ -350,7 +393,7 @@ class RegistrationResource(GatherResource):
             return
         if parsed.status == RegistrationStatus.CANCELLED:
             return
-        seen_key = (parsed.event.pk, parsed.key)
+        seen_key = (parsed.event.pk, parsed.session_id, parsed.key)
         if seen_key in self._seen:
             column = "email" if parsed.key[0] == "email" else "phone"
             parsed.errors[column] = [
@@ -365,6 +408,7 @@ class RegistrationResource(GatherResource):
         if parsed.status == RegistrationStatus.CANCELLED:
             if (
                 parsed.row_event_id,
+                parsed.row_session_id,
                 parsed.key,
             ) in self.active_in_file or not found.active:
                 return found.cancelled[0] if found.cancelled else None
@@ -482,6 +526,16 @@ class RegistrationResource(GatherResource):
         (the library's default, one row at a time)."""
         person = {"event": parsed.event, "name": parsed.name}
         person.update(email=parsed.email, phone=parsed.phone)
+        if parsed.session_id is not None:
+            # A drop-in date: its own workflow, which locks the event itself.
+            with self._changing(parsed.event):
+                [result] = drop_in.register_sessions(
+                    **person,
+                    session_ids=[parsed.session_id],
+                    by_coordinator=True,
+                    notify=self.notify,
+                )
+            return result
         if self.batch is not None:
             return self.batch.add(**person)
         return registration_workflows.register(
@@ -527,6 +581,9 @@ class RegistrationResource(GatherResource):
 
     def dehydrate_event_id(self, registration):
         return registration.event_id
+
+    def dehydrate_session_id(self, registration):
+        return registration.session_id or ""
 
     def dehydrate_event(self, registration):
         return registration.event.title

@@ -222,3 +222,22 @@ def test_import_a_term_schedule_into_the_demo(demo, client, admin_user):
     assert not event.live
     assert event.sessions.count() == 3
     assert event.capacity == 12
+
+
+def test_the_online_drop_in_has_people_on_single_dates_one_full(demo):
+    drop_in = EventPage.objects.get(slug="online-peer-support-drop-in")
+    assert drop_in.sign_up_per == "session"
+    first, second, third = list(drop_in.sessions.order_by("start"))[:3]
+    by_date = {
+        session: list(
+            Registration.objects.filter(session=session).values_list(
+                "status", "waitlist_position"
+            )
+        )
+        for session in (first, second, third)
+    }
+    assert [s for s, _ in by_date[first]].count("confirmed") == drop_in.capacity == 6
+    assert sorted(p for s, p in by_date[first] if s == "waitlisted") == [1, 2]
+    assert {s for s, _ in by_date[second] + by_date[third]} == {"confirmed"}
+    assert (len(by_date[second]), len(by_date[third])) == (4, 2)
+    assert not Registration.objects.filter(event=drop_in, session__isnull=True).exists()

@@ -35,6 +35,7 @@ from events.models import (
     Frequency,
     RegistrationMode,
     Setting,
+    SignUpPer,
     Venue,
 )
 from events.open_series import first_reach, start_open_series
@@ -457,6 +458,7 @@ def event_page(spec, *, file, venues, facilitators, **fields):
         capacity=spec.get("capacity"),
         registration_mode=mode,
         waitlist_enabled=mode != RegistrationMode.NONE,
+        sign_up_per=choice(SignUpPer, spec["sign_up_per"], f"{where} sign_up_per"),
         **fields,
     )
     event.topics.add(*spec["topics"])

@@ -172,6 +172,7 @@ EVENT_PAGE = {
     "what_to_expect": str,
     "registration_mode": str,
     "capacity": Optional(int),
+    "sign_up_per": Optional(str, "series"),
     "topics": [str],
 }
 
@@ -223,8 +224,13 @@ EVENTS = {
 
 SIGN_UP = {"count": int, "first": int}
 
+#: People signed up for one date of a drop-in event: the event's slug, the
+#: session (counting from 0), and a ``SIGN_UP``.
+DATE_SIGN_UP = {"event": str, "session": int, "count": int, "first": int}
+
 HISTORY = {
     "sign_ups": Keyed(SIGN_UP),
+    "date_sign_ups": Optional([DATE_SIGN_UP], []),
     "past_events": [
         EVENT_PAGE
         | {
@@ -271,6 +277,8 @@ class DemoContent:
     #: history.toml: upcoming sign-ups by event slug, and the past term
     sign_ups: dict
     past_events: list
+    #: history.toml: sign-ups for single dates of drop-in events
+    date_sign_ups: list = ()
 
 
 def load_content(directory=CONTENT_DIR):
@@ -293,6 +301,7 @@ def load_content(directory=CONTENT_DIR):
         events=events["events"],
         sign_ups=history["sign_ups"],
         past_events=history["past_events"],
+        date_sign_ups=history["date_sign_ups"],
     )
     _check_references(content)
     return content
@@ -404,16 +413,27 @@ def _closed_days(pairs):
     return frozenset(days)
 
 
+def _known(where, value, names):
+    if value not in names:
+        raise ContentError(
+            f"{where}: unknown {value!r} (expected one of {', '.join(names)})"
+        )
+
+
+def _check_sign_ups(content):
+    """Sign-ups name upcoming events (by slug)."""
+    known = _known
+    slugs = [event["slug"] for event in content.events]
+    for slug in content.sign_ups:
+        known("history.toml: sign_ups", slug, slugs)
+    for number, sign_up in enumerate(content.date_sign_ups):
+        known(f"history.toml: date_sign_ups[{number}].event", sign_up["event"], slugs)
+
+
 def _check_references(content):
     """Every key or slug one file uses names something another file defines,
     and each past event's tables have a row or entry per session."""
-
-    def known(where, value, names):
-        if value not in names:
-            raise ContentError(
-                f"{where}: unknown {value!r} (expected one of {', '.join(names)})"
-            )
-
+    known = _known
     pages = [page["slug"] for page in content.pages]
     known(
         "site.toml: settings.privacy_notice_page",
@@ -435,9 +455,7 @@ def _check_references(content):
                 known(
                     f"{where}.move.venue", event["move"]["venue"], list(content.venues)
                 )
-    slugs = [event["slug"] for event in content.events]
-    for slug in content.sign_ups:
-        known("history.toml: sign_ups", slug, slugs)
+    _check_sign_ups(content)
     for number, event in enumerate(content.past_events):
         where = f"history.toml: past_events[{number}]"
         held = event["sessions"] - (1 if "cancel" in event else 0)

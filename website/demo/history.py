@@ -1,10 +1,11 @@
 """The demo's people and history, built from ``people.toml`` and ``history.toml``.
 
-Registrations on the upcoming program (two events full, with a waitlist),
-and a past term: a six-week group with names on the register, an online
-check-in, and a headcount-only hospital group, with attendance, walk-ins,
-headcounts and session notes. Spreadsheet exports and the reports then have
-something to show.
+Registrations on the upcoming program (two events full, with a waitlist;
+on the online drop-in, people signed up for single dates, the first date
+full with a waitlist), and a past term: a six-week group with names on
+the register, an online check-in, and a headcount-only hospital group,
+with attendance, walk-ins, headcounts and session notes. Spreadsheet
+exports and the reports then have something to show.
 
 Every name is made up, every email address is at example.org (reserved for
 examples) and every phone number is a 555-01xx fictional one, so nothing
@@ -19,6 +20,8 @@ or on the staff call list (``tell_phone_only_people``).
 
 import datetime as dt
 
+from core import audit
+from events.drop_in import register_sessions
 from events.messaging import queue_messages
 from events.models import Channel, EventPage, MessageKind, SessionStatus
 from events.registration import RegistrationBatch
@@ -116,6 +119,34 @@ def sign_up_people(events_with_counts, people):
     return batch.save()
 
 
+def sign_up_for_dates(index, date_sign_ups, people):
+    """Register people on single dates of drop-in events as a coordinator
+    would, without emails (``history.toml``'s ``date_sign_ups``)."""
+    registrations = []
+    for sign_up in date_sign_ups:
+        event = EventPage.objects.child_of(index).get(slug=sign_up["event"])
+        session = list(event.sessions.order_by("start"))[sign_up["session"]]
+        for person in people_for(people, sign_up["count"], sign_up["first"]):
+            consent = [Channel.EMAIL] if person["email"] else []
+            if person["texts"]:
+                consent.append(Channel.TEXT)
+            [result] = register_sessions(
+                event=event,
+                session_ids=[session.pk],
+                name=person["name"],
+                email=person["email"],
+                phone=person["phone"],
+                consent=consent,
+                call_times=person["call_times"],
+                voicemail_ok=person["voicemail"],
+                by_coordinator=True,
+                notify=False,
+                by=audit.IMPORT,
+            )
+            registrations.append(result.registration)
+    return registrations
+
+
 def tell_phone_only_people(registrations):
     """Tell the people on the upcoming program who gave only a phone number
     of their place, as a sign-up would: a text, or a call on the call list."""
@@ -182,7 +213,11 @@ def build_history(index, content, *, today, venues, facilitators):
     wanted += [(event, spec["sign_ups"]) for spec, event in past if "sign_ups" in spec]
     registrations = sign_up_people(wanted, content.people)
     upcoming_ids = {event.pk for event in upcoming}
-    tell_phone_only_people([r for r in registrations if r.event_id in upcoming_ids])
+    dates = sign_up_for_dates(index, content.date_sign_ups, content.people)
+    tell_phone_only_people(
+        [r for r in registrations if r.event_id in upcoming_ids] + dates
+    )
+    registrations += dates
     for spec, event in past:
         record_history(spec, event, facilitators[spec["facilitators"][0]])
     return registrations, [event for _, event in past]
