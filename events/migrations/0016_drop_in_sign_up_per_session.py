@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0014_series_changes_for_messages'),
+        ('events', '0015_series_rules_for_open_ended_series'),
     ]
 
     operations = [
