@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from events.models import EventPage, Registration
 from events.registration import register
-from tests.conftest import make_registration_event
+from tests.conftest import make_event, make_registration_event, make_session
 from tests.unique import unique
 
 pytestmark = pytest.mark.django_db
@@ -224,7 +224,13 @@ def test_the_rate_limit_counts_registered_and_unregistered_alike(
 def test_repeat_sign_ups_email_a_registration_at_most_once_a_day(
     site_client, event_index, django_capture_on_commit_callbacks, time_machine
 ):
-    event = make_registration_event(event_index, capacity=5)
+    # Sign-up closes when the series starts: its session is three days off,
+    # so sign-up is still open 25 hours on, whatever the time of day the
+    # test runs (a session tomorrow evening may have started by then).
+    event = make_event(
+        event_index, registration_mode="required", capacity=5, waitlist_enabled=True
+    )
+    make_session(event, start=dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
     registered = _identity("email")
     register(event=event, name="Robin", **registered)
 
