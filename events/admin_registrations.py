@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -38,7 +38,14 @@ from .consent import CONSENT_WORDING
 from .errors import EventsError
 from .filters import RegistrationFilterSet
 from .messaging import route
-from .models import Channel, EventPage, MessageKind, Registration, RegistrationStatus
+from .models import (
+    Channel,
+    EventPage,
+    MessageKind,
+    PlaceOffer,
+    Registration,
+    RegistrationStatus,
+)
 from .permissions import events_visible_to, registrations_visible_to
 
 
@@ -163,10 +170,14 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
     def get_base_queryset(self):
         # The listing shows no support needs: they stay encrypted.
         records = _attendance_model().objects.filter(registration=OuterRef("pk"))
+        offer = PlaceOffer.objects.open().filter(registration=OuterRef("pk"))
         return (
             visible_registrations(self.request)
             .defer("support_needs")
-            .annotate(has_attendance=Exists(records))
+            .annotate(
+                has_attendance=Exists(records),
+                offer_until=Subquery(offer.values("expires_at")[:1]),
+            )
         )
 
     def get_context_data(self, *args, **kwargs):
@@ -198,6 +209,15 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
                 )
             )
         return buttons
+
+
+def offer_text(registration) -> str:
+    """The listing's note of an open waitlist offer (``events.offers``):
+    until when the place is held for this person."""
+    until = getattr(registration, "offer_until", None)
+    if until is None:
+        return ""
+    return _("Offered a place until %(when)s") % {"when": site_time_text(until)}
 
 
 def site_time_text(value) -> str:
@@ -422,6 +442,7 @@ class RegistrationViewSet(ModelViewSet):
         "event",
         Column("status", accessor="get_status_display", label=gettext_lazy("Status")),
         Column("waitlist_position", label=gettext_lazy("Waitlist")),
+        Column("offer", accessor=offer_text, label=gettext_lazy("Offer")),
         Column("created_at", label=gettext_lazy("Signed up")),
         Column("phone_check_label", label=gettext_lazy("Phone")),
     ]

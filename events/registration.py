@@ -104,6 +104,7 @@ RULE_FIELDS = (
     "registration_opens_at",
     "registration_closes_at",
     "waitlist_enabled",
+    "waitlist_offer_hours",
 )
 
 
@@ -119,14 +120,19 @@ def _lock_event(event: EventPage) -> EventPage:
     )
 
 
+def _offers():
+    """``events.offers``, which builds on this module (so imported late)."""
+    from . import offers
+
+    return offers
+
+
 def _places_left(event: EventPage) -> int | None:
-    """Free places from the Registration rows, or None for no limit."""
+    """Free places from the Registration rows, or None for no limit: neither
+    confirmed nor held by an open waitlist offer (``events.offers``)."""
     if event.capacity is None:
         return None
-    confirmed = Registration.objects.filter(
-        event=event, status=RegistrationStatus.CONFIRMED
-    ).count()
-    return max(event.capacity - confirmed, 0)
+    return _offers().Scope(event).places_free()
 
 
 def _renumber_waitlist(event: EventPage) -> None:
@@ -538,6 +544,9 @@ class RegistrationBatch:
         )
         for registration in active:
             self._remember(registration)
+        # A place held by an open waitlist offer is taken, as if confirmed.
+        for event_id, held in _offers().held_by_event(event_ids).items():
+            self._confirmed[event_id] += held
         self._upcoming -= set(event_ids)
         self._upcoming |= set(_events_with_sessions_to_come(event_ids))
 
@@ -678,8 +687,13 @@ def _promote(event: EventPage, *, freed_by: dict) -> list[Registration]:
     """Move the first waitlisted people into free places. Caller holds the lock.
 
     Each is logged as promoted automatically, by the system, with what freed
-    the place (``freed_by``: ids and codes only), in one INSERT.
+    the place (``freed_by``: ids and codes only), in one INSERT. An event
+    with ``waitlist_offer_hours`` offers the places instead
+    (``events.offers``): nobody is promoted yet, so this returns [].
     """
+    if _offers().offers_on(event):
+        _offers().offer_free_places(event, freed_by=freed_by)
+        return []
     places = _places_left(event)
     waiting = Registration.objects.filter(event=event).waitlisted()
     chosen = list(waiting if places is None else waiting[:places])
@@ -722,10 +736,11 @@ def _cancel(registration: Registration, event: EventPage) -> tuple[Registration,
     current.save()
     _notify(current, "cancelled" if was_confirmed else "left_waitlist")
     current.promoted = []
-    if was_confirmed:
-        current.promoted = _promote(event, freed_by={"freed_by": current.pk})
-    else:
+    if not was_confirmed:
         _renumber_waitlist(event)
+    # A place frees, or the place an open offer held for them does.
+    if was_confirmed or _offers().close_open_offer(current):
+        current.promoted = _promote(event, freed_by={"freed_by": current.pk})
     return current, previous
 
 
@@ -773,6 +788,9 @@ def promote(
         raise EventsError(
             _("Only someone on the waitlist can be promoted."), code="not_waitlisted"
         )
+    # Someone holding an offer takes the place it holds (the offer is
+    # accepted for them, e.g. on the phone).
+    _offers().close_open_offer(current, status="accepted")
     if _places_left(event) == 0:
         raise EventsError(
             _(
