@@ -30,6 +30,11 @@ system), kept in the entry's ``data["by"]``. The actions:
 * ``events.registration.moved``: a person moved to another event, on their
   new registration (``move``; the old one is cancelled without an entry of
   its own, and ``data["from_registration"]`` names it).
+* ``events.registration.offered``, ``.offer_accepted``, ``.offer_declined``,
+  ``.offer_expired``: waitlist offers, for events with
+  ``waitlist_offer_hours`` (``events.offers``; ``_promote`` hands freed
+  places to it, and ``_places_left`` counts a place an open offer holds as
+  taken).
 
 A registration's ``__str__`` is the person's name, so entries carry a
 neutral title ("Registration 12 for Tuesday group") and their data holds
