@@ -533,6 +533,27 @@ def promoted_sentence(promoted) -> str:
     return " ".join(sentences)
 
 
+def offered_sentence(event_id, *, since) -> str:
+    """Who was offered a freed place (``events.offers``) since ``since``,
+    and until when ('' for nobody)."""
+    offered = list(
+        PlaceOffer.objects.open()
+        .filter(registration__event_id=event_id, created_at__gte=since)
+        .select_related("registration")
+        .order_by("created_at", "pk")
+    )
+    if not offered:
+        return ""
+    return ngettext(
+        "%(names)s was offered the place until %(when)s.",
+        "%(names)s were offered places until %(when)s.",
+        len(offered),
+    ) % {
+        "names": names([offer.registration for offer in offered]),
+        "when": site_time_text(offered[0].expires_at),
+    }
+
+
 def _registration_for_change(request, pk):
     """The registration an action works on: a 404 unless the user may see
     it, then a 403 unless they may change registrations."""
@@ -577,6 +598,7 @@ def _confirm(request, registration, *, title, explanation, confirm_label, form=N
 def cancel_view(request, pk):
     registration = _registration_for_change(request, pk)
     if request.method == "POST":
+        started = timezone.now()
         try:
             cancelled = workflows.cancel(registration=registration, user=request.user)
         except EventsError as error:
@@ -585,6 +607,8 @@ def cancel_view(request, pk):
             text = _("Registration of %s cancelled.") % registration.name
             if cancelled.promoted:
                 text += " " + promoted_sentence(cancelled.promoted)
+            if offered := offered_sentence(registration.event_id, since=started):
+                text += " " + offered
             messages.success(request, text)
         return _back(registration)
     return _confirm(
@@ -593,7 +617,10 @@ def cancel_view(request, pk):
         title=_("Cancel registration"),
         explanation=" ".join(
             [
-                _("If they had a place, it goes to the first person waiting."),
+                _(
+                    "If they had a place, it goes to (or is offered to) the "
+                    "first person waiting."
+                ),
                 _told_how(registration),
             ]
         ),
@@ -681,7 +708,8 @@ class CapacityForm(forms.Form):
         required=False,
         help_text=gettext_lazy(
             "Leave empty for no limit. If places open, the waitlist is promoted "
-            "in order and everyone promoted is told by email."
+            "in order and everyone promoted is told, or, when the event has "
+            "hours to accept a place, the places are offered in order."
         ),
     )
 
@@ -699,6 +727,7 @@ def capacity_view(request, event_id):
         initial={"capacity": event.capacity},
     )
     if request.method == "POST" and form.is_valid():
+        started = timezone.now()
         try:
             promoted = workflows.change_capacity(
                 event=event, capacity=form.cleaned_data["capacity"], user=request.user
@@ -718,6 +747,8 @@ def capacity_view(request, event_id):
                 ) % {"confirmed": confirmed, "capacity": capacity}
             else:
                 text = _("Capacity saved.")
+            if offered := offered_sentence(event.pk, since=started):
+                text += " " + offered
             messages.success(request, text)
             return redirect(registration_admin_links(event)["registrations"])
     return TemplateResponse(

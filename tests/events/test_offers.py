@@ -588,3 +588,32 @@ def test_anonymising_ends_the_offer_and_its_link(event_index, clock, site_client
     assert site_client.get(reverse("place_offer", args=[token])).status_code == 404
     short = reverse("place_offer_short_link", args=[code])
     assert site_client.get(short).status_code == 404
+
+
+def test_cancelling_in_the_admin_says_who_was_offered_the_place(
+    event_index, clock, client, admin_user
+):
+    event = offer_event(event_index)
+    ana, _ben = people(event, "Ana", "Ben")
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("event_registrations:cancel", args=[ana.pk]), follow=True
+    )
+
+    assert (
+        "Registration of Ana cancelled. Ben was offered the place until "
+        "3 December 2026, 10:00 a.m. (Toronto time)."
+    ) in response.content.decode()
+
+
+def test_the_hours_to_accept_a_place_are_in_the_events_sign_up_panel(
+    event_index, client, admin_user
+):
+    event = offer_event(event_index)
+    client.force_login(admin_user)
+
+    html = client.get(reverse("wagtailadmin_pages:edit", args=[event.pk])).content
+
+    assert b'name="waitlist_offer_hours"' in html
+    assert b"Leave empty to give the place at once" in html
