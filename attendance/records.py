@@ -10,6 +10,7 @@ Each save by staff also writes one entry on the session
 """
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -17,6 +18,7 @@ from wagtail.log_actions import log
 from core import audit
 from events.models import (
     EventSession,
+    PlaceOffer,
     Registration,
     RegistrationStatus,
     SessionStatus,
@@ -46,7 +48,13 @@ def roster(session: EventSession):
     confirmed = list(
         registrations.filter(status=RegistrationStatus.CONFIRMED).order_by("name", "pk")
     )
-    waitlist = list(registrations.waitlisted())
+    # Each waiting person holding an open offer carries ``offer_until``.
+    offer = PlaceOffer.objects.open().filter(registration=OuterRef("pk"))
+    waitlist = list(
+        registrations.waitlisted().annotate(
+            offer_until=Subquery(offer.values("expires_at")[:1])
+        )
+    )
     return confirmed, waitlist
 
 

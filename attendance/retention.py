@@ -4,7 +4,8 @@
 ``make run``'s loop). For every event that ended more than
 ``GATHER_RETENTION_DAYS`` ago it anonymises the registrations
 (``events.privacy.anonymise_registrations``, the same change as erasure on
-request) and replaces the walk-in names of its attendance records; it also
+request, which also ends their waitlist offers' links) and replaces the
+walk-in names of its attendance records; it also
 clears abandoned import previews and old import jobs
 (``spreadsheets.jobs.purge_old_jobs``), whose files hold personal data, and
 failed sign-in records past the lockout time

@@ -46,6 +46,7 @@ from .models import (
     CallRequest,
     EventPage,
     MessageKind,
+    PlaceOffer,
     SessionStatus,
 )
 from .permissions import call_requests_visible_to, may_use_call_list
@@ -175,6 +176,15 @@ def reason_text(call: CallRequest) -> str:
         return _("Message to the group: “%(body)s”") % {"body": call.group_message.body}
     if call.reason == CallReason.REMINDER and session is not None:
         return _("Reminder of the session on %(when)s") % {"when": _when(session.start)}
+    if call.reason == CallReason.PLACE_OFFERED:
+        offer = PlaceOffer.objects.open().filter(registration=call.registration_id)
+        offer = offer.only("expires_at").first()
+        if offer is not None:
+            return _(
+                "Offered a place until %(when)s. If they say yes, use Give a "
+                "place in the registrations list; if no, cancel their "
+                "registration."
+            ) % {"when": _when(offer.expires_at)}
     return call.get_reason_display()
 
 

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -43,6 +43,7 @@ from .models import (
     EventPage,
     EventSession,
     MessageKind,
+    PlaceOffer,
     Registration,
     RegistrationStatus,
     SignUpPer,
@@ -211,10 +212,14 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
     def get_base_queryset(self):
         # The listing shows no support needs: they stay encrypted.
         records = _attendance_model().objects.filter(registration=OuterRef("pk"))
+        offer = PlaceOffer.objects.open().filter(registration=OuterRef("pk"))
         return (
             visible_registrations(self.request)
             .defer("support_needs")
-            .annotate(has_attendance=Exists(records))
+            .annotate(
+                has_attendance=Exists(records),
+                offer_until=Subquery(offer.values("expires_at")[:1]),
+            )
         )
 
     def get_context_data(self, *args, **kwargs):
@@ -246,6 +251,15 @@ class RegistrationIndexView(SpreadsheetButtonsMixin, generic.IndexView):
                 )
             )
         return buttons
+
+
+def offer_text(registration) -> str:
+    """The listing's note of an open waitlist offer (``events.offers``):
+    until when the place is held for this person."""
+    until = getattr(registration, "offer_until", None)
+    if until is None:
+        return ""
+    return _("Offered a place until %(when)s") % {"when": site_time_text(until)}
 
 
 def site_time_text(value) -> str:
@@ -471,6 +485,7 @@ class RegistrationViewSet(ModelViewSet):
         Column("session_label", label=gettext_lazy("Date")),
         Column("status", accessor="get_status_display", label=gettext_lazy("Status")),
         Column("waitlist_position", label=gettext_lazy("Waitlist")),
+        Column("offer", accessor=offer_text, label=gettext_lazy("Offer")),
         Column("created_at", label=gettext_lazy("Signed up")),
         Column("phone_check_label", label=gettext_lazy("Phone")),
     ]
@@ -562,6 +577,27 @@ def promoted_sentence(promoted) -> str:
     return " ".join(sentences)
 
 
+def offered_sentence(event_id, *, since) -> str:
+    """Who was offered a freed place (``events.offers``) since ``since``,
+    and until when ('' for nobody)."""
+    offered = list(
+        PlaceOffer.objects.open()
+        .filter(registration__event_id=event_id, created_at__gte=since)
+        .select_related("registration")
+        .order_by("created_at", "pk")
+    )
+    if not offered:
+        return ""
+    return ngettext(
+        "%(names)s was offered the place until %(when)s.",
+        "%(names)s were offered places until %(when)s.",
+        len(offered),
+    ) % {
+        "names": names([offer.registration for offer in offered]),
+        "when": site_time_text(offered[0].expires_at),
+    }
+
+
 def _registration_for_change(request, pk):
     """The registration an action works on: a 404 unless the user may see
     it, then a 403 unless they may change registrations."""
@@ -606,6 +642,7 @@ def _confirm(request, registration, *, title, explanation, confirm_label, form=N
 def cancel_view(request, pk):
     registration = _registration_for_change(request, pk)
     if request.method == "POST":
+        started = timezone.now()
         try:
             cancelled = workflows.cancel(registration=registration, user=request.user)
         except EventsError as error:
@@ -614,6 +651,8 @@ def cancel_view(request, pk):
             text = _("Registration of %s cancelled.") % registration.name
             if cancelled.promoted:
                 text += " " + promoted_sentence(cancelled.promoted)
+            if offered := offered_sentence(registration.event_id, since=started):
+                text += " " + offered
             messages.success(request, text)
         return _back(registration)
     return _confirm(
@@ -622,7 +661,10 @@ def cancel_view(request, pk):
         title=_("Cancel registration"),
         explanation=" ".join(
             [
-                _("If they had a place, it goes to the first person waiting."),
+                _(
+                    "If they had a place, it goes to (or is offered to) the "
+                    "first person waiting."
+                ),
                 _told_how(registration),
             ]
         ),
@@ -710,7 +752,8 @@ class CapacityForm(forms.Form):
         required=False,
         help_text=gettext_lazy(
             "Leave empty for no limit. If places open, the waitlist is promoted "
-            "in order and everyone promoted is told by email."
+            "in order and everyone promoted is told, or, when the event has "
+            "hours to accept a place, the places are offered in order."
         ),
     )
 
@@ -728,6 +771,7 @@ def capacity_view(request, event_id):
         initial={"capacity": event.capacity},
     )
     if request.method == "POST" and form.is_valid():
+        started = timezone.now()
         try:
             promoted = workflows.change_capacity(
                 event=event, capacity=form.cleaned_data["capacity"], user=request.user
@@ -747,6 +791,8 @@ def capacity_view(request, event_id):
                 ) % {"confirmed": confirmed, "capacity": capacity}
             else:
                 text = _("Capacity saved.")
+            if offered := offered_sentence(event.pk, since=started):
+                text += " " + offered
             messages.success(request, text)
             return redirect(registration_admin_links(event)["registrations"])
     return TemplateResponse(

@@ -27,6 +27,7 @@ from .calendars import (
 )
 from .drop_in import dates_of
 from .models import EventSession, Registration, RegistrationStatus
+from .offers import offer_url, open_offer
 from .registration import manage_token
 
 #: kind -> subject line. Discreet: it names no group unless the
@@ -45,6 +46,8 @@ SUBJECTS = {
     "reminder": _("A reminder of your place"),
     "group": _("A message about your place"),
     "series_changed": _("Sessions have changed"),
+    "place_offered": _("A place is free for you: please reply"),
+    "offer_expired": _("The time to take a place has passed"),
 }
 
 
@@ -70,6 +73,7 @@ WITH_CALENDAR_UPDATE = {"session_cancelled", "session_moved"}
 #: that HTML escaping leaves alone.
 NAME = "\x00name\x00"
 MANAGE_URL = "\x00manage-url\x00"
+OFFER_URL = "\x00offer-url\x00"
 
 
 def manage_url(registration: Registration) -> str:
@@ -131,12 +135,13 @@ class EmailContext:
         return self._calendars[key]
 
     def words(
-        self, registration, kind, session, group_message, series_change=None
+        self, registration, kind, session, group_message, series_change=None, offer=None
     ) -> tuple[str, str]:
         """The text and HTML of an email of ``kind``, rendered once for
         everyone it says the same to: the person's name and manage link are
-        marks (``NAME``, ``MANAGE_URL``) that ``build_email`` fills in, so a
-        message to 500 people renders its templates once, not 500 times."""
+        marks (``NAME``, ``MANAGE_URL``, ``OFFER_URL``) that ``build_email``
+        fills in, so a message to 500 people renders its templates once, not
+        500 times. An offer's deadline is part of what is shared."""
         event = registration.event
         personal = kind == "dates_booked"  # lists the person's own dates
         key = (
@@ -149,6 +154,7 @@ class EmailContext:
             getattr(series_change, "pk", None),
             registration.status,
             registration.waitlist_position,
+            offer.expires_at if offer else None,
         )
         if key not in self._words:
             stand_in = Registration(
@@ -175,6 +181,8 @@ class EmailContext:
                 "changed_sessions": (
                     series_change.changed_sessions() if series_change else []
                 ),
+                "offer_url": OFFER_URL,
+                "offer": offer,
             }
             self._words[key] = (
                 render_to_string(f"email/{kind}.txt", context),
@@ -240,8 +248,13 @@ def build_email(
     event = registration.event
     sessions = shared.sessions_of(registration)
     show_joining_link = registration.status == RegistrationStatus.CONFIRMED
-    text, html = shared.words(registration, kind, session, group_message, series_change)
+    offer = open_offer(registration) if kind == "place_offered" else None
+    text, html = shared.words(
+        registration, kind, session, group_message, series_change, offer
+    )
     personal = {NAME: registration.name, MANAGE_URL: manage_url(registration)}
+    if offer is not None:
+        personal[OFFER_URL] = offer_url(offer)
     for mark, value in personal.items():
         text = text.replace(mark, value)
         html = html.replace(mark, str(escape(value)))

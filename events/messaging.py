@@ -19,7 +19,9 @@ sent, so a message held until morning says what is true then.
 zone) hold reminders (by any channel) and texts until they end. Replies
 to what the person just did on the site (their booking, the waitlist, their
 cancellation) and a change to a session that starts within
-``GATHER_URGENT_CHANGE_HOURS`` go at once.
+``GATHER_URGENT_CHANGE_HOURS`` go at once. The offer of a place from the
+waitlist (``place_offered``, ``events.offers``) is emailed at once and
+texted when quiet hours end; its deadline counts from then.
 
 **Failures never lose a message**: a provider's passing error is tried again
 after each delay of ``GATHER_MESSAGE_RETRY_MINUTES`` (``send_due_messages``,
@@ -308,8 +310,15 @@ def _still_relevant(registration: Registration, kind: str) -> bool:
     reminder or change is not sent once they have cancelled."""
     if kind in (MessageKind.CANCELLED, MessageKind.LEFT_WAITLIST):
         return True
-    if kind == MessageKind.WAITLISTED:
+    if kind in (MessageKind.WAITLISTED, MessageKind.OFFER_EXPIRED):
         return registration.status == RegistrationStatus.WAITLISTED
+    if kind == MessageKind.PLACE_OFFERED:
+        # Not once they answered (by email, before a held text went) or
+        # the offer ended.
+        from .offers import open_offer
+
+        offer = open_offer(registration)
+        return offer is not None and offer.expires_at > timezone.now()
     if kind in (MessageKind.GROUP, MessageKind.DATES_BOOKED):
         # The writer chose the audience (the waitlist, say); only someone
         # who has since cancelled is left out.
@@ -737,7 +746,18 @@ def build_text(
     message to the group is as long as its writer made it.
 
     With ``shared``, the words are worked out once for everyone they are the
-    same for (``MessageContext.text``); only the link is each person's."""
+    same for (``MessageContext.text``); only the link is each person's. An
+    offer of a place carries the offer's own short link and its deadline,
+    so its words are each person's."""
+    offer = None
+    if kind == MessageKind.PLACE_OFFERED:
+        from .offers import open_offer
+        from .offers import short_link as offer_short_link
+
+        offer = open_offer(registration)
+        if offer is not None:
+            link = link or offer_short_link(offer)
+            shared = None
     link = link or short_link(registration)
     if shared is not None:
         words = shared.text(
@@ -759,6 +779,7 @@ def build_text(
             link_length=len(link),
             upcoming=upcoming,
             series_change=series_change,
+            offer=offer,
         )
     return words.replace(LINK_MARK, link)
 
@@ -778,6 +799,7 @@ def _text_with_mark(
     link_length: int,
     upcoming=None,
     series_change=None,
+    offer=None,
 ) -> str:
     """``build_text``'s words with ``LINK_MARK`` for the link, fitted to one
     segment for a link of ``link_length`` characters."""
@@ -793,6 +815,7 @@ def _text_with_mark(
         "old_when": when(getattr(session, "previous_start", None)) or _("its old time"),
         "body": plain_text(group_message.body) if group_message else "",
         "link": LINK_MARK,
+        "deadline": when(offer.expires_at) if offer else "",
         **_series_words(series_change, session),
         **_dates_words(registration, kind),
     }

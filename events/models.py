@@ -14,9 +14,10 @@ import uuid
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -256,6 +257,10 @@ class SignUpPer(models.TextChoices):
     SESSION = "session", _("Single dates: people choose the dates they come to")
 
 
+#: The longest a waitlist offer may be held (a week).
+MAX_OFFER_HOURS = 168
+
+
 class EventPage(Page):
     """One thing people sign up for: a one-off event or a group series.
 
@@ -346,6 +351,20 @@ class EventPage(Page):
         default=True,
         help_text=_("When full, let people join a waitlist for a place."),
     )
+    waitlist_offer_hours = models.PositiveIntegerField(
+        _("hours to accept a place"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_OFFER_HOURS)],
+        help_text=_(
+            "When a place frees, offer it to the next person on the waitlist "
+            "for this many hours; if they do not say yes in time it goes to "
+            "the person after them. Night-time quiet hours are added, so "
+            "nobody has to answer at night. Leave empty to give the place at "
+            "once, with no need to accept. Drop-in dates always give a freed "
+            "place at once."
+        ),
+    )
     topics = ClusterTaggableManager(
         through=EventTopic,
         blank=True,
@@ -392,6 +411,7 @@ class EventPage(Page):
                     ]
                 ),
                 FieldPanel("waitlist_enabled"),
+                FieldPanel("waitlist_offer_hours"),
                 FieldPanel("headcount_only"),
             ],
             heading=_("Sign-up"),
@@ -456,12 +476,21 @@ class EventPage(Page):
         """How many people hold a confirmed place (from Registration rows)."""
         return self.registrations.filter(status=RegistrationStatus.CONFIRMED).count()
 
+    @cached_property
+    def offered_count(self):
+        """How many places are held by an open waitlist offer
+        (``events.offers``): they are taken until accepted or passed on."""
+        return PlaceOffer.objects.filter(
+            registration__event=self, status=PlaceOfferStatus.OPEN
+        ).count()
+
     @property
     def places_left(self):
-        """Places still free, or None when there is no limit."""
+        """Places still free, or None when there is no limit. A place held
+        by an open waitlist offer is not free."""
         if self.capacity is None:
             return None
-        return max(self.capacity - self.confirmed_count, 0)
+        return max(self.capacity - self.confirmed_count - self.offered_count, 0)
 
     @property
     def sign_up_url(self):
@@ -478,7 +507,8 @@ class EventPage(Page):
         return self.sessions.select_related("venue").order_by("start")
 
     def load_for_display(self):
-        """Fetch the venue, workshop and confirmed count in one query.
+        """Fetch the venue, workshop, confirmed count and places held by
+        offers in one query.
 
         Wagtail serves the page from a plain query; without this, each of
         the three is a query of its own.
@@ -490,12 +520,23 @@ class EventPage(Page):
                 confirmed_total=Count(
                     "registrations",
                     filter=Q(registrations__status=RegistrationStatus.CONFIRMED),
-                )
+                ),
+                offered_total=Coalesce(
+                    models.Subquery(
+                        PlaceOffer.objects.open()
+                        .filter(registration__event=models.OuterRef("pk"))
+                        .values("registration__event")
+                        .annotate(count=Count("pk"))
+                        .values("count")
+                    ),
+                    0,
+                ),
             )
             .get()
         )
         self.venue, self.workshop = loaded.venue, loaded.workshop
         self.confirmed_count = loaded.confirmed_total
+        self.offered_count = loaded.offered_total
 
     def leading_facilitators(self):
         """The listed facilitators who may still facilitate (in the
@@ -1096,6 +1137,66 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     GROUP = "group", _("Message to the group")
     SERIES_CHANGED = "series_changed", _("Sessions changed")
+    PLACE_OFFERED = "place_offered", _("A place is offered")
+    OFFER_EXPIRED = "offer_expired", _("The offer of a place ended")
+
+
+class PlaceOfferStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class PlaceOfferQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=PlaceOfferStatus.OPEN)
+
+
+class PlaceOffer(models.Model):
+    """A free place offered to a waitlisted person until ``expires_at``
+    (``events.offers``), for events with ``waitlist_offer_hours``.
+
+    While open it holds the place: confirmed people plus open offers never
+    exceed the capacity. The person stays on the waitlist until they
+    accept. Like the manage link, the accept link's token is never stored:
+    it is derived from ``token_salt`` and the site's secret key, and only
+    its hash is kept. The row holds no personal data of its own.
+    """
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="place_offers"
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=PlaceOfferStatus.choices,
+        default=PlaceOfferStatus.OPEN,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(
+        help_text=_("The place goes to the next person after this.")
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    token_salt = models.CharField(max_length=64, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    objects = PlaceOfferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration"],
+                condition=Q(status="open"),
+                name="one_open_offer_per_registration",
+            )
+        ]
+
+    def __str__(self):
+        # No name, as for Registration.
+        return f"Place offer {self.pk} ({self.status})"
 
 
 class GroupAudience(models.TextChoices):
@@ -1404,6 +1505,8 @@ class CallReason(models.TextChoices):
     SESSION_CHANGED = "session_changed", _("Session changed")
     REMINDER = "reminder", _("Reminder")
     MESSAGE = "message", _("Message to the group")
+    PLACE_OFFERED = "place_offered", _("Offered a place, to accept in time")
+    OFFER_EXPIRED = "offer_expired", _("Offer of a place ended")
 
 
 #: Why staff call, for each message kind.
@@ -1419,6 +1522,8 @@ CALL_REASONS = {
     MessageKind.REMINDER: CallReason.REMINDER,
     MessageKind.GROUP: CallReason.MESSAGE,
     MessageKind.SERIES_CHANGED: CallReason.SESSION_CHANGED,
+    MessageKind.PLACE_OFFERED: CallReason.PLACE_OFFERED,
+    MessageKind.OFFER_EXPIRED: CallReason.OFFER_EXPIRED,
 }
 
 
@@ -1446,12 +1551,19 @@ class CallRequestQuerySet(models.QuerySet):
         where they stand). The rows are left as they are, so the list
         follows the registration however it changed (the admin, the
         person's own link, erasure)."""
+        open_offer = PlaceOffer.objects.filter(
+            registration=models.OuterRef("registration"),
+            status=PlaceOfferStatus.OPEN,
+        )
         return self.waiting().filter(
             Q(registration__anonymised_at__isnull=True),
             ~Q(registration__status=RegistrationStatus.CANCELLED)
             | Q(reason=CallReason.CANCELLED),
             ~Q(reason=CallReason.WAITLISTED)
             | Q(registration__status=RegistrationStatus.WAITLISTED),
+            # An offer's call only while the offer is open: once it is
+            # accepted, declined or over, there is nothing to offer.
+            ~Q(reason=CallReason.PLACE_OFFERED) | Q(models.Exists(open_offer)),
         )
 
 

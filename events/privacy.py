@@ -34,6 +34,8 @@ from .models import (
     Consent,
     EventPage,
     EventSession,
+    PlaceOffer,
+    PlaceOfferStatus,
     Registration,
     RegistrationStatus,
     SessionStatus,
@@ -62,7 +64,8 @@ def anonymise_registrations(registrations, *, now=None) -> Counter:
     Name, email, phone (with the number as typed, the best times to call and
     the voicemail answer) and support needs are cleared, consent rows deleted,
     the manage
-    link stops working (its hash becomes a value no token hashes to), and
+    link stops working (its hash becomes a value no token hashes to), so do
+    the accept links of waitlist offers (an open one is withdrawn), and
     ``anonymised_at`` is set, so a second run finds nothing to do. Status,
     waitlist position, times and attendance records are kept.
     """
@@ -89,6 +92,16 @@ def anonymise_registrations(registrations, *, now=None) -> Counter:
         )
         # Consent without anyone to contact is no longer needed.
         Consent.objects.filter(registration_id__in=chunk).delete()
+        offers = PlaceOffer.objects.filter(registration_id__in=chunk)
+        offers.filter(status=PlaceOfferStatus.OPEN).update(
+            status=PlaceOfferStatus.WITHDRAWN, closed_at=now
+        )
+        offers.exclude(token_salt="").update(
+            token_salt="",
+            token_hash=Concat(
+                Value("anonymised-"), Cast("pk", output_field=CharField())
+            ),
+        )
         ModelLogEntry.objects.filter(
             content_type=content_type, object_id__in=[str(pk) for pk in chunk]
         ).update(label=_history_label())

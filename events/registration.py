@@ -30,6 +30,11 @@ system), kept in the entry's ``data["by"]``. The actions:
 * ``events.registration.moved``: a person moved to another event, on their
   new registration (``move``; the old one is cancelled without an entry of
   its own, and ``data["from_registration"]`` names it).
+* ``events.registration.offered``, ``.offer_accepted``, ``.offer_declined``,
+  ``.offer_expired``: waitlist offers, for events with
+  ``waitlist_offer_hours`` (``events.offers``; ``_promote`` hands freed
+  places to it, and ``_places_left`` counts a place an open offer holds as
+  taken).
 
 A registration's ``__str__`` is the person's name, so entries carry a
 neutral title ("Registration 12 for Tuesday group") and their data holds
@@ -106,6 +111,7 @@ RULE_FIELDS = (
     "registration_closes_at",
     "waitlist_enabled",
     "sign_up_per",
+    "waitlist_offer_hours",
 )
 
 
@@ -121,12 +127,22 @@ def _lock_event(event: EventPage) -> EventPage:
     )
 
 
+def _offers():
+    """``events.offers``, which builds on this module (so imported late)."""
+    from . import offers
+
+    return offers
+
+
 def _places_left(event: EventPage, session=None) -> int | None:
     """Free places from the Registration rows, or None for no limit: on the
-    whole series, or on ``session`` (a session or its id) of a drop-in
-    event, where the capacity applies to each session."""
+    whole series, neither confirmed nor held by an open waitlist offer
+    (``events.offers``); on ``session`` (a session or its id) of a drop-in
+    event, where the capacity applies to each session, not confirmed."""
     if event.capacity is None:
         return None
+    if session is None:
+        return _offers().Scope(event).places_free()
     confirmed = (
         Registration.objects.in_scope(event, session)
         .filter(status=RegistrationStatus.CONFIRMED)
@@ -564,6 +580,9 @@ class RegistrationBatch:
         )
         for registration in active:
             self._remember(registration)
+        # A place held by an open waitlist offer is taken, as if confirmed.
+        for event_id, held in _offers().held_by_event(event_ids).items():
+            self._confirmed[event_id] += held
         self._upcoming -= set(event_ids)
         self._upcoming |= set(_events_with_sessions_to_come(event_ids))
 
@@ -715,8 +734,13 @@ def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registra
     into that session's places.
 
     Each is logged as promoted automatically, by the system, with what freed
-    the place (``freed_by``: ids and codes only), in one INSERT.
+    the place (``freed_by``: ids and codes only), in one INSERT. An event
+    with ``waitlist_offer_hours`` offers the places instead
+    (``events.offers``): nobody is promoted yet, so this returns [].
     """
+    if session is None and _offers().offers_on(event):
+        _offers().offer_free_places(event, freed_by=freed_by)
+        return []
     places = _places_left(event, session)
     waiting = Registration.objects.in_scope(event, session).waitlisted()
     chosen = list(waiting if places is None else waiting[:places])
@@ -759,12 +783,13 @@ def _cancel(registration: Registration, event: EventPage) -> tuple[Registration,
     current.save()
     _notify(current, "cancelled" if was_confirmed else "left_waitlist")
     current.promoted = []
-    if was_confirmed:
+    if not was_confirmed:
+        _renumber_waitlist(event, current.session_id)
+    # A place frees, or the place an open offer held for them does.
+    if was_confirmed or _offers().close_open_offer(current):
         current.promoted = _promote(
             event, freed_by={"freed_by": current.pk}, session=current.session_id
         )
-    else:
-        _renumber_waitlist(event, current.session_id)
     return current, previous
 
 
@@ -830,6 +855,9 @@ def promote(
         raise EventsError(
             _("Only someone on the waitlist can be promoted."), code="not_waitlisted"
         )
+    # Someone holding an offer takes the place it holds (the offer is
+    # accepted for them, e.g. on the phone).
+    _offers().close_open_offer(current, status="accepted")
     if _places_left(event, current.session_id) == 0:
         raise EventsError(
             _(

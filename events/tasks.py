@@ -10,7 +10,7 @@ from django_tasks import task
 
 from core.background import enqueue_on_commit
 
-from . import messaging
+from . import messaging, offers
 from .models import (
     EventSession,
     GroupMessage,
@@ -91,6 +91,13 @@ def send_session_change_messages(session_id: int) -> None:
 def send_due_messages() -> None:
     """Send what quiet hours held and the next tries of failed messages."""
     messaging.send_due_messages()
+
+
+@task()
+def expire_place_offers() -> None:
+    """Pass on waitlist offers past their deadline (``events.offers``); safe
+    to run beside the scheduled command, each event under its lock."""
+    offers.expire_due_offers()
 
 
 def enqueue_session_change_messages(session: EventSession) -> None:

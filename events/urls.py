@@ -24,6 +24,8 @@ urlpatterns = [
         name="facilitator_calendar_feed",
     ),
     path("m/<str:code>", views.short_link, name="registration_short_link"),
+    path("o/<str:code>", views.offer_short_link, name="place_offer_short_link"),
+    path("offer/<str:token>/", views.place_offer, name="place_offer"),
     path("manage/<str:token>/", views.manage, name="registration_manage"),
     path("manage/<str:token>/cancel/", views.manage_cancel, name="registration_cancel"),
     path(

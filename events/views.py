@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -19,12 +21,18 @@ from core.http import private
 from core.ratelimit import allow, limit_reached
 
 from . import consent as consent_rules
-from . import drop_in, messaging
+from . import drop_in, messaging, offers
 from . import registration as workflows
 from .calendars import build_calendar, calendar_bytes
 from .errors import EventsError
 from .forms import DropInSignUpForm, SignUpForm
-from .models import Channel, EventPage, GroupMessage, RegistrationStatus
+from .models import (
+    Channel,
+    EventPage,
+    GroupMessage,
+    PlaceOfferStatus,
+    RegistrationStatus,
+)
 
 
 def _full_without_waitlist(event):
@@ -251,7 +259,15 @@ def manage(request, token):
         "group_messages": GroupMessage.objects.sent_to(registration).only(
             "body", "created_at"
         ),
+        "offer": None,
     }
+    if registration.status == RegistrationStatus.WAITLISTED:
+        offer = offers.open_offer(registration)
+        if offer is not None and offer.expires_at > timezone.now():
+            context["offer"] = offer
+            context["offer_path"] = reverse(
+                "place_offer", args=[offers.offer_token(offer)]
+            )
     return private(TemplateResponse(request, "events/manage.html", context))
 
 
@@ -348,3 +364,86 @@ def manage_calendar(request, token):
     )
     response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
     return private(response)
+
+
+# Waitlist offers -------------------------------------------------------------
+
+
+def _offer_or_404(token):
+    offer = offers.find_by_token(token)
+    if offer is None:
+        raise Http404(_("This link is not valid. It may have been mistyped."))
+    return offer
+
+
+@require_http_methods(["GET"])
+def offer_short_link(request, code):
+    """The short link an offer's text carries: on to the offer's page.
+    Wrong codes are counted per address, as for ``short_link``."""
+    scope = "short-link"
+    if limit_reached(
+        request, scope=scope, limit=SHORT_LINK_LIMIT, window=SHORT_LINK_WINDOW
+    ):
+        return private(
+            HttpResponse(
+                _("Too many wrong links from this connection. Try again later."),
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+        )
+    offer = offers.offer_for_short_code(code)
+    if offer is None:
+        allow(request, scope=scope, limit=SHORT_LINK_LIMIT, window=SHORT_LINK_WINDOW)
+        raise Http404(_("This link is not valid. It may have been mistyped."))
+    return private(redirect("place_offer", offers.offer_token(offer)))
+
+
+@require_http_methods(["GET", "POST"])
+def place_offer(request, token):
+    """A place offered from the waitlist: what it is, until when, and two
+    buttons, Accept and No thanks. A POST answers and comes back here, where
+    the offer's state (and any refusal, as a message) is shown."""
+    offer = _offer_or_404(token)
+    if request.method == "POST":
+        choice = request.POST.get("choice")
+        try:
+            if choice == "accept":
+                offers.accept(offer=offer)
+                messages.success(request, _("Thank you. The place is yours."))
+            elif choice == "decline":
+                offers.decline(offer=offer)
+                messages.success(
+                    request,
+                    _(
+                        "Thank you for letting us know. The place will go to the "
+                        "next person, and you have left the waitlist."
+                    ),
+                )
+            else:
+                messages.error(request, _("Please choose Accept or No thanks."))
+        except EventsError as error:
+            messages.error(request, error.message)
+        return redirect("place_offer", token)
+    offer.refresh_from_db(fields=["status", "expires_at"])
+    registration = offer.registration
+    registration.refresh_from_db(fields=["status", "waitlist_position"])
+    is_open = (
+        offer.status == PlaceOfferStatus.OPEN and offer.expires_at > timezone.now()
+    )
+    context = {
+        "offer": offer,
+        "is_open": is_open,
+        "lapsed": offer.status == PlaceOfferStatus.EXPIRED
+        or (offer.status == PlaceOfferStatus.OPEN and not is_open),
+        "registration": registration,
+        "event": registration.event,
+        "sessions": registration.event.sessions.select_related("venue").order_by(
+            "start"
+        ),
+        "manage_path": reverse(
+            "registration_manage", args=[workflows.manage_token(registration)]
+        )
+        if registration.token_salt
+        else "",
+    }
+    return private(TemplateResponse(request, "events/place_offer.html", context))

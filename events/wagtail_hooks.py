@@ -49,6 +49,10 @@ def register_events_log_actions(actions):
         ("promoted", _("Promote from waitlist"), _("Promoted from the waitlist")),
         ("moved", _("Move registration"), _("Registration moved")),
         ("viewed", _("View a registration"), _("Registration viewed")),
+        ("offered", _("Offer a place"), _("Offered a place from the waitlist")),
+        ("offer_accepted", _("Accept an offer"), _("Offer of a place accepted")),
+        ("offer_declined", _("Decline an offer"), _("Offer of a place declined")),
+        ("offer_expired", _("Let an offer expire"), _("Offer of a place expired")),
         (
             "consent_withdrawn",
             _("Withdraw consent"),

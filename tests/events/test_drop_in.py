@@ -573,3 +573,22 @@ def test_a_date_with_drop_in_places_cannot_be_deleted_even_once_cancelled(
     refusal = deletion_refusal(first)
     assert refusal is not None and refusal.code == "cannot_delete"
     assert deletion_refusal(second) is None
+
+
+def test_offer_hours_on_a_drop_in_still_fill_a_date_at_once(event_index):
+    """Offers hold places of the whole series; a drop-in date's freed place
+    goes to the first person on that date's waitlist straight away."""
+    from events.models import PlaceOffer
+
+    event, (first, _second) = make_drop_in(
+        event_index, capacity=1, dates=2, waitlist_offer_hours=24
+    )
+    [ana] = book(event, [first], name="Ana")
+    [ben] = book(event, [first], name="Ben")
+
+    cancelled = cancel(registration=ana)
+
+    assert [r.pk for r in cancelled.promoted] == [ben.pk]
+    ben.refresh_from_db()
+    assert ben.status == "confirmed"
+    assert not PlaceOffer.objects.filter(registration__event=event).exists()

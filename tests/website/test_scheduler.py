@@ -24,7 +24,12 @@ def names(jobs):
     return [job.command for job in jobs]
 
 
-FREQUENT = ["send_reminders", "send_due_messages", "purge_import_jobs"]
+FREQUENT = [
+    "send_reminders",
+    "send_due_messages",
+    "expire_place_offers",
+    "purge_import_jobs",
+]
 DAILY = [
     "top_up_series",
     "apply_retention",
