@@ -78,6 +78,7 @@ def test_ready_answers_503_when_the_queue_is_backed_up(client, settings):
     assert response.status_code == 503
     assert response.json()["task_queue"] == "backlog"
     assert response.json()["task_queue_depth"] == 2
+    assert response.json()["reason"] == "task_queue backlog"
 
 
 @pytest.mark.django_db
@@ -103,6 +104,7 @@ def test_ready_answers_503_when_the_database_fails(client, settings):
         "cache": "ok",
         "task_queue": "not checked",
         "task_queue_depth": None,
+        "reason": "database failed",
     }
     assert response["Cache-Control"] == "no-store"
 
