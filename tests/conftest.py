@@ -134,6 +134,24 @@ def _test_redis_url(base_url: str, worker_id: str) -> str:
     return f"{stem}/{int(number or 0) + int(worker_id[2:])}"
 
 
+@pytest.fixture
+def test_redis(request, settings):
+    """This test's Redis database (GATHER_TEST_REDIS_URL, one per pytest-xdist
+    worker), emptied, and RQ's queue pointed at it; returns its URL."""
+    import django_rq
+    from redis.exceptions import RedisError
+
+    url = _test_redis_url(
+        settings.GATHER_TEST_REDIS_URL, request.getfixturevalue("worker_id")
+    )
+    settings.RQ_QUEUES = {"default": {**settings.RQ_QUEUES["default"], "URL": url}}
+    try:
+        django_rq.get_connection("default").flushdb()
+    except RedisError as error:
+        pytest.fail(f"This test needs Redis at {url}: {error}")
+    return url
+
+
 @pytest.fixture(autouse=True)
 def task_backend(request) -> str:
     """The task backend of this test: GATHER_TEST_TASKS's for tests marked
@@ -141,19 +159,10 @@ def task_backend(request) -> str:
     database is emptied first (it holds nothing else: the test settings)."""
     if TEST_TASKS == "immediate" or "tasks" not in request.keywords:
         return "immediate"
+    if TEST_TASKS == "rq":
+        request.getfixturevalue("test_redis")
     settings = request.getfixturevalue("settings")
     settings.TASKS = {"default": {"BACKEND": TASK_BACKENDS[TEST_TASKS]}}
-    if TEST_TASKS == "rq":
-        import django_rq
-        from redis.exceptions import RedisError
-
-        worker_id = request.getfixturevalue("worker_id")
-        url = _test_redis_url(settings.GATHER_TEST_REDIS_URL, worker_id)
-        settings.RQ_QUEUES = {"default": {**settings.RQ_QUEUES["default"], "URL": url}}
-        try:
-            django_rq.get_connection("default").flushdb()
-        except RedisError as error:
-            pytest.fail(f"GATHER_TEST_TASKS=rq needs Redis at {url}: {error}")
     return TEST_TASKS
 
 
