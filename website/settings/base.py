@@ -233,8 +233,6 @@ RQ_QUEUES = {
         # Seconds a task may run before its worker stops it (an import of a
         # large spreadsheet is the longest).
         "DEFAULT_TIMEOUT": env.int("GATHER_TASK_TIMEOUT", default=1800),
-        # Seconds a finished task's result is kept (ids only, no personal data).
-        "DEFAULT_RESULT_TTL": 24 * 60 * 60,
     }
 }
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
