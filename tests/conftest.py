@@ -199,15 +199,19 @@ def _run_rq_tasks() -> int:
     import django_rq
     from django_tasks_rq import Job
     from rq import SimpleWorker
-    from rq.registry import FailedJobRegistry
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
     queue = django_rq.get_queue("default", job_class=Job)
+    finished = FinishedJobRegistry(queue=queue)
+    finished_before = finished.count
     worker = SimpleWorker([queue], connection=queue.connection, job_class=Job)
     worker.work(burst=True, logging_level="WARNING")
     for job_id in FailedJobRegistry(queue=queue).get_job_ids():
         job = Job.fetch(job_id, connection=queue.connection)
         pytest.fail(f"Task {job.func_name} failed:\n{job.latest_result().exc_string}")
-    return worker.successful_job_count + worker.failed_job_count
+    # The worker counts its jobs in Redis, not in the object; finished jobs
+    # stay in this registry for their result's lifetime (500 s).
+    return finished.count - finished_before
 
 
 def run_queued_tasks() -> int:
