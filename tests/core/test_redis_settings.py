@@ -108,3 +108,32 @@ def test_system_checks_pass_with_redis(test_redis):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_rate_limits_count_in_redis_for_every_process(client, settings, test_redis):
+    """The password reset limit, kept in a real Redis: a second connection
+    (another process's) sees the count; the address is not in the key."""
+    import redis
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": test_redis,
+            "KEY_PREFIX": "gather",
+        }
+    }
+    settings.GATHER_PASSWORD_RESET_RATE_LIMIT = 2
+    statuses = [
+        client.post("/accounts/password-reset/", {"email": "x@example.org"}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [302, 302, 429]
+
+    other = redis.Redis.from_url(test_redis)
+    keys = other.keys("gather:*ratelimit*")
+    assert len(keys) == 1
+    assert b"127.0.0.1" not in keys[0]
+    assert int(other.get(keys[0])) >= 2
+    caches["default"].close()
