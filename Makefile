@@ -56,15 +56,23 @@ run: install
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TASK_WORKER_INTERVAL ?= 5
+# With REDIS_URL set, tasks wait in Redis and RQ's workers take them at once
+# (no interval): make run starts one, make serve a pool of RQ_WORKERS (each
+# runs every task in a fork of its own; one of them also runs RQ's scheduler
+# for tasks queued to run later).
+RQ_WORKERS ?= 2
+RQ_WORKER := manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler default
+RQ_POOL = manage.py rqworker-pool --num-workers $(RQ_WORKERS) --job-class django_tasks_rq.Job default
 
 # make run's servers: runserver (reloads on code changes, through watchfiles'
 # file system events), the task worker (emails and texts appear in this
-# terminal; it reloads too) and the scheduled jobs (website/scheduler.py:
+# terminal; db_worker reloads too, RQ's worker does not) and the scheduled jobs (website/scheduler.py:
 # reminders, held messages and old import jobs every 10 minutes, retention and
 # the coordinators' daily summary once a day), as cron would.
 dev-serve:
 	@echo "Serving http://$(HOST):$(PORT) (Ctrl+C stops the server, worker and scheduled jobs)"
-	@$(PY) manage.py db_worker --interval $(TASK_WORKER_INTERVAL) & worker=$$!; \
+	@if [ -n "$$REDIS_URL" ]; then $(PY) $(RQ_WORKER) & worker=$$!; \
+	else $(PY) manage.py db_worker --interval $(TASK_WORKER_INTERVAL) & worker=$$!; fi; \
 	$(PY) manage.py run_scheduled_jobs & jobs=$$!; \
 	trap 'kill $$worker $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
@@ -75,8 +83,10 @@ dev-serve:
 # only). Unless the environment says otherwise: its own SQLite database
 # (serve.sqlite3, apart from make run's, whose support needs are encrypted
 # with the published development key), a file cache shared by every process
-# (.cache/serve), BASE_URL http://HOST:PORT, and an https redirect only when
-# BASE_URL is https. `make serve DEMO=1` loads the demo content first (once).
+# (.cache/serve; with REDIS_URL set, Redis is the cache and the task queue,
+# and RQ_WORKERS RQ workers replace db_worker), BASE_URL http://HOST:PORT,
+# and an https redirect only when BASE_URL is https. `make serve DEMO=1`
+# loads the demo content first (once).
 SERVE_ENV := .env.serve
 CORES := $(shell nproc 2>/dev/null || echo 1)
 # 2 x cores + 1, at most 8: each worker holds its own copy of the site
@@ -98,7 +108,7 @@ serve: install $(SERVE_ENV)
 	done < $(SERVE_ENV); \
 	export DJANGO_SETTINGS_MODULE=website.settings.production; \
 	export DATABASE_URL="$${DATABASE_URL:-sqlite:///$(CURDIR)/serve.sqlite3}"; \
-	export CACHE_URL="$${CACHE_URL:-filecache://$(CURDIR)/.cache/serve}"; \
+	if [ -z "$$REDIS_URL" ]; then export CACHE_URL="$${CACHE_URL:-filecache://$(CURDIR)/.cache/serve}"; fi; \
 	export BASE_URL="$${BASE_URL:-http://$(HOST):$(PORT)}"; \
 	case "$$BASE_URL" in https:*) https=true;; *) https=false;; esac; \
 	export SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-$$https}"; \
@@ -106,7 +116,8 @@ serve: install $(SERVE_ENV)
 	$(PY) manage.py collectstatic --noinput --verbosity 0; \
 	if [ -n "$(DEMO)" ]; then $(PY) manage.py load_demo; fi; \
 	echo "Serving $$BASE_URL on $(HOST):$(PORT) with $(GUNICORN_WORKERS) gunicorn workers (Ctrl+C stops the server, worker and scheduled jobs)"; \
-	$(PY) manage.py db_worker --no-reload --interval $(TASK_WORKER_INTERVAL) & worker=$$!; \
+	if [ -n "$$REDIS_URL" ]; then $(PY) $(RQ_POOL) & worker=$$!; \
+	else $(PY) manage.py db_worker --no-reload --interval $(TASK_WORKER_INTERVAL) & worker=$$!; fi; \
 	$(PY) manage.py run_scheduled_jobs & jobs=$$!; \
 	trap 'kill $$worker $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn website.wsgi --bind $(HOST):$(PORT) \

@@ -7,9 +7,11 @@ a trivial query, the shared cache keeps what is set in it, and the task
 queue is not backed up past ``GATHER_READY_MAX_QUEUE``; a load balancer
 sends no traffic to a process that answers 503.
 
-Both answer plain JSON with no personal data, are never cached, need no
-sign-in or CSRF token, have no rate limit, and cost a constant two queries
-at most (the trivial query and the queue count).
+Both answer plain JSON with no personal data (names of checks, their
+results and a count), are never cached, need no sign-in or CSRF token, have
+no rate limit, and cost a constant two queries at most (the trivial query
+and, with the database task backend, the queue count; with RQ the count is
+one LLEN per queue in Redis).
 """
 
 import logging
@@ -72,41 +74,104 @@ def cache_answers() -> bool:
         return False
 
 
-def task_queue_depth() -> int | None:
-    """Tasks waiting for a worker, when the task backend is the database's
-    (``django_tasks_db``); None for other backends, which it cannot see."""
-    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
-        return None
-    from django_tasks_db.models import DBTaskResult
+#: Seconds the readiness check waits for Redis before calling it failed.
+REDIS_TIMEOUT = 2
 
-    # Counted through the partial index on waiting tasks (status READY).
-    return DBTaskResult.objects.filter(status=TaskResultStatus.READY).count()
+
+def _rq_backend_class():
+    """django-tasks-rq's backend class, imported only when asked for: a site
+    without Redis never loads RQ."""
+    from django_tasks_rq import RQBackend
+
+    return RQBackend
+
+
+def _rq_queue_depth(backend) -> int:
+    """Jobs waiting in the RQ backend's queues (Redis list lengths), asked
+    over a connection of its own that gives up after ``REDIS_TIMEOUT``
+    seconds: the workers' connections wait minutes for a job on purpose."""
+    import django_rq
+    from redis import ConnectionPool, Redis
+    from rq import Queue
+
+    depth = 0
+    for name in sorted(backend.queues):
+        pool = django_rq.get_connection(name).connection_pool
+        client = Redis(
+            connection_pool=ConnectionPool(
+                connection_class=pool.connection_class,
+                **pool.connection_kwargs
+                | {
+                    "socket_timeout": REDIS_TIMEOUT,
+                    "socket_connect_timeout": REDIS_TIMEOUT,
+                },
+            )
+        )
+        try:
+            depth += client.llen(Queue(name, connection=client).key)
+        finally:
+            client.close()
+    return depth
+
+
+def task_queue_depth() -> int | None:
+    """Tasks waiting for a worker: ready rows with the database backend
+    (``django_tasks_db``), the queues' lengths with RQ (``django_tasks_rq``);
+    None for other backends (the immediate one has no queue)."""
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    if isinstance(backend, DatabaseBackend):
+        from django_tasks_db.models import DBTaskResult
+
+        # Counted through the partial index on waiting tasks (status READY).
+        return DBTaskResult.objects.filter(status=TaskResultStatus.READY).count()
+    if type(backend).__module__.startswith("django_tasks_rq") and isinstance(
+        backend, _rq_backend_class()
+    ):
+        return _rq_queue_depth(backend)
+    return None
+
+
+def check_task_queue(database_ok: bool) -> tuple[str, int | None]:
+    """The task queue's state and depth. The database backend's queue is a
+    table, not counted when the database is down; RQ's is in Redis."""
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    if not database_ok and isinstance(backend, DatabaseBackend):
+        return NOT_CHECKED, None
+    try:
+        depth = task_queue_depth()
+    # A database error, or Redis's (redis.RedisError) and its socket's.
+    except Exception:
+        logger.warning("Readiness: the task queue was not counted", exc_info=True)
+        return FAILED, None
+    if depth is None:
+        return NOT_CHECKED, None
+    return (BACKLOG if depth > settings.GATHER_READY_MAX_QUEUE else OK), depth
 
 
 @csrf_exempt
 @require_safe
 def ready(request):
     """Readiness: 200 when the database, the cache and the task queue are
-    fine, else 503; each check's result in the body, and the queue's depth
-    as a number (null when the task backend is not the database)."""
+    fine, else 503 with the checks that failed in ``reason``; each check's
+    result in the body, and the queue's depth as a number (null when the
+    task backend has no queue to count)."""
     database = OK if database_answers() else FAILED
-    depth, queue = None, NOT_CHECKED
-    if database == OK:
-        try:
-            depth = task_queue_depth()
-        except DatabaseError:
-            logger.warning("Readiness: the task queue was not counted", exc_info=True)
-            queue = FAILED
-        else:
-            if depth is not None:
-                queue = BACKLOG if depth > settings.GATHER_READY_MAX_QUEUE else OK
+    queue, depth = check_task_queue(database == OK)
     checks = {
         "database": database,
         "cache": OK if cache_answers() else FAILED,
         "task_queue": queue,
     }
-    fine = all(result in (OK, NOT_CHECKED) for result in checks.values())
-    return _answer(
-        {"status": OK if fine else "unavailable", **checks, "task_queue_depth": depth},
-        status=200 if fine else 503,
-    )
+    failing = [
+        f"{name} {result}"
+        for name, result in checks.items()
+        if result not in (OK, NOT_CHECKED)
+    ]
+    body = {
+        "status": "unavailable" if failing else OK,
+        **checks,
+        "task_queue_depth": depth,
+    }
+    if failing:
+        body["reason"] = ", ".join(failing)
+    return _answer(body, status=503 if failing else 200)

@@ -5,13 +5,15 @@ overrides; they never rely on demo content.
 """
 
 import datetime as dt
+import os
 import re
 from contextlib import contextmanager
 from html import unescape
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 from wagtail.signal_handlers import disable_reference_index_auto_update
@@ -94,6 +96,164 @@ def sms_outbox():
     sms_locmem.reset()
     yield sms.outbox
     sms_locmem.reset()
+
+
+# Task backends --------------------------------------------------------------
+#
+# The test settings run each task the moment it is queued (ImmediateBackend).
+# GATHER_TEST_TASKS=db or =rq runs the tests marked ``tasks`` on a real
+# backend instead: tasks are stored (a database row, or a job in Redis at
+# the test settings' GATHER_TEST_REDIS_URL) and a worker runs them in this
+# process (django-tasks-db's worker in batch mode, RQ's SimpleWorker in burst
+# mode) once the change that queued them commits: when a
+# ``django_capture_on_commit_callbacks(execute=True)`` block ends, and
+# whenever a test calls ``run_tasks()``. A task that fails fails the test.
+
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "db": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+}
+TEST_TASKS = os.environ.get("GATHER_TEST_TASKS", "") or "immediate"
+
+
+def pytest_configure(config):
+    if TEST_TASKS not in TASK_BACKENDS:
+        raise pytest.UsageError(
+            f"GATHER_TEST_TASKS={TEST_TASKS!r}: use one of {', '.join(TASK_BACKENDS)}"
+        )
+
+
+def _test_redis_url(base_url: str, worker_id: str) -> str:
+    """The Redis database of this pytest-xdist worker: gw0 the settings'
+    database, gw1 the next one, and so on (pytest-xdist workers would take
+    each other's jobs from one queue)."""
+    if not worker_id.startswith("gw"):
+        return base_url
+    stem, _, number = base_url.rpartition("/")
+    return f"{stem}/{int(number or 0) + int(worker_id[2:])}"
+
+
+@pytest.fixture
+def test_redis(request, settings):
+    """This test's Redis database (GATHER_TEST_REDIS_URL, one per pytest-xdist
+    worker), emptied, and RQ's queue pointed at it; returns its URL."""
+    import django_rq
+    from redis.exceptions import RedisError
+
+    url = _test_redis_url(
+        settings.GATHER_TEST_REDIS_URL, request.getfixturevalue("worker_id")
+    )
+    settings.RQ_QUEUES = {"default": {**settings.RQ_QUEUES["default"], "URL": url}}
+    try:
+        django_rq.get_connection("default").flushdb()
+    except RedisError as error:
+        pytest.fail(f"This test needs Redis at {url}: {error}")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def task_backend(request) -> str:
+    """The task backend of this test: GATHER_TEST_TASKS's for tests marked
+    ``tasks``, the immediate one for the others. On RQ the test's Redis
+    database is emptied first (it holds nothing else: the test settings)."""
+    if TEST_TASKS == "immediate" or "tasks" not in request.keywords:
+        return "immediate"
+    if TEST_TASKS == "rq":
+        request.getfixturevalue("test_redis")
+    settings = request.getfixturevalue("settings")
+    settings.TASKS = {"default": {"BACKEND": TASK_BACKENDS[TEST_TASKS]}}
+    return TEST_TASKS
+
+
+def _run_database_tasks() -> int:
+    """Run every waiting database task, as ``manage.py db_worker --batch``
+    does; the worker's between-task reconnect is left out, as it would close
+    the connection the test's transaction is on."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.management.commands import db_worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = db_worker.Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="pytest",
+        excluded_queue_names=[],
+    )
+    with mock.patch.object(db_worker, "close_old_connections"):
+        worker.run()
+    for result in DBTaskResult.objects.filter(status=TaskResultStatus.FAILED):
+        if "pytest" in result.worker_ids:
+            pytest.fail(f"Task {result.task_path} failed:\n{result.traceback}")
+    return worker._run_tasks
+
+
+def _run_rq_tasks() -> int:
+    """Run every job in the RQ queues with a SimpleWorker (no fork, so the
+    job sees the test's transaction) in burst mode: until the queues are
+    empty."""
+    import django_rq
+    from django_tasks_rq import Job
+    from rq import SimpleWorker
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    queue = django_rq.get_queue("default", job_class=Job)
+    finished = FinishedJobRegistry(queue=queue)
+    finished_before = finished.count
+    worker = SimpleWorker([queue], connection=queue.connection, job_class=Job)
+    worker.work(burst=True, logging_level="WARNING")
+    for job_id in FailedJobRegistry(queue=queue).get_job_ids():
+        job = Job.fetch(job_id, connection=queue.connection)
+        pytest.fail(f"Task {job.func_name} failed:\n{job.latest_result().exc_string}")
+    # The worker counts its jobs in Redis, not in the object; finished jobs
+    # stay in this registry for their result's lifetime (500 s).
+    return finished.count - finished_before
+
+
+def run_queued_tasks() -> int:
+    """Run what the current task backend holds, as its worker would, and
+    return how many tasks ran; the immediate backend holds nothing."""
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    if isinstance(backend, DatabaseBackend):
+        return _run_database_tasks()
+    if type(backend).__module__.startswith("django_tasks_rq"):
+        return _run_rq_tasks()
+    return 0
+
+
+@pytest.fixture
+def run_tasks(task_backend):
+    """``run_tasks()`` runs the tasks queued so far (see Task backends
+    above) and returns how many ran."""
+    return run_queued_tasks
+
+
+@pytest.fixture
+def django_capture_on_commit_callbacks(task_backend):
+    """pytest-django's fixture; on a real task backend (GATHER_TEST_TASKS),
+    a block with ``execute=True`` is a commit, after which the worker runs
+    what the change queued."""
+    from django.test import TestCase
+
+    capture = TestCase.captureOnCommitCallbacks
+    if task_backend == "immediate":
+        return capture
+
+    @contextmanager
+    def capture_then_run_tasks(*, using=DEFAULT_DB_ALIAS, execute=False):
+        with capture(using=using, execute=execute) as callbacks:
+            yield callbacks
+        if execute:
+            run_queued_tasks()
+
+    return capture_then_run_tasks
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from wagtail.models import PageLogEntry
 from attendance import group_messages as rules
 from attendance.errors import AttendanceError
 from attendance.models import AttendanceRecord, AttendanceStatus
+from core import sms
 from events import consent as consent_rules
 from events.groups import COORDINATORS_GROUP, EDITORS_GROUP, FACILITATORS_GROUP
 from events.models import (
@@ -28,7 +29,7 @@ from events.models import (
 from events.registration import cancel, manage_token
 from tests.conftest import make_registration_event, make_session, role_group, sign_up
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tasks]
 
 TORONTO = ZoneInfo("America/Toronto")
 #: A Tuesday morning: outside the quiet hours (21:00 to 08:00).
@@ -76,8 +77,9 @@ def facilitator(django_user_model, event):
 
 
 @pytest.fixture
-def mixed(event):
-    """Five people, one per way of being reached."""
+def mixed(event, run_tasks):
+    """Five people, one per way of being reached (their confirmations sent
+    and forgotten)."""
     people = {
         "email": sign_up(event, "Email Only", email="e@example.org"),
         "text": sign_up(
@@ -92,7 +94,9 @@ def mixed(event):
         ),
     }
     consent_rules.withdraw(registration=people["withdrawn"], channel=Channel.EMAIL)
+    run_tasks()
     mail.outbox.clear()
+    sms.outbox.clear()
     return people
 
 

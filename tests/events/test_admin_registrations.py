@@ -8,7 +8,7 @@ from django.urls import reverse
 from events.models import Registration
 from tests.conftest import make_registration_event, sign_up
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tasks]
 
 
 @pytest.fixture
@@ -39,10 +39,11 @@ def test_add_by_hand_respects_capacity(admin_client, event_index):
 
 
 def test_adding_someone_already_registered_says_so_and_sends_nothing(
-    admin_client, event_index, django_capture_on_commit_callbacks
+    admin_client, event_index, django_capture_on_commit_callbacks, run_tasks
 ):
     event = make_registration_event(event_index, capacity=5)
     sign_up(event, "Ana", email="ana@example.org")
+    run_tasks()
     mail.outbox.clear()
     data = {"event": event.pk, "name": "Ana B.", "email": "ANA@example.org"}
     with django_capture_on_commit_callbacks(execute=True):

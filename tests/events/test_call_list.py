@@ -21,7 +21,7 @@ from events.registration import cancel, register
 from events.sessions import cancel_session, reschedule_session
 from tests.conftest import make_registration_event, role_group, sign_up
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tasks]
 
 PHONE = "416 555 0199"
 

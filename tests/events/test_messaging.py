@@ -31,7 +31,7 @@ from events.sessions import cancel_session
 from events.tasks import send_messages
 from tests.conftest import make_registration_event, make_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tasks]
 TORONTO = ZoneInfo("America/Toronto")
 PHONE = "+14165550123"
 

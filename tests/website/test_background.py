@@ -4,6 +4,7 @@ task backend."""
 import pytest
 from django.core import mail
 from django.db import transaction
+from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from events.registration import register
@@ -54,3 +55,20 @@ def test_other_backends_queue_after_the_commit(
     assert len(callbacks) == 1
     callbacks[0]()
     assert [m.to for m in mail.outbox] == [["ana@example.org"]]
+
+
+@task()
+def always_fails() -> None:
+    """A task for the test below (importable by path, as workers need)."""
+    raise ValueError("this task fails")
+
+
+@pytest.mark.tasks
+def test_a_failing_task_fails_the_test_on_every_backend(task_backend, run_tasks):
+    result = always_fails.enqueue()
+    if task_backend == "immediate":
+        assert result.status == TaskResultStatus.FAILED
+        assert run_tasks() == 0
+        return
+    with pytest.raises(pytest.fail.Exception, match="always_fails failed"):
+        run_tasks()

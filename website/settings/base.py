@@ -128,7 +128,35 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://gather")}
+#: Redis, e.g. redis://127.0.0.1:6379/0. When set it is the shared cache
+#: (rate limits, import progress, cached pages, sessions' cache) and the task
+#: queue (RQ, run by ``manage.py rqworker``); unset, the cache is each
+#: process's memory and tasks wait in the database. CACHE_URL and
+#: TASKS_BACKEND, when set, still win.
+REDIS_URL = env.str("REDIS_URL", default="")
+
+if REDIS_URL and not env.str("CACHE_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # RQ's keys start with "rq:", the cache's with "gather:".
+            "KEY_PREFIX": "gather",
+            # A Redis that stops answering fails a request (and /ready/) in
+            # seconds instead of holding a gunicorn worker until its timeout.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://gather")}
+
+# With Redis as the cache, sessions are read from it and written through to
+# the database (cached_db): a Redis restart or eviction signs nobody out, and
+# most requests read no session row (SESSION_SAVE_EVERY_REQUEST writes one
+# either way). A cache of each process's own would keep a signed-out session
+# alive in the other processes, so without Redis they stay in the database.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -193,13 +221,33 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 
 # Background tasks through Django's tasks API. The database backend needs only
-# `manage.py db_worker`; set TASKS_BACKEND to django_tasks_rq.RQBackend (with
-# Redis) when one worker machine is no longer enough.
+# `manage.py db_worker`; with REDIS_URL set, tasks go to RQ's queue in Redis
+# and `manage.py rqworker --job-class django_tasks_rq.Job` runs them, on as
+# many machines as needed.
 TASKS = {
     "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "BACKEND": env.str(
+            "TASKS_BACKEND",
+            default=(
+                "django_tasks_rq.RQBackend"
+                if REDIS_URL
+                else "django_tasks_db.DatabaseBackend"
+            ),
+        ),
     }
 }
+#: RQ's queues (django-rq), read only when TASKS is the RQ backend. Every task
+#: goes to the one queue, "default", as with the database backend.
+RQ_QUEUES = {
+    "default": {
+        "URL": REDIS_URL or "redis://127.0.0.1:6379/0",
+        # Seconds a task may run before its worker stops it (an import of a
+        # large spreadsheet is the longest).
+        "DEFAULT_TIMEOUT": env.int("GATHER_TASK_TIMEOUT", default=1800),
+    }
+}
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 # Sign-in throttling (django-axes) on both sign-in pages, the admin's and the
 # facilitators': after GATHER_LOGIN_FAILURE_LIMIT wrong passwords in a row,

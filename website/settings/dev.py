@@ -25,11 +25,12 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 
 # A file cache the web server and the task worker share, so an import running
-# in the worker shows its progress bar (``make serve`` runs both). Production
-# sets CACHE_URL to Redis.
-CACHES = {
-    "default": env.cache(
-        "CACHE_URL",
-        default=f"filecache://{BASE_DIR / '.cache' / 'django'}",  # noqa: F405
-    )
-}
+# in the worker shows its progress bar (``make serve`` runs both). With
+# REDIS_URL set, base.py's Redis cache is shared already.
+if not REDIS_URL:  # noqa: F405
+    CACHES = {
+        "default": env.cache(
+            "CACHE_URL",
+            default=f"filecache://{BASE_DIR / '.cache' / 'django'}",  # noqa: F405
+        )
+    }

@@ -1,6 +1,8 @@
 """Test settings: fast password hashing, tasks run immediately, mail and
 texts in memory."""
 
+import os
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -17,6 +19,20 @@ TWILIO_ACCOUNT_SID = TWILIO_AUTH_TOKEN = ""
 TWILIO_FROM_NUMBER = TWILIO_MESSAGING_SERVICE_SID = ""
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The same sessions and apps whether or not the environment sets REDIS_URL.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+INSTALLED_APPS = [
+    app
+    for app in INSTALLED_APPS  # noqa: F405
+    if app not in ("django_rq", "django_tasks_rq")
+]
+#: The Redis database that task tests run against with GATHER_TEST_TASKS=rq
+#: (tests/conftest.py); each pytest-xdist worker takes the next database.
+#: It is emptied before each of those tests: give it no other use.
+GATHER_TEST_REDIS_URL = os.environ.get(
+    "GATHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/9"
+)
+RQ_QUEUES = {"default": {"URL": GATHER_TEST_REDIS_URL, "DEFAULT_TIMEOUT": 60}}
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
