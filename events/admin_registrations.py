@@ -40,6 +40,7 @@ from .filters import RegistrationFilterSet
 from .messaging import route
 from .models import Channel, EventPage, MessageKind, Registration, RegistrationStatus
 from .permissions import events_visible_to, registrations_visible_to
+from .questions import answers_text, shown_answers_prefetch
 
 
 class AddRegistrationForm(WagtailAdminModelForm):
@@ -281,6 +282,19 @@ class RegistrationInspectView(generic.InspectView):
             parts.append(f"{label}: {state}")
         return "; ".join(parts)
 
+    def get_answers_display_value(self):
+        """The answers to the event's own questions, demographic ones left
+        out: those are shown only as totals in the reports."""
+        registration = (
+            Registration.objects.filter(pk=self.object.pk)
+            .prefetch_related(shown_answers_prefetch())
+            .get()
+        )
+        pairs = answers_text(registration)
+        if not pairs:
+            return _("None given")
+        return "; ".join(f"{label}: {value}" for label, value in pairs)
+
     def get_created_at_display_value(self):
         return site_time_text(self.object.created_at)
 
@@ -440,6 +454,7 @@ class RegistrationViewSet(ModelViewSet):
         "voicemail_ok",
         "support_needs",
         "consents",
+        "answers",
         "status",
         "waitlist_position",
         "created_at",

@@ -25,6 +25,7 @@ from .calendars import build_calendar, calendar_bytes
 from .errors import EventsError
 from .forms import SignUpForm
 from .models import Channel, EventPage, GroupMessage, RegistrationStatus
+from .questions import questions_of
 
 
 def _full_without_waitlist(event):
@@ -67,7 +68,10 @@ def sign_up(request, event_id):
         return HttpResponse(status=405)
     event = published_event_or_404(event_id)
     refusal, status = None, 200
-    form = SignUpForm(request.POST if request.method == "POST" else None)
+    form = SignUpForm(
+        request.POST if request.method == "POST" else None,
+        questions=questions_of(event),
+    )
     if request.method == "GET":
         refusal = workflows.registration_refusal(event)
         if refusal is None and _full_without_waitlist(event):
@@ -123,6 +127,7 @@ def _handle_sign_up(request, event, form):
             call_times=data["call_times"],
             voicemail_ok=data["voicemail_ok"],
             consent=form.consent_channels,
+            answers=form.answers_from(),
             by=audit.PARTICIPANT,
         )
     except EventsError as error:
