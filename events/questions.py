@@ -227,6 +227,9 @@ def demographic_totals(event_ids) -> dict[int, Counter]:
     anonymous tallies of people whose details were removed. Two queries;
     answers are decrypted to be counted, and only counts leave here."""
     totals: dict[int, Counter] = {}
+    event_ids = list(event_ids)
+    if not event_ids:
+        return totals
     held = RegistrationAnswer.objects.filter(
         question__demographic=True, question__event_id__in=event_ids
     ).values_list("question_id", "value")
