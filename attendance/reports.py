@@ -60,8 +60,8 @@ definitions, from :func:`definitions`):
   still count: their answers were added to anonymous totals first. A count
   below ``SMALL_COUNT`` (5), zero included, is shown as "fewer than 5";
   when that hides only one answer of a question, the next smallest is
-  hidden too, so the hidden one cannot be worked out from the number of
-  people signed up.
+  "not shown" too, so the hidden one cannot be worked out from the number
+  of people signed up.
 
 Reports hold counts only, never personal names, so downloading them needs
 no audit-log entry (unlike exports of participant data).
@@ -1046,17 +1046,23 @@ def fewer_than_label() -> str:
     return _("fewer than %(small)s") % {"small": SMALL_COUNT}
 
 
-def suppress_small(counts: list[int]) -> list[int | None]:
-    """``counts`` with those that could single someone out as None: every
-    count below ``SMALL_COUNT`` (zero too: "nobody chose this" says what
-    everyone chose), and, when that hides exactly one count of several,
-    the smallest other one as well, so the hidden count is not the number
-    of people minus the rest."""
-    shown: list[int | None] = [n if n >= SMALL_COUNT else None for n in counts]
-    hidden = [i for i, n in enumerate(shown) if n is None]
+def not_shown_label() -> str:
+    return _("not shown")
+
+
+def suppress_small(counts: list[int]) -> list[int | str]:
+    """``counts`` as a report shows them: every count below ``SMALL_COUNT``
+    (zero too: "nobody chose this" says what everyone chose) as "fewer than
+    5"; when that hides exactly one count of several, the smallest other
+    one is "not shown" as well, so the hidden count is not simply the
+    number of people signed up minus the counts shown."""
+    shown: list[int | str] = [
+        n if n >= SMALL_COUNT else fewer_than_label() for n in counts
+    ]
+    hidden = [i for i, n in enumerate(counts) if n < SMALL_COUNT]
     if len(hidden) == 1 and len(counts) > 1:
-        others = [i for i, n in enumerate(shown) if n is not None]
-        shown[min(others, key=lambda i: (counts[i], i))] = None
+        others = [i for i in range(len(counts)) if i not in hidden]
+        shown[min(others, key=lambda i: (counts[i], i))] = not_shown_label()
     return shown
 
 
@@ -1074,18 +1080,11 @@ def _answers(source: _Source) -> Report:
         answers += sorted(v for v in counts if v and v not in answers)
         answers.append("")
         numbers = [counts.get(answer, 0) for answer in answers]
-        for answer, number in zip(answers, suppress_small(numbers), strict=True):
+        for answer, shown in zip(answers, suppress_small(numbers), strict=True):
             label = display_value(question, answer) if answer else no_answer_label()
-            rows.append(
-                [
-                    question.event.title,
-                    question.label,
-                    label,
-                    fewer_than_label() if number is None else number,
-                ]
-            )
+            rows.append([question.event.title, question.label, label, shown])
             chart_labels.append(f"{question.label}: {label}")
-            chart_values.append(number)
+            chart_values.append(shown if isinstance(shown, int) else None)
     return Report(
         slug="answers",
         title=_("Answers to demographic questions"),
