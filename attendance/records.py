@@ -23,6 +23,7 @@ from events.models import (
     RegistrationStatus,
     SessionStatus,
 )
+from events.questions import shown_answers_prefetch
 
 from .checkin import OPENS_BEFORE
 from .errors import AttendanceError
@@ -41,10 +42,17 @@ def roster(session: EventSession):
     """Confirmed people (by name) and the waitlist (in order) for a session:
     the places on its event's whole series and, for a drop-in, on that
     session alone (``for_session``). Empty for headcount-only events, which
-    record no names."""
+    record no names.
+
+    Each carries ``shown_answers``: the answers to the event's own questions
+    that may be shown next to a name (never the demographic ones,
+    ``events.questions``). The caller has already checked that the user
+    may see this session's people."""
     if session.event.headcount_only:
         return [], []
-    registrations = Registration.objects.for_session(session)
+    registrations = Registration.objects.for_session(session).prefetch_related(
+        shown_answers_prefetch()
+    )
     confirmed = list(
         registrations.filter(status=RegistrationStatus.CONFIRMED).order_by("name", "pk")
     )

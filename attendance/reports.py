@@ -57,6 +57,16 @@ definitions, from :func:`definitions`):
 * A drop-in place (a registration for one session) is expected at that
   session only, in the no-show rate and in retention.
 
+* **Answers to demographic questions**: for each demographic question
+  (``events.questions``) of the events with a session in the range, how
+  many people gave each answer, or none, at sign-up, whatever became of
+  their place. People whose details were removed (retention, erasure)
+  still count: their answers were added to anonymous totals first. A count
+  below ``SMALL_COUNT`` (5), zero included, is shown as "fewer than 5";
+  when that hides only one answer of a question, the next smallest is
+  "not shown" too, so the hidden one cannot be worked out from the number
+  of people signed up.
+
 Reports hold counts only, never personal names, so downloading them needs
 no audit-log entry (unlike exports of participant data).
 """
@@ -86,11 +96,20 @@ from django.utils.translation import ngettext
 from events.models import (
     EventKind,
     EventSession,
+    QuestionKind,
     Registration,
     RegistrationStatus,
     SessionStatus,
     Setting,
     SignUpPer,
+)
+from events.questions import (
+    NO,
+    YES,
+    demographic_questions,
+    demographic_totals,
+    display_value,
+    no_answer_label,
 )
 
 from .models import AttendanceRecord, AttendanceStatus
@@ -104,6 +123,11 @@ PERIODS = ("week", "month")
 CHART_EVENTS = 8
 #: The setting key of sessions with no venue at all.
 NO_SETTING = ""
+#: Answer counts below this are not shown. Five is the smallest count most
+#: health-statistics disclosure rules publish: a smaller group of people
+#: giving one answer (or nobody) could be told apart by someone who knows
+#: who came.
+SMALL_COUNT = 5
 
 
 # Filters ---------------------------------------------------------------------
@@ -238,6 +262,17 @@ def definitions() -> list[tuple[str, str]]:
         (
             _("Setting"),
             _("The session's own venue if it has one, otherwise the event's venue."),
+        ),
+        (
+            _("Answers to demographic questions"),
+            _(
+                "How many people gave each answer when they signed up, counted "
+                "also after their details were removed. Counts under "
+                "%(small)s are shown as 'fewer than %(small)s', and so is one "
+                "more when only one would be hidden, so no count can point "
+                "to a person."
+            )
+            % {"small": SMALL_COUNT},
         ),
     ]
 
@@ -1056,6 +1091,74 @@ def _waitlist(source: _Source) -> Report:
     )
 
 
+def fewer_than_label() -> str:
+    return _("fewer than %(small)s") % {"small": SMALL_COUNT}
+
+
+def not_shown_label() -> str:
+    return _("not shown")
+
+
+def suppress_small(counts: list[int]) -> list[int | str]:
+    """``counts`` as a report shows them: every count below ``SMALL_COUNT``
+    (zero too: "nobody chose this" says what everyone chose) as "fewer than
+    5"; when that hides exactly one count of several, the smallest other
+    one is "not shown" as well, so the hidden count is not simply the
+    number of people signed up minus the counts shown."""
+    shown: list[int | str] = [
+        n if n >= SMALL_COUNT else fewer_than_label() for n in counts
+    ]
+    hidden = [i for i, n in enumerate(counts) if n < SMALL_COUNT]
+    if len(hidden) == 1 and len(counts) > 1:
+        others = [i for i in range(len(counts)) if i not in hidden]
+        shown[min(others, key=lambda i: (counts[i], i))] = not_shown_label()
+    return shown
+
+
+def _answers(source: _Source) -> Report:
+    event_ids = set(
+        sessions_in_range(source.filters).values_list("event_id", flat=True)
+    )
+    questions = demographic_questions(event_ids)
+    totals = demographic_totals([question.event_id for question in questions])
+    rows, chart_labels, chart_values = [], [], []
+    for question in questions:
+        counts = totals.get(question.pk, {})
+        answers = [YES, NO] if question.kind == QuestionKind.YES_NO else []
+        answers += question.options
+        answers += sorted(v for v in counts if v and v not in answers)
+        answers.append("")
+        numbers = [counts.get(answer, 0) for answer in answers]
+        for answer, shown in zip(answers, suppress_small(numbers), strict=True):
+            label = display_value(question, answer) if answer else no_answer_label()
+            rows.append([question.event.title, question.label, label, shown])
+            chart_labels.append(f"{question.label}: {label}")
+            chart_values.append(shown if isinstance(shown, int) else None)
+    return Report(
+        slug="answers",
+        title=_("Answers to demographic questions"),
+        help_text=_(
+            "Totals only, for the events with a session in the range: how many "
+            "people gave each answer when they signed up. Counts under "
+            "%(small)s are shown as 'fewer than %(small)s' (and one more when "
+            "only one would be hidden), so no count can point to a person."
+        )
+        % {"small": SMALL_COUNT},
+        columns=[_("Event"), _("Question"), _("Answer"), _("People")],
+        rows=rows,
+        chart=Chart(
+            kind="horizontal_bar",
+            title=_("Answers to demographic questions"),
+            description=_(
+                "Bar chart of how many people gave each answer; counts too small "
+                "to show are left out."
+            ),
+            x_labels=chart_labels,
+            series=[ChartSeries(_("People"), chart_values)],
+        ),
+    )
+
+
 # Public functions ------------------------------------------------------------
 
 
@@ -1092,6 +1195,11 @@ def no_show_report(filters: ReportFilters, *, now=None) -> Report:
     return _no_shows(_Source(filters, now))
 
 
+def answers_report(filters: ReportFilters, *, now=None) -> Report:
+    """Per demographic question: people per answer, small counts hidden."""
+    return _answers(_Source(filters, now))
+
+
 def waitlist_report(filters: ReportFilters, *, now=None) -> Report:
     """Events that filled, with capacity, confirmed places and the waitlist
     today."""
@@ -1108,6 +1216,7 @@ BUILDERS = {
     "session-numbers": lambda source, period: _by_session_number(source),
     "no-shows": lambda source, period: _no_shows(source),
     "waitlist": lambda source, period: _waitlist(source),
+    "answers": lambda source, period: _answers(source),
 }
 
 
@@ -1115,7 +1224,8 @@ def build_reports(
     filters: ReportFilters, *, period: str = "month", only=None, now=None
 ) -> list[Report]:
     """Every report (or those whose slugs are in ``only``) sharing one set of
-    queries: six at most, however much data there is."""
+    queries: six at most, and three for the answers, however much data there
+    is."""
     source = _Source(filters, now)
     return [
         build(source, period)

@@ -49,6 +49,7 @@ from .models import (
     SignUpPer,
 )
 from .permissions import events_visible_to, registrations_visible_to
+from .questions import answers_text, shown_answers_prefetch
 
 
 class AddRegistrationForm(WagtailAdminModelForm):
@@ -343,6 +344,19 @@ class RegistrationInspectView(generic.InspectView):
             parts.append(f"{label}: {state}")
         return "; ".join(parts)
 
+    def get_answers_display_value(self):
+        """The answers to the event's own questions, demographic ones left
+        out: those are shown only as totals in the reports."""
+        registration = (
+            Registration.objects.filter(pk=self.object.pk)
+            .prefetch_related(shown_answers_prefetch())
+            .get()
+        )
+        pairs = answers_text(registration)
+        if not pairs:
+            return _("None given")
+        return "; ".join(f"{label}: {value}" for label, value in pairs)
+
     def get_created_at_display_value(self):
         return site_time_text(self.object.created_at)
 
@@ -505,6 +519,7 @@ class RegistrationViewSet(ModelViewSet):
         "voicemail_ok",
         "support_needs",
         "consents",
+        "answers",
         "status",
         "waitlist_position",
         "created_at",

@@ -17,7 +17,7 @@ date, and one message listing the dates and where they stand on each
 """
 
 import dataclasses
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from django.db import transaction
 from django.db.models import Count
@@ -37,6 +37,7 @@ from .models import (
     SessionStatus,
     SignUpPer,
 )
+from .questions import record_answers
 from .registration import (
     RegistrationResult,
     _check_open,
@@ -195,6 +196,7 @@ def register_sessions(
     call_times: str = "",
     voicemail_ok: bool = False,
     consent: Collection[str] = (),
+    answers: Mapping[int, str] | None = None,
     by_coordinator: bool = False,
     notify: bool = True,
     user=None,
@@ -268,6 +270,10 @@ def register_sessions(
         results.append(RegistrationResult(registration, created=True))
     created = [r.registration for r in results if r.created]
     record_given_many((r, consent) for r in created)
+    # The event's own questions on every new date; demographic answers on
+    # the first only, so the totals count the person once.
+    for number, registration in enumerate(created):
+        record_answers(registration, answers, demographic=number == 0)
     audit.write(
         _entry(r, "created", event=locked, actor=actor, session=r.session_id)
         for r in created

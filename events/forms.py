@@ -10,13 +10,16 @@ from core.phones import INVALID_PHONE_MESSAGE, to_e164
 
 from .consent import CONSENT_WORDING
 from .models import Channel
+from .questions import QuestionFieldsMixin
 
 #: "May we leave a voicemail?": no unless the person says yes.
 VOICEMAIL_CHOICES = [("no", _("No")), ("yes", _("Yes"))]
 
 
-class SignUpForm(AccessibleErrorsMixin, forms.Form):
-    """Only what is needed to hold a place and reach the person."""
+class SignUpForm(QuestionFieldsMixin, AccessibleErrorsMixin, forms.Form):
+    """Only what is needed to hold a place and reach the person, then the
+    event's own questions (``questions=``, added by ``QuestionFieldsMixin``
+    after these fields)."""
 
     name = forms.CharField(
         label=_("Your name"),

@@ -26,9 +26,14 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from phonenumber_field.modelfields import PhoneNumberField
 from taggit.models import TaggedItemBase
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+)
 from wagtail.fields import RichTextField
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 
 from core.encryption import EncryptedTextField
@@ -415,6 +420,17 @@ class EventPage(Page):
                 FieldPanel("headcount_only"),
             ],
             heading=_("Sign-up"),
+        ),
+        InlinePanel(
+            "questions",
+            heading=_("Questions on the sign-up form"),
+            label=_("Question"),
+            help_text=_(
+                "Optional. Asked after name and contact details. Ask only what "
+                "you need to run the event: the answers are personal data, "
+                "seen by the people who see the list of names, and deleted "
+                "with the person's details."
+            ),
         ),
     ]
 
@@ -1015,6 +1031,199 @@ class Registration(models.Model):
         if len(parts) < 2:
             return self.name
         return f"{parts[0]} {parts[-1][0]}."
+
+
+class QuestionKind(models.TextChoices):
+    """What sort of answer a sign-up question takes."""
+
+    TEXT = "text", _("Short text")
+    CHOICE = "choice", _("Choice from a list")
+    YES_NO = "yes_no", _("Yes or no")
+
+
+#: Bounds of a question and its answers (the form and the model share them).
+QUESTION_LABEL_MAX = 200
+QUESTION_HELP_MAX = 300
+CHOICE_MAX = 100
+CHOICES_MAX = 20
+ANSWER_MAX = 500
+
+
+def split_choices(text: str) -> list[str]:
+    """The options of a choice question: one per line, blank lines and
+    repeats left out, in the order written."""
+    seen = []
+    for line in (text or "").splitlines():
+        option = line.strip()
+        if option and option not in seen:
+            seen.append(option)
+    return seen
+
+
+class RegistrationQuestion(Orderable):
+    """A question of an event's own on its sign-up form (``events.questions``
+    builds the fields).
+
+    A child of the page (``InlinePanel``), so questions are edited with the
+    page and go live when it is published; the form asks the live ones. A
+    demographic question is optional and has set answers (a choice or yes
+    or no): its answers are shown only as totals in the reports, never next
+    to a name, and are counted into ``AnswerTally`` when the person's
+    details are removed, so those totals survive retention.
+    """
+
+    event = ParentalKey(
+        "events.EventPage", on_delete=models.CASCADE, related_name="questions"
+    )
+    label = models.CharField(
+        max_length=QUESTION_LABEL_MAX,
+        help_text=_(
+            "The question as people read it, e.g. 'How did you hear about us?'"
+        ),
+    )
+    kind = models.CharField(
+        max_length=20, choices=QuestionKind.choices, default=QuestionKind.TEXT
+    )
+    choices = models.TextField(
+        blank=True,
+        help_text=_(
+            "For a choice: the answers people choose from, one per line "
+            "(2 to 20, each up to 100 characters)."
+        ),
+    )
+    required = models.BooleanField(
+        default=False, help_text=_("People must answer to sign up.")
+    )
+    help_text = models.CharField(
+        max_length=QUESTION_HELP_MAX,
+        blank=True,
+        help_text=_("A short hint shown under the question."),
+    )
+    demographic = models.BooleanField(
+        default=False,
+        help_text=_(
+            "For counting who comes (optional choice or yes/no questions only): "
+            "answers appear only as totals in the reports, never next to a name."
+        ),
+    )
+
+    panels = [
+        FieldPanel("label"),
+        FieldPanel("kind"),
+        FieldPanel("choices"),
+        FieldRowPanel([FieldPanel("required"), FieldPanel("demographic")]),
+        FieldPanel("help_text"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("registration question")
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def options(self) -> list[str]:
+        """The answers of a choice question (none for other kinds)."""
+        return split_choices(self.choices) if self.kind == QuestionKind.CHOICE else []
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.kind == QuestionKind.CHOICE:
+            options = split_choices(self.choices)
+            if len(options) < 2:
+                errors["choices"] = _("Give at least two answers, one per line.")
+            elif len(options) > CHOICES_MAX:
+                errors["choices"] = _("Give at most %(max)s answers.") % {
+                    "max": CHOICES_MAX
+                }
+            elif any(len(option) > CHOICE_MAX for option in options):
+                errors["choices"] = _(
+                    "Keep each answer to %(max)s characters or fewer."
+                ) % {"max": CHOICE_MAX}
+        elif self.choices.strip():
+            errors["choices"] = _("Only a choice question has answers to choose from.")
+        if self.demographic:
+            if self.required:
+                errors["required"] = _(
+                    "A demographic question must be optional: nobody has to "
+                    "say this to take part."
+                )
+            if self.kind == QuestionKind.TEXT:
+                errors["kind"] = _(
+                    "A demographic question needs set answers (a choice, or "
+                    "yes or no): free text could name the person in a total."
+                )
+        if not self.demographic and self._was_demographic_with_answers():
+            errors["demographic"] = _(
+                "People answered this question on the promise that only totals "
+                "are shown, so it stays demographic. Add a new question instead."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _was_demographic_with_answers(self) -> bool:
+        if self.pk is None:
+            return False
+        stored = RegistrationQuestion.objects.filter(pk=self.pk, demographic=True)
+        return stored.exists() and (
+            self.answers.exclude(value="").exists() or self.tallies.exists()
+        )
+
+
+class RegistrationAnswer(models.Model):
+    """One person's answer to one question, stored encrypted
+    (``core.encryption``), like support needs. ``""`` is a question left
+    blank (kept for demographic questions, so the reports can say how many
+    chose not to answer). Deleted when the registration is anonymised
+    (``events.privacy``)."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="answers"
+    )
+    question = models.ForeignKey(
+        RegistrationQuestion, on_delete=models.CASCADE, related_name="answers"
+    )
+    value = EncryptedTextField(blank=True)
+
+    # Like registrations: not a "use" of the page, and no task per sign-up.
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "question"], name="one_answer_per_question"
+            )
+        ]
+
+    def __str__(self):
+        # Never the answer itself: labels end up in logs and admin screens.
+        return _("Answer %(id)s") % {"id": self.pk}
+
+
+class AnswerTally(models.Model):
+    """How many anonymised registrations gave each answer to a demographic
+    question: the answers are deleted with the person's details, and their
+    counts move here, linked to nobody, so the reports' totals stay the same.
+    ``value`` ``""`` counts people who did not answer."""
+
+    question = models.ForeignKey(
+        RegistrationQuestion, on_delete=models.CASCADE, related_name="tallies"
+    )
+    value = models.CharField(max_length=CHOICE_MAX, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "value"], name="one_tally_per_answer"
+            )
+        ]
+
+    def __str__(self):
+        return _("Tally %(id)s") % {"id": self.pk}
 
 
 class Channel(models.TextChoices):

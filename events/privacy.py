@@ -6,7 +6,10 @@ registrations; the retention run (``attendance.retention``) and erasure on
 request (``erase``) both use it, so a row anonymised either way looks the
 same. The row itself stays, with its event, status and times, and so do its
 attendance records: every total in the reports is counted from those, never
-from names, so the reports give the same numbers afterwards.
+from names, so the reports give the same numbers afterwards. Answers to an
+event's own questions are deleted; the demographic ones are counted into
+anonymous totals first (``events.questions.fold_answers``), so the reports'
+answer totals stay the same too.
 
 Audit entries written here hold counts and ids, never who the person was;
 the labels of earlier entries about an anonymised registration are made
@@ -40,6 +43,7 @@ from .models import (
     RegistrationStatus,
     SessionStatus,
 )
+from .questions import fold_answers
 from .registration import cancel
 
 #: The name an anonymised registration keeps, so lists and sign-in sheets of
@@ -62,10 +66,11 @@ def anonymise_registrations(registrations, *, now=None) -> Counter:
     still have them; returns how many were anonymised per event id.
 
     Name, email, phone (with the number as typed, the best times to call and
-    the voicemail answer) and support needs are cleared, consent rows deleted,
-    the manage
-    link stops working (its hash becomes a value no token hashes to), so do
-    the accept links of waitlist offers (an open one is withdrawn), and
+    the voicemail answer) and support needs are cleared, consent rows and
+    answers to the event's questions deleted (demographic answers first
+    added to the anonymous ``AnswerTally`` counts, ``events.questions``), the
+    manage link stops working (its hash becomes a value no token hashes to),
+    so do the accept links of waitlist offers (an open one is withdrawn), and
     ``anonymised_at`` is set, so a second run finds nothing to do. Status,
     waitlist position, times and attendance records are kept.
     """
@@ -102,6 +107,8 @@ def anonymise_registrations(registrations, *, now=None) -> Counter:
                 Value("anonymised-"), Cast("pk", output_field=CharField())
             ),
         )
+        # Answers go too; demographic ones live on as anonymous counts.
+        fold_answers(chunk)
         ModelLogEntry.objects.filter(
             content_type=content_type, object_id__in=[str(pk) for pk in chunk]
         ).update(label=_history_label())

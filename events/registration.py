@@ -44,7 +44,7 @@ ids and statuses only: never a name, email, phone number or support need.
 import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from django.db import transaction
 from django.utils import dateformat, timezone
@@ -64,6 +64,7 @@ from .models import (
     SessionStatus,
     SignUpPer,
 )
+from .questions import record_answers
 
 TOKEN_PURPOSE = "registration.manage"
 
@@ -396,6 +397,7 @@ def register(
     call_times: str = "",
     voicemail_ok: bool = False,
     consent: Collection[str] = (),
+    answers: Mapping[int, str] | None = None,
     by_coordinator: bool = False,
     notify: bool = True,
     refuse_repeat: bool = False,
@@ -423,6 +425,10 @@ def register(
     contacted on, recorded with the wording's version (``events.consent``);
     a repeat sign-up changes no consent.
 
+    ``answers`` (question id -> value) are the event's own questions
+    answered (``events.questions.record_answers``), saved with a new
+    registration only: a repeat sign-up changes no answer.
+
     A new registration is logged (``events.registration.created``); a public
     sign-up (not ``by_coordinator``) is logged as the participant's own.
     """
@@ -447,6 +453,7 @@ def register(
     if result.created:
         registration = result.registration
         record_given(registration, consent)
+        record_answers(registration, answers)
         audit.write(
             [_entry(registration, "created", event=registration.event, actor=actor)]
         )

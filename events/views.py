@@ -33,6 +33,7 @@ from .models import (
     PlaceOfferStatus,
     RegistrationStatus,
 )
+from .questions import questions_of
 
 
 def _full_without_waitlist(event):
@@ -107,13 +108,17 @@ def sign_up(request, event_id):
 def _sign_up_form(event, data):
     """The series form, or for a drop-in the form with a box per open date
     and where each stands (one count query for all of them)."""
+    questions = questions_of(event)
     if not drop_in.is_per_session(event):
-        return SignUpForm(data)
+        return SignUpForm(data, questions=questions)
     sessions = list(drop_in.open_sessions(event))
     for session in sessions:
         session.event = event
     return DropInSignUpForm(
-        data, sessions=sessions, places=drop_in.places_by_session(sessions)
+        data,
+        sessions=sessions,
+        places=drop_in.places_by_session(sessions),
+        questions=questions,
     )
 
 
@@ -154,6 +159,7 @@ def _handle_sign_up(request, event, form):
             call_times=data["call_times"],
             voicemail_ok=data["voicemail_ok"],
             consent=form.consent_channels,
+            answers=form.answers_from(),
             by=audit.PARTICIPANT,
         )
     except EventsError as error:
@@ -179,6 +185,7 @@ def _handle_drop_in(event, form):
             call_times=data["call_times"],
             voicemail_ok=data["voicemail_ok"],
             consent=form.consent_channels,
+            answers=form.answers_from(),
             by=audit.PARTICIPANT,
         )
     except EventsError as error:

@@ -83,10 +83,24 @@ class AdminCreationTests(WagtailPageTestCase):
                     "capacity": 12,
                     "waitlist_enabled": "on",
                     "topics": "recovery, wellness",
+                    "questions": inline_formset(
+                        [
+                            {
+                                "label": "How did you hear about us?",
+                                "kind": "choice",
+                                "choices": "A friend\nA poster",
+                                "demographic": "on",
+                                "help_text": "",
+                            }
+                        ]
+                    ),
                 }
             ),
         )
         event = EventPage.objects.get(slug="wrap")
+        [question] = event.questions.all()
+        self.assertEqual(question.options, ["A friend", "A poster"])
+        self.assertTrue(question.demographic)
         self.assertEqual(
             sorted(t.name for t in event.topics.all()), ["recovery", "wellness"]
         )

@@ -41,9 +41,12 @@ from ..filters import RegistrationFilterSet
 from ..models import (
     EventPage,
     Registration,
+    RegistrationAnswer,
+    RegistrationQuestion,
     RegistrationStatus,
 )
 from ..permissions import events_visible_to, is_coordinator, registrations_visible_to
+from ..questions import display_value
 from ..registration import person_key
 from .shared import listing_url, valid_filterset
 
@@ -139,6 +142,42 @@ class ParsedRegistrationRow:
     session_id: int | None = None
 
 
+def question_columns(registrations, *, taken=()):
+    """([(header, {event id: question id})], {(registration id, question
+    id): answer as shown}) for the export of ``registrations``.
+
+    A header is the question's label; one that a standard column (in
+    ``taken``) already has gets " (question)" after it, so every header is
+    unique (the JSON export is keyed by header).
+    """
+    event_ids = registrations.order_by().values("event_id")
+    questions = (
+        RegistrationQuestion.objects.filter(event_id__in=event_ids, demographic=False)
+        .order_by("event__title", "event_id", "sort_order", "pk")
+        .only("pk", "event_id", "label", "kind")
+    )
+    taken = {name.lower() for name in taken}
+    columns: dict[str, dict] = {}
+    by_id = {}
+    for question in questions:
+        header = question.label.strip()
+        if header.lower() in taken:
+            header = _("%(label)s (question)") % {"label": header}
+        columns.setdefault(header, {}).setdefault(question.event_id, question.pk)
+        by_id[question.pk] = question
+    answers = {}
+    if by_id:
+        rows = RegistrationAnswer.objects.filter(
+            question_id__in=list(by_id),
+            registration_id__in=registrations.order_by().values("pk"),
+        ).values_list("registration_id", "question_id", "value")
+        for registration_id, question_id, value in rows.iterator():
+            answers[(registration_id, question_id)] = display_value(
+                by_id[question_id], value
+            )
+    return list(columns.items()), answers
+
+
 class RegistrationResource(GatherResource):
     """Registrations: name, email, phone and status, for one event or for the
     events named in an ``event_id`` column.
@@ -176,6 +215,10 @@ class RegistrationResource(GatherResource):
     column_aliases = {"event_title": "event", "e_mail": "email", "telephone": "phone"}
     #: Look events up from one query per import (the peer does one per row).
     cached_lookups = True
+    #: The export's answer columns (``question_columns``), set per export;
+    #: an import leaves answers as they are.
+    question_columns: list = []
+    answers: dict = {}
 
     event_id = Field(attribute="event_id", column_name="event_id")
     event = Field(attribute="event__title", column_name="event", readonly=True)
@@ -578,6 +621,27 @@ class RegistrationResource(GatherResource):
             self.handle_import_error(kwargs.get("result"), error, raise_errors)
 
     # Export ------------------------------------------------------------------
+
+    def before_export(self, queryset, **kwargs):
+        """Load the answers the export shows, in two queries: one column per
+        question label after the standard columns (events sharing a label
+        share its column). Demographic questions have no column: their
+        answers are shown only as totals, in the reports."""
+        super().before_export(queryset, **kwargs)
+        self.question_columns, self.answers = question_columns(
+            queryset, taken=set(self._meta.export_order)
+        )
+
+    def get_export_headers(self, selected_fields=None):
+        headers = super().get_export_headers(selected_fields)
+        return headers + [header for header, _ids in self.question_columns]
+
+    def export_resource(self, instance, selected_fields=None, **kwargs):
+        row = super().export_resource(instance, selected_fields, **kwargs)
+        for _header, by_event in self.question_columns:
+            question_id = by_event.get(instance.event_id)
+            row.append(self.answers.get((instance.pk, question_id), ""))
+        return row
 
     def dehydrate_event_id(self, registration):
         return registration.event_id

@@ -592,3 +592,48 @@ def test_offer_hours_on_a_drop_in_still_fill_a_date_at_once(event_index):
     ben.refresh_from_db()
     assert ben.status == "confirmed"
     assert not PlaceOffer.objects.filter(registration__event=event).exists()
+
+
+def test_answers_go_on_every_date_and_demographic_ones_on_the_first_only(
+    event_index, site_client
+):
+    """Each date's roster shows the person's answers; the totals count a
+    person booking several dates once."""
+    from events.models import RegistrationAnswer, RegistrationQuestion
+
+    event, (first, second, _third) = make_drop_in(event_index, capacity=5)
+    needs = RegistrationQuestion.objects.create(
+        event=event, label="Anything we should know?", kind="text"
+    )
+    heard = RegistrationQuestion.objects.create(
+        event=event,
+        label="How did you hear about us?",
+        kind="choice",
+        choices="A friend\nA poster",
+        demographic=True,
+        sort_order=1,
+    )
+    response = site_client.post(
+        event.sign_up_url,
+        {
+            "name": "Ana",
+            "email": "ana@example.org",
+            "sessions": [first.pk, second.pk],
+            f"question_{needs.pk}": "A quiet seat",
+            f"question_{heard.pk}": "A poster",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    answers = RegistrationAnswer.objects.filter(registration__event=event)
+    by_date = {
+        session.pk: sorted(
+            (a.question.label, a.value)
+            for a in answers.filter(registration__session=session)
+        )
+        for session in (first, second)
+    }
+    assert by_date[first.pk] == [
+        ("Anything we should know?", "A quiet seat"),
+        ("How did you hear about us?", "A poster"),
+    ]
+    assert by_date[second.pk] == [("Anything we should know?", "A quiet seat")]

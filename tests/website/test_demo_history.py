@@ -151,7 +151,7 @@ def test_reports_show_the_demo_attendance(demo, client, admin_user):
     assert _cell(html, "Attendances") == str(total)
     assert _cell(html, "Unique participants") == str(unique)
     assert _cell(html, "Average attendance per session") == str(round(total / held, 1))
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 7
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 8
 
 
 def test_export_edit_and_reimport_the_demo_registrations(demo, client, admin_user):
@@ -241,3 +241,41 @@ def test_the_online_drop_in_has_people_on_single_dates_one_full(demo):
     assert {s for s, _ in by_date[second] + by_date[third]} == {"confirmed"}
     assert (len(by_date[second]), len(by_date[third])) == (4, 2)
     assert not Registration.objects.filter(event=drop_in, session__isnull=True).exists()
+
+
+def test_the_wrap_group_asks_its_own_questions(demo, client, admin_user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from events.models import RegistrationAnswer
+
+    wrap = wrap_group()
+    spec = next(s for s in CONTENT.events if s["slug"] == "wrap-group")
+    heard, needs = wrap.questions.order_by("sort_order")
+    assert (heard.kind, heard.demographic, needs.kind) == ("choice", True, "text")
+    # In the published revision too, so editing the page keeps them.
+    revision = wrap.get_latest_revision_as_object()
+    assert [q.label for q in revision.questions.all()] == [heard.label, needs.label]
+    given = [a for a in spec["questions"][1]["answers"] if a]
+    assert sorted(
+        RegistrationAnswer.objects.filter(question=needs).values_list(
+            "value", flat=True
+        )
+    ) == sorted(given)
+    client.force_login(admin_user)
+    today = timezone.localdate()
+    html = client.get(
+        reverse("attendance_reports"),
+        {
+            "date_from": today.isoformat(),
+            "date_to": (today + dt.timedelta(days=60)).isoformat(),
+        },
+    ).content.decode()
+    answers = spec["questions"][0]["answers"]
+    friend = answers.count("A friend or family member")
+    assert friend >= 5
+    assert re.search(
+        rf"A friend or family member</td><td class=\"number\">{friend}</td>", html
+    )
+    assert "fewer than 5" in html

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.dates import site_zone
@@ -33,12 +34,16 @@ from events.models import (
     EventKind,
     EventPage,
     Frequency,
+    QuestionKind,
+    Registration,
     RegistrationMode,
+    RegistrationQuestion,
     Setting,
     SignUpPer,
     Venue,
 )
 from events.open_series import first_reach, start_open_series
+from events.questions import record_answers
 from events.sessions import (
     RepeatPattern,
     add_session,
@@ -480,6 +485,7 @@ def build_events(index, content, *, today, venues, workshops, facilitators):
             registration_opens_at=opens,
             registration_closes_at=closes,
         )
+        add_questions(event, spec)
         publish_child(index, event)
         schedule_sessions(
             event,
@@ -490,6 +496,51 @@ def build_events(index, content, *, today, venues, workshops, facilitators):
         )
         events.append(event)
     return events
+
+
+def add_questions(event, spec):
+    """The event's own sign-up questions (``questions`` in events.toml), on
+    the unsaved page, so they are in the revision that is published."""
+    for number, question in enumerate(spec["questions"]):
+        where = f"events.toml: event {spec['slug']!r} questions[{number}]"
+        row = RegistrationQuestion(
+            label=question["label"],
+            kind=choice(QuestionKind, question["kind"], f"{where}.kind"),
+            choices="\n".join(question["choices"]),
+            required=question["required"],
+            demographic=question["demographic"],
+            help_text=question["help_text"],
+            sort_order=number,
+        )
+        try:
+            row.full_clean(exclude=["event"])
+        except ValidationError as error:
+            raise ContentError(f"{where}: {error.messages[0]}") from None
+        event.questions.add(row)
+
+
+def record_demo_answers(events, content):
+    """The answers of the people signed up for each event with questions,
+    in sign-up order (events.toml's ``answers``)."""
+    specs = {spec["slug"]: spec for spec in content.events}
+    for event in events:
+        questions = list(event.questions.order_by("sort_order"))
+        if not questions:
+            continue
+        people = list(Registration.objects.filter(event=event).order_by("pk"))
+        spec = specs[event.slug]["questions"]
+        for number, (question, wanted) in enumerate(zip(questions, spec, strict=True)):
+            where = f"events.toml: event {event.slug!r} questions[{number}].answers"
+            if len(wanted["answers"]) > len(people):
+                raise ContentError(
+                    f"{where}: {len(wanted['answers'])} answers for "
+                    f"{len(people)} people signed up"
+                )
+            for answer in wanted["answers"]:
+                if answer and question.options and answer not in question.options:
+                    raise ContentError(f"{where}: {answer!r} is not one of the choices")
+            for person, answer in zip(people, wanted["answers"], strict=False):
+                record_answers(person, {question.pk: answer})
 
 
 # The whole demo --------------------------------------------------------------
@@ -529,6 +580,7 @@ def build_demo(site, home, *, today, content=None):
         venues=venues,
         facilitators=facilitators,
     )
+    record_demo_answers(events, content)
     return Demo(
         organisation_name=content.settings["organisation_name"],
         venues=venues,

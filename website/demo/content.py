@@ -178,6 +178,18 @@ EVENT_PAGE = {
 
 CANCEL = {"session": int, "note": str}
 
+#: One of an event's own sign-up questions, with the answers of the people
+#: who sign up (in sign-up order, "" for none; history.toml's sign_ups).
+QUESTION = {
+    "label": str,
+    "kind": str,
+    "choices": Optional([str], []),
+    "required": Optional(bool, False),
+    "demographic": Optional(bool, False),
+    "help_text": Optional(str, ""),
+    "answers": Optional([str], []),
+}
+
 EVENTS = {
     "closed_days": [[int]],
     "events": [
@@ -218,6 +230,7 @@ EVENTS = {
             ),
             "cancel": Optional(CANCEL),
             "move": Optional({"session": int, "venue": str, "note": str}),
+            "questions": Optional([QUESTION], []),
         }
     ],
 }
