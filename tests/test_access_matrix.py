@@ -696,6 +696,8 @@ NO_PARTICIPANT_DATA = {
     "event_sessions:history": "session entries hold ids and codes only",
     "event_sessions:history_results": "the same history's results",
     "event_sessions:usage": "what links to a session; no people",
+    "event_sessions:stop_series": "a series' repeat rule and a last date; no "
+    "people (tests/events/test_open_ended_series.py)",
     "event_sessions:inspect": "a session's own fields; no people",
     "event_sessions:reinstate": "says nobody by name",
     "event_sessions:series": "a form of dates",
@@ -720,6 +722,8 @@ NO_PARTICIPANT_DATA = {
     "registration_cancel": "the person's own secret link, not a role",
     "registration_calendar": "the person's own secret link, not a role",
     "registration_consent": "the person's own secret link, not a role",
+    "place_offer": "the person's own secret link (a waitlist offer), not a role",
+    "place_offer_short_link": "the person's own secret link (from a text), not a role",
     "sms_status_twilio": "the SMS provider's signed delivery reports: POST "
     "only, answers no content (tests/core/test_sms.py)",
 }

@@ -80,6 +80,7 @@ class AdminCreationTests(WagtailPageTestCase):
                     "what_to_expect": rich_text("<p>Tea and talk.</p>"),
                     "venue": self.venue.pk,
                     "registration_mode": "required",
+                    "sign_up_per": "series",
                     "capacity": 12,
                     "waitlist_enabled": "on",
                     "topics": "recovery, wellness",
