@@ -21,9 +21,13 @@ class CoreConfig(AppConfig):
         from django.urls import register_converter
 
         from . import checks as deploy_checks  # noqa: F401  (registers them)
+        from . import public_cache
         from .encryption import check_keys, check_keys_deploy
         from .forms import IdConverter
 
         register_converter(IdConverter, "id")
         checks.register(check_keys, checks.Tags.security)
         checks.register(check_keys_deploy, checks.Tags.security, deploy=True)
+        public_cache.connect_signals()
+        # Every footer shows the organisation's details and crisis line.
+        public_cache.invalidate_on(self.get_model("SiteSettings"))

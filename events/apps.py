@@ -10,9 +10,19 @@ class EventsConfig(AppConfig):
     verbose_name = "Events"
 
     def ready(self):
-        from core import sms
+        from taggit.models import Tag
+
+        from core import public_cache, sms
 
         from . import messaging
+        from .models import EventSession, EventTopic, PlaceOffer, Registration, Venue
+
+        # What the listing, event pages and feeds show besides the pages
+        # themselves (places left come from Registration rows, less the
+        # places open waitlist offers hold).
+        public_cache.invalidate_on(
+            EventSession, Registration, PlaceOffer, Venue, EventTopic, Tag
+        )
 
         # A provider's delivery report marks a text delivered or failed.
         sms.text_status_changed.connect(

@@ -5,14 +5,17 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from core.public_cache import cache_public_view, known_params
+
 from .calendars import calendar_response, site_feed_horizon, user_for_feed_token
-from .listing import EventFilterForm, filtered_sessions, topics_in_use
+from .listing import FEED_FILTERS, EventFilterForm, filtered_sessions, topics_in_use
 from .models import EventSession
 from .permissions import sessions_facilitated_by
 from .views import published_event_or_404
 
 
 @require_safe
+@cache_public_view(params=FEED_FILTERS, vary=lambda request: site_feed_horizon())
 def site_feed(request):
     """Published sessions starting within the site feed's horizon (30 days
     back to a year ahead by default, ``site_feed_horizon``); ``kind``,
@@ -20,12 +23,14 @@ def site_feed(request):
     filter values are ignored.
 
     The horizon keeps a feed that calendar apps poll from growing with years
-    of history; an event's own feed stays complete."""
-    form = EventFilterForm(request.GET or None, topics=topics_in_use())
+    of history; an event's own feed stays complete. Cached per horizon (it
+    moves at midnight) and per filters."""
+    typed = known_params(request.GET, FEED_FILTERS)
+    form = EventFilterForm(typed or None, topics=topics_in_use())
     filters = {
         name: value
         for name, value in form.valid_filters().items()
-        if name in ("kind", "setting", "topic")
+        if name in FEED_FILTERS
     }
     horizon = site_feed_horizon()
     sessions = filtered_sessions(
@@ -41,6 +46,7 @@ def site_feed(request):
 
 
 @require_safe
+@cache_public_view()
 def event_feed(request, event_id):
     """Every session of one event's series."""
     event = published_event_or_404(event_id)
@@ -53,6 +59,7 @@ def event_feed(request, event_id):
 
 
 @require_safe
+@cache_public_view()
 def session_feed(request, session_id):
     """One session of a published event, as its own file."""
     session = EventSession.objects.published().filter(pk=session_id).first()
@@ -72,7 +79,8 @@ def facilitator_feed(request, token):
     """A facilitator's own sessions, at their secret address.
 
     Private: it carries online joining links, so it is never cached by
-    shared caches and never sent on as a referrer.
+    shared caches (nor by Gather's public cache) and never sent on as a
+    referrer.
     """
     user = user_for_feed_token(token)
     if user is None:

@@ -2,22 +2,32 @@
 
 Every filter is a plain GET parameter. A value that does not parse is shown
 as an error next to its field and otherwise ignored, so no query string can
-make the page fail.
+make the page fail. Only the listing's own parameters are read (the last
+value of each, ``core.public_cache.known_params``), so a page is a function
+of what its public cache key holds: other parameters change nothing.
 """
 
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
 
+from core import public_cache
 from core.forms import AccessibleErrorsMixin, search_words
 from core.http import absolute_url
 
-from .models import EventKind, EventPage, EventSession, EventTopic, Setting
+from .models import (
+    LISTING_FILTERS,
+    EventKind,
+    EventPage,
+    EventSession,
+    EventTopic,
+    Setting,
+)
 
 ANY = [("", _("Any"))]
 
@@ -161,18 +171,21 @@ def matching_events(words: str, index_page=None):
 
 def listing_context(*, index_page, request):
     """Context for the listing template: the form and one page of sessions."""
-    form = EventFilterForm(request.GET or None, topics=topics_in_use(index_page))
+    typed = public_cache.known_params(request.GET, LISTING_FILTERS)
+    form = EventFilterForm(typed or None, topics=topics_in_use(index_page))
     sessions = filtered_sessions(index_page=index_page, filters=form.valid_filters())
     paginator = Paginator(sessions, settings.GATHER_LISTING_PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     shown = with_places(list(page_obj.object_list))
+    # A session drops off the listing when it ends.
+    public_cache.expires_at(
+        request, lambda: sessions.order_by().aggregate(end=Min("end"))["end"]
+    )
     return {
         "filter_form": form,
         "page_obj": page_obj,
         "sessions": shown,
-        "query_string": query.urlencode(),
+        "query_string": urlencode(typed),
         "feed_urls": site_feed_urls(form.valid_filters()),
     }
 

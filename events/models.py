@@ -36,6 +36,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 
+from core import public_cache
 from core.encryption import EncryptedTextField
 
 from .groups import FACILITATORS_GROUP
@@ -209,8 +210,17 @@ class Closure(models.Model):
         return self.first_day <= day <= self.last_day
 
 
+#: The listing's filters, as GET parameters (``events.listing.EventFilterForm``).
+LISTING_FILTERS = ("q", "kind", "setting", "topic", "date_from", "date_to")
+
+
 class EventIndexPage(Page):
     """The public events listing: upcoming sessions of the events below it."""
+
+    #: Served from the shared cache to anonymous visitors (core/public_cache.py);
+    #: the key carries the filters and the page number, nothing else.
+    public_cache = True
+    public_cache_params = (*LISTING_FILTERS, "page")
 
     intro = RichTextField(features=["bold", "italic", "link"], blank=True)
 
@@ -276,6 +286,8 @@ class EventPage(Page):
     """
 
     base_form_class = EventPageForm
+    #: Served from the shared cache to anonymous visitors (core/public_cache.py).
+    public_cache = True
 
     kind = models.CharField(
         max_length=20, choices=EventKind.choices, default=EventKind.GROUP
@@ -583,6 +595,7 @@ class EventPage(Page):
             if self.registration_on
             else None
         )
+        public_cache.expires_at(request, self._changes_by_itself_at(sessions))
         context.update(
             sessions=sessions,
             signup_refusal=refusal,
@@ -592,6 +605,15 @@ class EventPage(Page):
             session_venues=_distinct_venues(self.venue, sessions),
         )
         return context
+
+    def _changes_by_itself_at(self, sessions):
+        """When this page next changes with no one changing anything: sign-up
+        opening or closing, a session starting (sign-up closes at the first)
+        or ending (it is then shown as past)."""
+        moments = [self.registration_opens_at, self.registration_closes_at]
+        for session in sessions:
+            moments += [session.start, session.end]
+        return public_cache.next_moment(moments)
 
 
 def _distinct_venues(default_venue, sessions):

@@ -50,7 +50,7 @@ from django.db import transaction
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
-from core import audit, tokens
+from core import audit, public_cache, tokens
 from core.phones import INVALID_PHONE_MESSAGE, InvalidPhoneNumber, to_e164
 
 from .consent import carry_over, record_given, record_given_many
@@ -679,6 +679,7 @@ class RegistrationBatch:
         if not created:
             return created
         Registration.objects.bulk_create(created)
+        public_cache.content_changed()  # places left; bulk_create sends no post_save
         record_given_many((r, r.consent_channels) for r in created)
         audit.write(
             self._summary(self._events[event_id], people)

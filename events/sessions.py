@@ -44,7 +44,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core import audit
+from core import audit, public_cache
 from core.dates import site_zone
 
 from .errors import EventsError
@@ -633,6 +633,7 @@ def generate_series(
         venue=venue,
     )
     created = EventSession.objects.bulk_create(plan.sessions)
+    public_cache.content_changed()  # bulk_create sends no post_save
     audit.write(_entry(session, "created", actor=actor) for session in created)
     return replace(plan, sessions=created)
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from wagtail.models import Locale, Page, Site
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
-from core import sms
+from core import public_cache, sms
 from core.sms.backends import locmem as sms_locmem
 from events.models import EventIndexPage, EventPage, Venue
 from events.sessions import add_session
@@ -85,6 +85,14 @@ def _reference_index_left_alone():
     it up to date through the task worker."""
     with disable_reference_index_auto_update():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_cache():
+    """Each test starts with no public pages cached (``core.public_cache``):
+    the database is rolled back between tests, the in-memory cache is not,
+    and a page cached by one test must not answer the next."""
+    public_cache.new_generation()
 
 
 @pytest.fixture(autouse=True)

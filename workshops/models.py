@@ -153,6 +153,9 @@ class WorkshopPageForm(WagtailAdminPageForm):
 class WorkshopIndexPage(Page):
     """The workshop library: lists every published workshop."""
 
+    #: Served from the shared cache to anonymous visitors (core/public_cache.py).
+    public_cache = True
+
     intro = RichTextField(features=["bold", "italic", "link"], blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
@@ -252,6 +255,8 @@ class WorkshopPage(Page):
         ),
     ]
     base_form_class = WorkshopPageForm
+    #: Served from the shared cache to anonymous visitors (core/public_cache.py).
+    public_cache = True
     parent_page_types = ["workshops.WorkshopIndexPage"]
     subpage_types = []
 

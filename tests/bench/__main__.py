@@ -32,6 +32,7 @@ BENCHMARK_MODULES = [
     "tests.bench.signup",
     "tests.bench.spreadsheets",
     "tests.bench.group_message",
+    "tests.bench.public_cache",
 ]
 
 
@@ -65,7 +66,11 @@ def main():
     warmup = environment.env_int("BENCH_WARMUP", 3)
 
     results = []
-    with override_settings(ROOT_URLCONF="tests.bench.urls"):
+    # The public cache stays off except where a benchmark turns it on
+    # (tests.bench.public_cache): the others measure pages being built.
+    with override_settings(
+        ROOT_URLCONF="tests.bench.urls", GATHER_PUBLIC_CACHE_SECONDS=0
+    ):
         ctx = BenchContext(client=Client(HTTP_HOST="localhost"))
         for benchmark in selected:
             log(f"Running {benchmark.name}...")

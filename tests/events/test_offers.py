@@ -620,3 +620,18 @@ def test_the_hours_to_accept_a_place_are_in_the_events_sign_up_panel(
 
     assert b'name="waitlist_offer_hours"' in html
     assert b"Leave empty to give the place at once" in html
+
+
+def test_an_offer_ending_reaches_the_cached_public_pages(event_index, clock):
+    """A held place shows as taken; once its offer ends (here, declined and
+    nobody else waiting) the public pages must not keep the old count."""
+    from core import public_cache
+
+    event = offer_event(event_index)
+    ana, _ben = people(event, "Ana", "Ben")
+    workflows.cancel(registration=ana)
+    offer = PlaceOffer.objects.get()
+    before = public_cache.generation()
+    offer.status = PlaceOfferStatus.DECLINED
+    offer.save(update_fields=["status"])
+    assert public_cache.generation() != before

@@ -307,6 +307,9 @@ TAGGIT_CASE_INSENSITIVE = True
 
 #: Events per page on the public listing.
 GATHER_LISTING_PAGE_SIZE = env.int("GATHER_LISTING_PAGE_SIZE", default=20)
+#: How long public pages and feeds stay in the shared cache at most, in
+#: seconds (core/public_cache.py); changes replace them sooner. 0 turns it off.
+GATHER_PUBLIC_CACHE_SECONDS = env.int("GATHER_PUBLIC_CACHE_SECONDS", default=300)
 
 
 # Logs go to standard error, as plain lines or (LOG_FORMAT=json, the
