@@ -249,12 +249,14 @@ def offer_free_places(
     holds no offer, except ``exclude`` (ids). Caller holds the lock.
 
     Each is told (``place_offered``) once the transaction commits and
-    logged as ``offered`` by the system, with ``freed_by``.
+    logged as ``offered`` by the system, with ``freed_by``. An event with no
+    session to come offers nothing: nobody is asked to answer for a group
+    that is over (accepting one would be refused anyway).
     """
     now = now or timezone.now()
     scope = Scope(event)
     free = scope.places_free()
-    if not free:
+    if not free or not _events_with_sessions_to_come([event.pk]):
         return []
     holding = Exists(PlaceOffer.objects.open().filter(registration=OuterRef("pk")))
     chosen = list(

@@ -635,3 +635,18 @@ def test_an_offer_ending_reaches_the_cached_public_pages(event_index, clock):
     offer.status = PlaceOfferStatus.DECLINED
     offer.save(update_fields=["status"])
     assert public_cache.generation() != before
+
+
+def test_no_offer_is_made_once_the_event_is_over(event_index, clock):
+    """A place freed after the last session ended is offered to nobody:
+    the person waiting is not asked to answer for a group that is over."""
+    event = offer_event(event_index)
+    ana, ben = people(event, "Ana", "Ben")
+    mail.outbox.clear()
+    clock.move_to(MORNING + dt.timedelta(days=8))
+
+    workflows.cancel(registration=ana)
+
+    assert not PlaceOffer.objects.exists()
+    assert fresh(ben).status == RegistrationStatus.WAITLISTED
+    assert not [m for m in mail.outbox if "ben@example.org" in m.to]
