@@ -9,6 +9,7 @@ screenshot and the HTML of each page it had open under ``E2E_ARTIFACTS``
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,32 @@ class OneRequestAtATimeServer(WSGIServer):
     def __init__(self, *args, connections_override=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.connections_override = connections_override
+        self._answering = threading.Lock()
+        self._closed = False
+
+    def process_request(self, request, client_address):
+        with self._answering:
+            if self._closed:
+                self.shutdown_request(request)
+                return
+            super().process_request(request, client_address)
+
+    def open(self):
+        """Answer requests (each test's ``site`` opens the server)."""
+        with self._answering:
+            self._closed = False
+
+    def close(self):
+        """Wait for the request being answered, then turn any later one away.
+
+        A browser context being closed can still send a request (the beacon
+        Wagtail's editor sends as it is left, a poll in flight) after the
+        test has ended; answered while the test database is flushed, it
+        holds SQLite's shared table lock and the flush fails. Closed, the
+        server drops such a request without touching the database.
+        """
+        with self._answering:
+            self._closed = True
 
 
 # pytest-django's live_server builds Django's LiveServerThread, which names
@@ -110,7 +137,11 @@ def site(transactional_db, live_server, settings, home_page, search_index):
     settings.BASE_URL = live_server.url
     settings.WAGTAILADMIN_BASE_URL = live_server.url
     cache.clear()
-    return live_server
+    server = live_server.thread.httpd
+    server.open()
+    yield live_server
+    # The browser contexts are closed by now (they are built on this fixture).
+    server.close()
 
 
 @pytest.fixture
