@@ -349,42 +349,55 @@ def check(plan, output):
 
     django.setup()
 
-    from django.db.models import Count, Q
-
     from attendance.models import AttendanceRecord
-    from events.models import (
-        EventIndexPage,
-        EventPage,
-        Registration,
-        RegistrationStatus,
-    )
-
-    from .loadtest import capacity_breaches, missing_messages, waitlist_gaps
+    from events.models import EventIndexPage
 
     setup = json.loads(plan)
     index = EventIndexPage.objects.get(slug=INDEX_SLUG)
+    problems, counts = find_problems(index, setup["tasks_backend"])
+    session_path = setup["facilitator"]["session_path"]
+    session_id = int(session_path.rstrip("/").rsplit("/", 1)[1])
+    counts["attendance records"] = AttendanceRecord.objects.filter(
+        session_id=session_id
+    ).count()
+    with open(output, "w", encoding="utf-8") as file:
+        json.dump({"problems": problems, "counts": counts}, file)
+
+
+def find_problems(index, tasks_backend):
+    """Problems with the registrations of the events below ``index``, and
+    what they were found among: places over capacity (per event, or per
+    date of a drop-in event), waitlists not numbered 1..n, confirmed people
+    with no queued message task on ``tasks_backend``."""
+    from django.db.models import Count, Q
+
+    from events.models import EventPage, Registration, RegistrationStatus
+
+    from .loadtest import capacity_breaches, missing_messages, waitlist_gaps
+
+    def label(event_id, session_id):
+        return f"event {event_id}" + (f" session {session_id}" if session_id else "")
+
     events = {event.pk: event for event in EventPage.objects.child_of(index)}
     rows = Registration.objects.filter(event_id__in=events)
-    taken = {}
-    for row in rows.values("event_id", "session_id").annotate(
-        confirmed=Count("pk", filter=Q(status=RegistrationStatus.CONFIRMED))
-    ):
-        key = f"event {row['event_id']}" + (
-            f" session {row['session_id']}" if row["session_id"] else ""
+    taken = {
+        label(row["event_id"], row["session_id"]): (
+            events[row["event_id"]].capacity,
+            row["confirmed"],
         )
-        taken[key] = (events[row["event_id"]].capacity, row["confirmed"])
+        for row in rows.values("event_id", "session_id").annotate(
+            confirmed=Count("pk", filter=Q(status=RegistrationStatus.CONFIRMED))
+        )
+    }
     positions = {}
     for event_id, session_id, position in rows.filter(
         status=RegistrationStatus.WAITLISTED
     ).values_list("event_id", "session_id", "waitlist_position"):
-        key = f"event {event_id}" + (f" session {session_id}" if session_id else "")
-        positions.setdefault(key, []).append(position)
+        positions.setdefault(label(event_id, session_id), []).append(position)
     confirmed = list(
         rows.filter(status=RegistrationStatus.CONFIRMED).values_list("pk", flat=True)
     )
-    messaged = messaged_registrations(setup["tasks_backend"])
-    session_path = setup["facilitator"]["session_path"]
-    session_id = int(session_path.rstrip("/").rsplit("/", 1)[1])
+    messaged = messaged_registrations(tasks_backend)
     problems = (
         capacity_breaches(taken)
         + waitlist_gaps(positions)
@@ -397,13 +410,11 @@ def check(plan, output):
         "cancelled": rows.filter(status=RegistrationStatus.CANCELLED).count(),
         "places checked": len(taken),
         "waitlists checked": len(positions),
-        "registrations with a message task": len(messaged),
-        "attendance records": AttendanceRecord.objects.filter(
-            session_id=session_id
-        ).count(),
+        "registrations with a message task": len(
+            messaged & set(rows.values_list("pk", flat=True))
+        ),
     }
-    with open(output, "w", encoding="utf-8") as file:
-        json.dump({"problems": problems, "counts": counts}, file)
+    return problems, counts
 
 
 def messaged_registrations(backend):

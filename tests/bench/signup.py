@@ -336,8 +336,7 @@ def wait_until_answering(process, port, path, log_path=GUNICORN_LOG):
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"gunicorn exited with {process.returncode}:\n"
-                f"{log_tail(path=log_path)}"
+                f"gunicorn exited with {process.returncode}:\n{log_tail(path=log_path)}"
             )
         visitor = load.Visitor(port, prefix="probe")
         try:
