@@ -17,8 +17,8 @@ every request goes to 127.0.0.1:
    search, an event page, a calendar feed polled with ``If-None-Match``, a
    sign-up to a popular event, a drop-in sign-up for one or two dates, a
    cancellation through a manage link, or a facilitator saving attendance.
-   The ramp stops early after a level with errors or a p95 over four times
-   the target.
+   The ramp stops early after a level with errors, or with half of all
+   requests slower than the target (the server is saturated).
 4. Checks (``loadtest_setup check``): no event or drop-in date has more
    confirmed people than places (``capacity_breaches``), every waitlist is
    numbered 1, 2, 3... with no gap or repeat (``waitlist_gaps``), and every
@@ -27,8 +27,9 @@ every request goes to 127.0.0.1:
 
 It prints, per level, throughput and per endpoint the count, p50, p95 and
 errors (any status other than the expected one, or no answer), where the
-CPU went, and the highest level with no errors and every p95 under
-``LOADTEST_TARGET_MS``; the figures are also written to
+CPU went, and the highest level with no errors and the p95 of every page and
+form POST under ``LOADTEST_TARGET_MS`` (the feeds' are reported, not held to
+it: ``TARGETED``); the figures are also written to
 ``.bench/loadtest.json``. Exits 1 when a check fails or a request erred.
 
 Environment variables:
@@ -38,7 +39,7 @@ Environment variables:
   ``test`` and template databases are refused).
 * ``LOADTEST_REDIS_URL``: default ``redis://127.0.0.1:6379/10``. Emptied by
   the set-up: give the load test a Redis database of its own.
-* ``LOADTEST_CLIENTS`` (``2,4,8,16``): the concurrency levels.
+* ``LOADTEST_CLIENTS`` (``1,2,4,8,16``): the concurrency levels.
 * ``LOADTEST_SECONDS`` (20): length of each level.
 * ``LOADTEST_MAX_REQUESTS`` (20000): most requests per level, in all.
 * ``LOADTEST_PROCESSES`` (2): client processes per level, at most.
@@ -90,6 +91,10 @@ EXPECTED = {
     "attendance page": {200},
     "attendance POST": {302},
 }
+#: Endpoints held to the p95 target: the pages and the forms' POSTs. A
+#: calendar feed is polled in the background by calendar apps, not waited
+#: on by a person: its figures are reported, not held to the target.
+TARGETED = set(EXPECTED) - {"feed"}
 #: What a client does next, by weight.
 ACTIONS = {
     "listing": 20,
@@ -149,16 +154,23 @@ def summarise(records, seconds, target_ms):
             "errors": sum(errors.values()),
             "error_statuses": errors,
             "statuses": dict(statuses),
+            "held_to_target": name in TARGETED,
             "within_target": p95 is not None and p95 < target_ms,
         }
     total = sum(each["count"] for each in endpoints.values())
+    everything = [ms for record in records.values() for ms in record["latencies"]]
     return {
         "seconds": seconds,
         "requests": total,
         "rate": total / seconds if seconds > 0 else 0.0,
         "errors": sum(each["errors"] for each in endpoints.values()),
         "endpoints": endpoints,
-        "within_target": all(each["within_target"] for each in endpoints.values()),
+        "within_target": all(
+            each["within_target"]
+            for each in endpoints.values()
+            if each["held_to_target"]
+        ),
+        "p50": load.percentile(everything, 0.5) if everything else None,
     }
 
 
@@ -534,7 +546,7 @@ def config_from_environment():
         or "postgres://postgres@127.0.0.1:5432/gather_loadtest",
         "redis_url": os.environ.get("LOADTEST_REDIS_URL", "").strip()
         or "redis://127.0.0.1:6379/10",
-        "levels": env_levels("LOADTEST_CLIENTS", "2,4,8,16"),
+        "levels": env_levels("LOADTEST_CLIENTS", "1,2,4,8,16"),
         "seconds": env_int("LOADTEST_SECONDS", 20),
         "max_requests": env_int("LOADTEST_MAX_REQUESTS", 20000),
         "processes": env_int("LOADTEST_PROCESSES", 2),
@@ -670,11 +682,8 @@ def main():
                 )
                 levels.append(level)
                 summary = level["summary"]
-                worst = max(
-                    (e["p95"] or 0 for e in summary["endpoints"].values()), default=0
-                )
-                if summary["errors"] or worst > 4 * config["target_ms"]:
-                    log("  stopping the ramp: errors, or a p95 far over target")
+                if summary["errors"] or (summary["p50"] or 0) > config["target_ms"]:
+                    log("  stopping the ramp: errors, or half the requests over target")
                     break
     finally:
         connection.close()
@@ -731,8 +740,8 @@ def format_report(report, config):
         f"Machine: {report['machine']}",
         f"Each level {config['seconds']}s (at most {config['max_requests']} "
         f"requests), after a {config['warmup']}s warm-up "
-        f"({report['warmup_errors']} errors); target: every p95 under "
-        f"{config['target_ms']} ms, no errors.",
+        f"({report['warmup_errors']} errors); target: no errors, the p95 of "
+        f"every page and POST under {config['target_ms']} ms.",
     ]
     for level in report["levels"]:
         summary = level["summary"]
@@ -749,6 +758,8 @@ def format_report(report, config):
             p50 = f"{each['p50']:.0f}" if each["p50"] is not None else "-"
             p95 = f"{each['p95']:.0f}" if each["p95"] is not None else "-"
             flag = "" if each["within_target"] else "  (over target)"
+            if not each["held_to_target"]:
+                flag = "  (not held to the target)"
             errors = f"{each['errors']}"
             if each["error_statuses"]:
                 errors += f" {each['error_statuses']}"
@@ -771,8 +782,8 @@ def format_report(report, config):
             if level["clients"] == best
         )
         lines.append(
-            f"Highest load sustained (no errors, every p95 under "
-            f"{config['target_ms']} ms): {best} clients, {rate:.1f} requests/s."
+            f"Highest load sustained (no errors, the p95 of every page and POST "
+            f"under {config['target_ms']} ms): {best} clients, {rate:.1f} requests/s."
         )
     else:
         lines.append("No level met the target.")
