@@ -660,6 +660,9 @@ def main():
             workers=config["workers"],
             probe_path=plan["listing_path"],
             log_path=BENCH_DIR / "loadtest-gunicorn.log",
+            # A machine busy with other work can take a while to start
+            # four workers and answer the first listing.
+            start_timeout=120,
         ) as server:
             meter = CpuMeter(server.group, foreign)
             if config["warmup"]:

@@ -285,10 +285,18 @@ class Server:
 
 
 @contextlib.contextmanager
-def gunicorn(env, *, workers, probe_path, log_path=GUNICORN_LOG):
+def gunicorn(
+    env,
+    *,
+    workers,
+    probe_path,
+    log_path=GUNICORN_LOG,
+    start_timeout=SERVER_START_TIMEOUT,
+):
     """Run gunicorn on a free port until the block ends; yields a ``Server``.
 
-    Its output goes to ``log_path``. gunicorn gets a process group of its
+    Its output goes to ``log_path``; it must answer within ``start_timeout``
+    seconds. gunicorn gets a process group of its
     own, which is signalled as a whole on the way out (TERM, then KILL after
     ten seconds), whatever happened.
     """
@@ -322,7 +330,7 @@ def gunicorn(env, *, workers, probe_path, log_path=GUNICORN_LOG):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_until_answering(process, port, probe_path, log_path)
+        wait_until_answering(process, port, probe_path, log_path, start_timeout)
         yield Server(port, process.pid)
     finally:
         if process is not None:
@@ -330,9 +338,11 @@ def gunicorn(env, *, workers, probe_path, log_path=GUNICORN_LOG):
         signal.signal(signal.SIGTERM, previous)
 
 
-def wait_until_answering(process, port, path, log_path=GUNICORN_LOG):
+def wait_until_answering(
+    process, port, path, log_path=GUNICORN_LOG, timeout=SERVER_START_TIMEOUT
+):
     """Poll ``path`` until it answers 200; fail if gunicorn exits or is slow."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
@@ -352,7 +362,7 @@ def wait_until_answering(process, port, path, log_path=GUNICORN_LOG):
                 f"GET {path} answered {status}:\n{log_tail(path=log_path)}"
             )
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer in {SERVER_START_TIMEOUT}s")
+    raise RuntimeError(f"gunicorn did not answer in {timeout}s")
 
 
 def stop(process):
