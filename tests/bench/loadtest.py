@@ -535,8 +535,22 @@ def run_level(port, plan, clients, tokens, config, meter):
         "processes": processes,
         "summary": summarise(records, seconds, config["target_ms"]),
         "cpu": cpu.describe(0, "request") if cpu else "",
+        "ceiling": ceiling(cpu, summarise(records, seconds, 0)["requests"]),
         "other_cpu_share": cpu.share(cpu.foreign) if cpu else None,
     }
+
+
+def ceiling(cpu, requests):
+    """CPU per request (gunicorn, PostgreSQL and the clients) and the
+    requests per second this machine's cores would give at that cost if
+    nothing else ran; None without CPU figures."""
+    if cpu is None or not requests:
+        return None
+    per_request = (cpu.gunicorn + cpu.postgres + cpu.clients) / requests
+    if per_request <= 0:
+        return None
+    cores = os.cpu_count() or 1
+    return {"cpu_ms": 1000 * per_request, "rate": cores / per_request}
 
 
 def config_from_environment():
@@ -771,6 +785,12 @@ def format_report(report, config):
             )
         if level["cpu"]:
             lines.append(f"  {level['cpu']}")
+        if level.get("ceiling"):
+            lines.append(
+                f"  CPU per request {level['ceiling']['cpu_ms']:.0f} ms: at most "
+                f"{level['ceiling']['rate']:.0f} requests/s on "
+                f"{os.cpu_count()} cores if nothing else ran"
+            )
         if (level["other_cpu_share"] or 0) > 25:
             lines.append(
                 f"  WARNING: other work took {level['other_cpu_share']:.0f}% of a "

@@ -6,6 +6,7 @@ level it calls sustained, and the checks of the rows it leaves behind, run
 here on rows written by the same workflows the sign-up form uses.
 """
 
+import os
 from collections import Counter
 
 import pytest
@@ -17,6 +18,7 @@ from tests.bench import load
 from tests.bench.loadtest import (
     Client,
     capacity_breaches,
+    ceiling,
     missing_messages,
     split,
     summarise,
@@ -228,3 +230,16 @@ def test_find_problems_catches_a_breach_a_gap_and_a_missing_message(
         f"event {event.pk}: waitlist positions [2, 3] are not 1..n",
         f"1 confirmed people have no message task: {first.pk}",
     ]
+
+
+def test_ceiling_divides_the_cores_by_the_cpu_per_request():
+    from tests.bench.cpu import CpuUse
+
+    cpu = CpuUse(seconds=10, gunicorn=4.0, postgres=0.8, clients=0.2, other=9, kernel=1)
+
+    figures = ceiling(cpu, 100)
+
+    assert figures["cpu_ms"] == pytest.approx(50)
+    assert figures["rate"] == pytest.approx((os.cpu_count() or 1) / 0.05)
+    assert ceiling(None, 100) is None
+    assert ceiling(cpu, 0) is None
