@@ -824,5 +824,15 @@ def format_report(report, config):
     return "\n".join(lines)
 
 
+def run():
+    """``main``, with a one-line reason instead of a traceback when the
+    set-up, gunicorn or the clients fail (exit 2)."""
+    try:
+        return main()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        log(f"The load test did not complete: {error}")
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())
