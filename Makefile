@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-check browser-check run dev-serve serve test lint format bench clean
+.PHONY: help install system-check browser-check run dev-serve serve test lint format bench loadtest clean
 
 help:
 	@echo "make run     set up, load the demo once, and serve http://127.0.0.1:8000"
@@ -22,6 +22,7 @@ help:
 	@echo "make lint    ruff, the layer check, makemigrations --check, manage.py check"
 	@echo "make format  ruff format and fix"
 	@echo "make bench   run the benchmarks and print a table"
+	@echo "make loadtest  load gunicorn + PostgreSQL + Redis on 127.0.0.1, then check the data"
 
 $(PY):
 	@test -n "$(PYTHON)" && command -v $(PYTHON) >/dev/null 2>&1 || { echo "Gather needs Python 3.11, 3.12 or 3.13 (none found). Set PYTHON=/path/to/python3.13."; exit 1; }
@@ -148,6 +149,16 @@ format: install
 
 bench: install
 	$(PY) -m tests.bench
+
+# A mixed load (listing, search, event pages, feeds, sign-ups, drop-ins,
+# cancellations, attendance) on gunicorn with PostgreSQL and Redis, all on
+# 127.0.0.1, at the concurrency levels LOADTEST_CLIENTS for LOADTEST_SECONDS
+# each; then checks capacities, waitlists and message tasks. Its database
+# (LOADTEST_DATABASE_URL, default gather_loadtest) and Redis database
+# (LOADTEST_REDIS_URL, default redis://127.0.0.1:6379/10) are its own: both
+# are overwritten. tests/bench/loadtest.py lists the other settings.
+loadtest: install
+	$(PY) -m tests.bench.loadtest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles .e2e-artifacts

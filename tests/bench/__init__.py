@@ -17,6 +17,11 @@ Modules:
   PostgreSQL, with ``signup_setup`` (its database, in a subprocess),
   ``settings`` and ``gunicorn_conf`` (its server), ``load`` (its HTTP
   clients) and ``cpu`` (where the CPU went).
+* ``loadtest``: ``make loadtest``, a mixed load on gunicorn, PostgreSQL and
+  Redis with checks of the data afterwards (not part of ``make bench``),
+  with ``loadtest_setup`` (its data and checks, in subprocesses) and
+  ``loadtest_settings``; it reuses ``signup``'s server and ``load``'s
+  client.
 
 To add benchmarks, write a module that calls ``registry.register`` and list
 it in ``BENCHMARK_MODULES`` in ``__main__``.

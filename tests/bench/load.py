@@ -43,10 +43,16 @@ class Visitor:
         self.cookies = {}
         self.token = ""
         self.sent = 0
+        #: The headers of the last response.
+        self.headers = None
 
-    def request(self, method, path, body=None):
-        """Send one request; return (status, body), keeping any cookies set."""
-        headers = {"Host": f"{HOST}:{self.connection.port}"}
+    def request(self, method, path, body=None, headers=None):
+        """Send one request; return (status, body), keeping any cookies set.
+
+        ``headers`` are sent too (e.g. ``If-None-Match``); the response's
+        own are kept in ``self.headers``.
+        """
+        headers = {"Host": f"{HOST}:{self.connection.port}", **(headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
@@ -58,6 +64,7 @@ class Visitor:
         except (OSError, http.client.HTTPException):
             self.connection.close()
             raise
+        self.headers = response.headers
         for header in response.headers.get_all("Set-Cookie") or []:
             cookie = SimpleCookie(header)
             self.cookies.update({key: morsel.value for key, morsel in cookie.items()})

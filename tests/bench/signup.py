@@ -262,10 +262,10 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def log_tail(lines=15):
+def log_tail(lines=15, path=GUNICORN_LOG):
     """The end of gunicorn's log, for error messages."""
     try:
-        text = GUNICORN_LOG.read_text(errors="replace")
+        text = path.read_text(errors="replace")
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
@@ -285,11 +285,20 @@ class Server:
 
 
 @contextlib.contextmanager
-def gunicorn(env, *, workers, probe_path):
+def gunicorn(
+    env,
+    *,
+    workers,
+    probe_path,
+    log_path=GUNICORN_LOG,
+    start_timeout=SERVER_START_TIMEOUT,
+):
     """Run gunicorn on a free port until the block ends; yields a ``Server``.
 
-    gunicorn gets a process group of its own, which is signalled as a whole
-    on the way out (TERM, then KILL after ten seconds), whatever happened.
+    Its output goes to ``log_path``; it must answer within ``start_timeout``
+    seconds. gunicorn gets a process group of its
+    own, which is signalled as a whole on the way out (TERM, then KILL after
+    ten seconds), whatever happened.
     """
     port = free_port()
     command = [
@@ -311,7 +320,7 @@ def gunicorn(env, *, workers, probe_path):
     previous = signal.signal(signal.SIGTERM, raise_system_exit)
     process = None
     try:
-        with open(GUNICORN_LOG, "w", encoding="utf-8") as server_log:
+        with open(log_path, "w", encoding="utf-8") as server_log:
             process = subprocess.Popen(
                 command,
                 cwd=BASE_DIR,
@@ -321,7 +330,7 @@ def gunicorn(env, *, workers, probe_path):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_until_answering(process, port, probe_path)
+        wait_until_answering(process, port, probe_path, log_path, start_timeout)
         yield Server(port, process.pid)
     finally:
         if process is not None:
@@ -329,13 +338,15 @@ def gunicorn(env, *, workers, probe_path):
         signal.signal(signal.SIGTERM, previous)
 
 
-def wait_until_answering(process, port, path):
+def wait_until_answering(
+    process, port, path, log_path=GUNICORN_LOG, timeout=SERVER_START_TIMEOUT
+):
     """Poll ``path`` until it answers 200; fail if gunicorn exits or is slow."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"gunicorn exited with {process.returncode}:\n{log_tail()}"
+                f"gunicorn exited with {process.returncode}:\n{log_tail(path=log_path)}"
             )
         visitor = load.Visitor(port, prefix="probe")
         try:
@@ -347,9 +358,11 @@ def wait_until_answering(process, port, path):
         if status == 200:
             return
         if status is not None:
-            raise RuntimeError(f"GET {path} answered {status}:\n{log_tail()}")
+            raise RuntimeError(
+                f"GET {path} answered {status}:\n{log_tail(path=log_path)}"
+            )
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer in {SERVER_START_TIMEOUT}s")
+    raise RuntimeError(f"gunicorn did not answer in {timeout}s")
 
 
 def stop(process):
