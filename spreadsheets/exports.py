@@ -29,6 +29,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.db import DatabaseError
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -220,10 +221,16 @@ def run_export(job_id: int) -> None:
     job = ExportJob.objects.select_related("user").get(pk=job_id)
 
     def progress(done):
-        # Outside any transaction: the job's page sees it at once.
-        ExportJob.objects.filter(pk=job_id).update(
-            processed_rows=done, updated_at=timezone.now()
-        )
+        # Outside any transaction: the job's page sees it at once. Progress
+        # is worth less than the file: SQLite refuses a write from a
+        # connection still reading rows once another has written since, so
+        # a refused update is skipped and the next chunk tries again.
+        try:
+            ExportJob.objects.filter(pk=job_id).update(
+                processed_rows=done, updated_at=timezone.now()
+            )
+        except DatabaseError:
+            logger.warning("Could not record progress of export %s", job_id)
 
     try:
         exporter = exporters().get(job.export)
