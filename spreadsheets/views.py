@@ -1,7 +1,9 @@
-"""The admin views: upload, preview, confirm, recent imports, export; and
-``SpreadsheetButtonsMixin`` that puts Import and Export into a listing's
-header, with the listing's current filters. Every export is written to the
-audit log with who, what (resource and filters) and how many rows.
+"""The admin views: upload, preview, confirm, recent imports, export; a
+background export's progress page, its download and the recent exports;
+and ``SpreadsheetButtonsMixin`` that puts Import and Export into a
+listing's header, with the listing's current filters. Every export is
+written to the audit log with who, what (resource and filters) and how many
+rows: in the request, or when a background export's file is downloaded.
 """
 
 from django import forms
