@@ -8,14 +8,18 @@ same numbers. Only coordinators and superusers may see reports; anyone
 else gets 403.
 
 Reports hold counts only, never names or contact details, so downloading
-them is not written to the audit log (participant exports are).
+them is not written to the audit log (participant exports are). A summary
+PDF of many sessions is made in the background, as large exports are
+(``spreadsheets.exports``).
 """
 
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +35,12 @@ from tablib import Dataset
 from core.forms import PageChoiceField
 from events.models import EventKind, EventPage, Setting
 from events.permissions import is_coordinator
+from spreadsheets.exports import (
+    BackgroundExport,
+    export_query,
+    export_request,
+    start_export,
+)
 from spreadsheets.formats import write_export
 
 from . import reports
@@ -42,6 +52,9 @@ EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2100, 12, 31)
 #: The longest range one report covers.
 MAX_RANGE_DAYS = 5 * 366
+#: A summary PDF of more sessions than this is made in the background
+#: (``GATHER_BACKGROUND_PDF_SESSIONS``): about 35 ms a session.
+BACKGROUND_PDF_SESSIONS = 200
 #: Download formats: (django-import-export format, content type).
 FORMATS = {
     "csv": (CSV, "text/csv; charset=utf-8"),
@@ -332,14 +345,9 @@ def download_view(request, slug, fmt):
     return response
 
 
-@require_GET
-def pdf_view(request):
-    """The summary for funders: every report's chart and table in one PDF."""
-    if not is_coordinator(request.user):
-        return _forbidden(request)
-    form = ReportFilterForm.from_query(request.GET)
-    if not form.is_valid():
-        return _invalid(request, form, status=400)
+def summary_pdf(form: ReportFilterForm) -> bytes:
+    """The summary for funders of a valid filter form: every report's chart
+    and table in one PDF."""
     from .pdfs import render_pdf  # not at the top: importing WeasyPrint takes seconds
 
     report_list = reports.build_reports(
@@ -354,8 +362,65 @@ def pdf_view(request):
         "definitions": reports.definitions(),
         "generated": timezone.localtime(),
     }
-    pdf = render_pdf("pdf/report_summary.html", context, tagged=True)
-    response = HttpResponse(pdf, content_type="application/pdf")
+    return render_pdf("pdf/report_summary.html", context, tagged=True)
+
+
+def background_pdf_sessions() -> int:
+    """A summary PDF of more sessions than this is made in the background."""
+    return getattr(settings, "GATHER_BACKGROUND_PDF_SESSIONS", BACKGROUND_PDF_SESSIONS)
+
+
+@require_GET
+def pdf_view(request):
+    """The summary for funders: every report's chart and table in one PDF.
+
+    Its time grows with the sessions in the range (the tables have a row
+    per event); over ``GATHER_BACKGROUND_PDF_SESSIONS`` it is made in the
+    background (``SummaryPdfExport``) and this sends the coordinator to its
+    progress page.
+    """
+    if not is_coordinator(request.user):
+        return _forbidden(request)
+    form = ReportFilterForm.from_query(request.GET)
+    if not form.is_valid():
+        return _invalid(request, form, status=400)
     name = _file_name(form, _("attendance-summary"), "pdf")
+    sessions = reports.sessions_in_range(form.filters()).count()
+    if sessions > background_pdf_sessions():
+        job = start_export(
+            user=request.user,
+            export=SummaryPdfExport.key,
+            file_format="pdf",
+            query=export_query(request.GET),
+            filters=dict(form.summary()),
+            total_rows=sessions,
+            file_name=name,
+        )
+        return redirect("spreadsheets_export_job", job.pk)
+    response = HttpResponse(summary_pdf(form), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+class SummaryPdfExport(BackgroundExport):
+    """The summary PDF, made in the background for a large range. It holds
+    counts only, never names, so its download is not logged (as the PDF
+    made in the request is not)."""
+
+    key = "attendance-summary"
+    label = gettext_lazy("Attendance summary")
+    counts_rows = False
+
+    def can_export(self, user) -> bool:
+        return is_coordinator(user)
+
+    def content_type(self, file_format):
+        return "application/pdf"
+
+    def build(self, job, stream, progress) -> int:
+        form = ReportFilterForm.from_query(export_request(job.user, job.query).GET)
+        if not form.is_valid():
+            raise ValidationError(_("The filters are not valid."))
+        stream.write(summary_pdf(form))
+        progress(job.total_rows)
+        return job.total_rows

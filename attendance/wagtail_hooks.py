@@ -18,7 +18,7 @@ from .admin_follow_ups import (
     follow_ups_view,
 )
 from .admin_messages import choose_event_view, compose_view, sent_view
-from .admin_reports import download_view, pdf_view, reports_view
+from .admin_reports import SummaryPdfExport, download_view, pdf_view, reports_view
 from .records import SESSION_RECORDED
 from .resources import AttendanceResource
 
@@ -84,6 +84,11 @@ class RetentionApplied(LogFormatter):
             "registrations": data.get("registrations", 0),
             "walk_ins": data.get("walk_ins", 0),
         }
+
+
+@hooks.register("register_background_exports")
+def register_background_exports():
+    return [SummaryPdfExport()]
 
 
 @hooks.register("register_admin_urls")

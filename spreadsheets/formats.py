@@ -692,46 +692,105 @@ def _text_cell(value):
 
 def write_export(dataset: tablib.Dataset, file_format: str) -> bytes:
     """The bytes of ``dataset`` in ``file_format``: formulas neutralised by an
-    apostrophe in CSV, written as text cells in XLSX."""
-    if file_format == "csv":
-        stream = io.StringIO()
-        writer = csv.writer(stream)
-        writer.writerow([neutralise(h) for h in dataset.headers])
-        for row in dataset:
-            writer.writerow([neutralise(_text_cell(cell)) for cell in row])
-        # The byte-order mark makes Excel read the file as UTF-8.
-        return ("\ufeff" + stream.getvalue()).encode("utf-8")
-    if file_format == "xlsx":
-        return _write_xlsx(dataset)
-    if file_format == "json":
-        rows = [
-            {h: _text_cell(cell) for h, cell in zip(dataset.headers, row, strict=True)}
-            for row in dataset
-        ]
-        return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
-    raise ValueError(f"Unknown format {file_format!r}")
+    apostrophe in CSV, written as text cells in XLSX (see ``ExportWriter``)."""
+    stream = io.BytesIO()
+    writer = ExportWriter(stream, file_format, title=dataset.title)
+    writer.write_headers(dataset.headers or [])
+    writer.write_rows(dataset)
+    writer.close()
+    return stream.getvalue()
 
 
-def _write_xlsx(dataset) -> bytes:
-    """An XLSX workbook in which text is always a text cell.
+class ExportWriter:
+    """Writes an export into a binary file as its rows come, a chunk at a
+    time, so that an export of any size is written in bounded memory.
 
-    A spreadsheet runs a cell as a formula because of its type, not its
-    first character: a text cell holding "=1+1" shows exactly that and runs
-    nothing. So text is written as it was typed, never with CSV's protective
-    apostrophe, as a text cell (``data_type`` "s") with Excel's "quote prefix"
-    style, which keeps it text even when someone edits the cell. Only text
-    that ``unneutralise`` would change on the way back in (an apostrophe
-    before a formula character) gets one more apostrophe, so that importing
-    the export changes nothing.
+    ``write_headers`` once, ``write_rows`` any number of times, then
+    ``close`` (which leaves ``stream`` open). Every export, in the request
+    (``write_export``) or in the background, is written by this class, so
+    both give the same file. XLSX goes through openpyxl's write-only
+    workbook, which keeps its rows in a temporary file, not in memory.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=(dataset.title or "Export")[:31])
+    def __init__(self, stream, file_format: str, *, title: str = ""):
+        if file_format not in FORMATS:
+            raise ValueError(f"Unknown format {file_format!r}")
+        self.stream, self.file_format = stream, file_format
+        self.headers: list = []
+        self.rows_written = 0
+        if file_format == "csv":
+            self.text = io.TextIOWrapper(
+                stream, encoding="utf-8", newline="", write_through=True
+            )
+            # The byte-order mark makes Excel read the file as UTF-8.
+            self.text.write("\ufeff")
+            self.csv = csv.writer(self.text)
+        elif file_format == "xlsx":
+            self._start_xlsx(title)
+        else:
+            self.stream.write(b"[")
 
-    def cell(value):
+    def write_headers(self, headers) -> None:
+        self.headers = list(headers)
+        if self.file_format == "csv":
+            self.csv.writerow([neutralise(h) for h in self.headers])
+        elif self.file_format == "xlsx":
+            self.sheet.append([self._xlsx_cell(h) for h in self.headers])
+
+    def write_rows(self, rows) -> None:
+        for row in rows:
+            self._write_row(row)
+            self.rows_written += 1
+
+    def _write_row(self, row) -> None:
+        if self.file_format == "csv":
+            self.csv.writerow([neutralise(_text_cell(cell)) for cell in row])
+        elif self.file_format == "xlsx":
+            self.sheet.append([self._xlsx_cell(value) for value in row])
+        else:
+            item = {
+                h: _text_cell(cell) for h, cell in zip(self.headers, row, strict=True)
+            }
+            # The same text as ``json.dumps(rows, indent=1)`` of every row.
+            text = json.dumps(item, ensure_ascii=False, indent=1)
+            text = "\n".join(" " + line for line in text.split("\n"))
+            separator = ",\n" if self.rows_written else "\n"
+            self.stream.write((separator + text).encode("utf-8"))
+
+    def close(self) -> None:
+        if self.file_format == "csv":
+            self.text.flush()
+            # Leave the caller's stream open.
+            self.text.detach()
+        elif self.file_format == "xlsx":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.book.save(self.stream)
+        else:
+            self.stream.write(b"\n]" if self.rows_written else b"]")
+
+    # XLSX --------------------------------------------------------------------
+
+    def _start_xlsx(self, title):
+        """An XLSX workbook in which text is always a text cell.
+
+        A spreadsheet runs a cell as a formula because of its type, not its
+        first character: a text cell holding "=1+1" shows exactly that and
+        runs nothing. So text is written as it was typed, never with CSV's
+        protective apostrophe, as a text cell (``data_type`` "s") with
+        Excel's "quote prefix" style, which keeps it text even when someone
+        edits the cell. Only text that ``unneutralise`` would change on the
+        way back in (an apostrophe before a formula character) gets one more
+        apostrophe, so that importing the export changes nothing.
+        """
+        from openpyxl import Workbook
+
+        self.book = Workbook(write_only=True)
+        self.sheet = self.book.create_sheet(title=(title or "Export")[:31])
+
+    def _xlsx_cell(self, value):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
         if value is None:
             return None
         if isinstance(value, dt.datetime):
@@ -741,27 +800,20 @@ def _write_xlsx(dataset) -> bytes:
         if isinstance(value, bool):
             value = _("yes") if value else _("no")
         if isinstance(value, str):
-            return text_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+            return self._xlsx_text_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
         return value
 
-    def text_cell(text):
+    def _xlsx_text_cell(self, text):
+        from openpyxl.cell import WriteOnlyCell
+
         if unneutralise(text) != text:
             text = QUOTE + text
-        written = WriteOnlyCell(sheet, value=text)
+        written = WriteOnlyCell(self.sheet, value=text)
         # openpyxl makes text starting with "=" a formula; this is text.
         written.data_type = "s"
         if text[:1] in FORMULA_TRIGGERS:
             written.quotePrefix = True
         return written
-
-    sheet.append([cell(h) for h in dataset.headers])
-    for row in dataset:
-        sheet.append([cell(value) for value in row])
-    stream = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        book.save(stream)
-    return stream.getvalue()
 
 
 # Parsing cells ----------------------------------------------------------------

@@ -8,6 +8,21 @@ from import_export import resources
 from .errors import SpreadsheetError
 from .formats import line_numbers
 
+#: Rows read from the database and written at a time by a background export.
+EXPORT_CHUNK_ROWS = 1000
+
+
+def _batched(iterable, size):
+    """Lists of at most ``size`` items of ``iterable``."""
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
 
 class GatherResource(resources.ModelResource):
     """What every Gather resource shares, on top of django-import-export.
@@ -131,6 +146,30 @@ class GatherResource(resources.ModelResource):
         dataset = super().export(queryset, **kwargs)
         dataset.title = str(self.label)
         return dataset
+
+    def export_rows(self, queryset, *, chunk_size=EXPORT_CHUNK_ROWS):
+        """(headers, chunks): the export's header row, and an iterator of
+        lists of at most ``chunk_size`` rows, reading ``chunk_size``
+        instances from the database at a time, so that memory stays bounded
+        whatever the number of rows (background exports). Each chunk goes
+        through ``before_export_chunk`` first, for what its rows look up;
+        ``before_export`` is told ``chunked=True``, so it can leave that to
+        the chunks.
+        """
+        self.before_export(queryset, chunked=True)
+        headers = self.get_export_headers()
+
+        def chunks():
+            for instances in _batched(
+                queryset.iterator(chunk_size=chunk_size), chunk_size
+            ):
+                self.before_export_chunk(instances)
+                yield [self.export_resource(instance) for instance in instances]
+
+        return headers, chunks()
+
+    def before_export_chunk(self, instances):
+        """Load what the rows of ``instances`` show beyond their own fields."""
 
     # Permissions and options (overridden by resources) ------------------------
 

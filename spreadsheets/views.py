@@ -1,15 +1,16 @@
-"""The admin views: upload, preview, confirm, recent imports, export; and
-``SpreadsheetButtonsMixin`` that puts Import and Export into a listing's
-header, with the listing's current filters. Every export is written to the
-audit log with who, what (resource and filters) and how many rows.
+"""The admin views: upload, preview, confirm, recent imports, export; a
+background export's progress page, its download and the recent exports;
+and ``SpreadsheetButtonsMixin`` that puts Import and Export into a
+listing's header, with the listing's current filters. Every export is
+written to the audit log with who, what (resource and filters) and how many
+rows: in the request, or when a background export's file is downloaded.
 """
 
 from django import forms
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,9 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from wagtail.admin.widgets.button import Button
-from wagtail.log_actions import log
 
 from .errors import SpreadsheetError
+from .exports import (
+    background_export_rows,
+    export_query,
+    exporters,
+    log_export,
+    start_export,
+)
 from .formats import (
     FORMATS,
     MAX_UPLOAD_BYTES,
@@ -30,7 +37,7 @@ from .formats import (
     write_export,
 )
 from .jobs import background_rows, can_confirm, job_progress, start_stage
-from .models import ImportJob
+from .models import ExportJob, ImportJob
 from .registry import resource_class, resources
 
 #: Rows per page of the preview table.
@@ -236,7 +243,10 @@ def export_view(request, key):
     """Download a listing (with its current filters) as CSV, XLSX or JSON.
 
     Every export is written to the audit log with who, what and how many
-    rows; exports of personal data only to those allowed to see it.
+    rows; exports of personal data only to those allowed to see it. One of
+    more than ``GATHER_BACKGROUND_EXPORT_ROWS`` rows is built in the
+    background instead (``spreadsheets.exports``): this sends the person to
+    its progress page, and its download is logged.
     """
     resource_cls = resource_class(key)
     if not resource_cls.can_export(request.user):
@@ -251,30 +261,101 @@ def export_view(request, key):
             request, _("The filters are not valid, so nothing was exported.")
         )
         return redirect(resource_cls.listing_url() or "wagtailadmin_home")
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    file_name = f"{key}-{stamp}.{file_format}"
+    total = queryset.count()
+    if total > background_export_rows():
+        job = start_export(
+            user=request.user,
+            export=key,
+            file_format=file_format,
+            query=export_query(request.GET),
+            filters=filters,
+            total_rows=total,
+            file_name=file_name,
+        )
+        return redirect("spreadsheets_export_job", job.pk)
     resource = resource_cls(user=request.user)
     dataset = resource.export(queryset)
     content = write_export(dataset, file_format)
-    log(
-        ContentType.objects.get_for_model(resource_cls._meta.model),
-        "spreadsheets.export",
+    log_export(
+        resource_cls,
         user=request.user,
-        title=_("%(what)s export: %(rows)s rows")
-        % {"what": resource_cls.label, "rows": len(dataset)},
-        data={
-            "resource": key,
-            "format": file_format,
-            "filters": filters,
-            "rows": len(dataset),
-            "personal_data": resource_cls.personal_data,
+        file_format=file_format,
+        filters=filters,
+        rows=len(dataset),
+    )
+    response = HttpResponse(content, content_type=FORMATS[file_format]["content_type"])
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# Background exports -------------------------------------------------------------
+
+
+def _own_export(request, pk):
+    """The user's own export job and what it exports; 404 for anyone else's
+    (superusers included: the file is the asker's), 403 once they may no
+    longer export it."""
+    job = get_object_or_404(ExportJob, pk=pk, user_id=request.user.pk)
+    exporter = exporters().get(job.export)
+    if exporter is None:
+        raise Http404
+    if not exporter.can_export(request.user):
+        raise PermissionDenied
+    return job, exporter
+
+
+def export_job_view(request, pk):
+    """A background export's progress, then its download link. The page
+    reloads itself while the file is built (a meta refresh, no JavaScript),
+    and has a link to check again."""
+    job, exporter = _own_export(request, pk)
+    return TemplateResponse(
+        request,
+        "spreadsheets/export_job.html",
+        {
+            "job": job,
+            "exporter": exporter,
+            "download_url": reverse("spreadsheets_export_download", args=[job.pk]),
         },
     )
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
-    response = HttpResponse(content, content_type=FORMATS[file_format]["content_type"])
-    response["Content-Disposition"] = (
-        f'attachment; filename="{key}-{stamp}.{file_format}"'
+
+
+def export_download_view(request, pk):
+    """The finished file of a background export, to the person who asked
+    for it only; each download of participant data is logged."""
+    job, exporter = _own_export(request, pk)
+    if job.status != ExportJob.Status.DONE or not job.file:
+        return redirect("spreadsheets_export_job", job.pk)
+    try:
+        stream = job.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    exporter.log_download(job, request.user)
+    response = FileResponse(
+        stream,
+        as_attachment=True,
+        filename=job.file_name,
+        content_type=exporter.content_type(job.file_format),
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def exports_view(request):
+    """The person's recent background exports, to come back to one."""
+    everything = exporters()
+    jobs = [
+        (job, everything.get(job.export))
+        for job in ExportJob.objects.filter(user=request.user)[:50]
+    ]
+    return TemplateResponse(
+        request,
+        "spreadsheets/exports.html",
+        {"jobs": [(job, exporter) for job, exporter in jobs if exporter is not None]},
+    )
 
 
 # Listing buttons ----------------------------------------------------------------

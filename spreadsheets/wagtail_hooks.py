@@ -1,5 +1,5 @@
-"""Registers the spreadsheet import and export screens, their menu and their
-audit-log actions."""
+"""Registers the spreadsheet import and export screens (background exports
+included), their menu and their audit-log actions."""
 
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +7,7 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
 from . import views
+from .exports import exporters
 from .registry import resource_class, resources
 
 
@@ -33,6 +34,17 @@ def register_spreadsheet_urls():
             "spreadsheets/export/<str:key>/",
             views.export_view,
             name="spreadsheets_export",
+        ),
+        path("spreadsheets/exports/", views.exports_view, name="spreadsheets_exports"),
+        path(
+            "spreadsheets/exports/<int:pk>/",
+            views.export_job_view,
+            name="spreadsheets_export_job",
+        ),
+        path(
+            "spreadsheets/exports/<int:pk>/download/",
+            views.export_download_view,
+            name="spreadsheets_export_download",
         ),
     ]
 
@@ -68,6 +80,15 @@ class RecentImportsMenuItem(MenuItem):
         )
 
 
+class RecentExportsMenuItem(MenuItem):
+    """Shown to anyone allowed at least one export built in the background."""
+
+    def is_shown(self, request):
+        return any(
+            exporter.can_export(request.user) for exporter in exporters().values()
+        )
+
+
 @hooks.register("register_admin_menu_item")
 def register_spreadsheet_menu():
     items = [
@@ -86,6 +107,14 @@ def register_spreadsheet_menu():
             reverse("spreadsheets_jobs"),
             icon_name="history",
             order=100,
+        )
+    )
+    items.append(
+        RecentExportsMenuItem(
+            _("Recent exports"),
+            reverse("spreadsheets_exports"),
+            icon_name="download",
+            order=110,
         )
     )
     return SubmenuMenuItem(

@@ -23,6 +23,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import connections, transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -38,7 +39,7 @@ from events.models import (
     EventSession,
     MessageKind,
 )
-from spreadsheets.models import ImportJob
+from spreadsheets.models import ExportJob, ImportJob
 from tests.conftest import make_event, make_session, role_group, sign_up
 from website.models import HomePage
 
@@ -79,6 +80,8 @@ class World:
     #: Has no attendance, so it may be deleted (added by mistake).
     junior: object
     job: object
+    #: A finished background export of the coordinator's, naming them.
+    export_job: object
     #: A waiting call to ``junior``.
     call: object
     #: The same call, in the coordinators' follow-up inbox.
@@ -173,6 +176,18 @@ def build_world() -> World:
             "totals": {"new": 1},
         },
     )
+    export_job = ExportJob.objects.create(
+        user=users["coordinator"],
+        export="registrations",
+        file_format="csv",
+        status=ExportJob.Status.DONE,
+        total_rows=1,
+        processed_rows=1,
+        file_name="registrations.csv",
+    )
+    export_job.file.save(
+        "registrations.csv", ContentFile(f"name\n{NAME}\n".encode()), save=True
+    )
     follow_up = FollowUp.objects.create(kind="call", event=event, call_request=call)
     return World(
         users=users,
@@ -182,6 +197,7 @@ def build_world() -> World:
         registration=registration,
         junior=junior,
         job=job,
+        export_job=export_job,
         call=call,
         follow_up=follow_up,
     )
@@ -242,6 +258,20 @@ def one_registration(coordinator=OK):
         editor=NOT_FOUND,
         coordinator=coordinator,
         superuser=OK,
+    )
+
+
+def own_export():
+    """A background export's page and file: the person who asked for it
+    only; a 404 for anyone else who may use the admin."""
+    return roles(
+        anonymous=LOGIN,
+        facilitator=NOT_FOUND,
+        other=NOT_FOUND,
+        former=LOGIN,
+        editor=NOT_FOUND,
+        coordinator=OK,
+        superuser=NOT_FOUND,
     )
 
 
@@ -407,6 +437,20 @@ MATRIX = [
         coordinators_only(NOT_FOUND, allowed=DONE),
         method="post",
         marker=None,
+    ),
+    # A background export: its owner only, superusers included (the file is
+    # the asker's), while they may still export it.
+    Case(
+        "spreadsheets_export_job",
+        lambda w, role: reverse("spreadsheets_export_job", args=[w.export_job.pk]),
+        own_export(),
+        marker="registrations.csv",
+    ),
+    Case(
+        "spreadsheets_export_download",
+        lambda w, role: reverse("spreadsheets_export_download", args=[w.export_job.pk]),
+        own_export(),
+        content_type="text/csv",
     ),
     # Finding a person to erase: coordinators only, a page of its own for
     # anyone else.
@@ -689,6 +733,7 @@ NO_PARTICIPANT_DATA = {
     "(tests/website/test_roles.py)",
     "events_ics_import": "creates sessions from a calendar; no people",
     "spreadsheets_jobs": "the user's own imports by file name, no rows",
+    "spreadsheets_exports": "the user's own background exports by file name, no rows",
     "event_sessions:index": "sessions by time, status and venue; no people",
     "event_sessions:index_results": "the same listing's results",
     "event_sessions:add": "a new session has nobody to tell",

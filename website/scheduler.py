@@ -7,7 +7,8 @@ here, from the clock and the last runs, so it is tested without sleeping.
 
 Every ten minutes: queue session reminders, send the messages quiet hours held
 or that are due a new try, pass on waitlist offers past their deadline
-(``expire_place_offers``), clear old import jobs. Once a day, on the first
+(``expire_place_offers``), clear old import jobs and background exports
+(``purge_export_jobs``). Once a day, on the first
 pass after the local date (``TIME_ZONE``) changes: make the sessions of
 open-ended series up to their rolling horizon, anonymise what the retention
 period says must go, email the coordinators' daily summary, and refresh the
@@ -50,6 +51,7 @@ JOBS = (
     Job("send_due_messages", every=dt.timedelta(minutes=10), quiet=False),
     Job("expire_place_offers", every=dt.timedelta(minutes=10)),
     Job("purge_import_jobs", every=dt.timedelta(minutes=10)),
+    Job("purge_export_jobs", every=dt.timedelta(minutes=10)),
     Job("top_up_series", daily=True),
     Job("apply_retention", daily=True),
     Job("send_staff_digest", daily=True),

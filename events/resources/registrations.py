@@ -143,8 +143,8 @@ class ParsedRegistrationRow:
 
 
 def question_columns(registrations, *, taken=()):
-    """([(header, {event id: question id})], {(registration id, question
-    id): answer as shown}) for the export of ``registrations``.
+    """([(header, {event id: question id})], {question id: question}) for
+    the export of ``registrations``; ``question_answers`` gives the answers.
 
     A header is the question's label; one that a standard column (in
     ``taken``) already has gets " (question)" after it, so every header is
@@ -165,17 +165,23 @@ def question_columns(registrations, *, taken=()):
             header = _("%(label)s (question)") % {"label": header}
         columns.setdefault(header, {}).setdefault(question.event_id, question.pk)
         by_id[question.pk] = question
+    return list(columns.items()), by_id
+
+
+def question_answers(registration_ids, questions) -> dict:
+    """{(registration id, question id): answer as shown} for the
+    registrations ``registration_ids`` (ids or a ``values("pk")`` query) and
+    ``questions`` ({id: question}, from ``question_columns``)."""
     answers = {}
-    if by_id:
+    if questions:
         rows = RegistrationAnswer.objects.filter(
-            question_id__in=list(by_id),
-            registration_id__in=registrations.order_by().values("pk"),
+            question_id__in=list(questions), registration_id__in=registration_ids
         ).values_list("registration_id", "question_id", "value")
         for registration_id, question_id, value in rows.iterator():
             answers[(registration_id, question_id)] = display_value(
-                by_id[question_id], value
+                questions[question_id], value
             )
-    return list(columns.items()), answers
+    return answers
 
 
 class RegistrationResource(GatherResource):
@@ -218,6 +224,7 @@ class RegistrationResource(GatherResource):
     #: The export's answer columns (``question_columns``), set per export;
     #: an import leaves answers as they are.
     question_columns: list = []
+    questions: dict = {}
     answers: dict = {}
 
     event_id = Field(attribute="event_id", column_name="event_id")
@@ -623,13 +630,25 @@ class RegistrationResource(GatherResource):
     # Export ------------------------------------------------------------------
 
     def before_export(self, queryset, **kwargs):
-        """Load the answers the export shows, in two queries: one column per
-        question label after the standard columns (events sharing a label
-        share its column). Demographic questions have no column: their
-        answers are shown only as totals, in the reports."""
+        """Load the answers the export shows, in two queries (or one more per
+        chunk, ``chunked``): one column per question label after the
+        standard columns (events sharing a label share its column).
+        Demographic questions have no column: their answers are shown only
+        as totals, in the reports."""
         super().before_export(queryset, **kwargs)
-        self.question_columns, self.answers = question_columns(
+        self.question_columns, self.questions = question_columns(
             queryset, taken=set(self._meta.export_order)
+        )
+        self.answers = {}
+        if not kwargs.get("chunked"):
+            self.answers = question_answers(
+                queryset.order_by().values("pk"), self.questions
+            )
+
+    def before_export_chunk(self, instances):
+        """A background export's answers, one chunk of rows at a time."""
+        self.answers = question_answers(
+            [instance.pk for instance in instances], self.questions
         )
 
     def get_export_headers(self, selected_fields=None):

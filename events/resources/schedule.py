@@ -24,7 +24,11 @@ from spreadsheets.cells import (
     parse_time,
 )
 from spreadsheets.errors import SpreadsheetError
-from spreadsheets.resources import GatherResource, filters_description
+from spreadsheets.resources import (
+    EXPORT_CHUNK_ROWS,
+    GatherResource,
+    filters_description,
+)
 
 from .. import drafts
 from .. import sessions as session_workflows
@@ -637,6 +641,18 @@ class ScheduleResource(GatherResource):
 
     def iter_queryset(self, queryset):
         return iter(queryset)
+
+    def export_rows(self, queryset, *, chunk_size=EXPORT_CHUNK_ROWS):
+        """A background export of the schedule is built as in the request,
+        in memory (its rows are sessions, and each event's state is looked
+        up first), then written a chunk at a time."""
+        dataset = self.export(queryset)
+        rows = list(dataset)
+        chunks = (
+            rows[start : start + chunk_size]
+            for start in range(0, len(rows), chunk_size)
+        )
+        return dataset.headers, chunks
 
     def dehydrate_event(self, session):
         return self.export_states[session.event_id].title

@@ -663,3 +663,47 @@ def test_count_charts_have_whole_number_ticks():
     assert ticks(13) == [0, 5, 10, 15]
     assert ticks(0) == [0, 1]
     assert ticks(41.7, percent=True) == [0, 20, 40, 60, 80, 100]
+
+
+def test_a_pdf_summary_of_many_sessions_is_made_in_the_background(
+    client, coordinator, fixture, settings, django_user_model
+):
+    from spreadsheets.exports import run_export
+    from spreadsheets.models import ExportJob
+
+    client.force_login(coordinator)
+    filters = ReportFilterForm.from_query(_querydict(QUERY))
+    assert filters.is_valid()
+    sessions = reports.sessions_in_range(filters.filters()).count()
+    assert sessions > 1
+    settings.GATHER_BACKGROUND_PDF_SESSIONS = sessions
+    # At the threshold: made in the request, as before.
+    assert client.get(reverse("attendance_reports_pdf"), QUERY).status_code == 200
+    assert not ExportJob.objects.exists()
+
+    settings.GATHER_BACKGROUND_PDF_SESSIONS = sessions - 1
+    response = client.get(reverse("attendance_reports_pdf"), QUERY)
+    job = ExportJob.objects.get()
+    assert response["Location"] == reverse("spreadsheets_export_job", args=[job.pk])
+    assert (job.export, job.file_format, job.total_rows) == (
+        "attendance-summary",
+        "pdf",
+        sessions,
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in page and "The file is being made." in page
+
+    run_export(job.pk)
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE, job.message
+    download = reverse("spreadsheets_export_download", args=[job.pk])
+    other = django_user_model.objects.create_superuser("root", password="pw")
+    client.force_login(other)
+    assert client.get(download).status_code == 404
+    client.force_login(coordinator)
+    response = client.get(download)
+    assert response["Content-Type"] == "application/pdf"
+    assert job.file_name == "attendance-summary-2025-02-01-2025-03-20.pdf"
+    reader = PdfReader(io.BytesIO(b"".join(response.streaming_content)))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Attendance summary" in text and "41.7" in text

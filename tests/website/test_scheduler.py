@@ -29,6 +29,7 @@ FREQUENT = [
     "send_due_messages",
     "expire_place_offers",
     "purge_import_jobs",
+    "purge_export_jobs",
 ]
 DAILY = [
     "top_up_series",

@@ -199,6 +199,24 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    # Exports built in the background (participant data): private files,
+    # outside MEDIA_ROOT, downloaded only through their job's view. Any
+    # storage backend (a private S3 bucket) by EXPORT_STORAGE_BACKEND and
+    # EXPORT_STORAGE_OPTIONS; never one that serves its files publicly.
+    "exports": {
+        "BACKEND": env.str(
+            "EXPORT_STORAGE_BACKEND",
+            default="django.core.files.storage.FileSystemStorage",
+        ),
+        "OPTIONS": env.json(
+            "EXPORT_STORAGE_OPTIONS",
+            default={
+                "location": str(env.path("EXPORT_ROOT", default=BASE_DIR / "private")),
+                "directory_permissions_mode": 0o700,
+                "file_permissions_mode": 0o600,
+            },
+        ),
+    },
 }
 
 # Email: EMAIL_URL such as smtp+tls://user:password@host:587 or consolemail://
@@ -453,6 +471,16 @@ GATHER_SITE_FEED_DAYS_BACK = env.int("GATHER_SITE_FEED_DAYS_BACK", default=30)
 GATHER_SITE_FEED_DAYS_AHEAD = env.int("GATHER_SITE_FEED_DAYS_AHEAD", default=365)
 #: /ready/ answers 503 while more tasks than this wait for a worker.
 GATHER_READY_MAX_QUEUE = env.int("GATHER_READY_MAX_QUEUE", default=10000)
+#: Spreadsheet exports of more rows than this (registrations, attendance)
+#: are built in the background
+#: with a progress page and a download link; smaller ones in the request.
+GATHER_BACKGROUND_EXPORT_ROWS = env.int("GATHER_BACKGROUND_EXPORT_ROWS", default=2000)
+#: An attendance summary PDF of more sessions than this is made in the
+#: background (it takes about 35 ms a session).
+GATHER_BACKGROUND_PDF_SESSIONS = env.int("GATHER_BACKGROUND_PDF_SESSIONS", default=200)
+#: Files of background exports are deleted this many hours after they were
+#: asked for (``manage.py purge_export_jobs``).
+GATHER_EXPORT_RETENTION_HOURS = env.int("GATHER_EXPORT_RETENTION_HOURS", default=24)
 #: Registrations and walk-in names of events that ended more than this many
 #: days ago are anonymised by ``manage.py apply_retention``.
 GATHER_RETENTION_DAYS = env.int("GATHER_RETENTION_DAYS", default=365)

@@ -2,6 +2,7 @@
 texts in memory."""
 
 import os
+import tempfile
 
 from .base import *  # noqa: F403
 
@@ -58,3 +59,8 @@ WAGTAILSEARCH_BACKENDS = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["ENGINE"] = "tests.sqlite_backend"  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405
+
+# Background exports are written to a folder of this test run's own.
+STORAGES["exports"]["OPTIONS"] = {  # noqa: F405
+    "location": tempfile.mkdtemp(prefix="gather-test-exports-")
+}
