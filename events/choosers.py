@@ -86,6 +86,9 @@ class EventChooseViewMixin:
     def get_object_list(self):
         return choosable_events(self.request)
 
+    def can_create(self):
+        return False  # events are made in the page tree
+
     def apply_object_list_ordering(self, objects):
         return objects  # ``choosable_events`` orders by title
 
@@ -140,6 +143,11 @@ class EventChooserViewSet(ChooserViewSet):
     choose_results_view_class = EventChooseResultsView
     chosen_view_class = EventChosenView
     chosen_multiple_view_class = EventChosenMultipleView
+
+    def get_urlpatterns(self):
+        return [
+            pattern for pattern in super().get_urlpatterns() if pattern.name != "create"
+        ]
 
 
 event_chooser_viewset = EventChooserViewSet("event_chooser", url_prefix="event_chooser")
