@@ -242,3 +242,38 @@ def test_the_import_form_picks_one_of_the_users_events(client, facilitator, even
     upload = SimpleUploadedFile("r.csv", b"name,email\nAna,ana@example.org\n")
     response = client.post(url, {"file": upload, "event": mine.pk})
     assert response.status_code == 302
+
+
+# Wagtail's own page chooser -------------------------------------------------------
+
+
+def test_the_page_chooser_shows_a_facilitator_no_pages(
+    search_index, client, facilitator, coordinator, events
+):
+    """A facilitator has no page permissions: the page chooser's listing and
+    its search find nothing (not their own event's page either: they reach
+    it through the event chooser), while a coordinator's find every event."""
+    mine, theirs = events
+    from wagtail.models import Page
+
+    client.force_login(facilitator)
+    home = Page.objects.get(depth=2)
+    browse = client.get(reverse("wagtailadmin_choose_page_child", args=[home.pk]))
+    assert browse.status_code == 200
+    assert "Theirs walk" not in json.loads(browse.content)["html"]
+    search = client.get(reverse("wagtailadmin_choose_page_search"), {"q": "walk"})
+    assert search.status_code == 200
+    assert "Theirs walk" not in search.content.decode()
+    assert (
+        "Mine circle"
+        not in client.get(
+            reverse("wagtailadmin_choose_page_search"), {"q": "circle"}
+        ).content.decode()
+    )
+
+    from tests.conftest import role_group
+
+    coordinator.groups.set([role_group("Coordinators")])
+    client.force_login(coordinator)
+    search = client.get(reverse("wagtailadmin_choose_page_search"), {"q": "walk"})
+    assert "Theirs walk" in search.content.decode()
