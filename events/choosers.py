@@ -7,8 +7,9 @@ grows with the program's history; the chooser's widget renders only the
 chosen event, and its modal shows one page of events at a time. Every
 query the modal answers starts from ``events_visible_to(request.user)``:
 a facilitator finds their own events and nothing else, not even another
-event's title by its id. Used by the registrations listing's filter, the
-attendance reports form and the registrations spreadsheet import.
+event's title by its id. Used by the registrations and sessions listings'
+filters, the attendance reports form and the registrations spreadsheet
+import.
 """
 
 from django import forms

@@ -12,7 +12,6 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.widgets import AdminDateInput
 
 from core.dates import site_zone
-from core.forms import PageChoiceFilter
 
 from .choosers import EventChoiceFilter
 from .models import EventPage, EventSession, Registration, Venue
@@ -20,10 +19,11 @@ from .permissions import events_visible_to
 
 
 class SessionFilterSet(WagtailFilterSet):
-    """Filters for the sessions listing: event, status and dates."""
+    """Filters for the sessions listing: event (picked in the event
+    chooser, so the page lists no events), status and dates."""
 
-    event = PageChoiceFilter(
-        queryset=EventPage.objects.order_by("title"), label=gettext_lazy("Event")
+    event = EventChoiceFilter(
+        queryset=EventPage.objects.all(), label=gettext_lazy("Event")
     )
     start = django_filters.DateFromToRangeFilter(
         label=gettext_lazy("Date"), widget=DateRangePickerWidget

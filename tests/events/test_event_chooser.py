@@ -277,3 +277,21 @@ def test_the_page_chooser_shows_a_facilitator_no_pages(
     client.force_login(coordinator)
     search = client.get(reverse("wagtailadmin_choose_page_search"), {"q": "walk"})
     assert "Theirs walk" in search.content.decode()
+
+
+def test_the_sessions_listing_filters_by_an_event_it_does_not_list(
+    client, admin_user, event_index
+):
+    wrap = make_event(event_index, title="WRAP group")
+    make_session(wrap)
+    other = make_event(event_index, title="Naloxone training")
+    make_session(other)
+    client.force_login(admin_user)
+    url = reverse("event_sessions:index")
+    response = client.get(url, {"event": wrap.pk})
+    html = response.content.decode()
+    assert reverse("event_chooser:choose") in html
+    assert "Naloxone training" not in html
+    assert [s.event_id for s in response.context["object_list"]] == [wrap.pk]
+    for value in ["abc", "99999999999999999999999"]:
+        assert client.get(url, {"event": value}).status_code == 200
