@@ -2,9 +2,10 @@
 downloads.
 
 A GET form chooses the date range (the last three months by default), and
-optionally an event kind, a venue setting and one event; the page shows
-each report from ``attendance.reports`` as a chart and a table with the
-same numbers. Only coordinators and superusers may see reports; anyone
+optionally an event kind, a venue setting and one event (picked in the
+event chooser, ``events.choosers``, so the form lists no events); the page
+shows each report from ``attendance.reports`` as a chart and a table with
+the same numbers. Only coordinators and superusers may see reports; anyone
 else gets 403.
 
 Reports hold counts only, never names or contact details, so downloading
@@ -32,8 +33,8 @@ from django.views.decorators.http import require_GET
 from import_export.formats.base_formats import CSV, XLSX
 from tablib import Dataset
 
-from core.forms import PageChoiceField
-from events.models import EventKind, EventPage, Setting
+from events.choosers import EventChoiceField
+from events.models import EventKind, Setting
 from events.permissions import is_coordinator
 from spreadsheets.exports import (
     BackgroundExport,
@@ -98,11 +99,10 @@ class ReportFilterForm(forms.Form):
             "Where sessions met: the session's venue, or else the event's."
         ),
     )
-    event = PageChoiceField(
+    event = EventChoiceField(
         label=gettext_lazy("Event"),
-        queryset=EventPage.objects.order_by("title", "pk"),
         required=False,
-        empty_label=gettext_lazy("All events"),
+        help_text=gettext_lazy("Leave empty for all events."),
     )
     period = forms.ChoiceField(
         label=gettext_lazy("Attendance over time by"),

@@ -16,6 +16,7 @@ from .admin_calls import (
 from .admin_import import import_view
 from .admin_privacy import erase_person_view
 from .admin_views import EventsAdminGroup
+from .choosers import event_chooser_viewset
 from .permissions import is_coordinator
 from .resources.registrations import RegistrationResource
 from .resources.schedule import ScheduleResource
@@ -25,6 +26,11 @@ from .resources.venues import VenueResource
 @hooks.register("register_admin_viewset")
 def register_events_viewsets():
     return EventsAdminGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_event_chooser():
+    return event_chooser_viewset
 
 
 @hooks.register("register_log_actions")

@@ -304,6 +304,21 @@ def group_messages(allowed=OK):
     )
 
 
+def event_titles(hidden=HIDDEN):
+    """The event chooser: anyone who may use the admin, each offered the
+    events whose people they may see; another event is left out (or,
+    asked for by id, a 404)."""
+    return roles(
+        anonymous=LOGIN,
+        facilitator=OK,
+        other=hidden,
+        former=LOGIN,
+        editor=hidden,
+        coordinator=OK,
+        superuser=OK,
+    )
+
+
 def reg_url(name):
     return lambda w, role: reverse(
         f"event_registrations:{name}", args=[w.registration.pk]
@@ -529,6 +544,35 @@ MATRIX = [
             superuser=OK,
         ),
         marker="Tuesday circle",
+    ),
+    # The event chooser (events.choosers) names events, not people: the
+    # events the user may see (events_visible_to), and no other by its id.
+    Case(
+        "event_chooser:choose",
+        lambda w, role: reverse("event_chooser:choose"),
+        event_titles(),
+        marker="Tuesday circle",
+        content_type="application/json",
+    ),
+    Case(
+        "event_chooser:choose_results",
+        lambda w, role: reverse("event_chooser:choose_results") + "?q=Tuesday",
+        event_titles(),
+        marker="Tuesday circle",
+    ),
+    Case(
+        "event_chooser:chosen",
+        lambda w, role: reverse("event_chooser:chosen", args=[w.event.pk]),
+        event_titles(hidden=NOT_FOUND),
+        marker="Tuesday circle",
+        content_type="application/json",
+    ),
+    Case(
+        "event_chooser:chosen_multiple",
+        lambda w, role: reverse("event_chooser:chosen_multiple") + f"?id={w.event.pk}",
+        event_titles(),
+        marker="Tuesday circle",
+        content_type="application/json",
     ),
     Case(
         "attendance_group_message_compose",

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy
 from import_export.fields import Field
 from import_export.instance_loaders import BaseInstanceLoader
 
-from core.forms import PageChoiceField
 from core.phones import (
     INVALID_PHONE_MESSAGE,
     InvalidPhoneNumber,
@@ -36,6 +35,7 @@ from spreadsheets.resources import (
 
 from .. import drop_in
 from .. import registration as registration_workflows
+from ..choosers import EventChoiceField
 from ..errors import EventsError
 from ..filters import RegistrationFilterSet
 from ..models import (
@@ -704,8 +704,8 @@ class RegistrationResource(GatherResource):
         from django import forms
 
         return {
-            "event": PageChoiceField(
-                queryset=events_visible_to(user).order_by("title"),
+            "event": EventChoiceField(
+                queryset=events_visible_to(user),
                 required=False,
                 label=gettext_lazy("Event"),
                 help_text=gettext_lazy(

@@ -523,7 +523,8 @@ def test_admin_lists_and_filters_by_date_and_adds_to_one_date(
 
     html = client.get(index, {"event": event.pk}).content.decode()
     assert timezone.localtime(first.start).strftime("%Y-%m-%d %H:%M") in html
-    filtered = client.get(index, {"session": first.pk}).content.decode()
+    day = timezone.localdate(first.start).isoformat()
+    filtered = client.get(index, {"event": event.pk, "date": day}).content.decode()
     assert "Ana Early" in filtered and "Ben Later" not in filtered
 
     add = reverse("event_registrations:add")

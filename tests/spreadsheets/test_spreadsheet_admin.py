@@ -193,14 +193,13 @@ def test_listings_offer_export_with_their_filters_and_import(
 def test_personal_data_buttons_are_hidden_from_people_not_allowed(
     client, staff_member, coordinator, event_index
 ):
-    event = make_registration_event(event_index, title="Hearing Voices group")
+    make_registration_event(event_index, title="Hearing Voices group")
 
     def listing(name):
         response = client.get(reverse(name))
         assert response.status_code == 200
-        page = response.content.decode()
-        assert event.title in page  # the listing itself is shown
-        return page
+        assert "paginator" in response.context  # the listing itself is shown
+        return response.content.decode()
 
     client.force_login(staff_member)
     page = listing("event_registrations:index")

@@ -1,0 +1,201 @@
+"""The event chooser: a Wagtail chooser modal that lists, pages and searches
+only the events the user may see, and the form field and filter that use
+it in place of a drop-down of every event.
+
+A drop-down holds one option per event ever planned, so a screen with one
+grows with the program's history; the chooser's widget renders only the
+chosen event, and its modal shows one page of events at a time. Every
+query the modal answers starts from ``events_visible_to(request.user)``:
+a facilitator finds their own events and nothing else, not even another
+event's title by its id. Used by the registrations and sessions listings'
+filters, the attendance reports form and the registrations spreadsheet
+import.
+"""
+
+from django import forms
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy
+from wagtail.admin.forms.choosers import BaseFilterForm
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic import chooser as chooser_views
+from wagtail.admin.viewsets.chooser import ChooserViewSet
+
+from core.dates import site_zone
+from core.forms import PageChoiceField, PageChoiceFilter, plausible_id, search_words
+
+from .models import EventPage, EventSession
+from .permissions import events_visible_to
+
+
+def choosable_events(request):
+    """The events the chooser offers ``request.user``, each with the start
+    of its first session (``first_start``) to tell apart events of the same
+    title; a subquery, so only the page of events shown pays for it."""
+    first = EventSession.objects.filter(event=OuterRef("pk")).order_by("start")
+    return (
+        events_visible_to(request.user)
+        .annotate(first_start=Subquery(first.values("start")[:1]))
+        .order_by("title", "pk")
+    )
+
+
+class EventSearchForm(BaseFilterForm):
+    """The modal's search box: events whose title holds every word typed.
+
+    A plain title match rather than the search index, so a facilitator's
+    restricted queryset can be searched as it is, and events are found
+    whether or not the index has been brought up to date."""
+
+    q = forms.CharField(
+        label=gettext_lazy("Search term"),
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("Search")}),
+        required=False,
+        max_length=200,
+    )
+
+    def filter(self, objects):
+        words = search_words(self.cleaned_data.get("q") or "").split()
+        if not words:
+            return objects
+        self.is_searching = True
+        self.search_query = self.cleaned_data["q"]
+        condition = Q()
+        for word in words[:10]:
+            condition &= Q(title__icontains=word)
+        return objects.filter(condition)
+
+
+def first_date_text(event) -> str:
+    """The local date of an event's first session, or a dash."""
+    if event.first_start is None:
+        return "—"
+    return date_format(timezone.localtime(event.first_start, site_zone()))
+
+
+def status_text(event) -> str:
+    return str(gettext_lazy("Published") if event.live else gettext_lazy("Draft"))
+
+
+class EventChooseViewMixin:
+    """The modal's listing: ``choosable_events``, searched by title."""
+
+    filter_form_class = EventSearchForm
+
+    def get_object_list(self):
+        return choosable_events(self.request)
+
+    def can_create(self):
+        return False  # events are made in the page tree
+
+    def apply_object_list_ordering(self, objects):
+        return objects  # ``choosable_events`` orders by title
+
+    @property
+    def columns(self):
+        return [
+            *super().columns,
+            Column(
+                "first_date", label=gettext_lazy("First date"), accessor=first_date_text
+            ),
+            Column("status", label=gettext_lazy("Status"), accessor=status_text),
+        ]
+
+
+class EventChooseView(EventChooseViewMixin, chooser_views.ChooseView):
+    pass
+
+
+class EventChooseResultsView(EventChooseViewMixin, chooser_views.ChooseResultsView):
+    pass
+
+
+class EventChosenView(chooser_views.ChosenView):
+    """The chosen event's id and title, for one the user may see; any
+    other id is a 404."""
+
+    def get_object(self, pk):
+        if not plausible_id(pk):
+            raise EventPage.DoesNotExist
+        return events_visible_to(self.request.user).get(pk=pk)
+
+
+class EventChosenMultipleView(chooser_views.ChosenMultipleView):
+    def get_objects(self, pks):
+        ids = [pk for pk in pks if plausible_id(pk)]
+        return events_visible_to(self.request.user).filter(pk__in=ids)
+
+
+class EventChooserViewSet(ChooserViewSet):
+    """The modal at ``/admin/event_chooser/``. It creates nothing (events
+    are made in the page tree), and it is not the default widget of every
+    admin form with an event: only the fields below use it."""
+
+    model = EventPage
+    icon = "date"
+    choose_one_text = gettext_lazy("Choose an event")
+    choose_another_text = gettext_lazy("Choose another event")
+    edit_item_text = gettext_lazy("Edit this event")
+    register_widget = False
+    per_page = 20
+    choose_view_class = EventChooseView
+    choose_results_view_class = EventChooseResultsView
+    chosen_view_class = EventChosenView
+    chosen_multiple_view_class = EventChosenMultipleView
+
+    def get_urlpatterns(self):
+        return [
+            pattern for pattern in super().get_urlpatterns() if pattern.name != "create"
+        ]
+
+
+event_chooser_viewset = EventChooserViewSet("event_chooser", url_prefix="event_chooser")
+
+
+class EventChooserWidget(event_chooser_viewset.widget_class):
+    """Shows the chosen event only: looked up in the field's queryset, so
+    an id from the query string of an event the user may not see (or not
+    an id at all) shows as nothing chosen, and names no one's event."""
+
+    show_edit_link = False
+    queryset = EventPage.objects.none()
+
+    def get_instance(self, value):
+        if isinstance(value, EventPage):
+            return value
+        if value is None or not plausible_id(value):
+            return None
+        try:
+            return self.queryset.get(pk=value)
+        except ObjectDoesNotExist:
+            return None
+
+
+class EventChoiceField(PageChoiceField):
+    """One event, chosen in the event chooser; valid only if it is in
+    ``queryset`` (set it to what the user may see, as for any
+    ``ModelChoiceField``). The widget looks the chosen event up in the same
+    queryset, and never lists the others."""
+
+    widget = EventChooserWidget
+
+    def __init__(self, queryset=None, **kwargs):
+        kwargs.setdefault("empty_label", None)
+        super().__init__(
+            queryset=EventPage.objects.all() if queryset is None else queryset,
+            **kwargs,
+        )
+
+    def _set_queryset(self, queryset):
+        super()._set_queryset(queryset)
+        self.widget.queryset = self.queryset
+
+    queryset = property(PageChoiceField._get_queryset, _set_queryset)
+
+
+class EventChoiceFilter(PageChoiceFilter):
+    """A listing filter on one event, chosen in the event chooser."""
+
+    field_class = EventChoiceField

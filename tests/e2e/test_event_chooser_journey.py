@@ -1,0 +1,101 @@
+"""A coordinator picks an event in the event chooser (``events.choosers``), in
+a real browser: on the registrations listing's filters, then on the
+attendance reports form. Each screen, and the chooser's modal, is checked
+with axe-core once Wagtail's fade-in has finished (mid-fade, text is drawn
+half transparent and axe reports contrast that the finished screen has)."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from events.groups import COORDINATORS_GROUP
+from tests.conftest import make_registration_event, sign_up
+from tests.e2e.support import assert_admin_accessible
+from tests.e2e.test_coordinator_journeys import PASSWORD, sign_in
+from website.demo.builder import build_groups
+
+#: True once the page's fades and slides have ended: every CSS animation
+#: or transition of two seconds or less (the sidebar's badge pings for 25
+#: seconds, a spinner for ever; neither is what axe looks at).
+SETTLED = """() => document.getAnimations().every(
+    (a) => a.playState !== "running"
+        || a.effect.getComputedTiming().activeDuration > 2000
+)"""
+
+
+@pytest.fixture
+def coordinator(site, home_page, django_user_model):
+    """A member of the Coordinators group, with the demo's permissions."""
+    build_groups()
+    user = django_user_model.objects.create_user(
+        "casey", email="casey@example.org", password=PASSWORD
+    )
+    user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
+    return user
+
+
+def settled(page):
+    page.wait_for_function(SETTLED)
+
+
+def choose_event(page, title, *, other):
+    """Open the chooser modal, search for ``title`` (the ``other`` event
+    drops out of the list) and pick it."""
+    page.get_by_role("button", name="Choose an event").click()
+    modal = page.get_by_role("dialog")
+    expect(modal.get_by_role("heading", name="Choose an event")).to_be_visible()
+    settled(page)
+    assert_admin_accessible(page)
+    # By name: the listing's own search box has the same id, ``id_q``, as
+    # the modal's (Wagtail's chooser script finds its box by that id).
+    expect(modal.get_by_role("link", name=other)).to_be_visible()
+    modal.locator("input[name=q]").fill(title)
+    expect(modal.get_by_role("link", name=other)).to_have_count(0)
+    modal.get_by_role("link", name=title).click()
+    expect(modal).to_be_hidden()
+    settled(page)
+
+
+def test_coordinator_filters_registrations_and_reports_by_one_event(
+    desktop, coordinator, event_index
+):
+    page = desktop
+    tuesday = make_registration_event(event_index, capacity=10, title="Tuesday circle")
+    thursday = make_registration_event(event_index, capacity=10, title="Thursday walk")
+    sign_up(tuesday, "Ana Tuesday", email="ana@example.org")
+    sign_up(tuesday, "Ben Tuesday", email="ben@example.org")
+    sign_up(thursday, "Cy Thursday", email="cy@example.org")
+
+    sign_in(page, coordinator)
+    page.goto("/admin/registrations/")
+    results = page.locator("#listing-results")
+    expect(results.get_by_text("Cy Thursday")).to_be_visible()
+    page.get_by_role("button", name="Show filters").click()
+    page.get_by_role("button", name="Event", exact=True).click()
+    settled(page)
+    choose_event(page, "Tuesday circle", other="Thursday walk")
+
+    expect(results.get_by_text("Cy Thursday")).to_have_count(0)
+    expect(results.get_by_text("Ana Tuesday")).to_be_visible()
+    expect(results.get_by_text("Ben Tuesday")).to_be_visible()
+    page.wait_for_url(re.compile(rf"[?&]event={tuesday.pk}\b"))
+    settled(page)
+    assert_admin_accessible(page)
+
+    # The same on a fresh load of the filtered address: the chooser shows the
+    # event chosen, and the listing holds its people only.
+    page.reload()
+    expect(results.get_by_text("Ana Tuesday")).to_be_visible()
+    expect(results.get_by_text("Cy Thursday")).to_have_count(0)
+
+    page.goto("/admin/attendance/reports/")
+    expect(page.locator("h1")).to_contain_text("Attendance reports")
+    choose_event(page, "Thursday walk", other="Tuesday circle")
+    expect(page.locator(".chooser__title")).to_have_text("Thursday walk")
+    page.get_by_role("button", name="Show reports").click()
+    page.wait_for_url(re.compile(rf"[?&]event={thursday.pk}\b"))
+    expect(page.locator(".chooser__title")).to_have_text("Thursday walk")
+    settled(page)
+    assert_admin_accessible(page)

@@ -1,0 +1,297 @@
+"""The event chooser (``events.choosers``) and the three screens that pick an
+event with it: the registrations listing's filter, the attendance reports
+form and the registrations spreadsheet import."""
+
+import json
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+from tests.conftest import make_event, make_registration_event, make_session, sign_up
+
+pytestmark = pytest.mark.django_db
+
+
+def _user(django_user_model, name, group_name, *codenames):
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=group_name)
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        *Permission.objects.filter(
+            content_type__app_label="events", codename__in=codenames
+        ),
+    )
+    user = django_user_model.objects.create_user(name, password="pw")
+    user.groups.add(group)
+    return user
+
+
+REGISTRATION_PERMISSIONS = (
+    "view_registration",
+    "add_registration",
+    "change_registration",
+)
+
+
+@pytest.fixture
+def coordinator(django_user_model):
+    return _user(
+        django_user_model, "coordinator", "Coordinators", *REGISTRATION_PERMISSIONS
+    )
+
+
+@pytest.fixture
+def facilitator(django_user_model):
+    """A facilitator who also holds the registrations permissions: only
+    ``events_visible_to`` keeps other events from them."""
+    return _user(django_user_model, "fac", "Facilitators", *REGISTRATION_PERMISSIONS)
+
+
+@pytest.fixture
+def events(event_index, facilitator):
+    mine = make_registration_event(event_index, capacity=10, title="Mine circle")
+    mine.facilitators.add(facilitator)
+    mine.save()
+    theirs = make_registration_event(event_index, capacity=10, title="Theirs walk")
+    return mine, theirs
+
+
+def _choose(client, **params):
+    response = client.get(reverse("event_chooser:choose"), params)
+    assert response.status_code == 200
+    return json.loads(response.content)["html"]
+
+
+def _results(client, **params):
+    response = client.get(reverse("event_chooser:choose_results"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_modal_lists_and_searches_only_the_users_events(
+    client, facilitator, coordinator, events
+):
+    client.force_login(facilitator)
+    html = _choose(client)
+    assert "Mine circle" in html and "Theirs walk" not in html
+    assert "Mine circle" in _results(client, q="circle")
+    assert "Theirs walk" not in _results(client, q="Theirs")
+    # No "create" tab: events are made in the page tree.
+    with pytest.raises(NoReverseMatch):
+        reverse("event_chooser:create")
+
+    client.force_login(coordinator)
+    html = _choose(client)
+    assert "Mine circle" in html and "Theirs walk" in html
+    found = _results(client, q="walk")
+    assert "Theirs walk" in found and "Mine circle" not in found
+    # Symbols and quotes are left out of the search, never an error.
+    assert "Theirs walk" in _results(client, q='"walk')
+
+
+def test_the_modal_shows_one_page_of_events_with_their_first_date(
+    client, coordinator, event_index
+):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    for number in range(25):
+        make_event(event_index, title=f"Group {number:02d}")
+    first = make_session(
+        make_event(event_index, title="Group 00 again"),
+        start=timezone.make_aware(dt.datetime(2027, 3, 4, 18)),
+    )
+    client.force_login(coordinator)
+    html = _choose(client)
+    assert "Group 00" in html and "Group 24" not in html  # 20 a page
+    assert "Group 24" in _results(client, p=2)
+    # Events of similar titles are told apart by their first date.
+    found = _results(client, q="again")
+    assert first.event.title in found
+    assert date_format(dt.date(2027, 3, 4)) in found
+    response = client.get(reverse("event_chooser:choose_results"), {"p": "99"})
+    assert response.status_code == 404
+
+
+def test_choosing_answers_only_for_an_event_the_user_may_see(
+    client, facilitator, events
+):
+    mine, theirs = events
+    client.force_login(facilitator)
+    chosen = client.get(reverse("event_chooser:chosen", args=[mine.pk]))
+    assert chosen.status_code == 200
+    assert json.loads(chosen.content)["result"]["title"] == "Mine circle"
+    for pk in [theirs.pk, "abc", "99999999999999999999999", "0"]:
+        response = client.get(reverse("event_chooser:chosen", args=[pk]))
+        assert response.status_code == 404, pk
+        assert b"Theirs walk" not in response.content
+    several = client.get(
+        reverse("event_chooser:chosen_multiple"),
+        {"id": [mine.pk, theirs.pk, "abc", "99999999999999999999999"]},
+    )
+    assert several.status_code == 200
+    titles = [item["title"] for item in json.loads(several.content)["result"]]
+    assert titles == ["Mine circle"]
+
+
+def test_the_modal_is_for_admin_users_only(client, events):
+    response = client.get(reverse("event_chooser:choose"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("wagtailadmin_login"))
+
+
+# The registrations listing -------------------------------------------------------
+
+
+def _listing(client, **params):
+    response = client.get(reverse("event_registrations:index"), params)
+    assert response.status_code == 200
+    return response
+
+
+def test_the_listing_names_only_the_chosen_event(client, facilitator, events):
+    mine, theirs = events
+    sign_up(mine, "Ana Mine")
+    client.force_login(facilitator)
+    html = _listing(client, event=mine.pk).content.decode()
+    assert "Ana Mine" in html
+    assert "Theirs walk" not in html  # no list of events
+    assert reverse("event_chooser:choose") in html
+    for value in [theirs.pk, "abc", "99999999999999999999999", "-1", "1\x00"]:
+        html = _listing(client, event=value).content.decode()
+        assert "Theirs walk" not in html
+        assert "Ana Mine" in html  # the invalid filter is ignored
+
+
+def test_the_listing_weighs_the_same_whatever_the_number_of_events(
+    client, coordinator, events, event_index, django_assert_max_num_queries
+):
+    """The page held one option per event and per drop-in date: it grew
+    with the program's history. Now it holds the chosen event only."""
+    mine, _theirs = events
+    for number in range(3):
+        sign_up(mine, f"Person {number}")
+    client.force_login(coordinator)
+    before = _listing(client, event=mine.pk)
+    with django_assert_max_num_queries(80) as few:
+        before = _listing(client, event=mine.pk)
+    for number in range(30):
+        drop_in = make_event(
+            event_index, title=f"Extra drop-in {number}", sign_up_per="session"
+        )
+        make_session(drop_in)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        after = _listing(client, event=mine.pk)
+    html = after.content.decode()
+    assert "Extra drop-in" not in html
+    assert abs(len(after.content) - len(before.content)) < 100
+
+
+def test_the_date_filter_takes_a_date_and_refuses_nonsense(client, coordinator, events):
+    mine, _theirs = events
+    sign_up(mine, "Ana Mine")
+    client.force_login(coordinator)
+    for value in ["2027-02-30", "abc", "9999-12-31", "0001-01-01"]:
+        response = _listing(client, date=value)
+        assert response.status_code == 200, value
+    # A date with no drop-in places on it lists nobody.
+    assert "Ana Mine" not in _listing(client, date="2027-01-01").content.decode()
+
+
+# The attendance reports form --------------------------------------------------------
+
+
+def test_the_reports_form_picks_an_event_in_the_chooser(
+    client, admin_user, event_index
+):
+    wrap = make_event(event_index, title="WRAP group")
+    make_event(event_index, title="Naloxone training")
+    client.force_login(admin_user)
+    html = client.get(reverse("attendance_reports")).content.decode()
+    assert "Naloxone training" not in html and "WRAP group" not in html
+    assert reverse("event_chooser:choose") in html
+    assert "chooser-widget.js" in html  # the widget's script is on the page
+    chosen = client.get(reverse("attendance_reports"), {"event": wrap.pk})
+    assert chosen.context["form"].cleaned_data["event"] == wrap
+    assert "Naloxone training" not in chosen.content.decode()
+
+
+# The registrations import ------------------------------------------------------------
+
+
+def test_the_import_form_picks_one_of_the_users_events(client, facilitator, events):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    mine, theirs = events
+    client.force_login(facilitator)
+    url = reverse("spreadsheets_import", args=["registrations"])
+    html = client.get(url).content.decode()
+    assert "Mine circle" not in html and "Theirs walk" not in html
+    assert reverse("event_chooser:choose") in html
+    assert "chooser-widget.js" in html
+    for value in [theirs.pk, "abc", "99999999999999999999999"]:
+        upload = SimpleUploadedFile("r.csv", b"name,email\nAna,ana@example.org\n")
+        response = client.post(url, {"file": upload, "event": value})
+        assert response.status_code == 200, value
+        form = response.context["form"]
+        assert "event" in form.errors
+        assert "Theirs walk" not in response.content.decode()
+    upload = SimpleUploadedFile("r.csv", b"name,email\nAna,ana@example.org\n")
+    response = client.post(url, {"file": upload, "event": mine.pk})
+    assert response.status_code == 302
+
+
+# Wagtail's own page chooser -------------------------------------------------------
+
+
+def test_the_page_chooser_shows_a_facilitator_no_pages(
+    search_index, client, facilitator, coordinator, events
+):
+    """A facilitator has no page permissions: the page chooser's listing and
+    its search find nothing (not their own event's page either: they reach
+    it through the event chooser), while a coordinator's find every event."""
+    mine, theirs = events
+    from wagtail.models import Page
+
+    client.force_login(facilitator)
+    home = Page.objects.get(depth=2)
+    browse = client.get(reverse("wagtailadmin_choose_page_child", args=[home.pk]))
+    assert browse.status_code == 200
+    assert "Theirs walk" not in json.loads(browse.content)["html"]
+    search = client.get(reverse("wagtailadmin_choose_page_search"), {"q": "walk"})
+    assert search.status_code == 200
+    assert "Theirs walk" not in search.content.decode()
+    assert (
+        "Mine circle"
+        not in client.get(
+            reverse("wagtailadmin_choose_page_search"), {"q": "circle"}
+        ).content.decode()
+    )
+
+    from tests.conftest import role_group
+
+    coordinator.groups.set([role_group("Coordinators")])
+    client.force_login(coordinator)
+    search = client.get(reverse("wagtailadmin_choose_page_search"), {"q": "walk"})
+    assert "Theirs walk" in search.content.decode()
+
+
+def test_the_sessions_listing_filters_by_an_event_it_does_not_list(
+    client, admin_user, event_index
+):
+    wrap = make_event(event_index, title="WRAP group")
+    make_session(wrap)
+    other = make_event(event_index, title="Naloxone training")
+    make_session(other)
+    client.force_login(admin_user)
+    url = reverse("event_sessions:index")
+    response = client.get(url, {"event": wrap.pk})
+    html = response.content.decode()
+    assert reverse("event_chooser:choose") in html
+    assert "Naloxone training" not in html
+    assert [s.event_id for s in response.context["object_list"]] == [wrap.pk]
+    for value in ["abc", "99999999999999999999999"]:
+        assert client.get(url, {"event": value}).status_code == 200
