@@ -1566,7 +1566,8 @@ def build_reports(
     event_ids: list[int] | None = None,
 ) -> list[Report]:
     """Every report (or those whose slugs are in ``only``) sharing one set of
-    queries: at most seventeen, however much data there is.
+    queries: eleven, a twelfth for the waitlist totals of a page, and at
+    most four for the answers, however much data there is.
 
     With ``event_ids`` (one page of ``events_page``) the per-event reports
     have rows for those events only; their totals rows, the waitlist note
@@ -1579,9 +1580,9 @@ def build_reports(
     ]
 
 
-def events_page(filters: ReportFilters, number, *, per_page=EVENTS_PER_PAGE) -> Page:
+def events_page(filters: ReportFilters, number, *, per_page=None) -> Page:
     """One page of the events with a session in the range, by title: a
-    ``Page`` of (event id, title). ``number`` may be anything the query
+    ``Page`` of (event id, title), ``EVENTS_PER_PAGE`` to a page. ``number`` may be anything the query
     string held; out of range or not a number gives the last or first page.
     Two queries (the count and the page)."""
     events = (
@@ -1589,7 +1590,7 @@ def events_page(filters: ReportFilters, number, *, per_page=EVENTS_PER_PAGE) -> 
         .order_by("title", "pk")
         .values_list("pk", "title")
     )
-    return Paginator(events, per_page).get_page(number)
+    return Paginator(events, per_page or EVENTS_PER_PAGE).get_page(number)
 
 
 def kind_label(kind: str) -> str:
