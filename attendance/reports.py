@@ -6,7 +6,14 @@ fixed number of aggregate queries, whatever the amount of data, and returns
 a :class:`Report`: a title, column headings, rows of plain values and a
 :class:`Chart` spec that ``attendance.charts`` draws. Nothing here renders
 HTML or files; the admin screen, the CSV/XLSX downloads and the PDF summary
-all show the same rows.
+all show the same rows, except that the admin screen shows the per-event
+reports (every report but ``WHOLE_RANGE``) one page of events at a time:
+``events_page`` picks the events and ``build_reports(event_ids=...)``
+reads their rows only. The whole-range reports, the totals rows and the
+waitlist's count of events that filled are summed in the database over
+every event (``SessionGroup``): the number of queries is fixed, and the
+rows read into Python depend on the page and the number of weeks or
+months, not on how many events and sessions there are.
 
 How the numbers are counted (the admin page and the PDF show the same
 definitions, from :func:`definitions`):
@@ -609,7 +616,8 @@ class _Source:
 
     @cached_property
     def sessions(self) -> list[SessionFigures]:
-        """Every session in the range, in start order, in one query."""
+        """Every session in the range of the page's events (or of every
+        event without a page), in start order, in one query."""
         attended = AttendanceStatus.attended()
         named = Q(attendance__registration__isnull=False)
         recorded = AttendanceRecord.objects.filter(
@@ -1582,9 +1590,10 @@ def build_reports(
 
 def events_page(filters: ReportFilters, number, *, per_page=None) -> Page:
     """One page of the events with a session in the range, by title: a
-    ``Page`` of (event id, title), ``EVENTS_PER_PAGE`` to a page. ``number`` may be anything the query
-    string held; out of range or not a number gives the last or first page.
-    Two queries (the count and the page)."""
+    ``Page`` of (event id, title), ``EVENTS_PER_PAGE`` to a page.
+    ``number`` may be anything the query string held; out of range or not
+    a number gives the last or first page. Two queries (the count and the
+    page)."""
     events = (
         EventPage.objects.filter(pk__in=sessions_in_range(filters).values("event_id"))
         .order_by("title", "pk")
