@@ -83,6 +83,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -509,7 +510,8 @@ class _Source:
         """Every session in the range summed per setting, week or month
         and headcount-only or not, in three aggregate queries (sessions,
         attendance records, headcounts) per period, however many sessions
-        there are."""
+        there are. The week or month is found in the database by comparing
+        start times with the periods' ends (``_period_index``)."""
         if period not in self._groups:
             self._groups[period] = self._read_groups(period)
         return self._groups[period]
@@ -543,32 +545,17 @@ class _Source:
             g.held, g.recorded = row["held"], row["recorded"]
             g.cancelled, g.to_come = row["cancelled"], row["to_come"]
 
-        attended = AttendanceStatus.attended()
-        named = Q(registration__isnull=False)
-        records = (
-            AttendanceRecord.objects.filter(session_id__in=self.held().values("pk"))
-            .annotate(
-                effective_setting=_effective_setting("session__"),
-                bucket=_period_index("session__start", starts),
+        for setting, bucket, only, *counts in self._record_counts(starts):
+            g = group(
+                {"effective_setting": setting, "bucket": bucket, "only": bool(only)},
+                only="only",
             )
-            .order_by()
-            .values("effective_setting", "bucket", "session__event__headcount_only")
-            .annotate(
-                registrants=Count("pk", filter=named & Q(status__in=attended)),
-                walk_ins=Count(
-                    "pk", filter=Q(registration__isnull=True, status__in=attended)
-                ),
-                absent=Count("pk", filter=named & Q(status=AttendanceStatus.ABSENT)),
-                excused=Count("pk", filter=named & Q(status=AttendanceStatus.EXCUSED)),
-            )
-        )
-        for row in records:
-            g = group(row, only="session__event__headcount_only")
-            g.registrants_attended, g.walk_ins_attended = (
-                row["registrants"],
-                row["walk_ins"],
-            )
-            g.absent, g.excused = row["absent"], row["excused"]
+            (
+                g.registrants_attended,
+                g.walk_ins_attended,
+                g.absent,
+                g.excused,
+            ) = (int(n or 0) for n in counts)
 
         headcounts = (
             Headcount.objects.filter(
@@ -588,6 +575,62 @@ class _Source:
                 row["n"] or 0
             )
         return list(found.values())
+
+    def _record_counts(self, starts: list[dt.date]) -> list[tuple]:
+        """(setting, period index, headcount-only, registrants attended,
+        walk-ins attended, absent, excused) of the held sessions' attendance
+        records, in one query.
+
+        The records are first counted per session (one pass over their
+        session index, no joins), then the per-session counts are joined to
+        the sessions' setting and period and summed: joining every record
+        to its session, venue and event instead takes several times longer
+        on hundreds of thousands of records."""
+        attended = AttendanceStatus.attended()
+        named = Q(registration__isnull=False)
+        per_session = (
+            AttendanceRecord.objects.filter(session_id__in=self.held().values("pk"))
+            .order_by()
+            .annotate(r_session=F("session_id"))
+            .values("r_session")
+            .annotate(
+                r_registrants=Count("pk", filter=named & Q(status__in=attended)),
+                r_walk_ins=Count(
+                    "pk", filter=Q(registration__isnull=True, status__in=attended)
+                ),
+                r_absent=Count("pk", filter=named & Q(status=AttendanceStatus.ABSENT)),
+                r_excused=Count(
+                    "pk", filter=named & Q(status=AttendanceStatus.EXCUSED)
+                ),
+            )
+        )
+        keys = (
+            self.held()
+            .order_by()
+            .annotate(
+                k_session=F("pk"),
+                k_setting=F("effective_setting"),
+                k_bucket=_period_index("start", starts),
+                k_only=F("event__headcount_only"),
+            )
+            .values("k_session", "k_setting", "k_bucket", "k_only")
+        )
+        counts_sql, counts_params = per_session.query.sql_with_params()
+        keys_sql, keys_params = keys.query.sql_with_params()
+        q = connection.ops.quote_name
+        group_by = f"k.{q('k_setting')}, k.{q('k_bucket')}, k.{q('k_only')}"
+        sums = ", ".join(
+            f"SUM(r.{q(name)})"
+            for name in ("r_registrants", "r_walk_ins", "r_absent", "r_excused")
+        )
+        sql = (
+            f"SELECT {group_by}, {sums} FROM ({counts_sql}) r "
+            f"INNER JOIN ({keys_sql}) k ON r.{q('r_session')} = k.{q('k_session')} "
+            f"GROUP BY {group_by}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*counts_params, *keys_params))
+            return cursor.fetchall()
 
     @cached_property
     def missing_total(self) -> int:
