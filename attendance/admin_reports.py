@@ -8,6 +8,16 @@ shows each report from ``attendance.reports`` as a chart and a table with
 the same numbers. Only coordinators and superusers may see reports; anyone
 else gets 403.
 
+The whole-range reports (overview, settings, over time) are shown in full.
+The per-event reports (the events summary, retention, session numbers,
+no-shows, waitlist, answers) show one page of ``reports.EVENTS_PER_PAGE``
+events at a time (``?page=``), by title; their totals rows still count
+every event, and each event's name links to its own report (the same
+filters with that event chosen), which lists its sessions one by one. So
+the page costs the same number of queries and about the same time however
+many events there are. The CSV and XLSX downloads and the PDF hold every
+row of every event.
+
 Reports hold counts only, never names or contact details, so downloading
 them is not written to the audit log (participant exports are). A summary
 PDF of many sessions is made in the background, as large exports are
@@ -19,7 +29,7 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -218,23 +228,32 @@ def _format_cell(value) -> str:
     return str(value)
 
 
-def table(report: reports.Report) -> dict:
-    """The report's rows and totals row as display strings."""
+def table(report: reports.Report, event_url=None) -> dict:
+    """The report's rows and totals row as display strings; with
+    ``event_url`` (event id -> URL) also ``linked_rows``, (URL or None,
+    cells) per row, for rows about one event."""
 
     def cells(row):
         return [_format_cell(value) for value in row]
 
+    rows = [cells(row) for row in report.rows]
+    links = [None] * len(rows)
+    if event_url and len(report.row_events) == len(rows):
+        links = [event_url(pk) for pk in report.row_events]
     return {
-        "rows": [cells(row) for row in report.rows],
+        "rows": rows,
+        "linked_rows": list(zip(links, rows, strict=True)),
         "totals": cells(report.totals) if report.totals else None,
     }
 
 
-def _sections(report_list, *, width=760, height=None, id_prefix="chart"):
+def _sections(
+    report_list, *, width=760, height=None, id_prefix="chart", event_url=None
+):
     return [
         {
             "report": report,
-            "table": table(report),
+            "table": table(report, event_url),
             "svg": render_svg(
                 report.chart,
                 chart_id=f"{id_prefix}-{report.slug}",
@@ -255,18 +274,43 @@ def _invalid(request, form, status=200):
     )
 
 
+def _with(query: str, **values) -> str:
+    """``query`` (a query string) with ``values`` set."""
+    data = QueryDict(query, mutable=True)
+    for key, value in values.items():
+        data[key] = str(value)
+    return data.urlencode()
+
+
 @require_GET
 def reports_view(request):
-    """The reports page: filters, then each report's chart and table."""
+    """The reports page: filters, the whole-range reports, then one page of
+    events of the per-event reports, each report as a chart and a table.
+
+    A fixed number of queries (about twenty with the admin's own), however
+    many events and sessions the range holds."""
     if not is_coordinator(request.user):
         return _forbidden(request)
     form = ReportFilterForm.from_query(request.GET)
     if not form.is_valid():
         return _invalid(request, form)
     period = form.cleaned_data["period"]
-    report_list = reports.build_reports(form.filters(), period=period)
+    filters = form.filters()
+    page = reports.events_page(filters, request.GET.get("page"))
+    event_ids = [pk for pk, _title in page.object_list]
+    report_list = reports.build_reports(filters, period=period, event_ids=event_ids)
     query = form.query_string()
-    sections = _sections(report_list)
+    base = reverse("attendance_reports")
+
+    without_event = QueryDict(query, mutable=True)
+    without_event.pop("event", None)
+    event_prefix = f"{base}?{without_event.urlencode()}&event="
+
+    def event_url(pk):
+        return f"{event_prefix}{pk}"
+
+    # An event's own report needs no link to itself.
+    sections = _sections(report_list, event_url=None if filters.event else event_url)
     for section in sections:
         slug = section["report"].slug
         section["downloads"] = [
@@ -276,12 +320,33 @@ def reports_view(request):
             )
             for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX"))
         ]
+    pages = []
+    if page.paginator.num_pages > 1:
+        for number in page.paginator.get_elided_page_range(page.number):
+            if number == page.paginator.ELLIPSIS:
+                pages.append((number, None))
+            else:
+                pages.append((number, f"{base}?{_with(query, page=number)}"))
     return TemplateResponse(
         request,
         "attendance/reports/index.html",
         {
             "form": form,
             "sections": sections,
+            "range_sections": [
+                s for s in sections if s["report"].slug in reports.WHOLE_RANGE
+            ],
+            "event_sections": [
+                s for s in sections if s["report"].slug not in reports.WHOLE_RANGE
+            ],
+            "events_page": page,
+            "pages": pages,
+            "previous_url": f"{base}?{_with(query, page=page.previous_page_number())}"
+            if page.has_previous()
+            else None,
+            "next_url": f"{base}?{_with(query, page=page.next_page_number())}"
+            if page.has_next()
+            else None,
             "definitions": reports.definitions(),
             "pdf_url": reverse("attendance_reports_pdf") + "?" + query,
         },
@@ -323,7 +388,9 @@ def _file_name(form, stem, extension):
 
 @require_GET
 def download_view(request, slug, fmt):
-    """One report's table as CSV or XLSX (headings first, then the rows)."""
+    """One report's table as CSV or XLSX (headings first, then the rows):
+    every row of every event, not a page's. Built in memory: at 10,000
+    events a per-event table is tens of thousands of rows."""
     if not is_coordinator(request.user):
         return _forbidden(request)
     if slug not in reports.BUILDERS or fmt not in FORMATS:

@@ -6,7 +6,14 @@ fixed number of aggregate queries, whatever the amount of data, and returns
 a :class:`Report`: a title, column headings, rows of plain values and a
 :class:`Chart` spec that ``attendance.charts`` draws. Nothing here renders
 HTML or files; the admin screen, the CSV/XLSX downloads and the PDF summary
-all show the same rows.
+all show the same rows, except that the admin screen shows the per-event
+reports (every report but ``WHOLE_RANGE``) one page of events at a time:
+``events_page`` picks the events and ``build_reports(event_ids=...)``
+reads their rows only. The whole-range reports, the totals rows and the
+waitlist's count of events that filled are summed in the database over
+every event (``SessionGroup``): the number of queries is fixed, and the
+rows read into Python depend on the page and the number of weeks or
+months, not on how many events and sessions there are.
 
 How the numbers are counted (the admin page and the PDF show the same
 definitions, from :func:`definitions`):
@@ -75,7 +82,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
@@ -85,7 +95,9 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -95,6 +107,7 @@ from django.utils.translation import ngettext
 
 from events.models import (
     EventKind,
+    EventPage,
     EventSession,
     QuestionKind,
     Registration,
@@ -112,7 +125,7 @@ from events.questions import (
     no_answer_label,
 )
 
-from .models import AttendanceRecord, AttendanceStatus
+from .models import AttendanceRecord, AttendanceStatus, Headcount
 
 #: How far back the reports look by default.
 DEFAULT_MONTHS = 3
@@ -128,6 +141,9 @@ NO_SETTING = ""
 #: giving one answer (or nobody) could be told apart by someone who knows
 #: who came.
 SMALL_COUNT = 5
+#: Events per page of the per-event reports on the admin screen. The
+#: downloads and the PDF list every event.
+EVENTS_PER_PAGE = 25
 
 
 # Filters ---------------------------------------------------------------------
@@ -214,6 +230,9 @@ class Report:
     chart: Chart
     totals: list | None = None
     notes: list[str] = field(default_factory=list)
+    #: The event (EventPage id) each row is about, where a row is about one
+    #: event, for links to that event's own report; else empty.
+    row_events: list[int] = field(default_factory=list)
 
     def all_rows(self) -> list[list]:
         """The rows followed by the totals row, as exported."""
@@ -371,20 +390,277 @@ class SessionFigures:
         return timezone.localdate(self.start)
 
 
+@dataclass
+class SessionGroup:
+    """The summed counts of the sessions in the range that share a setting,
+    a period (``period_start`` of their local date) and whether their event
+    is headcount-only: what the overview, the settings and the over-time
+    reports add up."""
+
+    setting: str
+    period: dt.date
+    headcount_only: bool
+    held: int = 0
+    recorded: int = 0
+    cancelled: int = 0
+    to_come: int = 0
+    registrants_attended: int = 0
+    walk_ins_attended: int = 0
+    absent: int = 0
+    excused: int = 0
+    headcount_attendances: int = 0
+
+    @property
+    def attendances(self) -> int:
+        return (
+            self.registrants_attended
+            + self.walk_ins_attended
+            + self.headcount_attendances
+        )
+
+
+def _sum(groups, name: str) -> int:
+    return sum(getattr(group, name) for group in groups)
+
+
+def period_starts(filters: ReportFilters, period: str) -> list[dt.date]:
+    """The start of every week (Monday) or month the range touches."""
+    if period not in PERIODS:
+        raise ValueError(f"Unknown period {period!r}")
+    starts = []
+    start = period_start(filters.date_from, period)
+    while start <= filters.date_to:
+        starts.append(start)
+        start = _next_period(start, period)
+    return starts
+
+
+def _period_index(field_name: str, starts: list[dt.date]) -> Case:
+    """Which of ``starts`` the local date of ``field_name`` (a datetime in
+    the range) falls in, as a number: a CASE comparing it with each
+    period's end as an aware datetime, so the database compares timestamps
+    (on SQLite, converting every row's time zone would call Python)."""
+    whens = []
+    for index, following in enumerate(starts[1:]):
+        end = timezone.make_aware(dt.datetime.combine(following, dt.time.min))
+        whens.append(When(**{f"{field_name}__lt": end}, then=Value(index)))
+    return Case(*whens, default=Value(len(starts) - 1), output_field=IntegerField())
+
+
+def _effective_setting(prefix: str = ""):
+    return Coalesce(
+        f"{prefix}venue__setting",
+        f"{prefix}event__venue__setting",
+        Value(NO_SETTING),
+        output_field=CharField(),
+    )
+
+
 class _Source:
     """The queries behind every report for one set of filters, each run at
-    most once however many reports use it."""
+    most once however many reports use it.
 
-    def __init__(self, filters: ReportFilters, now: dt.datetime | None = None):
+    Whole-range figures (overview, settings, over time, the totals rows)
+    are summed in the database over every matching event. With
+    ``event_ids`` the per-event and per-session figures (the rows of the
+    per-event reports) are read for those events only, as for one page of
+    the admin screen; without it, for every event.
+    """
+
+    def __init__(
+        self,
+        filters: ReportFilters,
+        now: dt.datetime | None = None,
+        event_ids: list[int] | None = None,
+        period: str = "month",
+    ):
         self.filters = filters
         self.now = now or timezone.now()
+        self.event_ids = None if event_ids is None else list(event_ids)
+        self.period = period
+        self._groups: dict[str, list[SessionGroup]] = {}
 
     def held(self):
         return held_sessions(self.filters, self.now)
 
+    def _held_condition(self, prefix: str = "") -> Q:
+        return ~Q(**{f"{prefix}status": SessionStatus.CANCELLED}) & Q(
+            **{f"{prefix}start__lt": self.now}
+        )
+
+    def _recorded_condition(self) -> Q:
+        """A session with an attendance record or a headcount."""
+        return Q(
+            Exists(AttendanceRecord.objects.filter(session_id=OuterRef("pk")))
+        ) | Q(Exists(Headcount.objects.filter(session_id=OuterRef("pk"))))
+
+    def _page_sessions(self):
+        """Sessions in the range, of the page's events if there is a page."""
+        sessions = sessions_in_range(self.filters)
+        if self.event_ids is not None:
+            sessions = sessions.filter(event_id__in=self.event_ids)
+        return sessions
+
+    @property
+    def groups(self) -> list[SessionGroup]:
+        """``groups_by`` the source's period."""
+        return self.groups_by(self.period)
+
+    def groups_by(self, period: str) -> list[SessionGroup]:
+        """Every session in the range summed per setting, week or month
+        and headcount-only or not, in three aggregate queries (sessions,
+        attendance records, headcounts) per period, however many sessions
+        there are. The week or month is found in the database by comparing
+        start times with the periods' ends (``_period_index``)."""
+        if period not in self._groups:
+            self._groups[period] = self._read_groups(period)
+        return self._groups[period]
+
+    def _read_groups(self, period: str) -> list[SessionGroup]:
+        starts = period_starts(self.filters, period)
+        held = self._held_condition()
+        not_cancelled = ~Q(status=SessionStatus.CANCELLED)
+        found: dict[tuple, SessionGroup] = {}
+
+        def group(row, only="event__headcount_only"):
+            key = (row["effective_setting"], starts[row["bucket"]], row[only])
+            if key not in found:
+                found[key] = SessionGroup(*key)
+            return found[key]
+
+        sessions = (
+            sessions_in_range(self.filters)
+            .annotate(bucket=_period_index("start", starts))
+            .order_by()
+            .values("effective_setting", "bucket", "event__headcount_only")
+            .annotate(
+                held=Count("pk", filter=held),
+                recorded=Count("pk", filter=held & self._recorded_condition()),
+                cancelled=Count("pk", filter=Q(status=SessionStatus.CANCELLED)),
+                to_come=Count("pk", filter=not_cancelled & Q(start__gte=self.now)),
+            )
+        )
+        for row in sessions:
+            g = group(row)
+            g.held, g.recorded = row["held"], row["recorded"]
+            g.cancelled, g.to_come = row["cancelled"], row["to_come"]
+
+        for setting, bucket, only, *counts in self._record_counts(starts):
+            g = group(
+                {"effective_setting": setting, "bucket": bucket, "only": bool(only)},
+                only="only",
+            )
+            (
+                g.registrants_attended,
+                g.walk_ins_attended,
+                g.absent,
+                g.excused,
+            ) = (int(n or 0) for n in counts)
+
+        headcounts = (
+            Headcount.objects.filter(
+                session_id__in=self.held().values("pk"),
+                session__event__headcount_only=True,
+            )
+            .annotate(
+                effective_setting=_effective_setting("session__"),
+                bucket=_period_index("session__start", starts),
+            )
+            .order_by()
+            .values("effective_setting", "bucket", "session__event__headcount_only")
+            .annotate(n=Sum("attendees"))
+        )
+        for row in headcounts:
+            group(row, only="session__event__headcount_only").headcount_attendances = (
+                row["n"] or 0
+            )
+        return list(found.values())
+
+    def _record_counts(self, starts: list[dt.date]) -> list[tuple]:
+        """(setting, period index, headcount-only, registrants attended,
+        walk-ins attended, absent, excused) of the held sessions' attendance
+        records, in one query.
+
+        The records are first counted per session (one pass over their
+        session index, no joins), then the per-session counts are joined to
+        the sessions' setting and period and summed: joining every record
+        to its session, venue and event instead takes several times longer
+        on hundreds of thousands of records."""
+        attended = AttendanceStatus.attended()
+        named = Q(registration__isnull=False)
+        per_session = (
+            AttendanceRecord.objects.filter(session_id__in=self.held().values("pk"))
+            .order_by()
+            .annotate(r_session=F("session_id"))
+            .values("r_session")
+            .annotate(
+                r_registrants=Count("pk", filter=named & Q(status__in=attended)),
+                r_walk_ins=Count(
+                    "pk", filter=Q(registration__isnull=True, status__in=attended)
+                ),
+                r_absent=Count("pk", filter=named & Q(status=AttendanceStatus.ABSENT)),
+                r_excused=Count(
+                    "pk", filter=named & Q(status=AttendanceStatus.EXCUSED)
+                ),
+            )
+        )
+        keys = (
+            self.held()
+            .order_by()
+            .annotate(
+                k_session=F("pk"),
+                k_setting=F("effective_setting"),
+                k_bucket=_period_index("start", starts),
+                k_only=F("event__headcount_only"),
+            )
+            .values("k_session", "k_setting", "k_bucket", "k_only")
+        )
+        counts_sql, counts_params = per_session.query.sql_with_params()
+        keys_sql, keys_params = keys.query.sql_with_params()
+        q = connection.ops.quote_name
+        group_by = f"k.{q('k_setting')}, k.{q('k_bucket')}, k.{q('k_only')}"
+        sums = ", ".join(
+            f"SUM(r.{q(name)})"
+            for name in ("r_registrants", "r_walk_ins", "r_absent", "r_excused")
+        )
+        sql = (
+            f"SELECT {group_by}, {sums} FROM ({counts_sql}) r "
+            f"INNER JOIN ({keys_sql}) k ON r.{q('r_session')} = k.{q('k_session')} "
+            f"GROUP BY {group_by}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*counts_params, *keys_params))
+            return cursor.fetchall()
+
+    @cached_property
+    def missing_total(self) -> int:
+        """People expected at held sessions with attendance recorded, of
+        events that are not headcount-only, who have no record there (the
+        no-show report's "No record"), over every event, in one query."""
+        recorded = (
+            self.held()
+            .filter(event__headcount_only=False)
+            .filter(self._recorded_condition())
+        )
+        no_record = ~Exists(
+            AttendanceRecord.objects.filter(
+                session_id=OuterRef("event__sessions__pk"),
+                registration_id=OuterRef("pk"),
+            )
+        )
+        return Registration.objects.filter(
+            # A drop-in place is expected at its own session only.
+            Q(session__isnull=True) | Q(session_id=F("event__sessions__pk")),
+            no_record,
+            status=RegistrationStatus.CONFIRMED,
+            event__sessions__in=recorded.values("pk"),
+            created_at__lt=F("event__sessions__start"),
+        ).count()
+
     @cached_property
     def sessions(self) -> list[SessionFigures]:
-        """Every session in the range, in start order, in one query."""
+        """Every session in the range of the page's events (or of every
+        event without a page), in start order, in one query."""
         attended = AttendanceStatus.attended()
         named = Q(attendance__registration__isnull=False)
         recorded = AttendanceRecord.objects.filter(
@@ -416,7 +692,7 @@ class _Source:
             .values("n")
         )
         rows = (
-            sessions_in_range(self.filters)
+            self._page_sessions()
             .annotate(
                 registrants_attended=Count(
                     "attendance", filter=named & Q(attendance__status__in=attended)
@@ -491,12 +767,30 @@ class _Source:
     def held_figures(self) -> list[SessionFigures]:
         return [s for s in self.sessions if s.held]
 
-    def _attended_records(self):
+    def _page_held(self):
+        held = self.held()
+        if self.event_ids is not None:
+            held = held.filter(event_id__in=self.event_ids)
+        return held
+
+    def _attended_records(self, held=None):
         return AttendanceRecord.objects.filter(
-            session_id__in=self.held().values("pk"),
+            session_id__in=(self.held() if held is None else held).values("pk"),
             status__in=AttendanceStatus.attended(),
             registration__isnull=False,
         )
+
+    @cached_property
+    def unique_by_event(self) -> dict[int, int]:
+        """Different registrations with an attendance per event (of the
+        page), in one query."""
+        rows = (
+            self._attended_records(self._page_held())
+            .order_by()
+            .values("session__event_id")
+            .annotate(n=Count("registration_id", distinct=True))
+        )
+        return {row["session__event_id"]: row["n"] for row in rows}
 
     @cached_property
     def unique_participants(self) -> int:
@@ -529,16 +823,16 @@ class _Source:
     def sessions_attended(self) -> dict[int, list[int]]:
         """Per event: how many held sessions each registrant attended, zeros
         included, in two queries."""
+        held = self._page_held()
+        attended = self._attended_records(held)
         per_person = (
-            self._attended_records()
-            .order_by()
+            attended.order_by()
             .values("session__event_id", "registration_id")
             .annotate(n=Count("pk"))
         )
         result: dict[int, list[int]] = {}
         for row in per_person:
             result.setdefault(row["session__event_id"], []).append(row["n"])
-        held = self.held()
         last_held = (
             held.filter(event_id=OuterRef("event_id"))
             .order_by("-start")
@@ -555,7 +849,7 @@ class _Source:
                 # A drop-in place counts when its own session was held.
                 | Q(session__in=held.values("pk"), created_at__lt=F("session__start"))
             )
-            .exclude(pk__in=self._attended_records().values("registration_id"))
+            .exclude(pk__in=attended.values("registration_id"))
             .order_by()
             .values("event_id")
             .annotate(n=Count("pk"))
@@ -566,11 +860,25 @@ class _Source:
 
     @cached_property
     def capacity_events(self) -> list[dict]:
-        """Events with a capacity and a non-cancelled session in the range,
-        with their confirmed and waiting counts; a drop-in event (capacity
-        and waitlist per date) once per such session, titled with its date.
-        One query: each session row counts the places covering it (the
-        series', or its own), and a series event keeps its first row."""
+        """The page's events (or every event) with a capacity and a
+        non-cancelled session in the range, as ``_capacity_entries``."""
+        return self._capacity_entries(self._page_sessions())
+
+    @cached_property
+    def all_capacity_events(self) -> list[dict]:
+        """``capacity_events`` of every event, for the totals: one more query
+        only when the rows are a page's."""
+        if self.event_ids is None:
+            return self.capacity_events
+        return self._capacity_entries(sessions_in_range(self.filters))
+
+    def _capacity_entries(self, sessions) -> list[dict]:
+        """Events of ``sessions`` with a capacity and a non-cancelled
+        session, with their confirmed and waiting counts; a drop-in event
+        (capacity and waitlist per date) once per such session, titled
+        with its date. One query: each session row counts the places
+        covering it (the series', or its own), and a series event keeps
+        its first row."""
 
         def covering(status):
             return Coalesce(
@@ -589,8 +897,7 @@ class _Source:
             )
 
         rows = (
-            sessions_in_range(self.filters)
-            .exclude(status=SessionStatus.CANCELLED)
+            sessions.exclude(status=SessionStatus.CANCELLED)
             .filter(event__capacity__isnull=False)
             .annotate(
                 confirmed=covering(RegistrationStatus.CONFIRMED),
@@ -649,18 +956,19 @@ def _chart_note(shown: int, total: int) -> str:
 
 
 def _overview(source: _Source) -> Report:
-    held = source.held_figures
-    recorded = [s for s in held if s.recorded]
-    cancelled = sum(1 for s in source.sessions if s.cancelled)
-    to_come = sum(1 for s in source.sessions if not s.cancelled and not s.held)
-    registrants = sum(s.registrants_attended for s in held)
-    walk_ins = sum(s.walk_ins_attended for s in held)
-    headcounts = sum(s.headcount_attendances for s in held)
+    groups = source.groups
+    held = _sum(groups, "held")
+    recorded = _sum(groups, "recorded")
+    cancelled = _sum(groups, "cancelled")
+    to_come = _sum(groups, "to_come")
+    registrants = _sum(groups, "registrants_attended")
+    walk_ins = _sum(groups, "walk_ins_attended")
+    headcounts = _sum(groups, "headcount_attendances")
     attendances = registrants + walk_ins + headcounts
     unique = source.unique_participants
     rows = [
-        [_("Sessions held"), len(held)],
-        [_("Sessions held with attendance recorded"), len(recorded)],
+        [_("Sessions held"), held],
+        [_("Sessions held with attendance recorded"), recorded],
         [_("Sessions cancelled"), cancelled],
         [_("Sessions not yet held (later in the range)"), to_come],
         [_("Attendances"), attendances],
@@ -668,7 +976,7 @@ def _overview(source: _Source) -> Report:
         [_("Attendances by walk-ins"), walk_ins],
         [_("Attendances counted at headcount-only sessions"), headcounts],
         [_("Unique participants"), unique],
-        [_("Average attendance per session"), _average(attendances, len(recorded))],
+        [_("Average attendance per session"), _average(attendances, recorded)],
     ]
     labels = [
         _("Sessions held"),
@@ -676,7 +984,7 @@ def _overview(source: _Source) -> Report:
         _("Attendances"),
         _("Unique participants"),
     ]
-    values = [len(held), cancelled, attendances, unique]
+    values = [held, cancelled, attendances, unique]
     return Report(
         slug="overview",
         title=_("Overview"),
@@ -701,23 +1009,21 @@ def _overview(source: _Source) -> Report:
 
 def _by_setting(source: _Source) -> Report:
     keys = [*Setting.values]
-    if any(s.setting == NO_SETTING for s in source.sessions):
+    if any(g.setting == NO_SETTING for g in source.groups):
         keys.append(NO_SETTING)
     unique = source.unique_by_setting
     rows = []
     for key in keys:
-        sessions = [s for s in source.sessions if s.setting == key]
-        held = [s for s in sessions if s.held]
-        attendances = sum(s.attendances for s in held)
-        recorded = sum(1 for s in held if s.recorded)
+        groups = [g for g in source.groups if g.setting == key]
+        attendances = sum(g.attendances for g in groups)
         rows.append(
             [
                 _setting_label(key),
-                len(held),
-                sum(1 for s in sessions if s.cancelled),
+                _sum(groups, "held"),
+                _sum(groups, "cancelled"),
                 attendances,
                 unique.get(key, 0),
-                _average(attendances, recorded),
+                _average(attendances, _sum(groups, "recorded")),
             ]
         )
     labels = [row[0] for row in rows]
@@ -773,27 +1079,21 @@ def _period_label(start: dt.date, period: str) -> str:
 
 
 def _over_time(source: _Source, period: str) -> Report:
-    if period not in PERIODS:
-        raise ValueError(f"Unknown period {period!r}")
-    buckets: dict[dt.date, list[SessionFigures]] = {}
-    start = period_start(source.filters.date_from, period)
-    last = period_start(source.filters.date_to, period)
-    while start <= last:
-        buckets[start] = []
-        start = _next_period(start, period)
-    for session in source.sessions:
-        buckets[period_start(session.local_date, period)].append(session)
+    buckets: dict[dt.date, list[SessionGroup]] = {
+        start: [] for start in period_starts(source.filters, period)
+    }
+    for group in source.groups_by(period):
+        buckets[group.period].append(group)
     rows = []
-    for start, sessions in buckets.items():
-        held = [s for s in sessions if s.held]
-        attendances = sum(s.attendances for s in held)
+    for start, groups in buckets.items():
+        attendances = sum(g.attendances for g in groups)
         rows.append(
             [
                 _period_label(start, period),
-                len(held),
-                sum(1 for s in sessions if s.cancelled),
+                _sum(groups, "held"),
+                _sum(groups, "cancelled"),
                 attendances,
-                _average(attendances, sum(1 for s in held if s.recorded)),
+                _average(attendances, _sum(groups, "recorded")),
             ]
         )
     heading = _("Week starting") if period == "week" else _("Month")
@@ -829,6 +1129,66 @@ def _over_time(source: _Source, period: str) -> Report:
     )
 
 
+def _events(source: _Source) -> Report:
+    figures: dict[int, dict] = {}
+    for session in source.sessions:
+        row = figures.setdefault(
+            session.event_id,
+            {
+                "title": session.event_title,
+                "held": 0,
+                "cancelled": 0,
+                "recorded": 0,
+                "attendances": 0,
+            },
+        )
+        row["held"] += session.held
+        row["cancelled"] += session.cancelled
+        row["recorded"] += session.held and session.recorded
+        if session.held:
+            row["attendances"] += session.attendances
+    ordered = sorted(figures.items(), key=lambda item: (item[1]["title"], item[0]))
+    unique = source.unique_by_event
+    rows = [
+        [
+            f["title"],
+            f["held"],
+            f["cancelled"],
+            f["attendances"],
+            unique.get(pk, 0),
+            _average(f["attendances"], f["recorded"]),
+        ]
+        for pk, f in ordered
+    ]
+    shown = rows[:CHART_EVENTS]
+    return Report(
+        slug="events",
+        title=_("Events"),
+        help_text=_(
+            "One row per event with a session in the range. An event's own "
+            "report (its name is a link) shows its sessions one by one."
+        ),
+        columns=[
+            _("Event"),
+            _("Sessions held"),
+            _("Sessions cancelled"),
+            _("Attendances"),
+            _("Unique participants"),
+            _("Average attendance per session"),
+        ],
+        rows=rows,
+        row_events=[pk for pk, _f in ordered],
+        chart=Chart(
+            kind="horizontal_bar",
+            title=_("Attendances per event"),
+            description=_("Bar chart of each event's attendances in the range."),
+            x_labels=[row[0] for row in shown],
+            series=[ChartSeries(_("Attendances"), [row[3] for row in shown])],
+            note=_chart_note(len(shown), len(rows)),
+        ),
+    )
+
+
 def _retention(source: _Source) -> Report:
     held = source.held_figures
     held_per_event: dict[int, int] = {}
@@ -840,7 +1200,7 @@ def _retention(source: _Source) -> Report:
         for pk, title in _events_in_order(held)
         if attended.get(pk) and held_per_event.get(pk)
     ]
-    rows, distributions = [], []
+    rows, distributions, row_events = [], [], []
     for pk, title in events:
         counts = attended[pk]
         total = len(counts)
@@ -849,6 +1209,7 @@ def _retention(source: _Source) -> Report:
             distribution[n] += 1
         distributions.append((title, distribution))
         for n, registrants in enumerate(distribution):
+            row_events.append(pk)
             rows.append(
                 [
                     title,
@@ -878,6 +1239,7 @@ def _retention(source: _Source) -> Report:
             _("Share of registrants (%)"),
         ],
         rows=rows,
+        row_events=row_events,
         chart=Chart(
             kind="bar",
             title=_("Sessions attended per registrant"),
@@ -899,9 +1261,10 @@ def _retention(source: _Source) -> Report:
 
 def _by_session_number(source: _Source) -> Report:
     held = source.held_figures
-    rows = []
+    rows, row_events = [], []
     per_event: dict[int, dict[int, int]] = {}
     for session in sorted(held, key=lambda s: (s.event_title, s.event_id, s.number)):
+        row_events.append(session.event_id)
         rows.append(
             [
                 session.event_title,
@@ -931,6 +1294,7 @@ def _by_session_number(source: _Source) -> Report:
             _("Of which registered people"),
         ],
         rows=rows,
+        row_events=row_events,
         chart=Chart(
             kind="line",
             title=_("Attendance by session number"),
@@ -989,13 +1353,18 @@ def _no_shows(source: _Source) -> Report:
             _percent(no_shows, f["attended"] + no_shows),
         ]
 
-    ordered = sorted(figures.values(), key=lambda f: f["title"])
-    rows = [line(f["title"], f) for f in ordered]
+    ordered = sorted(figures.items(), key=lambda item: (item[1]["title"], item[0]))
+    rows = [line(f["title"], f) for _pk, f in ordered]
+    # The totals are of every event, also when the rows are one page's.
+    counted = [g for g in source.groups if not g.headcount_only]
     totals = None
-    if rows:
+    if any(g.recorded for g in counted):
         summed = {
-            key: sum(f[key] for f in ordered)
-            for key in ("sessions", "attended", "absent", "missing", "excused")
+            "sessions": _sum(counted, "recorded"),
+            "attended": _sum(counted, "registrants_attended"),
+            "absent": _sum(counted, "absent"),
+            "missing": source.missing_total,
+            "excused": _sum(counted, "excused"),
         }
         totals = line(_("All events"), summed)
     return Report(
@@ -1024,6 +1393,7 @@ def _no_shows(source: _Source) -> Report:
         ],
         rows=rows,
         totals=totals,
+        row_events=[pk for pk, _f in ordered],
         chart=Chart(
             kind="horizontal_bar",
             title=_("No-show rate"),
@@ -1036,18 +1406,22 @@ def _no_shows(source: _Source) -> Report:
 
 
 def _waitlist(source: _Source) -> Report:
-    with_capacity = source.capacity_events
-    filled = [
-        e for e in with_capacity if e["confirmed"] >= e["capacity"] or e["waiting"]
-    ]
-    rows = [[e["title"], e["capacity"], e["confirmed"], e["waiting"]] for e in filled]
+    def filled(entries):
+        return [e for e in entries if e["confirmed"] >= e["capacity"] or e["waiting"]]
+
+    shown = filled(source.capacity_events)
+    rows = [[e["title"], e["capacity"], e["confirmed"], e["waiting"]] for e in shown]
+    # The totals and the note are of every event, also when the rows are
+    # one page's.
+    with_capacity = source.all_capacity_events
+    every_filled = filled(with_capacity)
     totals = None
-    if rows:
+    if every_filled:
         totals = [
             _("All events"),
-            sum(e["capacity"] for e in filled),
-            sum(e["confirmed"] for e in filled),
-            sum(e["waiting"] for e in filled),
+            sum(e["capacity"] for e in every_filled),
+            sum(e["confirmed"] for e in every_filled),
+            sum(e["waiting"] for e in every_filled),
         ]
     return Report(
         slug="waitlist",
@@ -1073,8 +1447,9 @@ def _waitlist(source: _Source) -> Report:
                 "%(filled)s of %(total)s events with a capacity filled.",
                 len(with_capacity),
             )
-            % {"filled": len(filled), "total": len(with_capacity)}
+            % {"filled": len(every_filled), "total": len(with_capacity)}
         ],
+        row_events=[e["pk"] for e in shown],
         chart=Chart(
             kind="bar",
             title=_("Waitlist demand"),
@@ -1116,12 +1491,10 @@ def suppress_small(counts: list[int]) -> list[int | str]:
 
 
 def _answers(source: _Source) -> Report:
-    event_ids = set(
-        sessions_in_range(source.filters).values_list("event_id", flat=True)
-    )
+    event_ids = set(source._page_sessions().values_list("event_id", flat=True))
     questions = demographic_questions(event_ids)
     totals = demographic_totals([question.event_id for question in questions])
-    rows, chart_labels, chart_values = [], [], []
+    rows, chart_labels, chart_values, row_events = [], [], [], []
     for question in questions:
         counts = totals.get(question.pk, {})
         answers = [YES, NO] if question.kind == QuestionKind.YES_NO else []
@@ -1132,6 +1505,7 @@ def _answers(source: _Source) -> Report:
         for answer, shown in zip(answers, suppress_small(numbers), strict=True):
             label = display_value(question, answer) if answer else no_answer_label()
             rows.append([question.event.title, question.label, label, shown])
+            row_events.append(question.event_id)
             chart_labels.append(f"{question.label}: {label}")
             chart_values.append(shown if isinstance(shown, int) else None)
     return Report(
@@ -1146,6 +1520,7 @@ def _answers(source: _Source) -> Report:
         % {"small": SMALL_COUNT},
         columns=[_("Event"), _("Question"), _("Answer"), _("People")],
         rows=rows,
+        row_events=row_events,
         chart=Chart(
             kind="horizontal_bar",
             title=_("Answers to demographic questions"),
@@ -1176,7 +1551,7 @@ def setting_report(filters: ReportFilters, *, now=None) -> Report:
 def over_time_report(filters: ReportFilters, *, period="month", now=None) -> Report:
     """Sessions and attendances per week (Monday start) or calendar month,
     every period of the range listed even when empty."""
-    return _over_time(_Source(filters, now), period)
+    return _over_time(_Source(filters, now, period=period), period)
 
 
 def retention_report(filters: ReportFilters, *, now=None) -> Report:
@@ -1206,12 +1581,19 @@ def waitlist_report(filters: ReportFilters, *, now=None) -> Report:
     return _waitlist(_Source(filters, now))
 
 
+def events_report(filters: ReportFilters, *, now=None) -> Report:
+    """Per event: sessions held and cancelled, attendances, unique
+    participants and the average per session."""
+    return _events(_Source(filters, now))
+
+
 #: Every report by slug, in the order the page and the PDF show them. Each
 #: builder takes the shared query source and the over-time period.
 BUILDERS = {
     "overview": lambda source, period: _overview(source),
     "settings": lambda source, period: _by_setting(source),
     "over-time": _over_time,
+    "events": lambda source, period: _events(source),
     "retention": lambda source, period: _retention(source),
     "session-numbers": lambda source, period: _by_session_number(source),
     "no-shows": lambda source, period: _no_shows(source),
@@ -1220,18 +1602,47 @@ BUILDERS = {
 }
 
 
+#: The reports of the whole range, shown in full on every page of the admin
+#: screen; the others have a row (or rows) per event, and the screen shows
+#: them a page of events at a time.
+WHOLE_RANGE = ("overview", "settings", "over-time")
+
+
 def build_reports(
-    filters: ReportFilters, *, period: str = "month", only=None, now=None
+    filters: ReportFilters,
+    *,
+    period: str = "month",
+    only=None,
+    now=None,
+    event_ids: list[int] | None = None,
 ) -> list[Report]:
     """Every report (or those whose slugs are in ``only``) sharing one set of
-    queries: six at most, and three for the answers, however much data there
-    is."""
-    source = _Source(filters, now)
+    queries: eleven, a twelfth for the waitlist totals of a page, and at
+    most four for the answers, however much data there is.
+
+    With ``event_ids`` (one page of ``events_page``) the per-event reports
+    have rows for those events only; their totals rows, the waitlist note
+    and the whole-range reports still count every event."""
+    source = _Source(filters, now, event_ids=event_ids, period=period)
     return [
         build(source, period)
         for slug, build in BUILDERS.items()
         if only is None or slug in only
     ]
+
+
+def events_page(filters: ReportFilters, number, *, per_page=None) -> Page:
+    """One page of the events with a session in the range, by title: a
+    ``Page`` of (event id, title), ``EVENTS_PER_PAGE`` to a page.
+    ``number`` may be anything the query string held; out of range or not
+    a number gives the last or first page. Two queries (the count and the
+    page)."""
+    events = (
+        EventPage.objects.filter(pk__in=sessions_in_range(filters).values("event_id"))
+        .order_by("title", "pk")
+        .values_list("pk", "title")
+    )
+    return Paginator(events, per_page or EVENTS_PER_PAGE).get_page(number)
 
 
 def kind_label(kind: str) -> str:

@@ -298,6 +298,44 @@ def test_no_show_rate(fixture):
     assert report.totals == ["All events", 3, 13, 7, 1, 4, 1, 41.7]
 
 
+def test_events_summary_has_a_row_per_event(fixture):
+    report = _report("events")
+    assert report.rows == [
+        # C1 held, nothing recorded
+        ["Coffee social", 1, 0, 0, 0, None],
+        # B1: a headcount of 12, nobody by name
+        ["Naloxone drop-in", 1, 0, 12, 0, 12.0],
+        # A1, A2, A4 held (A5 later), A3 cancelled: 4 + 2 + 2 attendances
+        # by Ana, Ben, Cy, Dee, Eve; 8 / 3 recorded sessions
+        ["WRAP group", 3, 1, 8, 5, 2.7],
+    ]
+    assert report.row_events == [
+        fixture["coffee"].pk,
+        fixture["naloxone"].pk,
+        fixture["wrap"].pk,
+    ]
+
+
+def test_a_page_of_events_has_their_rows_and_every_events_totals(fixture):
+    wrap, coffee = fixture["wrap"].pk, fixture["coffee"].pk
+    everything = {r.slug: r for r in build_reports(RANGE, now=NOW)}
+    page = {r.slug: r for r in build_reports(RANGE, now=NOW, event_ids=[coffee])}
+    # The whole-range reports are the same on every page
+    for slug in reports.WHOLE_RANGE:
+        assert page[slug].rows == everything[slug].rows
+    assert [row[0] for row in page["events"].rows] == ["Coffee social"]
+    assert [row[0] for row in page["session-numbers"].rows] == ["Coffee social"]
+    # No WRAP group rows, but the totals and the note count it
+    assert page["no-shows"].rows == [] and page["retention"].rows == []
+    assert page["no-shows"].totals == ["All events", 3, 13, 7, 1, 4, 1, 41.7]
+    assert page["waitlist"].rows == []
+    assert page["waitlist"].totals == everything["waitlist"].totals
+    assert page["waitlist"].notes == ["1 of 2 events with a capacity filled."]
+    wrap_page = {r.slug: r for r in build_reports(RANGE, now=NOW, event_ids=[wrap])}
+    for slug in ("retention", "no-shows", "waitlist"):
+        assert wrap_page[slug].rows == everything[slug].rows
+
+
 def test_waitlist_demand(fixture):
     report = _report("waitlist")
     # WRAP group: 5 confirmed of 5, Eve waiting. Coffee social (capacity
@@ -393,8 +431,8 @@ def test_report_queries_do_not_grow_with_data(fixture, event_index):
             _record(session, "present", walk_in=f"W{n}{day}")
     after = _count_queries()
     assert before == after
-    # Six for the attendance reports, at most three for the answers report.
-    assert after <= 6 + 3
+    # Eleven for the attendance reports, at most four for the answers report.
+    assert after <= 11 + 4
     assert dict(_report("overview").rows)["Sessions held"] == 5 + 9
 
 
@@ -432,10 +470,10 @@ def test_coordinator_sees_charts_and_tables(client, coordinator, fixture):
     assert response.status_code == 200
     html = response.content.decode()
     assert (
-        html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 8
-    )  # seven attendance reports and the answers
+        html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 9
+    )  # eight attendance reports (the events summary too) and the answers
     assert 'role="img"' in html and '<title id="chart-overview-title">' in html
-    assert html.count('<table class="listing">') == 8
+    assert html.count('<table class="listing">') == 9
     assert _cell(html, "Sessions held") == "5"
     assert _cell(html, "Attendances") == "20"
     assert _cell(html, "Unique participants") == "5"
@@ -444,6 +482,103 @@ def test_coordinator_sees_charts_and_tables(client, coordinator, fixture):
     assert "Ana" not in html and "Walker" not in html  # counts, never names
     assert "<script" not in html.split('id="report-overview"')[1].split("</svg>")[0]
     assert reverse("attendance_reports_pdf") in html
+
+
+def _row_headings(html, slug):
+    """(link or "", heading) of each body row of report ``slug``'s table."""
+    section = html.split(f'id="report-{slug}"')[1].split("</section>")[0]
+    body = section.split("<tbody>")[1].split("</tbody>")[0]
+    return re.findall(r'<th scope="row">(?:<a href="([^"]*)">)?([^<]*)', body)
+
+
+def test_per_event_reports_show_a_page_of_events(
+    client, coordinator, fixture, monkeypatch
+):
+    monkeypatch.setattr(reports, "EVENTS_PER_PAGE", 2)
+    client.force_login(coordinator)
+    first = client.get(reverse("attendance_reports"), QUERY).content.decode()
+    assert "Events 1 to 2 of 3, by name." in first
+    # the whole range stays whole: the overview counts WRAP group too
+    assert _cell(first, "Attendances") == "20"
+    events = _row_headings(first, "events")
+    assert [title for _link, title in events] == ["Coffee social", "Naloxone drop-in"]
+    # each event's name links to its own report, with the same filters
+    link = events[1][0].replace("&amp;", "&")
+    assert link.startswith(reverse("attendance_reports") + "?")
+    assert f"event={fixture['naloxone'].pk}" in link
+    assert "date_from=2025-02-01" in link and "page=" not in link
+    own = client.get(link)
+    assert own.context["form"].cleaned_data["event"] == fixture["naloxone"]
+    assert [title for _l, title in _row_headings(own.content.decode(), "events")] == [
+        "Naloxone drop-in"
+    ]
+    # no WRAP group rows on page 1, but the totals row counts it
+    assert [t for _l, t in _row_headings(first, "no-shows")] == []
+    assert "41.7" in first.split('id="report-no-shows"')[1].split("</section>")[0]
+    assert 'aria-current="page"' in first and 'rel="next"' in first
+    second = client.get(reverse("attendance_reports"), {**QUERY, "page": "2"})
+    html = second.content.decode()
+    assert "Events 3 to 3 of 3, by name." in html
+    assert [t for _l, t in _row_headings(html, "no-shows")] == ["WRAP group"]
+    assert [t for _l, t in _row_headings(html, "events")] == ["WRAP group"]
+    assert 'rel="prev"' in html and 'rel="next"' not in html
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "999", "-1", "1.5"])
+def test_a_page_number_out_of_range_shows_a_page(client, coordinator, fixture, page):
+    client.force_login(coordinator)
+    response = client.get(reverse("attendance_reports"), {**QUERY, "page": page})
+    assert response.status_code == 200
+    assert response.context["events_page"].number in (1, 2, 3)
+
+
+def test_downloads_have_every_event_not_a_page(
+    client, coordinator, fixture, monkeypatch
+):
+    monkeypatch.setattr(reports, "EVENTS_PER_PAGE", 1)
+    client.force_login(coordinator)
+    url = reverse("attendance_report_download", args=["session-numbers", "csv"])
+    lines = client.get(url, {**QUERY, "page": "1"}).content.decode().splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        "Coffee social",
+        "Naloxone drop-in",
+        "WRAP group",
+        "WRAP group",
+        "WRAP group",
+    ]
+    url = reverse("attendance_report_download", args=["events", "csv"])
+    lines = client.get(url, QUERY).content.decode().splitlines()
+    assert lines[-1] == "WRAP group,3,1,8,5,2.7"
+
+
+def test_reports_page_queries_do_not_grow_with_events(
+    client, coordinator, fixture, event_index, django_assert_max_num_queries
+):
+    """More events and sessions than fit on a page cost no more queries: a
+    query per event or per session row would fail this."""
+    client.force_login(coordinator)
+    url = reverse("attendance_reports")
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url, QUERY).status_code == 200
+    venue = make_venue(setting="hospital")
+    for n in range(reports.EVENTS_PER_PAGE + 5):
+        event = make_event(
+            event_index, title=f"Group {n:02}", kind="group", venue=venue, capacity=2
+        )
+        person = _registrant(event, f"P{n}", signed_up=_at(1, 10))
+        for day in (4, 11):
+            session = make_session(event, start=_at(2, day))
+            _record(session, "present", person)
+            _record(session, "present", walk_in=f"W{n}{day}")
+    with django_assert_max_num_queries(len(small)):
+        response = client.get(url, QUERY)
+    page = response.context["events_page"]
+    assert page.paginator.count == 3 + reports.EVENTS_PER_PAGE + 5
+    assert len(page.object_list) == reports.EVENTS_PER_PAGE
+    html = response.content.decode()
+    assert len(_row_headings(html, "events")) == reports.EVENTS_PER_PAGE
+    # every new event is counted in the whole range: 2 x 2 attendances each
+    assert _cell(html, "Attendances") == str(20 + 4 * (reports.EVENTS_PER_PAGE + 5))
 
 
 def test_default_page_covers_the_last_three_months(client, coordinator):

@@ -33,6 +33,7 @@ BENCHMARK_MODULES = [
     "tests.bench.spreadsheets",
     "tests.bench.group_message",
     "tests.bench.public_cache",
+    "tests.bench.reports",
 ]
 
 

@@ -151,7 +151,7 @@ def test_reports_show_the_demo_attendance(demo, client, admin_user):
     assert _cell(html, "Attendances") == str(total)
     assert _cell(html, "Unique participants") == str(unique)
     assert _cell(html, "Average attendance per session") == str(round(total / held, 1))
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 8
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 9
 
 
 def test_export_edit_and_reimport_the_demo_registrations(demo, client, admin_user):
