@@ -110,15 +110,18 @@ class Scope:
     def offers(self):
         return PlaceOffer.objects.filter(registration__event_id=self.event.pk)
 
+    @staticmethod
+    def taking_a_place() -> Q:
+        """Which of the scope's registrations take a place: confirmed, or
+        holding an open offer (for counting in a query of one's own, as
+        ``registration._register`` does)."""
+        holding = Exists(PlaceOffer.objects.open().filter(registration=OuterRef("pk")))
+        return Q(status=RegistrationStatus.CONFIRMED) | Q(holding)
+
     def places_taken(self) -> int:
         """Confirmed people plus people holding an open offer, in one query.
         Call under the event's lock for a count that holds."""
-        holding = Exists(PlaceOffer.objects.open().filter(registration=OuterRef("pk")))
-        return (
-            self.registrations()
-            .filter(Q(status=RegistrationStatus.CONFIRMED) | Q(holding))
-            .count()
-        )
+        return self.registrations().filter(self.taking_a_place()).count()
 
     def places_free(self) -> int | None:
         """Places neither confirmed nor held by an offer; None for no limit."""

@@ -47,6 +47,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
@@ -295,6 +296,41 @@ def _find_existing(
     return active.filter(email="", phone=key[1]).first()
 
 
+def _existing_and_places_left(
+    event: EventPage, email: str, phone
+) -> tuple[Registration | None, int | None]:
+    """``_find_existing`` and ``_places_left`` of a whole series, for a
+    sign-up: one query when the person is new (the usual case), counting
+    the places and whether the person is registered together; the row
+    itself is read only when they are. Caller holds the event's lock, and
+    the query starts after the lock is taken, so the count includes every
+    sign-up committed before it (a count inside the locking statement
+    would not, on PostgreSQL)."""
+    key = person_key(email, phone)
+    counts = {}
+    if key is not None:
+        if key[0] == "email":
+            same = Q(email__iexact=email)
+        else:
+            same = Q(email="", phone=key[1])
+        counts["same_person"] = Count(
+            "pk", filter=same & ~Q(status=RegistrationStatus.CANCELLED)
+        )
+    if event.capacity is not None:
+        counts["taken"] = Count(
+            "pk", filter=Q(session__isnull=True) & _offers().Scope.taking_a_place()
+        )
+    if not counts:
+        return None, None
+    found = Registration.objects.filter(event=event).aggregate(**counts)
+    existing = None
+    if found.get("same_person"):
+        existing = _find_existing(event, email, phone)
+    if event.capacity is None:
+        return existing, None
+    return existing, max(event.capacity - found["taken"], 0)
+
+
 @dataclasses.dataclass(frozen=True)
 class RegistrationResult:
     """What ``register`` did: the row, and whether it is new."""
@@ -490,7 +526,9 @@ def _register(
             code="session_missing",
         )
 
-    existing = _find_existing(event, person["email"], person["phone"])
+    existing, places_left = _existing_and_places_left(
+        event, person["email"], person["phone"]
+    )
     if existing and refuse_repeat:
         raise EventsError(
             _("%(name)s is already registered for this event (%(status)s).")
@@ -502,13 +540,13 @@ def _register(
             # A public repeat gets exactly a newcomer's answer at this moment
             # (refused when a newcomer would be), so the form never tells
             # whether someone is registered.
-            _newcomer_status(event, _places_left(event))
+            _newcomer_status(event, places_left)
         if notify and _repeat_notice_due(existing, now=now):
             _notify(existing, _email_kind(existing))
         return RegistrationResult(existing, created=False)
 
     registration = _newcomer(
-        event, _places_left(event), lambda: _next_waitlist_position(event), person
+        event, places_left, lambda: _next_waitlist_position(event), person
     )
     registration.save(force_insert=True)
     # A coordinator may record a place at an event that is over: nobody is told.

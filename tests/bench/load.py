@@ -128,12 +128,11 @@ def client_thread(visitor, path, deadline, limit, record):
         record(statuses, latencies, first, last)
 
 
-def load_process(
-    number, port, form_path, post_path, threads, prefix, limit, go, deadline, results
-):
-    """A load process: ``threads`` visitors that POST together until the deadline.
+def load_process(number, port, targets, prefix, limit, go, deadline, results):
+    """A load process: one visitor per ``targets`` entry, POSTing together.
 
-    Runs in a spawned process. Each visitor GETs the form first; then the
+    Runs in a spawned process. ``targets`` holds a (form path, POST path)
+    pair per visitor (thread): each visitor GETs its form first; then the
     process says it is ready and waits for ``go``; ``deadline`` (a shared
     ``time.monotonic`` value, the same clock in every process on Linux) is
     set before ``go``. Puts one summary dict on ``results``, with the
@@ -155,9 +154,10 @@ def load_process(
 
     try:
         visitors = [
-            Visitor(port, prefix=f"{prefix}-p{number}-t{n}") for n in range(threads)
+            Visitor(port, prefix=f"{prefix}-p{number}-t{n}")
+            for n in range(len(targets))
         ]
-        for visitor in visitors:
+        for visitor, (form_path, _post_path) in zip(visitors, targets, strict=True):
             visitor.open_form(form_path)
     except Exception:  # noqa: BLE001 - reported to the parent, which fails the run
         results.put({"ready": False, "error": traceback.format_exc()})
@@ -172,7 +172,7 @@ def load_process(
             args=(visitor, post_path, deadline.value, limit, record),
             daemon=True,
         )
-        for visitor in visitors
+        for visitor, (_form_path, post_path) in zip(visitors, targets, strict=True)
     ]
     for worker in workers:
         worker.start()

@@ -8,9 +8,13 @@ its own SQLite database, so this set-up gets a process of its own. It:
 2. deletes the events an earlier run made (with their registrations) and
    the tasks they queued, so the database does not grow run after run;
 3. creates fresh live events with sign-up required, a large capacity and one
-   session a month ahead: one for the latency phase, one for throughput;
-4. counts the queries of one sign-up POST and one floor POST through the
-   Django test client (CSRF checks on), untimed, as the other benchmarks do;
+   session a month ahead: for the sign-up, one for the latency phase and
+   ``BENCH_SIGNUP_EVENTS`` (8) for throughput, so that the event's row lock
+   is not what limits the rate; the same again for the write floor, so each
+   phase starts from empty events and rows are counted per phase;
+4. counts the queries of one sign-up POST and one POST to each floor through
+   the Django test client (CSRF checks on), untimed, as the other benchmarks
+   do;
 5. writes what the harness needs (paths, ids, table names, queries) as JSON.
 """
 
@@ -21,6 +25,8 @@ import re
 import secrets
 import sys
 import time
+
+from .environment import env_int
 
 
 def main(output):
@@ -44,34 +50,53 @@ def main(output):
         old.delete()
     DBTaskResult.objects.all().delete()
     run_id = secrets.token_hex(4)
-    events = {phase: make_event(index, phase, run_id) for phase in PHASES}
+    spread = max(1, env_int("BENCH_SIGNUP_EVENTS", DEFAULT_EVENTS))
+    events = {
+        "latency": [make_event(index, "latency", run_id)],
+        "throughput": [
+            make_event(index, f"throughput-{n}", run_id) for n in range(spread)
+        ],
+        "write_latency": [make_event(index, "write-latency", run_id)],
+        "write_throughput": [
+            make_event(index, f"write-throughput-{n}", run_id) for n in range(spread)
+        ],
+    }
     floor_path = reverse("bench-floor-sign-up")
-    page_queries, floor_queries = count_sign_up_queries(
-        events["latency"].sign_up_url, floor_path
+    queries = count_sign_up_queries(
+        events["latency"][0].sign_up_url,
+        floor_path,
+        write_floor_path(events["write_latency"][0]),
     )
     data = {
         "run_id": run_id,
         "migrated_seconds": migrated,
         "floor_path": floor_path,
         "events": {
-            phase: {"id": event.pk, "sign_up_path": event.sign_up_url}
-            for phase, event in events.items()
+            phase: [
+                {
+                    "id": event.pk,
+                    "sign_up_path": event.sign_up_url,
+                    "write_floor_path": write_floor_path(event),
+                }
+                for event in phase_events
+            ]
+            for phase, phase_events in events.items()
         },
         "registration_table": Registration._meta.db_table,
         "task_table": DBTaskResult._meta.db_table,
         "task_path_column": DBTaskResult._meta.get_field("task_path").column,
         "email_task_path": send_messages.module_path,
         "queries": {
-            "page": [dataclasses.asdict(query) for query in page_queries],
-            "floor": [dataclasses.asdict(query) for query in floor_queries],
+            name: [dataclasses.asdict(query) for query in counted]
+            for name, counted in queries.items()
         },
     }
     with open(output, "w", encoding="utf-8") as file:
         json.dump(data, file)
 
 
-#: One fresh event per phase, so each phase starts from an empty event.
-PHASES = ("latency", "throughput")
+#: Events the throughput phases spread their sign-ups over (each phase its own).
+DEFAULT_EVENTS = 8
 INDEX_SLUG = "bench-sign-up"
 #: Large enough never to fill, so every sign-up is confirmed (no waitlist),
 #: while still making ``register`` count places as it does for real events.
@@ -120,8 +145,16 @@ def make_event(index, phase, run_id):
     return event
 
 
-def count_sign_up_queries(sign_up_path, floor_path):
-    """The queries of one sign-up POST and one floor POST, via the test client."""
+def write_floor_path(event):
+    """Where the write floor of ``event`` is POSTed."""
+    from django.urls import reverse
+
+    return reverse("bench-floor-sign-up-write", args=[event.pk])
+
+
+def count_sign_up_queries(sign_up_path, floor_path, write_path):
+    """The queries of one POST to the sign-up, the floor and the write floor,
+    via the test client: {"page": ..., "floor": ..., "write_floor": ...}."""
     from django.test import Client
 
     from .runner import count_queries
@@ -150,9 +183,12 @@ def count_sign_up_queries(sign_up_path, floor_path):
 
         return send
 
-    page = count_queries(post(sign_up_path, "query-count@bench.example.org"), None)
-    floor = count_queries(post(floor_path, "floor@bench.example.org"), None)
-    return page, floor
+    posts = {
+        "page": (sign_up_path, "query-count@bench.example.org"),
+        "floor": (floor_path, "floor@bench.example.org"),
+        "write_floor": (write_path, "write@bench.example.org"),
+    }
+    return {name: count_queries(post(*args), None) for name, args in posts.items()}
 
 
 if __name__ == "__main__":

@@ -25,5 +25,10 @@ urlpatterns = [
         floors.sign_up_floor,
         name="bench-floor-sign-up",
     ),
+    path(
+        "__bench__/floor/sign-up/<int:event_id>/write/",
+        floors.sign_up_write_floor,
+        name="bench-floor-sign-up-write",
+    ),
     path("", include("website.urls")),
 ]

@@ -137,3 +137,33 @@ def test_rate_limits_count_in_redis_for_every_process(client, settings, test_red
     assert b"127.0.0.1" not in keys[0]
     assert int(other.get(keys[0])) >= 2
     caches["default"].close()
+
+
+def test_a_redis_rate_count_is_one_round_trip_that_expires_with_its_window(
+    rf, settings, test_redis
+):
+    """``allow`` counts in Redis with SET NX + INCR (pipelined): the key
+    expires with its window, ``limit_reached`` reads the same count, and the
+    limit refuses the request after the last one allowed."""
+    import redis
+    from django.core.cache import caches
+
+    from core.ratelimit import allow, limit_reached
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": test_redis,
+            "KEY_PREFIX": "gather",
+        }
+    }
+    request = rf.post("/sign-up/1/")
+    answers = [allow(request, scope="test", limit=2, window=600) for _ in range(3)]
+    assert answers == [True, True, False]
+    assert limit_reached(request, scope="test", limit=3, window=600)
+    assert not limit_reached(request, scope="test", limit=4, window=600)
+    other = redis.Redis.from_url(test_redis)
+    (key,) = other.keys("gather:*ratelimit:test*")
+    assert int(other.get(key)) == 3
+    assert 0 < other.ttl(key) <= 600
+    caches["default"].close()
