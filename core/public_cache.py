@@ -27,16 +27,24 @@ Invalidation: one "public content generation" token in the cache is part of
 every key. Any change to what a public page shows replaces it, so every
 entry made before it is never read again (and expires on its own): a page
 published, unpublished, moved, saved or deleted, a privacy setting, a
-session, venue, registration (places left) or site setting saved or deleted,
-a user saved (facilitators' names) or their groups changed. Models other
-apps own are added with ``invalidate_on(Model, ...)`` in their
-``AppConfig.ready``; writes that send no signals (``bulk_create``,
-``QuerySet.update``) call ``content_changed()`` themselves. The token is
-replaced at once and again when the transaction commits, so a request that
-read the old rows while the change was in flight cannot store them under
-the new token. One global generation, rather than one per event, because
-changes are rare next to page views and a change to one event shows on the
-listing, the workshop pages and the feeds too.
+session, venue or site setting saved or deleted, a user saved
+(facilitators' names) or their groups changed. Models other apps own are
+added with ``invalidate_on(Model, ...)`` in their ``AppConfig.ready``;
+writes that send no signals (``bulk_create``, ``QuerySet.update``) call
+``content_changed()`` themselves. The token is replaced at once and again
+when the transaction commits, so a request that read the old rows while the
+change was in flight cannot store them under the new token. One global
+generation, rather than one per event, because such changes are rare next to
+page views and a change to one event shows on the listing, the workshop
+pages and the feeds too.
+
+Places left change far more often (every sign-up, cancellation and waitlist
+offer), and only the responses that show them depend on them: a second
+*places generation* (``invalidate_on(Model, places=True)``,
+``places_changed()``) is part of the keys of pages that say
+``public_cache_shows_places = True`` (the listing, event pages) and of
+views cached with ``shows_places=True``. The feeds and workshop pages,
+which show no places, keep their entries through a busy day of sign-ups.
 
 Entries live ``GATHER_PUBLIC_CACHE_SECONDS`` (0 turns public caching off),
 or less when the page says when it changes by itself (``expires_at``: a
@@ -64,6 +72,7 @@ from django.utils.http import parse_http_date_safe
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "gather:public:generation"
+PLACES_GENERATION_KEY = "gather:public:places-generation"
 KEY_PREFIX = "gather:public"
 #: Response headers kept with a cached body; the middleware adds the rest
 #: (security headers, Vary) to every response, cached or not.
@@ -96,62 +105,92 @@ def enabled() -> bool:
 # Generation -----------------------------------------------------------------
 
 
-def generation() -> str:
-    """The current public content generation (made when there is none)."""
+def generation(key: str = GENERATION_KEY) -> str:
+    """The current public content generation, or the one named by ``key``
+    (made when there is none)."""
     cache = _cache()
-    value = cache.get(GENERATION_KEY)
+    value = cache.get(key)
     if value is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        value = cache.get(GENERATION_KEY)
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        value = cache.get(key)
     return value
 
 
 def new_generation() -> None:
     """Forget every public entry at once by replacing the generation."""
+    _replace(GENERATION_KEY)
+
+
+def new_places_generation() -> None:
+    """Forget every public entry that shows places left."""
+    _replace(PLACES_GENERATION_KEY)
+
+
+def _replace(key: str) -> None:
     try:
-        _cache().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        _cache().set(key, uuid.uuid4().hex, timeout=None)
     except Exception:  # a failing cache must not fail the change itself
         logger.exception("Could not replace the public cache generation.")
+
+
+def _now_and_on_commit(replace) -> None:
+    replace()
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and not any(
+        entry[1] is replace for entry in connection.run_on_commit
+    ):
+        transaction.on_commit(replace, robust=True)
 
 
 def content_changed(**_signal_arguments) -> None:
     """Something public pages show changed: a new generation now, and again
     when the current transaction commits (once per transaction, however
     many rows it changes). Usable as a signal receiver."""
-    new_generation()
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and not any(
-        entry[1] is new_generation for entry in connection.run_on_commit
-    ):
-        transaction.on_commit(new_generation, robust=True)
+    _now_and_on_commit(new_generation)
+
+
+def places_changed(**_signal_arguments) -> None:
+    """Places left changed (a sign-up, a cancellation, an offer): a new
+    places generation now and when the transaction commits, as
+    ``content_changed`` does for everything else."""
+    _now_and_on_commit(new_places_generation)
 
 
 _public_models: tuple[type, ...] = ()
+_places_models: tuple[type, ...] = ()
 
 
-def invalidate_on(*models: type) -> None:
+def invalidate_on(*models: type, places: bool = False) -> None:
     """Start a new generation whenever a row of ``models`` (or a subclass)
-    is saved or deleted."""
-    global _public_models
-    _public_models = (*_public_models, *models)
+    is saved or deleted; with ``places``, only the places generation (the
+    rows only change places left)."""
+    global _public_models, _places_models
+    if places:
+        _places_models = (*_places_models, *models)
+    else:
+        _public_models = (*_public_models, *models)
+
+
+def _changed(instance):
+    if isinstance(instance, _public_models):
+        content_changed()
+    elif isinstance(instance, _places_models):
+        places_changed()
 
 
 def _on_save(sender, instance, update_fields=None, **kwargs):
-    if not isinstance(instance, _public_models):
-        return
     if update_fields and set(update_fields) <= {"last_login"}:
         return  # a sign-in: nothing public changed
-    content_changed()
+    _changed(instance)
 
 
 def _on_delete(sender, instance, **kwargs):
-    if isinstance(instance, _public_models):
-        content_changed()
+    _changed(instance)
 
 
 def _on_m2m(sender, instance, action, **kwargs):
-    if action.startswith("post_") and isinstance(instance, _public_models):
-        content_changed()
+    if action.startswith("post_"):
+        _changed(instance)
 
 
 def connect_signals() -> None:
@@ -182,7 +221,7 @@ def known_params(query, names: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def _key(request, kind: str, params: Iterable[str], vary) -> str:
+def _key(request, kind: str, params: Iterable[str], vary, shows_places) -> str:
     parts = (
         kind,
         request.scheme,
@@ -193,7 +232,8 @@ def _key(request, kind: str, params: Iterable[str], vary) -> str:
         vary,
     )
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()
-    return f"{KEY_PREFIX}:{generation()}:{digest}"
+    places = f"{generation(PLACES_GENERATION_KEY)}:" if shows_places else ""
+    return f"{KEY_PREFIX}:{generation()}:{places}{digest}"
 
 
 # Expiry hints ---------------------------------------------------------------
@@ -287,15 +327,26 @@ def _from_entry(request, entry):
 _CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 
 
-def _serve(request, *, kind, params, vary, render, may_store=None, prepare=None):
+def _serve(
+    request,
+    *,
+    kind,
+    params,
+    vary,
+    render,
+    shows_places=False,
+    may_store=None,
+    prepare=None,
+):
     """The cached response for ``request``, or ``render()``'s, stored.
 
     ``may_store``: a last check before storing (called on a miss only);
-    ``prepare``: headers to add to a response about to be stored. Returns
+    ``prepare``: headers to add to a response about to be stored;
+    ``shows_places``: the response shows places left. Returns
     ``(response, stored_or_hit)``.
     """
     try:
-        key = _key(request, kind, params, vary)
+        key = _key(request, kind, params, vary, shows_places)
         entry = _cache().get(key)
     except Exception:
         logger.exception("The public cache could not be read.")
@@ -362,6 +413,7 @@ def serve_page(next_serve_page, page, request, args, kwargs):
             params=getattr(page, "public_cache_params", ()),
             vary=None,
             render=render,
+            shows_places=getattr(page, "public_cache_shows_places", False),
             may_store=lambda: not page.get_view_restrictions().exists(),
             prepare=_public_page_headers,
         )
@@ -373,12 +425,13 @@ def serve_page(next_serve_page, page, request, args, kwargs):
     return response
 
 
-def cache_public_view(*, params: Iterable[str] = (), vary=None):
+def cache_public_view(*, params: Iterable[str] = (), vary=None, shows_places=False):
     """Cache a public view's responses for anonymous GETs.
 
     ``params``: the query parameters the view reads (through
     ``known_params``); ``vary``: a function of the request giving anything
-    else the response depends on (a date, say). The view's own headers
+    else the response depends on (a date, say); ``shows_places``: the
+    response shows places left (see the module docstring). The view's own headers
     (ETag, Last-Modified, Cache-Control) are kept and conditional requests
     answered from them.
     """
@@ -400,6 +453,7 @@ def cache_public_view(*, params: Iterable[str] = (), vary=None):
                 params=params,
                 vary=vary(request) if vary else None,
                 render=render,
+                shows_places=shows_places,
             )[0]
 
         return wrapper

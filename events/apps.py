@@ -18,11 +18,10 @@ class EventsConfig(AppConfig):
         from .models import EventSession, EventTopic, PlaceOffer, Registration, Venue
 
         # What the listing, event pages and feeds show besides the pages
-        # themselves (places left come from Registration rows, less the
-        # places open waitlist offers hold).
-        public_cache.invalidate_on(
-            EventSession, Registration, PlaceOffer, Venue, EventTopic, Tag
-        )
+        # themselves; places left (the listing and event pages only) come
+        # from Registration rows, less the places open waitlist offers hold.
+        public_cache.invalidate_on(EventSession, Venue, EventTopic, Tag)
+        public_cache.invalidate_on(Registration, PlaceOffer, places=True)
 
         # A provider's delivery report marks a text delivered or failed.
         sms.text_status_changed.connect(

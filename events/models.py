@@ -220,6 +220,7 @@ class EventIndexPage(Page):
     #: Served from the shared cache to anonymous visitors (core/public_cache.py);
     #: the key carries the filters and the page number, nothing else.
     public_cache = True
+    public_cache_shows_places = True
     public_cache_params = (*LISTING_FILTERS, "page")
 
     intro = RichTextField(features=["bold", "italic", "link"], blank=True)
@@ -286,8 +287,10 @@ class EventPage(Page):
     """
 
     base_form_class = EventPageForm
-    #: Served from the shared cache to anonymous visitors (core/public_cache.py).
+    #: Served from the shared cache to anonymous visitors (core/public_cache.py);
+    #: it shows places left.
     public_cache = True
+    public_cache_shows_places = True
 
     kind = models.CharField(
         max_length=20, choices=EventKind.choices, default=EventKind.GROUP

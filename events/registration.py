@@ -717,7 +717,7 @@ class RegistrationBatch:
         if not created:
             return created
         Registration.objects.bulk_create(created)
-        public_cache.content_changed()  # places left; bulk_create sends no post_save
+        public_cache.places_changed()  # bulk_create sends no post_save
         record_given_many((r, r.consent_channels) for r in created)
         audit.write(
             self._summary(self._events[event_id], people)

@@ -93,6 +93,7 @@ def _fresh_public_cache():
     the database is rolled back between tests, the in-memory cache is not,
     and a page cached by one test must not answer the next."""
     public_cache.new_generation()
+    public_cache.new_places_generation()
 
 
 @pytest.fixture(autouse=True)

@@ -631,10 +631,11 @@ def test_an_offer_ending_reaches_the_cached_public_pages(event_index, clock):
     ana, _ben = people(event, "Ana", "Ben")
     workflows.cancel(registration=ana)
     offer = PlaceOffer.objects.get()
-    before = public_cache.generation()
+    key = public_cache.PLACES_GENERATION_KEY
+    before = public_cache.generation(key)
     offer.status = PlaceOfferStatus.DECLINED
     offer.save(update_fields=["status"])
-    assert public_cache.generation() != before
+    assert public_cache.generation(key) != before
 
 
 def test_no_offer_is_made_once_the_event_is_over(event_index, clock):

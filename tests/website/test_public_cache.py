@@ -179,6 +179,32 @@ def test_places_left_are_fresh_after_a_cancellation_and_an_import(
     assert "1 place left" in _html(site_client, event.url)
 
 
+def test_sign_ups_keep_the_feeds_and_workshop_pages_but_not_the_listing(
+    site_client, event_index, workshop_index
+):
+    """Places left are shown only on the listing and event pages: a sign-up
+    or a cancellation makes those be built again, while the feeds and the
+    workshop pages (no places on them) stay in the cache."""
+    from events.registration import cancel
+
+    workshop = make_workshop(workshop_index)
+    event = make_registration_event(event_index, capacity=3, workshop=workshop)
+    kept = (FEED, event.calendar_url, workshop.url)
+    rebuilt = (event.url, event_index.url)
+    for url in (*kept, *rebuilt):
+        _warm(site_client, url)
+    someone = sign_up(event)
+    cancel(registration=someone)
+    for url in kept:
+        response, queries = _get(site_client, url)
+        assert queries <= HIT_QUERY_LIMIT and not response.templates, url
+    assert _get(site_client, FEED)[1] == 0
+    for url in rebuilt:
+        response, _queries = _get(site_client, url)
+        assert not _from_cache(response), url
+    assert "3 places left" in _html(site_client, event.url)
+
+
 # Invalidation ----------------------------------------------------------------
 
 
