@@ -483,6 +483,28 @@ def _scaled_row(name, measured, scales, growth, once, part):
     return (name, *medians, grown, verdict, *queries, *ratios)
 
 
+def target_lines(results, growths):
+    """The targets and each one's PASS or FAIL."""
+    lines = ["", "Targets: each page within its ratio of the floor's median and"]
+    lines.append("under its query limit (default 1.5x and 15 queries).")
+    if growths:
+        lines.append("With several scales: each median at the largest within its")
+        lines.append(
+            "growth target of the smallest's (default 1.5x), and no more queries."
+        )
+    verdicts = [
+        (result.label, verdict) for result in results for verdict in result.verdicts()
+    ]
+    verdicts += [
+        (growth.benchmark.name, verdict)
+        for growth in growths
+        for verdict in growth.verdicts()
+    ]
+    for name, (text, passed) in verdicts:
+        lines.append(f"  {'PASS' if passed else 'FAIL'}  {name}: {text}")
+    return lines
+
+
 def format_report(results, *, explain=False, growths=()):
     """Notes, targets, sanity checks and repeated queries, as lines of text.
 
@@ -492,23 +514,7 @@ def format_report(results, *, explain=False, growths=()):
     for result in results:
         if result.notes:
             lines.extend(["", *result.notes])
-    lines.extend(["", "Targets: each page within its ratio of the floor's median and"])
-    lines.append("under its query limit (default 1.5x and 15 queries).")
-    if growths:
-        lines.append(
-            "With several scales: each median at the largest within its growth"
-        )
-        lines.append(
-            "target of the smallest's (default 1.5x), and no more queries there."
-        )
-    for result in results:
-        for text, passed in result.verdicts():
-            verdict = "PASS" if passed else "FAIL"
-            lines.append(f"  {verdict}  {result.label}: {text}")
-    for growth in growths:
-        for text, passed in growth.verdicts():
-            verdict = "PASS" if passed else "FAIL"
-            lines.append(f"  {verdict}  {growth.benchmark.name}: {text}")
+    lines.extend(target_lines(results, growths))
     lines.append("")
     for result in results:
         name = result.label
