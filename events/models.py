@@ -633,12 +633,27 @@ class SessionStatus(models.TextChoices):
     MOVED = "moved", _("Moved")
 
 
+#: The longest a session may last (``events.sessions.check_times`` refuses
+#: longer ones). "Upcoming" relies on it: a session that has not ended
+#: started at most this long ago, so a listing walks the index on
+#: (start, end) from there instead of through every past session.
+MAX_SESSION_LENGTH = dt.timedelta(days=7)
+
+
 class EventSessionQuerySet(models.QuerySet):
     """Read rules for sessions, by name."""
 
     def upcoming(self, now=None):
-        """Sessions that have not ended yet."""
-        return self.filter(end__gte=now or timezone.now())
+        """Sessions that have not ended yet, the ones under way included.
+
+        ``start`` is bounded too (no session lasts longer than
+        ``MAX_SESSION_LENGTH``), so the database reads the index on (start,
+        end) from the first session that can still be going, not from the
+        first session ever, and a listing in start order stops after a page.
+        The condition on ``end`` alone decides which sessions those are.
+        """
+        now = now or timezone.now()
+        return self.filter(start__gte=now - MAX_SESSION_LENGTH, end__gte=now)
 
     def starting_between(self, earliest, latest):
         """Sessions starting at or after ``earliest`` and before ``latest``:
@@ -692,7 +707,8 @@ class EventSession(models.Model):
     event = models.ForeignKey(
         EventPage, on_delete=models.CASCADE, related_name="sessions"
     )
-    start = models.DateTimeField(db_index=True)
+    #: Indexed with ``end`` (``Meta.indexes``), which serves ranges on start.
+    start = models.DateTimeField()
     end = models.DateTimeField()
     venue = models.ForeignKey(
         Venue,
@@ -747,6 +763,14 @@ class EventSession(models.Model):
                 condition=Q(end__gt=models.F("start")),
                 name="session_ends_after_start",
             )
+        ]
+        indexes = [
+            # Listings and feeds: sessions in start order from a moment on,
+            # "still going" read from the index without fetching the row.
+            models.Index(fields=["start", "end"], name="session_start_end"),
+            # One event's (or a few events') upcoming sessions, and counting
+            # them from the index alone.
+            models.Index(fields=["event", "end"], name="session_event_end"),
         ]
 
     def __str__(self):
