@@ -635,8 +635,8 @@ class SessionStatus(models.TextChoices):
 
 #: The longest a session may last (``events.sessions.check_times`` refuses
 #: longer ones). "Upcoming" relies on it: a session that has not ended
-#: started at most this long ago, so a listing walks the index on
-#: (start, end) from there instead of through every past session.
+#: started at most this long ago, so a listing walks the index on start
+#: from there instead of through every past session.
 MAX_SESSION_LENGTH = dt.timedelta(days=7)
 
 
@@ -647,9 +647,9 @@ class EventSessionQuerySet(models.QuerySet):
         """Sessions that have not ended yet, the ones under way included.
 
         ``start`` is bounded too (no session lasts longer than
-        ``MAX_SESSION_LENGTH``), so the database reads the index on (start,
-        end) from the first session that can still be going, not from the
-        first session ever, and a listing in start order stops after a page.
+        ``MAX_SESSION_LENGTH``), so the database reads the index on start
+        from the first session that can still be going, not from the first
+        session ever, and a listing in start order stops after a page.
         The condition on ``end`` alone decides which sessions those are.
         """
         now = now or timezone.now()
@@ -707,8 +707,7 @@ class EventSession(models.Model):
     event = models.ForeignKey(
         EventPage, on_delete=models.CASCADE, related_name="sessions"
     )
-    #: Indexed with ``end`` (``Meta.indexes``), which serves ranges on start.
-    start = models.DateTimeField()
+    start = models.DateTimeField(db_index=True)
     end = models.DateTimeField()
     venue = models.ForeignKey(
         Venue,
@@ -765,12 +764,14 @@ class EventSession(models.Model):
             )
         ]
         indexes = [
-            # Listings and feeds: sessions in start order from a moment on,
-            # "still going" read from the index without fetching the row.
-            models.Index(fields=["start", "end"], name="session_start_end"),
             # One event's (or a few events') upcoming sessions, and counting
-            # them from the index alone.
-            models.Index(fields=["event", "end"], name="session_event_end"),
+            # a listing's upcoming sessions from the index alone: ``end``
+            # and ``start`` are both in ``upcoming()``. Listings in start
+            # order walk the index on ``start`` (which ends in the primary
+            # key, as their order does) from ``now - MAX_SESSION_LENGTH``.
+            models.Index(
+                fields=["event", "end", "start"], name="session_event_end_start"
+            ),
         ]
 
     def __str__(self):

@@ -10,7 +10,8 @@ Environment variables (see also ``environment``):
   others run once, against the first scale's database.
 * ``BENCH_RUNS``: measured rounds per benchmark (default 15).
 * ``BENCH_WARMUP``: warm-up rounds per benchmark (default 3).
-* ``BENCH_ONLY``: run only benchmarks whose name contains this text.
+* ``BENCH_ONLY``: run only benchmarks whose name contains this text, or
+  any of several separated by ``|`` (``events listing|site feed``).
 * ``BENCH_EXPLAIN=1``: also list every query with its template and code line.
 * ``BENCH_STRICT=1``: exit 1 when a target fails, growth targets included
   (default: always exit 0).
@@ -71,8 +72,8 @@ def main():
 
     for module in BENCHMARK_MODULES:
         importlib.import_module(module)
-    only = os.environ.get("BENCH_ONLY", "")
-    selected = [b for b in BENCHMARKS if only.lower() in b.name.lower()]
+    only = [part.lower() for part in os.environ.get("BENCH_ONLY", "").split("|")]
+    selected = [b for b in BENCHMARKS if any(p in b.name.lower() for p in only)]
     several = len(configs) > 1
     runs = environment.env_int("BENCH_RUNS", 15)
     warmup = environment.env_int("BENCH_WARMUP", 3)
