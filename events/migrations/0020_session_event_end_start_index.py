@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0019_registration_questions'),
+        ("events", "0019_registration_questions"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='eventsession',
-            index=models.Index(fields=['event', 'end', 'start'], name='session_event_end_start'),
+            model_name="eventsession",
+            index=models.Index(
+                fields=["event", "end", "start"], name="session_event_end_start"
+            ),
         ),
     ]
