@@ -43,6 +43,7 @@ from .admin_registrations import (
 from .errors import EventsError
 from .filters import SessionFilterSet, VenueFilterSet
 from .models import (
+    MAX_SESSION_LENGTH,
     Closure,
     EventPage,
     EventSession,
@@ -109,6 +110,8 @@ class SessionForm(WagtailAdminModelForm):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end <= start:
             self.add_error("end", _("A session must end after it starts."))
+        elif start and end and end - start > MAX_SESSION_LENGTH:
+            self.add_error("end", session_workflows.too_long_message())
         return cleaned
 
 

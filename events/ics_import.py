@@ -76,7 +76,13 @@ from core.dates import site_zone
 
 from .drafts import create_draft_event
 from .errors import EventsError
-from .models import EventIndexPage, EventPage, SessionStatus, Venue
+from .models import (
+    MAX_SESSION_LENGTH,
+    EventIndexPage,
+    EventPage,
+    SessionStatus,
+    Venue,
+)
 from .sessions import add_session, cancel_session, sync_session
 
 #: Largest file accepted, in bytes.
@@ -551,6 +557,47 @@ def _long_all_day_events(calendar) -> dict[str, SkippedEvent]:
     }
 
 
+def _timed_length(vevent) -> dt.timedelta:
+    """How long an event with times lasts; zero for an all-day one or when
+    its end cannot be compared with its start."""
+    first = vevent.DTSTART
+    if not isinstance(first, dt.datetime):
+        return dt.timedelta(0)
+    if "DTEND" in vevent:
+        last = vevent.DTEND
+        if not isinstance(last, dt.datetime):
+            return dt.timedelta(0)
+        if (first.tzinfo is None) != (last.tzinfo is None):
+            return dt.timedelta(0)
+        return last - first
+    if "DURATION" in vevent:
+        return vevent.DURATION
+    return dt.timedelta(0)
+
+
+def _long_timed_events(calendar) -> dict[str, SkippedEvent]:
+    """The events with times (their own or one overridden date's) longer
+    than a session may last (``MAX_SESSION_LENGTH``), by UID."""
+    titles: dict[str, str] = {}
+    for vevent in calendar.walk("VEVENT"):
+        if _timed_length(vevent) > MAX_SESSION_LENGTH:
+            uid = str(vevent["UID"]).strip()
+            if uid not in titles or "RECURRENCE-ID" not in vevent:
+                titles[uid] = _title(vevent)
+    return {
+        uid: SkippedEvent(
+            uid=uid,
+            title=title,
+            message=_(
+                "“%(title)s” lasts longer than %(most)s days, the longest a "
+                "session can be; add its sessions by hand."
+            )
+            % {"title": title, "most": MAX_SESSION_LENGTH.days},
+        )
+        for uid, title in titles.items()
+    }
+
+
 def _without_events(calendar, uids) -> icalendar.Calendar:
     """A copy of ``calendar`` without the VEVENTs of ``uids``."""
     kept = icalendar.Calendar()
@@ -863,7 +910,10 @@ def plan_import(data: bytes, *, source: str, now=None) -> ImportPlan:
     source = source.strip()[:255]
     if not source:
         raise EventsError(_("Give the calendar's source a name."), code="no_source")
-    too_long = _readable(_long_all_day_events, calendar)
+    too_long = {
+        **_readable(_long_timed_events, calendar),
+        **_readable(_long_all_day_events, calendar),
+    }
     calendar = _without_events(calendar, too_long)
     _readable(_check_repeats, calendar, now=now)
     occurrences = _readable(_expand, calendar, source=source, now=now)

@@ -636,12 +636,27 @@ class SessionStatus(models.TextChoices):
     MOVED = "moved", _("Moved")
 
 
+#: The longest a session may last (``events.sessions.check_times`` refuses
+#: longer ones). "Upcoming" relies on it: a session that has not ended
+#: started at most this long ago, so a listing walks the index on start
+#: from there instead of through every past session.
+MAX_SESSION_LENGTH = dt.timedelta(days=7)
+
+
 class EventSessionQuerySet(models.QuerySet):
     """Read rules for sessions, by name."""
 
     def upcoming(self, now=None):
-        """Sessions that have not ended yet."""
-        return self.filter(end__gte=now or timezone.now())
+        """Sessions that have not ended yet, the ones under way included.
+
+        ``start`` is bounded too (no session lasts longer than
+        ``MAX_SESSION_LENGTH``), so the database reads the index on start
+        from the first session that can still be going, not from the first
+        session ever, and a listing in start order stops after a page.
+        The condition on ``end`` alone decides which sessions those are.
+        """
+        now = now or timezone.now()
+        return self.filter(start__gte=now - MAX_SESSION_LENGTH, end__gte=now)
 
     def starting_between(self, earliest, latest):
         """Sessions starting at or after ``earliest`` and before ``latest``:
@@ -750,6 +765,16 @@ class EventSession(models.Model):
                 condition=Q(end__gt=models.F("start")),
                 name="session_ends_after_start",
             )
+        ]
+        indexes = [
+            # One event's (or a few events') upcoming sessions, and counting
+            # a listing's upcoming sessions from the index alone: ``end``
+            # and ``start`` are both in ``upcoming()``. Listings in start
+            # order walk the index on ``start`` (which ends in the primary
+            # key, as their order does) from ``now - MAX_SESSION_LENGTH``.
+            models.Index(
+                fields=["event", "end", "start"], name="session_event_end_start"
+            ),
         ]
 
     def __str__(self):

@@ -50,6 +50,7 @@ from core.dates import site_zone
 from .errors import EventsError
 from .messaging import queue_messages, route
 from .models import (
+    MAX_SESSION_LENGTH,
     Closure,
     EventPage,
     EventSession,
@@ -311,16 +312,29 @@ def missing_time(value: dt.datetime) -> EventsError | None:
 
 
 def check_times(start: dt.datetime, end: dt.datetime) -> None:
-    """Refuse a start or end that does not exist locally, and an end that is
-    not after the start. Times are compared as instants: Python compares two
-    times in the same zone by their clock faces, across a clock change too."""
+    """Refuse a start or end that does not exist locally, an end that is
+    not after the start, and a session longer than ``MAX_SESSION_LENGTH``
+    (which the upcoming-sessions queries rely on). Times are compared as
+    instants: Python compares two times in the same zone by their clock
+    faces, across a clock change too."""
     for value in (start, end):
         if error := missing_time(value):
             raise error
-    if end.astimezone(dt.UTC) <= start.astimezone(dt.UTC):
+    length = end.astimezone(dt.UTC) - start.astimezone(dt.UTC)
+    if length <= dt.timedelta(0):
         raise EventsError(
             _("A session must end after it starts."), code="end_before_start"
         )
+    if length > MAX_SESSION_LENGTH:
+        raise EventsError(too_long_message(), code="session_too_long")
+
+
+def too_long_message() -> str:
+    """What a session longer than ``MAX_SESSION_LENGTH`` is told."""
+    return _(
+        "A session can last up to %(days)s days. For something longer, add "
+        "a session for each day."
+    ) % {"days": MAX_SESSION_LENGTH.days}
 
 
 @transaction.atomic

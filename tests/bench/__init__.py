@@ -4,12 +4,14 @@ Each benchmark times one public page with the Django test client and pairs it
 with a *floor*: a bare function view that renders the same template from the
 same rows with the fewest hand-written queries. Page and floor runs alternate,
 so machine noise hits both alike, and the table reports each page's median as
-a ratio of its floor's.
+a ratio of its floor's. The benchmarks that read the generated data run at
+each data size of ``BENCH_SCALES`` (1x and 10x by default, one database
+each), and the table also shows how each median and query count grows.
 
 Modules:
 
 * ``registry``: the ``Benchmark`` record and the list every benchmark joins.
-* ``environment``: the throwaway database and the data in it.
+* ``environment``: the throwaway databases (one per scale) and their data.
 * ``runner``: timing, query counting, sanity checks and the printed table.
 * ``floors`` and ``urls``: the floor views and the URLconf that routes them.
 * ``pages``: the events listing and event detail benchmarks.

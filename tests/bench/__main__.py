@@ -1,12 +1,20 @@
-"""``python -m tests.bench``: build the bench database if needed, run, print.
+"""``python -m tests.bench``: build the bench databases if needed, run, print.
 
 Environment variables (see also ``environment``):
 
+* ``BENCH_SCALES``: data sizes as multiples of the base size (default
+  ``1,10``: 1,000 events and 5,000 sessions, then 10,000 and 50,000). The
+  benchmarks that read the data run once per scale, and the table shows each
+  one's median at every scale, the growth from the smallest to the largest
+  (target 1.5x at most) and the query count at each (target: no more). The
+  others run once, against the first scale's database.
 * ``BENCH_RUNS``: measured rounds per benchmark (default 15).
 * ``BENCH_WARMUP``: warm-up rounds per benchmark (default 3).
-* ``BENCH_ONLY``: run only benchmarks whose name contains this text.
+* ``BENCH_ONLY``: run only benchmarks whose name contains this text, or
+  any of several separated by ``|`` (``events listing|site feed``).
 * ``BENCH_EXPLAIN=1``: also list every query with its template and code line.
-* ``BENCH_STRICT=1``: exit 1 when a target fails (default: always exit 0).
+* ``BENCH_STRICT=1``: exit 1 when a target fails, growth targets included
+  (default: always exit 0).
 
 The sign-up benchmark (``BENCH_ONLY=sign-up``) runs against gunicorn and
 PostgreSQL instead; ``signup`` lists its own settings. Without PostgreSQL it
@@ -45,7 +53,7 @@ def log(message):
 def main():
     """Run every registered benchmark and print the table; returns exit code."""
     began = time.perf_counter()
-    config = environment.configure()
+    configs = environment.configure()
 
     import django
 
@@ -55,49 +63,76 @@ def main():
     from django.test.utils import override_settings
 
     from .registry import BENCHMARKS, BenchContext
-    from .runner import format_report, format_table, run_benchmark
+    from .runner import (
+        format_report,
+        format_scaled_table,
+        format_table,
+        group_by_benchmark,
+        run_benchmark,
+    )
 
     for module in BENCHMARK_MODULES:
         importlib.import_module(module)
-    only = os.environ.get("BENCH_ONLY", "")
-    selected = [b for b in BENCHMARKS if only.lower() in b.name.lower()]
-    needs_data = any(b.needs_data for b in selected)
-    generated = environment.prepare(config, log) if needs_data else None
+    only = [part.lower() for part in os.environ.get("BENCH_ONLY", "").split("|")]
+    selected = [b for b in BENCHMARKS if any(p in b.name.lower() for p in only)]
+    several = len(configs) > 1
     runs = environment.env_int("BENCH_RUNS", 15)
     warmup = environment.env_int("BENCH_WARMUP", 3)
 
-    results = []
-    # The public cache stays off except where a benchmark turns it on
-    # (tests.bench.public_cache): the others measure pages being built.
-    with override_settings(
-        ROOT_URLCONF="tests.bench.urls", GATHER_PUBLIC_CACHE_SECONDS=0
-    ):
-        ctx = BenchContext(client=Client(HTTP_HOST="localhost"))
-        for benchmark in selected:
-            log(f"Running {benchmark.name}...")
-            results.append(run_benchmark(benchmark, ctx, warmup=warmup, runs=runs))
+    results, built = [], []
+    for n, config in enumerate(configs):
+        # The first scale runs everything; the others only what grows.
+        batch = [b for b in selected if n == 0 or b.scaled]
+        if not batch:
+            continue
+        if n:
+            environment.use(config)
+        if any(b.needs_data for b in batch):
+            generated = environment.prepare(config, log)
+            built.append((config, generated))
+        # The public cache stays off except where a benchmark turns it on
+        # (tests.bench.public_cache): the others measure pages being built.
+        with override_settings(
+            ROOT_URLCONF="tests.bench.urls", GATHER_PUBLIC_CACHE_SECONDS=0
+        ):
+            ctx = BenchContext(client=Client(HTTP_HOST="localhost"))
+            for benchmark in batch:
+                at = f" at {config.label}" if several and benchmark.scaled else ""
+                log(f"Running {benchmark.name}{at}...")
+                result = run_benchmark(benchmark, ctx, warmup=warmup, runs=runs)
+                if several and benchmark.scaled:
+                    result.scale = config.scale
+                results.append(result)
 
-    data = f"generated in {generated:.1f}s" if generated is not None else "reused"
     versions = f"Python {platform.python_version()}, Django {django.get_version()}"
-    if needs_data:
-        header = [
-            f"Gather benchmarks: {config.events} events, {config.sessions} sessions "
-            f"({data}), database {config.database_label}",
-            f"{runs} measured runs after {warmup} warm-up, page and floor "
-            f"alternating; {versions}",
-            "",
-        ]
-    else:
-        header = [f"Gather benchmarks; {versions}", ""]
+    header = [f"Gather benchmarks; {versions}"]
+    for config, generated in built:
+        data = f"generated in {generated:.1f}s" if generated is not None else "reused"
+        header.append(
+            f"{config.label}: {config.description} ({data}), "
+            f"database {config.database_label}"
+        )
+    header += [
+        f"{runs} measured runs after {warmup} warm-up, page and floor alternating",
+        "",
+    ]
+    growths = group_by_benchmark(results) if several else []
+    table = (
+        format_scaled_table(results, [c.scale for c in configs])
+        if several
+        else format_table(results)
+    )
     explain = os.environ.get("BENCH_EXPLAIN") == "1"
-    lines = [*header, *format_table(results), *format_report(results, explain=explain)]
+    report = format_report(results, explain=explain, growths=growths)
+    lines = [*header, *table, *report]
     lines.append(f"\nTotal time {time.perf_counter() - began:.1f}s.")
     print("\n".join(lines))  # noqa: T201
 
     if any(result.problems for result in results):
         return 2
-    failed = any(not ok for result in results for _, ok in result.verdicts())
-    if failed and os.environ.get("BENCH_STRICT") == "1":
+    verdicts = [ok for result in results for _, ok in result.verdicts()]
+    verdicts += [ok for growth in growths for _, ok in growth.verdicts()]
+    if not all(verdicts) and os.environ.get("BENCH_STRICT") == "1":
         return 1
     return 0
 

@@ -58,6 +58,13 @@ class Benchmark:
     ``execute``, given instead of ``run``, measures the benchmark its own way
     and returns a ``runner.Result``. ``needs_data`` says whether it reads the
     generated events data, so a run of only other benchmarks can skip it.
+
+    A benchmark that reads the generated data runs once per scale of it
+    (``BENCH_SCALES``) unless ``per_scale`` is False (its work does not
+    depend on how much data there is, like the PDFs built from a fixture of
+    their own). ``max_growth`` is the most its median may be at the largest
+    scale as a multiple of its median at the smallest, or None for no
+    target; its query count must not grow at all.
     """
 
     name: str
@@ -71,6 +78,15 @@ class Benchmark:
     needs_data: bool = True
     #: The most the page's median may take, in milliseconds, or None.
     max_median_ms: float | None = None
+    #: Whether it runs once per data scale (when it ``needs_data``).
+    per_scale: bool = True
+    #: The most its median may grow from the smallest scale to the largest.
+    max_growth: float | None = 1.5
+
+    @property
+    def scaled(self):
+        """Whether it runs at every scale rather than once."""
+        return self.needs_data and self.per_scale
 
     def __post_init__(self):
         """Exactly one of ``run`` and ``execute``."""

@@ -180,6 +180,14 @@ class Result:
     sanity: str = ""
     #: Why there are no timings (``skipped: ...`` or ``failed: ...``), or "".
     skipped: str = ""
+    #: The data scale it ran at, when the run covers several; else None.
+    scale: int | None = None
+
+    @property
+    def label(self):
+        """The benchmark's name, with its scale when there is one."""
+        name = self.benchmark.name
+        return name if self.scale is None else f"{name} ({self.scale}x)"
 
     @property
     def ratio(self):
@@ -333,21 +341,183 @@ def format_table(results):
     return lines
 
 
-def format_report(results, *, explain=False):
-    """Notes, targets, sanity checks and repeated queries, as lines of text."""
+@dataclass
+class Growth:
+    """One benchmark's results at each scale, smallest first, and how its
+    median and query count grow between the smallest and the largest."""
+
+    benchmark: object
+    results: list[Result]
+
+    @property
+    def measured(self):
+        """The results that have timings."""
+        return [result for result in self.results if not result.skipped]
+
+    def growth(self, part="page"):
+        """Largest scale's median over the smallest's, or None."""
+        measured = self.measured
+        if len(measured) < 2:
+            return None
+        first, last = getattr(measured[0], part), getattr(measured[-1], part)
+        if first is None or last is None:
+            return None
+        return last.median / first.median
+
+    def verdicts(self):
+        """(description, passed): the median's growth and the query count."""
+        measured = self.measured
+        if len(measured) < 2:
+            return []
+        first, last = measured[0], measured[-1]
+        span = f"{last.scale}x data vs {first.scale}x"
+        verdicts = []
+        limit = self.benchmark.max_growth
+        if limit is not None:
+            growth = self.growth()
+            verdicts.append(
+                (
+                    f"median {growth:.2f}x at {span} (target <= {limit}x)",
+                    growth <= limit,
+                )
+            )
+        counts = [len(result.page.queries) for result in measured]
+        verdicts.append(
+            (
+                "queries "
+                + ", ".join(
+                    f"{n} at {r.scale}x" for n, r in zip(counts, measured, strict=True)
+                )
+                + " (target: no more as the data grows)",
+                counts[-1] <= counts[0],
+            )
+        )
+        return verdicts
+
+
+def group_by_benchmark(results):
+    """``Growth`` per benchmark that ran at more than one scale."""
+    groups = {}
+    for result in results:
+        groups.setdefault(result.benchmark.name, []).append(result)
+    return [
+        Growth(runs[0].benchmark, sorted(runs, key=lambda r: r.scale or 0))
+        for runs in groups.values()
+        if len(runs) > 1
+    ]
+
+
+def format_scaled_table(results, scales):
+    """The results table for several scales: per benchmark (and floor) the
+    median at each scale, the growth from the smallest to the largest and
+    its verdict, the query count and the ratio to the floor at each scale.
+    Benchmarks that ran once show one median and ``once``."""
+    labels = [f"{scale}x" for scale in scales]
+    span = f"{labels[-1]}/{labels[0]}"
+    header = (
+        "name",
+        *(f"{label} ms" for label in labels),
+        span,
+        "growth",
+        *(f"q {label}" for label in labels),
+        *(f"floor {label}" for label in labels),
+    )
+    by_name = {}
+    for result in results:
+        by_name.setdefault(result.benchmark.name, {})[result.scale] = result
+    rows, skipped = [], []
+    for name, runs in by_name.items():
+        measured = {scale: r for scale, r in runs.items() if not r.skipped}
+        if not measured:
+            skipped.append((name, next(iter(runs.values())).skipped))
+            continue
+        growth = Growth(next(iter(runs.values())).benchmark, list(measured.values()))
+        once = len(runs) == 1
+        rows.append(_scaled_row(name, measured, scales, growth, once, "page"))
+        if any(r.floor is not None for r in measured.values()):
+            rows.append(_scaled_row("  floor", measured, scales, growth, once, "floor"))
+    width = len(header)
+    widths = [
+        max(len(row[i]) for row in [header, *rows, *((n, "") for n, _ in skipped)])
+        if i == 0
+        else max(len(row[i]) for row in [header, *rows])
+        for i in range(width)
+    ]
+
+    def line(cells):
+        first = cells[0].ljust(widths[0])
+        rest = [
+            cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)
+        ]
+        return " | ".join([first, *rest]).rstrip()
+
+    lines = [line(header), "-+-".join("-" * w for w in widths), *map(line, rows)]
+    lines.extend(f"{name.ljust(widths[0])} | {reason}" for name, reason in skipped)
+    return lines
+
+
+def _scaled_row(name, measured, scales, growth, once, part):
+    """One table row: the page's (``part="page"``) or its floor's figures."""
+    medians, queries, ratios = [], [], []
+    for scale in scales:
+        if once:
+            # Shown under the first scale, the database it ran against.
+            result = next(iter(measured.values())) if scale == scales[0] else None
+        else:
+            result = measured.get(scale)
+        timing = getattr(result, part) if result is not None else None
+        medians.append(f"{timing.median:.2f}" if timing else "")
+        queries.append(str(len(timing.queries)) if timing else "")
+        ratio = result.ratio if result is not None and part == "page" else None
+        ratios.append(f"{ratio:.2f}x" if ratio is not None else "")
+    if once:
+        grown, verdict = "once", ""
+    else:
+        value = growth.growth(part)
+        grown = f"{value:.2f}x" if value is not None else ""
+        limit = growth.benchmark.max_growth
+        verdict = ""
+        if part == "page" and value is not None and limit is not None:
+            verdict = "PASS" if value <= limit else "FAIL"
+            verdict += f" <={limit:g}x"
+    return (name, *medians, grown, verdict, *queries, *ratios)
+
+
+def target_lines(results, growths):
+    """The targets and each one's PASS or FAIL."""
+    lines = ["", "Targets: each page within its ratio of the floor's median and"]
+    lines.append("under its query limit (default 1.5x and 15 queries).")
+    if growths:
+        lines.append("With several scales: each median at the largest within its")
+        lines.append(
+            "growth target of the smallest's (default 1.5x), and no more queries."
+        )
+    verdicts = [
+        (result.label, verdict) for result in results for verdict in result.verdicts()
+    ]
+    verdicts += [
+        (growth.benchmark.name, verdict)
+        for growth in growths
+        for verdict in growth.verdicts()
+    ]
+    for name, (text, passed) in verdicts:
+        lines.append(f"  {'PASS' if passed else 'FAIL'}  {name}: {text}")
+    return lines
+
+
+def format_report(results, *, explain=False, growths=()):
+    """Notes, targets, sanity checks and repeated queries, as lines of text.
+
+    ``growths`` (``Growth``) add their targets when several scales ran.
+    """
     lines = []
     for result in results:
         if result.notes:
             lines.extend(["", *result.notes])
-    lines.extend(["", "Targets: each page within its ratio of the floor's median and"])
-    lines.append("under its query limit (default 1.5x and 15 queries).")
-    for result in results:
-        for text, passed in result.verdicts():
-            verdict = "PASS" if passed else "FAIL"
-            lines.append(f"  {verdict}  {result.benchmark.name}: {text}")
+    lines.extend(target_lines(results, growths))
     lines.append("")
     for result in results:
-        name = result.benchmark.name
+        name = result.label
         if result.problems:
             lines.extend(f"  SANITY FAIL  {name}: {p}" for p in result.problems)
         elif result.sanity:
@@ -363,7 +533,7 @@ def format_report(results, *, explain=False):
                 continue
             for count, query in timing.repeated:
                 lines.append(
-                    f"  REPEATED x{count}  {result.benchmark.name}{label}: "
+                    f"  REPEATED x{count}  {result.label}{label}: "
                     f"{query.sql[:100]}... from {query.origin or '?'}"
                 )
     if explain:
@@ -381,7 +551,7 @@ def explain_queries(results):
             total = sum(query.ms for query in timing.queries)
             lines.append("")
             lines.append(
-                f"Queries: {result.benchmark.name}{label} "
+                f"Queries: {result.label}{label} "
                 f"({len(timing.queries)} queries, {total:.1f} ms executing; "
                 "SQLite counts only up to the first row)"
             )

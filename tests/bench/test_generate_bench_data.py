@@ -9,8 +9,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from wagtail.models import Page
 
+from attendance.management.commands import generate_bench_data
 from attendance.management.commands.generate_bench_data import INDEX_SLUG
 from attendance.models import AttendanceRecord
+from events.calendars import site_feed_horizon
 from events.models import (
     Consent,
     EventIndexPage,
@@ -139,3 +141,18 @@ def test_reset_removes_only_what_it_made(bench, event_index):
     assert EventPage.objects.filter(pk=other.pk).exists()
     assert EventIndexPage.objects.filter(slug=INDEX_SLUG).count() == 1
     assert Page.find_problems() == ([], [], [], [], [])
+
+
+def test_feed_topic_holds_the_feed_sessions_asked_for(home_page, monkeypatch):
+    # Past sessions count only when they start within the feed's window, so
+    # the calendar benchmark's feed is the same size at any past share.
+    monkeypatch.setattr(generate_bench_data, "FEED_SESSIONS", 13)
+    generate()
+    horizon = site_feed_horizon()
+    in_feed = EventSession.objects.filter(
+        event__tagged_topics__tag__slug=generate_bench_data.FEED_TOPIC,
+        start__gte=horizon.earliest,
+        start__lt=horizon.latest,
+    )
+    assert in_feed.count() == 13
+    assert in_feed.filter(end__lt=timezone.now()).exists()

@@ -245,6 +245,26 @@ def test_edit_view_rejects_end_before_start(client, admin_user, event_index):
     assert session.sequence == 0
 
 
+def test_edit_view_rejects_a_session_longer_than_a_week(
+    client, admin_user, event_index
+):
+    session = make_session(make_event(event_index))
+    client.force_login(admin_user)
+    start = session.start.astimezone(TORONTO)
+    response = client.post(
+        reverse("event_sessions:edit", args=[session.pk]),
+        {
+            "start": start.strftime("%Y-%m-%d %H:%M"),
+            "end": (start + dt.timedelta(days=7, hours=1)).strftime("%Y-%m-%d %H:%M"),
+            "public_note": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "A session can last up to 7 days." in response.content.decode()
+    session.refresh_from_db()
+    assert session.sequence == 0
+
+
 def test_session_listing_filters_by_event(client, admin_user, event_index):
     first, second = (
         make_event(event_index, title="First"),

@@ -667,6 +667,27 @@ def test_an_all_day_event_over_14_days_is_reported_and_the_rest_imports(
     assert "Not imported" in html and "“Winter term” runs for 35 days." in html
 
 
+def test_an_event_with_times_longer_than_a_session_can_be_is_reported(event_index):
+    retreat = "\r\n".join(
+        [
+            "BEGIN:VEVENT",
+            "UID:retreat@library",
+            "DTSTAMP:20261101T000000Z",
+            "DTSTART;TZID=America/Toronto:20261201T090000",
+            "DTEND;TZID=America/Toronto:20261211T170000",
+            "SUMMARY:Long retreat",
+            "END:VEVENT",
+        ]
+    )
+    plan, _ = _import(ics(retreat, BOOK_CLUB), event_index)
+    assert [e.uid for e in plan.events] == ["book-club@library"]
+    assert [s.message for s in plan.skipped] == [
+        "“Long retreat” lasts longer than 7 days, the longest a session can "
+        "be; add its sessions by hand."
+    ]
+    assert not EventPage.objects.filter(import_uid="retreat@library").exists()
+
+
 def test_a_century_long_all_day_event_is_refused(event_index):
     """A crafted file: one all-day event of 100 years, and one of 30 days
     repeated daily, must not turn into tens of thousands of sessions: both

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from events.models import MAX_SESSION_LENGTH, EventSession
 from events.sessions import cancel_session
 from tests.conftest import make_event, make_session, make_venue
 
@@ -252,3 +253,36 @@ def test_listing_query_count_does_not_grow_with_events(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = _get(site_client, event_index)
     assert len(response.context["sessions"]) == 17
+
+
+def test_a_session_under_way_is_listed_until_it_ends(site_client, event_index):
+    now = timezone.now()
+    going = make_event(event_index, title="Day retreat")
+    make_session(
+        going, start=now - dt.timedelta(hours=5), end=now + dt.timedelta(hours=1)
+    )
+    longest = make_event(event_index, title="Week away")
+    make_session(
+        longest,
+        start=now - MAX_SESSION_LENGTH + dt.timedelta(minutes=5),
+        end=now + dt.timedelta(minutes=5),
+    )
+    ended = make_event(event_index, title="Morning coffee")
+    make_session(
+        ended, start=now - dt.timedelta(hours=2), end=now - dt.timedelta(minutes=1)
+    )
+
+    titles = _titles(_get(site_client, event_index))
+
+    assert titles == {"Day retreat", "Week away"}
+    assert set(
+        EventSession.objects.upcoming().values_list("event__title", flat=True)
+    ) == {"Day retreat", "Week away"}
+
+
+def test_upcoming_starts_from_the_longest_a_session_can_last(event_index):
+    # The bound on start lets the database begin at the first session that
+    # can still be going instead of reading through every past one.
+    now = timezone.now()
+    sql = str(EventSession.objects.upcoming(now).query)
+    assert '"start" >=' in sql and '"end" >=' in sql

@@ -7,8 +7,9 @@ import pytest
 from django.db import IntegrityError
 
 from events.errors import EventsError
-from events.models import EventSession, SessionStatus
+from events.models import MAX_SESSION_LENGTH, EventSession, SessionStatus
 from events.sessions import (
+    add_session,
     cancel_session,
     generate_weekly_series,
     reinstate_session,
@@ -332,3 +333,22 @@ def test_session_must_end_after_start(event_index):
         make_session(event, start=start, end=start)
     with pytest.raises(IntegrityError):
         EventSession.objects.create(event=event, start=start, end=start)
+
+
+@pytest.mark.django_db
+def test_a_session_may_last_a_week_but_no_longer(event_index):
+    event = make_event(event_index)
+    start = dt.datetime(2030, 6, 1, 9, tzinfo=TORONTO)
+    week = add_session(event=event, start=start, end=start + MAX_SESSION_LENGTH)
+    assert week.end - week.start == dt.timedelta(days=7)
+    with pytest.raises(EventsError) as error:
+        add_session(
+            event=event,
+            start=start,
+            end=start + MAX_SESSION_LENGTH + dt.timedelta(minutes=1),
+        )
+    assert error.value.code == "session_too_long"
+    with pytest.raises(EventsError) as error:
+        reschedule_session(session=week, start=start, end=start + dt.timedelta(days=8))
+    assert error.value.code == "session_too_long"
+    assert EventSession.objects.filter(event=event).count() == 1

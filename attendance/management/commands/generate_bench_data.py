@@ -51,6 +51,7 @@ from wagtail.signal_handlers import (
 from attendance.models import AttendanceRecord, AttendanceStatus, RecordedBy
 from core.dates import site_zone
 from core.statistics import update_query_statistics
+from events.calendars import site_feed_horizon
 from events.consent import CONSENT_WORDING_VERSION
 from events.groups import FACILITATORS_GROUP
 from events.models import (
@@ -109,10 +110,12 @@ VENUES = [
     },
 ]
 
-#: A topic given to exactly FEED_EVENTS events, so the calendar benchmark
-#: can ask the site feed for a known number of sessions (400 x 5 = 2,000).
+#: A topic given to the first events whose sessions in the site feed's
+#: window (``events.calendars.site_feed_horizon``) add up to FEED_SESSIONS,
+#: so the calendar benchmark asks the site feed for a known number of
+#: sessions whatever the size and past share (``feed_event_numbers``).
 FEED_TOPIC = "feed-bench"
-FEED_EVENTS = 400
+FEED_SESSIONS = 2000
 
 TOPICS = [
     "Recovery",
@@ -216,6 +219,42 @@ def past_counts(session_counts, share):
         seen += n
         counts.append(round(seen * share) - before)
     return counts
+
+
+def session_days(i, past, upcoming, today):
+    """The days event number ``i`` meets, weekly: ``past`` of them ending in
+    the weeks before ``today``, ``upcoming`` from tomorrow on."""
+    last_past = today - dt.timedelta(days=1 + i % PAST_DAY_SPREAD)
+    first_upcoming = today + dt.timedelta(days=1 + i % START_DAY_SPREAD)
+    days = [last_past - dt.timedelta(weeks=past - 1 - k) for k in range(past)]
+    return days + [first_upcoming + dt.timedelta(weeks=k) for k in range(upcoming)]
+
+
+def session_start(i, day, zone):
+    """When event number ``i``'s session on ``day`` starts."""
+    hour, minute = SESSION_HOURS[i % len(SESSION_HOURS)]
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+
+
+def feed_event_numbers(session_counts, pasts, today, zone):
+    """The event numbers that get FEED_TOPIC: the first events whose
+    sessions starting within the site feed's window add up to exactly
+    FEED_SESSIONS (an event that would overshoot is passed over), or all
+    there are when the data is too small. The same numbers at every size,
+    since events meet the same days whatever their count."""
+    horizon = site_feed_horizon()
+    chosen, total = set(), 0
+    for i, (count, past) in enumerate(zip(session_counts, pasts, strict=True)):
+        if total == FEED_SESSIONS:
+            break
+        in_feed = sum(
+            horizon.earliest <= session_start(i, day, zone) < horizon.latest
+            for day in session_days(i, past, count - past, today)
+        )
+        if in_feed and total + in_feed <= FEED_SESSIONS:
+            chosen.add(i)
+            total += in_feed
+    return chosen
 
 
 def insert_child_rows(model, objs):
@@ -366,6 +405,9 @@ class Command(BaseCommand):
             )
         session_counts = spread(sessions, events)
         pasts = past_counts(session_counts, past_share)
+        feed_numbers = feed_event_numbers(
+            session_counts, pasts, timezone.localdate(), site_zone()
+        )
         counts = dict.fromkeys(
             [
                 "events",
@@ -387,7 +429,7 @@ class Command(BaseCommand):
                     [
                         EventTopic(tag=feed_tag, content_object_id=page.pk)
                         for i, page in zip(numbers, pages, strict=True)
-                        if i < FEED_EVENTS
+                        if i in feed_numbers
                     ],
                     batch_size=BATCH,
                 )
@@ -571,16 +613,11 @@ class Command(BaseCommand):
         today = timezone.localdate()
         rows, went_ahead = [], {}
         for i, page in zip(numbers, pages, strict=True):
-            hour, minute = SESSION_HOURS[i % len(SESSION_HOURS)]
             past = pasts[i]
-            upcoming = session_counts[i] - past
-            last_past = today - dt.timedelta(days=1 + i % PAST_DAY_SPREAD)
-            first_upcoming = today + dt.timedelta(days=1 + i % START_DAY_SPREAD)
-            days = [last_past - dt.timedelta(weeks=past - 1 - k) for k in range(past)]
-            days += [first_upcoming + dt.timedelta(weeks=k) for k in range(upcoming)]
+            days = session_days(i, past, session_counts[i] - past, today)
             went_ahead[page.pk] = []
             for k, day in enumerate(days):
-                start = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+                start = session_start(i, day, zone)
                 session = EventSession(
                     event_id=page.pk,
                     start=start,
