@@ -96,6 +96,23 @@ def _fresh_public_cache():
     public_cache.new_places_generation()
 
 
+def queued_work(callbacks):
+    """The on-commit callbacks ``callbacks`` holds besides forgetting cached
+    public pages (``core.public_cache``): what a change left for after its
+    commit."""
+    forgetting = (public_cache.new_generation, public_cache.new_places_generation)
+    return [callback for callback in callbacks if callback not in forgetting]
+
+
+@pytest.fixture
+def no_quiet_hours(settings):
+    """Messages go whatever the time of day the test runs at: quiet hours
+    (21:00 to 08:00 by default, ``events.messaging``) would otherwise hold
+    reminders and session changes until morning. Tests of quiet hours set
+    their own, with a frozen clock."""
+    settings.GATHER_QUIET_HOURS_START = settings.GATHER_QUIET_HOURS_END = "00:00"
+
+
 @pytest.fixture(autouse=True)
 def sms_outbox():
     """``core.sms.outbox``, emptied before each test, as pytest-django empties

@@ -26,7 +26,8 @@ from tests.conftest import (
     sign_up,
 )
 
-pytestmark = pytest.mark.django_db
+# Messages go at once whatever the time the tests run (quiet hours hold them).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_quiet_hours")]
 TORONTO = ZoneInfo("America/Toronto")
 
 

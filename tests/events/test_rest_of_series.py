@@ -34,7 +34,8 @@ from events.sessions import (
 )
 from tests.conftest import make_event, make_session, make_venue
 
-pytestmark = pytest.mark.django_db
+# Messages go at once whatever the time the tests run (quiet hours hold them).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_quiet_hours")]
 TORONTO = ZoneInfo("America/Toronto")
 PHONE = "+14165550123"
 SESSIONS = 6

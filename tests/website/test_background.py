@@ -7,17 +7,13 @@ from django.db import transaction
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from core import public_cache
 from events.registration import register
 from events.tasks import send_messages
-from tests.conftest import make_registration_event
+from tests.conftest import make_registration_event, queued_work
 
 pytestmark = pytest.mark.django_db
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-#: Callbacks that only forget cached public pages.
-_FORGETTING = (public_cache.new_generation, public_cache.new_places_generation)
 
 
 def _emails():
@@ -34,7 +30,7 @@ def test_database_backend_writes_the_task_in_the_same_transaction(
     with django_capture_on_commit_callbacks() as callbacks:
         result = register(event=event, name="Ana", email="ana@example.org")
     # Nothing left for after the commit (but forgetting cached pages).
-    assert [c for c in callbacks if c not in _FORGETTING] == []
+    assert queued_work(callbacks) == []
     [queued] = _emails()
     assert queued.args_kwargs["args"] == [[result.registration.pk], "confirmed"]
 
@@ -57,7 +53,7 @@ def test_other_backends_queue_after_the_commit(
     with django_capture_on_commit_callbacks() as callbacks:
         register(event=event, name="Ana", email="ana@example.org")
         assert mail.outbox == []  # not sent before the commit
-    [send] = [c for c in callbacks if c not in _FORGETTING]
+    [send] = queued_work(callbacks)
     send()
     assert [m.to for m in mail.outbox] == [["ana@example.org"]]
 
