@@ -235,13 +235,15 @@ def latest_offer(registration: Registration) -> PlaceOffer | None:
 # Making offers -----------------------------------------------------------------
 
 
-def fill(event: EventPage, *, freed_by: dict, exclude=()) -> list[Registration]:
+def fill(
+    event: EventPage, *, freed_by: dict, exclude=(), now=None
+) -> list[Registration]:
     """Fill ``event``'s free places from the waitlist: offers when the event
-    has them, else places at once (returns who was promoted). Caller holds
-    the lock."""
+    has them (made at ``now``, default the present), else places at once
+    (returns who was promoted). Caller holds the lock."""
     if not offers_on(event):
         return _promote(event, freed_by=freed_by)
-    offer_free_places(event, freed_by=freed_by, exclude=exclude)
+    offer_free_places(event, freed_by=freed_by, exclude=exclude, now=now)
     return []
 
 
@@ -471,7 +473,9 @@ def _expire(event: EventPage, offers, now) -> None:
         )
         for offer in offers
     )
-    fill(event, freed_by={"freed_by": "offer_expired"}, exclude=people)
+    # The next offers start when these ended, so a run for a moment (the
+    # expiry job's ``now``) never finds its own new offers already due.
+    fill(event, freed_by={"freed_by": "offer_expired"}, exclude=people, now=now)
 
 
 def expire_due_offers(*, now=None) -> int:

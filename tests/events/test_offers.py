@@ -622,6 +622,20 @@ def test_the_hours_to_accept_a_place_are_in_the_events_sign_up_panel(
     assert b"Leave empty to give the place at once" in html
 
 
+def test_a_run_for_a_moment_starts_the_next_offers_then(event_index, clock):
+    """The expiry job run for a moment (``now``) offers the freed places from
+    that moment: a second run for the same moment finds nothing due, even
+    when the clock has not reached it (as in quiet hours, or a late job)."""
+    event = offer_event(event_index)
+    ana, _ben, _cy = people(event, "Ana", "Ben", "Cy")
+    workflows.cancel(registration=ana)
+    deadline = PlaceOffer.objects.get().expires_at
+    assert offers.expire_due_offers(now=deadline) == 1
+    follow_on = PlaceOffer.objects.open().get()
+    assert follow_on.expires_at == deadline + dt.timedelta(hours=24)
+    assert offers.expire_due_offers(now=deadline) == 0
+
+
 def test_an_offer_ending_reaches_the_cached_public_pages(event_index, clock):
     """A held place shows as taken; once its offer ends (here, declined and
     nobody else waiting) the public pages must not keep the old count."""
