@@ -67,7 +67,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -591,21 +590,9 @@ def server_environment(config):
 
 def run_module(env, *args):
     """``python -m tests.bench.loadtest_setup ARGS... OUTPUT``; its JSON."""
-    from .environment import BASE_DIR
+    from .signup import run_json_module
 
-    with tempfile.TemporaryDirectory() as folder:
-        output = os.path.join(folder, "out.json")
-        done = subprocess.run(
-            [sys.executable, "-m", "tests.bench.loadtest_setup", *args, output],
-            cwd=BASE_DIR,
-            env=env,
-            timeout=SETUP_TIMEOUT,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{args[0]} failed (exit {done.returncode}), see above")
-        with open(output, encoding="utf-8") as file:
-            return json.load(file)
+    return run_json_module("tests.bench.loadtest_setup", env, *args)
 
 
 def other_backends(database_url):

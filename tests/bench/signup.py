@@ -255,17 +255,25 @@ def server_environment(settings):
 
 def run_setup(env):
     """Migrate and create this run's events in a subprocess; return its JSON."""
+    return run_json_module("tests.bench.signup_setup", env, label="set-up")
+
+
+def run_json_module(module, env, *args, label=None):
+    """``python -m MODULE ARGS... OUTPUT`` with ``env``; the JSON it wrote to
+    OUTPUT. The set-ups run apart so Django is configured for the server's
+    database, not the benchmark process's."""
     with tempfile.TemporaryDirectory() as folder:
-        output = os.path.join(folder, "setup.json")
+        output = os.path.join(folder, "out.json")
         done = subprocess.run(
-            [sys.executable, "-m", "tests.bench.signup_setup", output],
+            [sys.executable, "-m", module, *args, output],
             cwd=BASE_DIR,
             env=env,
             timeout=SETUP_TIMEOUT,
             check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"set-up failed (exit {done.returncode}), see above")
+            what = label or (args[0] if args else module)
+            raise RuntimeError(f"{what} failed (exit {done.returncode}), see above")
         with open(output, encoding="utf-8") as file:
             return json.load(file)
 

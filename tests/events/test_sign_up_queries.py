@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,21 +14,10 @@ from wagtail.models import PageViewRestriction
 from events.models import PlaceOffer, PlaceOfferStatus, Registration
 from tests.conftest import make_registration_event, sign_up
 
+# The same form as the sign-up view tests, with their fresh rate limit.
+from tests.events.test_sign_up_views import VALID, _fresh_rate_limit  # noqa: F401
+
 pytestmark = pytest.mark.django_db
-
-VALID = {
-    "name": "Sam Rivera",
-    "email": "sam@example.org",
-    "phone": "",
-    "support_needs": "Step-free access please",
-    "consent_email": "on",
-    "website": "",
-}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limit():
-    cache.clear()
 
 
 def _statements(queries):
