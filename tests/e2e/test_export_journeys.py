@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from events.groups import COORDINATORS_GROUP, FACILITATORS_GROUP
 from spreadsheets.models import ExportJob
-from tests.conftest import TASK_BACKENDS, make_registration_event, sign_up
+from tests.conftest import make_registration_event, sign_up
 from tests.e2e.support import assert_accessible, assert_admin_accessible
 from tests.e2e.test_coordinator_journeys import PASSWORD, sign_in
 from tests.e2e.test_event_chooser_journey import settled
@@ -30,22 +30,6 @@ from tests.e2e.test_messaging_journeys import shot
 from website.demo.builder import build_groups
 
 PEOPLE = ["Ana Lopez", "Ben Ode", "Cy Park", "Dee Kim", "Eli Moss"]
-
-
-@pytest.fixture
-def queued_tasks(settings):
-    """Tasks stored in the database until ``run_stored_tasks`` runs them."""
-    settings.TASKS = {"default": {"BACKEND": TASK_BACKENDS["db"]}}
-
-
-def run_stored_tasks(site):
-    """Run the stored tasks, as ``manage.py db_worker`` would, between two
-    of the live server's requests: with SQLite the server and this thread
-    share one connection, so they must not use it at the same moment."""
-    from tests.conftest import run_queued_tasks
-
-    with site.thread.httpd._answering:
-        return run_queued_tasks()
 
 
 @pytest.fixture
@@ -72,7 +56,7 @@ def facilitator(site, django_user_model):
 
 
 def test_a_large_export_is_made_in_the_background_then_downloaded(
-    site, coordinator, facilitator, event_index, browser_context, settings, queued_tasks
+    coordinator, facilitator, event_index, browser_context, settings, stored_tasks
 ):
     settings.GATHER_BACKGROUND_EXPORT_ROWS = 3
     event = make_registration_event(event_index, capacity=10, title="Tuesday circle")
@@ -112,7 +96,7 @@ def test_a_large_export_is_made_in_the_background_then_downloaded(
 
     # The heading the script is to keep in place while it updates the page.
     page.locator("h1").evaluate("(heading) => { heading.dataset.kept = 'yes'; }")
-    run_stored_tasks(site)  # the export, and the sign-ups' emails
+    stored_tasks()  # the export, and the sign-ups' emails
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE, job.message
 
