@@ -225,7 +225,7 @@ def test_a_coordinator_messages_a_group_and_a_person_reads_it(
     admin_accessible(phone)
     # The event is picked in the event chooser's modal (no drop-down of
     # every event), searched for by its title.
-    expect(phone.get_by_role("combobox", name="Event")).to_have_count(0)
+    expect(phone.get_by_role("combobox", name="Event", exact=True)).to_have_count(0)
     choose_event(phone, "Tuesday circle", other="Thursday walk")
     expect(phone.locator(".chooser__title")).to_have_text("Tuesday circle")
     shot(phone, "2-message-choose")
