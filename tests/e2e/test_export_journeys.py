@@ -153,3 +153,49 @@ def test_a_large_export_is_made_in_the_background_then_downloaded(
     expect(other.get_by_text("No large exports in the last day.")).to_be_visible()
     expect(other.get_by_text(job.file_name)).to_have_count(0)
     assert_accessible(other, impacts={"serious", "critical"})
+
+
+def test_a_large_import_is_checked_then_made_in_the_background(
+    coordinator, browser_context, settings, stored_tasks, tmp_path
+):
+    """The import's page updates in place the same way: the preview, with
+    its "Import now" button, comes in by itself, and so does the outcome."""
+    from events.models import Venue
+
+    settings.GATHER_IMPORT_BACKGROUND_ROWS = 1
+    venues = tmp_path / "venues.csv"
+    venues.write_text("name,setting\nLibrary hall,community\nWard 4,hospital\n")
+    page = browser_context().new_page()
+    sign_in(page, coordinator)
+    page.goto("/admin/spreadsheets/import/venues/")
+    page.get_by_label("File").set_input_files(venues)
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_url(re.compile(r"/admin/spreadsheets/imports/\d+/$"))
+    progress = page.locator(".gather-import").get_by_role("status")
+    expect(progress).to_contain_text("0 of 2 rows (0%).")
+    expect(page.get_by_role("link", name="Check again")).to_be_visible()
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)
+    settled(page)
+    assert_admin_accessible(page)
+    shot(page, "import-1-waiting")
+
+    page.locator("h1").evaluate("(heading) => { heading.dataset.kept = 'yes'; }")
+    stored_tasks()
+    expect(page.get_by_text("What the import will do")).to_be_visible(timeout=10_000)
+    expect(page.locator("h1")).to_have_attribute("data-kept", "yes")
+    assert not Venue.objects.exists()
+    settled(page)
+    assert_admin_accessible(page)
+    shot(page, "import-2-preview")
+
+    page.get_by_role("button", name="Import now").click()
+    expect(page.get_by_role("link", name="Check again")).to_be_visible()
+    stored_tasks()
+    expect(page.get_by_text("What the import did")).to_be_visible(timeout=10_000)
+    assert set(Venue.objects.values_list("name", flat=True)) == {
+        "Library hall",
+        "Ward 4",
+    }
+    settled(page)
+    assert_admin_accessible(page)
+    shot(page, "import-3-done")
