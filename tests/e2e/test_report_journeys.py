@@ -141,7 +141,7 @@ def test_a_year_of_events_page_by_page_then_one_event(
     job = ExportJob.objects.get()
     assert (job.export, job.total_rows) == ("attendance-summary", EVENTS)
     progress = page.locator(".gather-export").get_by_role("status")
-    expect(progress).to_have_text("The file is being made.")
+    expect(progress).to_have_text("The file is made as soon as the server is free.")
     settled(page)
     assert_admin_accessible(page)
     shot(page, "report-4-pdf-waiting")
