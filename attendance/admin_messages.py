@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.forms import PageChoiceField
 from core.http import private
+from events.choosers import EventChoiceField
 from events.models import EventPage, EventSession, GroupAudience
 
 from . import group_messages as rules
@@ -43,17 +43,16 @@ class SessionChoiceField(forms.ModelChoiceField):
 
 
 class EventChoiceForm(forms.Form):
-    """The event to message, among those the user may message."""
+    """The event to message, among those the user may message, picked in
+    the event chooser (``events.choosers``): the screen lists no events."""
 
-    event = PageChoiceField(
+    event = EventChoiceField(
         label=gettext_lazy("Event"), queryset=EventPage.objects.none()
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["event"].queryset = rules.events_messageable_by(user).order_by(
-            "title", "pk"
-        )
+        self.fields["event"].queryset = rules.events_messageable_by(user)
 
 
 class GroupMessageForm(forms.Form):

@@ -27,13 +27,14 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from core import audit
 from core.dates import site_zone
-from core.forms import PageChoiceField, TypedPhoneNumberWidget
+from core.forms import TypedPhoneNumberWidget
 from core.phones import INVALID_PHONE_MESSAGE, phone_display
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import drop_in, privacy
 from . import registration as workflows
 from .admin_links import registration_admin_links, registrations_list_url
+from .choosers import EventChoiceField
 from .consent import CONSENT_WORDING
 from .errors import EventsError
 from .filters import RegistrationFilterSet
@@ -55,8 +56,12 @@ from .questions import answers_text, shown_answers_prefetch
 class AddRegistrationForm(WagtailAdminModelForm):
     """A coordinator adds someone by hand; capacity and the waitlist still hold.
 
-    Consent is asked per channel, in the words of ``events.consent``, which
-    the coordinator reads to the person."""
+    The event is picked in the event chooser (``events.choosers``), so the
+    form lists no events; the view narrows the field to the events the user
+    may see. Consent is asked per channel, in the words of
+    ``events.consent``, which the coordinator reads to the person."""
+
+    event = EventChoiceField(label=gettext_lazy("Event"))
 
     consent = forms.MultipleChoiceField(
         label=gettext_lazy("They agreed to"),
@@ -716,9 +721,13 @@ def promote_view(request, pk):
 
 
 class MoveForm(forms.Form):
-    to_event = PageChoiceField(
-        queryset=EventPage.objects.live().order_by("title"),
+    """The event to move to, picked in the event chooser; the view narrows
+    it to the published events the user may see, other than this one."""
+
+    to_event = EventChoiceField(
+        queryset=EventPage.objects.live(),
         label=gettext_lazy("Move to"),
+        help_text=gettext_lazy("A published event."),
     )
 
 
@@ -727,8 +736,8 @@ def move_view(request, pk):
     registration = _registration_for_change(request, pk)
     form = MoveForm(request.POST if request.method == "POST" else None)
     form.fields["to_event"].queryset = (
-        form.fields["to_event"]
-        .queryset.filter(pk__in=events_visible_to(request.user))
+        EventPage.objects.live()
+        .filter(pk__in=events_visible_to(request.user))
         .exclude(pk=registration.event_id)
     )
     if request.method == "POST" and form.is_valid():

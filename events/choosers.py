@@ -8,8 +8,9 @@ chosen event, and its modal shows one page of events at a time. Every
 query the modal answers starts from ``events_visible_to(request.user)``:
 a facilitator finds their own events and nothing else, not even another
 event's title by its id. Used by the registrations and sessions listings'
-filters, the attendance reports form and the registrations spreadsheet
-import.
+filters, the attendance reports form, the registrations spreadsheet
+import, the add-registration and move forms and the "Message a group"
+screen.
 """
 
 from django import forms

@@ -4,8 +4,9 @@ build inside a request.
 An export of more rows than ``GATHER_BACKGROUND_EXPORT_ROWS`` is not built
 in the request: ``start_export`` records what was asked (the listing's
 filters, the format) and queues ``build_export``, and the person is sent to
-the job's page, which shows progress (it reloads itself, without
-JavaScript) and then a download link. The task writes the file a chunk of
+the job's page, which shows progress (updated in place by
+``static/js/job-progress.js``; without JavaScript, a "Check again" link)
+and then a download link. The task writes the file a chunk of
 rows at a time (``GatherResource.export_rows``, ``formats.ExportWriter``)
 into the private ``exports`` storage. Only the person who asked may
 download it, while they still may export it, and every download of

@@ -308,9 +308,9 @@ def _own_export(request, pk):
 
 
 def export_job_view(request, pk):
-    """A background export's progress, then its download link. The page
-    reloads itself while the file is built (a meta refresh, no JavaScript),
-    and has a link to check again."""
+    """A background export's progress, then its download link. While the
+    file is built the page updates itself in place (``job-progress.js``, no
+    timed reload), and has a link to check again without JavaScript."""
     job, exporter = _own_export(request, pk)
     return TemplateResponse(
         request,

@@ -530,18 +530,22 @@ MATRIX = [
     ),
     # Messages to a group: coordinators any event, facilitators their own
     # (another event's facilitator and an editor get a 403 page). The
-    # screens name nobody; the event chooser lists only messageable events.
+    # screens name nobody; the event is picked in the event chooser, which
+    # lists only messageable events: choosing one leads on to writing to it,
+    # choosing another's is the form's error, naming no event.
     Case(
         "attendance_group_message_choose",
-        lambda w, role: reverse("attendance_group_message_choose"),
+        lambda w, role: (
+            reverse("attendance_group_message_choose") + f"?event={w.event.pk}"
+        ),
         roles(
             anonymous=LOGIN,
-            facilitator=OK,
+            facilitator=DONE,
             other=HIDDEN,
             former=LOGIN,
             editor=FORBIDDEN,
-            coordinator=OK,
-            superuser=OK,
+            coordinator=DONE,
+            superuser=DONE,
         ),
         marker="Tuesday circle",
     ),

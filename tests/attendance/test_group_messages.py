@@ -513,9 +513,21 @@ def test_facilitator_may_message_their_own_event_only(
         compose_url(other), {"audience": "confirmed", "body": "Hi", "confirm": "1"}
     )
     assert refused.status_code == 403
-    choose = client.get(reverse("attendance_group_message_choose")).content.decode()
-    assert "Tuesday circle" in choose
-    assert "Thursday walk" not in choose
+    url = reverse("attendance_group_message_choose")
+    choose = client.get(url).content.decode()
+    # The event is picked in the chooser, whose modal lists their own only.
+    assert reverse("event_chooser:choose") in choose
+    assert "Tuesday circle" not in choose and "Thursday walk" not in choose
+    modal = client.get(reverse("event_chooser:choose")).content.decode()
+    assert "Tuesday circle" in modal and "Thursday walk" not in modal
+    # A forged id (or not an id) is a form error that names no event.
+    for value in [other.pk, "abc", "99999999999999999999999"]:
+        refused = client.get(url, {"event": value})
+        assert refused.status_code == 200, value
+        assert "event" in refused.context["form"].errors
+        assert "Thursday walk" not in refused.content.decode()
+    chosen = client.get(url, {"event": event.pk})
+    assert chosen.status_code == 302 and chosen["Location"] == compose_url(event)
 
 
 def test_editor_is_refused(client, event, django_user_model):

@@ -826,7 +826,8 @@ def test_a_pdf_summary_of_many_sessions_is_made_in_the_background(
         sessions,
     )
     page = client.get(response["Location"]).content.decode()
-    assert 'http-equiv="refresh"' in page and "The file is being made." in page
+    assert 'data-job-progress="running"' in page
+    assert "The file is made as soon as the server is free." in page
 
     run_export(job.pk)
     job.refresh_from_db()

@@ -193,3 +193,23 @@ def phone(browser_context):
 def desktop(browser_context):
     """A page in a desktop-sized viewport."""
     return browser_context(DESKTOP).new_page()
+
+
+@pytest.fixture
+def stored_tasks(settings, site):
+    """Tasks stored by the database task backend (as ``GATHER_TEST_TASKS=db``
+    does) instead of run the moment they are queued, so a journey sees a
+    job waiting; call the fixture's value to run them, as ``manage.py
+    db_worker`` would. They run between two of the live server's requests:
+    with SQLite the server and the test share one connection, which must
+    not be used by both at the same moment."""
+    from tests.conftest import TASK_BACKENDS, run_queued_tasks
+
+    settings.TASKS = {"default": {"BACKEND": TASK_BACKENDS["db"]}}
+    server = site.thread.httpd
+
+    def run():
+        with server._answering:
+            return run_queued_tasks()
+
+    return run

@@ -99,3 +99,49 @@ def test_coordinator_filters_registrations_and_reports_by_one_event(
     expect(page.locator(".chooser__title")).to_have_text("Thursday walk")
     settled(page)
     assert_admin_accessible(page)
+
+
+def test_coordinator_adds_someone_then_moves_them_on_a_phone(
+    phone, coordinator, event_index
+):
+    """The add-registration and Move to forms pick their event in the
+    chooser too; an event that cannot be chosen there (the one the person
+    is on) is the form's error, and the chooser shows what was chosen."""
+    from events.models import Registration
+    from tests.e2e.test_messaging_journeys import shot
+
+    page = phone
+    tuesday = make_registration_event(event_index, capacity=10, title="Tuesday circle")
+    thursday = make_registration_event(event_index, capacity=10, title="Thursday walk")
+
+    sign_in(page, coordinator)
+    page.goto("/admin/registrations/new/")
+    expect(page.get_by_role("combobox", name="Event", exact=True)).to_have_count(0)
+    settled(page)
+    assert_admin_accessible(page)
+    choose_event(page, "Tuesday circle", other="Thursday walk")
+    page.get_by_role("textbox", name="Name").fill("Ana Lopez")
+    page.get_by_role("textbox", name="Email").fill("ana@example.org")
+    shot(page, "chooser-1-add")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url(re.compile(r"/admin/registrations/"))
+    ana = Registration.objects.get(name="Ana Lopez")
+    assert ana.event_id == tuesday.pk
+
+    page.goto(f"/admin/registrations/{ana.pk}/move/")
+    expect(page.locator("h1")).to_contain_text("Move to another event")
+    settled(page)
+    assert_admin_accessible(page)
+    # The event she is on is not one to move to: the form says so.
+    choose_event(page, "Tuesday circle", other="Thursday walk")
+    page.get_by_role("button", name="Move").click()
+    expect(page.locator(".error-message")).to_contain_text("Select a valid choice")
+    settled(page)
+    assert_admin_accessible(page)
+    shot(page, "chooser-2-move-refused")
+    choose_event(page, "Thursday walk", other="Tuesday circle")
+    expect(page.locator(".chooser__title")).to_have_text("Thursday walk")
+    page.get_by_role("button", name="Move").click()
+    expect(page.get_by_text("Moved to Thursday walk (Confirmed).")).to_be_visible()
+    assert thursday.registrations.confirmed().filter(name="Ana Lopez").exists()
+    assert not tuesday.registrations.confirmed().exists()

@@ -166,6 +166,26 @@ def test_the_listing_names_only_the_chosen_event(client, facilitator, events):
         assert "Ana Mine" in html  # the invalid filter is ignored
 
 
+def assert_weight_does_not_grow(
+    client, get, add_events, assert_max_queries, *, added="Extra", slack=100
+):
+    """Open a screen (``get()`` returns the response) once to warm caches,
+    then again, add many events (``add_events()``, titles starting with
+    ``added``) and open it a third time: no more queries than before, about
+    the same size (within ``slack`` bytes, for ids and tokens), and none of
+    the added events named. A screen with a drop-down of every event fails
+    all three."""
+    get()
+    with assert_max_queries(100) as few:
+        before = get()
+    add_events()
+    with assert_max_queries(len(few.captured_queries)):
+        after = get()
+    assert before.status_code == after.status_code == 200
+    assert added not in after.content.decode()
+    assert abs(len(after.content) - len(before.content)) < slack
+
+
 def test_the_listing_weighs_the_same_whatever_the_number_of_events(
     client, coordinator, events, event_index, django_assert_max_num_queries
 ):
@@ -175,19 +195,31 @@ def test_the_listing_weighs_the_same_whatever_the_number_of_events(
     for number in range(3):
         sign_up(mine, f"Person {number}")
     client.force_login(coordinator)
-    before = _listing(client, event=mine.pk)
-    with django_assert_max_num_queries(80) as few:
-        before = _listing(client, event=mine.pk)
-    for number in range(30):
-        drop_in = make_event(
-            event_index, title=f"Extra drop-in {number}", sign_up_per="session"
-        )
-        make_session(drop_in)
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        after = _listing(client, event=mine.pk)
-    html = after.content.decode()
-    assert "Extra drop-in" not in html
-    assert abs(len(after.content) - len(before.content)) < 100
+
+    def add_events():
+        for number in range(30):
+            drop_in = make_event(
+                event_index, title=f"Extra drop-in {number}", sign_up_per="session"
+            )
+            make_session(drop_in)
+
+    assert_weight_does_not_grow(
+        client,
+        lambda: _listing(client, event=mine.pk),
+        add_events,
+        django_assert_max_num_queries,
+    )
+
+
+def _add_events(event_index, count=30):
+    """``count`` published events, each with a session (none drop-in: the
+    add form's date drop-down lists drop-in dates)."""
+
+    def add():
+        for number in range(count):
+            make_registration_event(event_index, title=f"Extra event {number}")
+
+    return add
 
 
 def test_the_date_filter_takes_a_date_and_refuses_nonsense(client, coordinator, events):
@@ -295,3 +327,93 @@ def test_the_sessions_listing_filters_by_an_event_it_does_not_list(
     assert [s.event_id for s in response.context["object_list"]] == [wrap.pk]
     for value in ["abc", "99999999999999999999999"]:
         assert client.get(url, {"event": value}).status_code == 200
+
+
+# The staff forms: add someone, move someone, message a group ----------------------
+
+
+def test_the_add_form_picks_one_of_the_users_events(
+    client, facilitator, events, event_index, django_assert_max_num_queries
+):
+    mine, theirs = events
+    client.force_login(facilitator)
+    url = reverse("event_registrations:add")
+    html = client.get(url).content.decode()
+    assert "Mine circle" not in html and "Theirs walk" not in html
+    assert reverse("event_chooser:choose") in html
+    assert "chooser-widget.js" in html
+    person = {"name": "Cy", "email": "cy@example.org", "phone": ""}
+    for value in [theirs.pk, "abc", "99999999999999999999999", ""]:
+        response = client.post(url, person | {"event": value})
+        assert response.status_code == 200, value
+        assert "event" in response.context["form"].errors
+        assert "Theirs walk" not in response.content.decode()
+    # The chosen event shows again with the form's other errors.
+    response = client.post(url, {"name": "Cy", "email": "", "event": mine.pk})
+    assert "Give an email address or a phone number." in response.content.decode()
+    assert "Mine circle" in response.content.decode()
+    assert client.post(url, person | {"event": mine.pk}).status_code == 302
+    assert mine.registrations.filter(name="Cy").exists()
+    assert_weight_does_not_grow(
+        client,
+        lambda: client.get(url),
+        _add_events(event_index),
+        django_assert_max_num_queries,
+    )
+
+
+def test_the_move_form_picks_another_published_event_of_the_user(
+    client, facilitator, events, event_index, django_assert_max_num_queries
+):
+    mine, theirs = events
+    ana = sign_up(mine, "Ana Mine")
+    draft = make_registration_event(event_index, title="Mine draft", publish=False)
+    draft.facilitators.add(facilitator)
+    draft.save()
+    other = make_registration_event(event_index, title="Mine other")
+    other.facilitators.add(facilitator)
+    other.save()
+    client.force_login(facilitator)
+    url = reverse("event_registrations:move", args=[ana.pk])
+    html = client.get(url).content.decode()
+    assert "Theirs walk" not in html and "Mine other" not in html
+    assert reverse("event_chooser:choose") in html
+    assert "chooser-widget.js" in html
+    for value in [theirs.pk, mine.pk, draft.pk, "abc", "99999999999999999999999"]:
+        response = client.post(url, {"to_event": value})
+        assert response.status_code == 200, value
+        assert "to_event" in response.context["form"].errors
+        assert "Theirs walk" not in response.content.decode()
+    ana.refresh_from_db()
+    assert ana.event_id == mine.pk
+    assert client.post(url, {"to_event": other.pk}).status_code == 302
+    assert other.registrations.filter(name="Ana Mine").exists()
+    ben = sign_up(mine, "Ben Mine")
+    url = reverse("event_registrations:move", args=[ben.pk])
+    assert_weight_does_not_grow(
+        client,
+        lambda: client.get(url),
+        _add_events(event_index),
+        django_assert_max_num_queries,
+    )
+
+
+def test_the_message_form_weighs_the_same_whatever_the_number_of_events(
+    client, coordinator, events, event_index, django_assert_max_num_queries
+):
+    from django.contrib.auth.models import Group
+
+    from events.groups import COORDINATORS_GROUP
+
+    coordinator.groups.add(Group.objects.get_or_create(name=COORDINATORS_GROUP)[0])
+    client.force_login(coordinator)
+    url = reverse("attendance_group_message_choose")
+    html = client.get(url).content.decode()
+    assert reverse("event_chooser:choose") in html
+    assert "chooser-widget.js" in html
+    assert_weight_does_not_grow(
+        client,
+        lambda: client.get(url),
+        _add_events(event_index),
+        django_assert_max_num_queries,
+    )

@@ -139,7 +139,10 @@ def test_progress_shows_while_running_and_survives_a_reload(client, coordinator)
     client.force_login(coordinator)
     page = client.get(reverse("spreadsheets_job", args=[job.pk])).content.decode()
     assert '<progress max="5000" value="1000"' in page
-    assert 'http-equiv="refresh"' in page
+    # It checks again itself (job-progress.js), and has a link to, without a
+    # timed reload (WCAG 2.2.1).
+    assert 'data-job-progress="running"' in page and "job-progress.js" in page
+    assert "Check again" in page and 'http-equiv="refresh"' not in page
     progress = Progress(job)
     progress(1250)  # what the worker reports from inside its transaction
     progress.close_side()
