@@ -13,6 +13,7 @@ from wagtail.models import ModelLogEntry
 
 from attendance.checkin import check_in_code
 from attendance.models import AttendanceRecord, Headcount, SessionNote
+from events.models import EventSession
 from events.permissions import registrations_visible_to, sessions_visible_to
 from events.sessions import cancel_session
 from tests.conftest import make_event, make_registration_event, make_session, sign_up
@@ -557,6 +558,14 @@ def test_a_code_scanned_early_says_when_check_in_opens(
     client, open_session, settings, time_machine
 ):
     settings.GATHER_CHECK_IN_RATE_LIMIT = 1
+    # At noon tomorrow, so that two hours before and the opening fall on the
+    # same day whatever the time the test runs (else the page names the day).
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    noon += dt.timedelta(days=1)
+    EventSession.objects.filter(pk=open_session.pk).update(
+        start=noon, end=noon + dt.timedelta(hours=2)
+    )
+    open_session.refresh_from_db()
     url = reverse("check_in", args=[check_in_code(open_session)])
     time_machine.move_to(open_session.start - dt.timedelta(hours=2))
     opens = timezone.localtime(open_session.start - dt.timedelta(minutes=30))
