@@ -192,8 +192,8 @@ def rebuild(apps=None) -> None:
 
 def differences() -> dict[str, int]:
     """How many stored rows differ from what the records say, per table
-    (zero when they are current): rows missing, extra or with other counts.
-    Nothing is changed."""
+    (zero when they are current): rows missing plus rows extra, so a row
+    with other counts counts twice. Nothing is changed."""
     _records, tallies, spans, _sessions = (
         connection.ops.quote_name(t) for t in _tables()
     )
