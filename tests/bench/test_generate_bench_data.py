@@ -9,9 +9,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from wagtail.models import Page
 
+from attendance import tallies
 from attendance.management.commands import generate_bench_data
 from attendance.management.commands.generate_bench_data import INDEX_SLUG
-from attendance import tallies
 from attendance.models import AttendanceRecord, ParticipantSpan, SessionTally
 from events.calendars import site_feed_horizon
 from events.models import (
