@@ -124,7 +124,7 @@ from events.questions import (
     no_answer_label,
 )
 
-from .models import AttendanceRecord, AttendanceStatus, Headcount, ParticipantSpan
+from .models import AttendanceRecord, AttendanceStatus, ParticipantSpan
 
 #: How far back the reports look by default.
 DEFAULT_MONTHS = 3
@@ -442,16 +442,30 @@ def period_starts(filters: ReportFilters, period: str) -> list[dt.date]:
     return starts
 
 
-def _period_index(field_name: str, starts: list[dt.date]) -> Case:
+def _period_index(field_name: str, starts: list[dt.date]):
     """Which of ``starts`` the local date of ``field_name`` (a datetime in
-    the range) falls in, as a number: a CASE comparing it with each
-    period's end as an aware datetime, so the database compares timestamps
-    (on SQLite, converting every row's time zone would call Python)."""
-    whens = []
-    for index, following in enumerate(starts[1:]):
-        end = timezone.make_aware(dt.datetime.combine(following, dt.time.min))
-        whens.append(When(**{f"{field_name}__lt": end}, then=Value(index)))
-    return Case(*whens, default=Value(len(starts) - 1), output_field=IntegerField())
+    the range) falls in, as a number: CASEs comparing it with the periods'
+    ends as aware datetimes, so the database compares timestamps (on
+    SQLite, converting every row's time zone would call Python). The CASEs
+    nest as a binary search, so a row takes a handful of comparisons
+    however many weeks the range has."""
+    ends = [
+        timezone.make_aware(dt.datetime.combine(following, dt.time.min))
+        for following in starts[1:]
+    ]
+
+    def index_of(low: int, high: int):
+        # The period among low..high (inclusive); ends[i] closes period i.
+        if low == high:
+            return Value(low)
+        middle = (low + high) // 2
+        return Case(
+            When(**{f"{field_name}__lt": ends[middle]}, then=index_of(low, middle)),
+            default=index_of(middle + 1, high),
+            output_field=IntegerField(),
+        )
+
+    return index_of(0, len(starts) - 1)
 
 
 #: The ``SessionTally`` counts a ``SessionGroup`` sums.
@@ -503,9 +517,7 @@ class _Source:
     def _recorded_condition(self) -> Q:
         """A session with an attendance record (so a ``SessionTally``,
         ``attendance.tallies``) or a headcount."""
-        return Q(tally__isnull=False) | Q(
-            Exists(Headcount.objects.filter(session_id=OuterRef("pk")))
-        )
+        return Q(tally__isnull=False) | Q(headcount__isnull=False)
 
     def _page_sessions(self):
         """Sessions in the range, of the page's events if there is a page."""
@@ -521,9 +533,9 @@ class _Source:
 
     def groups_by(self, period: str) -> list[SessionGroup]:
         """Every session in the range summed per setting, week or month
-        and headcount-only or not, in two aggregate queries (sessions with
-        their stored attendance counts, ``SessionTally``; headcounts) per
-        period, however many sessions there are. The week or month is found
+        and headcount-only or not, in one aggregate query per period (the
+        sessions with their stored attendance counts, ``SessionTally``, and
+        headcounts), however many sessions there are. The week or month is found
         in the database by comparing start times with the periods' ends
         (``_period_index``)."""
         if period not in self._groups:
@@ -553,32 +565,19 @@ class _Source:
                 cancelled=Count("pk", filter=Q(status=SessionStatus.CANCELLED)),
                 to_come=Count("pk", filter=not_cancelled & Q(start__gte=self.now)),
                 **{name: Sum(f"tally__{name}", filter=held) for name in TALLIED},
+                headcount_attendances=Sum(
+                    "headcount__attendees",
+                    filter=held & Q(event__headcount_only=True),
+                ),
             )
         )
         for row in sessions:
             g = group(row)
             g.held, g.recorded = row["held"], row["recorded"]
             g.cancelled, g.to_come = row["cancelled"], row["to_come"]
-            for name in TALLIED:
+            for name in (*TALLIED, "headcount_attendances"):
                 setattr(g, name, row[name] or 0)
 
-        headcounts = (
-            Headcount.objects.filter(
-                session_id__in=self.held().values("pk"),
-                session__event__headcount_only=True,
-            )
-            .annotate(
-                effective_setting=_effective_setting("session__"),
-                bucket=_period_index("session__start", starts),
-            )
-            .order_by()
-            .values("effective_setting", "bucket", "session__event__headcount_only")
-            .annotate(n=Sum("attendees"))
-        )
-        for row in headcounts:
-            group(row, only="session__event__headcount_only").headcount_attendances = (
-                row["n"] or 0
-            )
         return list(found.values())
 
     @cached_property
@@ -744,48 +743,53 @@ class _Source:
     @cached_property
     def unique_participants(self) -> int:
         """Different registrations with an attendance, in one query over
-        the stored ``ParticipantSpan`` rows (``_span_counts``)."""
-        return self._span_counts().aggregate(n=Count("registration_id", distinct=True))[
-            "n"
-        ]
+        the stored ``ParticipantSpan`` rows (``_spans_attended``)."""
+        return self._spans_attended(by_setting=False).aggregate(
+            n=Count("registration_id", distinct=True)
+        )["n"]
 
     @cached_property
     def unique_by_setting(self) -> dict[str, int]:
         """Different registrations with an attendance per setting, in one
         query over the stored ``ParticipantSpan`` rows."""
         rows = (
-            self._span_counts()
+            self._spans_attended(by_setting=True)
             .order_by()
             .values("effective_setting")
             .annotate(n=Count("registration_id", distinct=True))
         )
         return {row["effective_setting"]: row["n"] for row in rows}
 
-    def _span_counts(self):
+    def _spans_attended(self, *, by_setting: bool):
         """The ``ParticipantSpan`` rows (registrant, event, session venue)
-        of the filters with an attendance at a held session in the range,
-        with their ``effective_setting``.
+        of the filters with an attendance at a held session in the range;
+        ``by_setting`` adds their ``effective_setting``.
 
         A row's first and last attendances are at sessions that were not
         cancelled, so one of them in the range (up to now: a held session
         has started) is an attendance in it. A row whose first is before
         the range and last after it may have one or not: only those rows
-        look in the records, for an attendance in the range in the row's
-        setting. Every row counted has its last attendance on or after the
-        range's start, which the span index reads in order."""
+        look in the records, for an attendance in the range at the row's
+        event (and in the row's setting, ``by_setting``). Every row counted has its last attendance
+        on or after the range's start, which the span index reads in order;
+        without a setting to tell apart or filter by, the rows are read
+        from the index alone."""
         start, end = self.filters.window()
         end = min(end, self.now)
-        setting = _effective_setting()
         in_range = AttendanceRecord.objects.filter(
             registration_id=OuterRef("registration_id"),
+            session__event_id=OuterRef("event_id"),
             status__in=AttendanceStatus.attended(),
             session__start__gte=start,
             session__start__lt=end,
         ).exclude(session__status=SessionStatus.CANCELLED)
-        in_range = in_range.annotate(
-            record_setting=_effective_setting("session__")
-        ).filter(record_setting=OuterRef("effective_setting"))
-        spans = ParticipantSpan.objects.annotate(effective_setting=setting).filter(
+        spans = ParticipantSpan.objects.all()
+        if by_setting or self.filters.setting:
+            spans = spans.annotate(effective_setting=_effective_setting())
+            in_range = in_range.annotate(
+                record_setting=_effective_setting("session__")
+            ).filter(record_setting=OuterRef("effective_setting"))
+        spans = spans.filter(
             Q(first_start__gte=start, first_start__lt=end)
             | Q(last_start__gte=start, last_start__lt=end)
             | Q(Exists(in_range), first_start__lt=start, last_start__gte=end),
@@ -857,8 +861,8 @@ class _Source:
         session, with their confirmed and waiting counts; a drop-in event
         (capacity and waitlist per date) once per such session, titled
         with its date. One query: each session row counts the places
-        covering it (the series', or its own), and a series event keeps
-        its first row."""
+        covering it (the series', or its own), and a series event has its
+        first row only."""
 
         def covering(status):
             return Coalesce(
@@ -876,9 +880,17 @@ class _Source:
                 Value(0),
             )
 
+        going_ahead = sessions.exclude(status=SessionStatus.CANCELLED)
+        # A series event's first row is the only one kept: the places are
+        # counted for it alone, not for every session of the series.
+        first = (
+            going_ahead.filter(event_id=OuterRef("event_id"))
+            .order_by("start", "pk")
+            .values("pk")[:1]
+        )
         rows = (
-            sessions.exclude(status=SessionStatus.CANCELLED)
-            .filter(event__capacity__isnull=False)
+            going_ahead.filter(event__capacity__isnull=False)
+            .filter(Q(event__sign_up_per=SignUpPer.SESSION) | Q(pk=Subquery(first)))
             .annotate(
                 confirmed=covering(RegistrationStatus.CONFIRMED),
                 waiting=covering(RegistrationStatus.WAITLISTED),
