@@ -770,10 +770,10 @@ class _Source:
         has started) is an attendance in it. A row whose first is before
         the range and last after it may have one or not: only those rows
         look in the records, for an attendance in the range at the row's
-        event (and in the row's setting, ``by_setting``). Every row counted has its last attendance
-        on or after the range's start, which the span index reads in order;
-        without a setting to tell apart or filter by, the rows are read
-        from the index alone."""
+        event (and in the row's setting, ``by_setting``). Every row counted
+        has its last attendance on or after the range's start, which the
+        span index reads in order; without a setting to tell apart or
+        filter by, the rows are read from the index alone."""
         start, end = self.filters.window()
         end = min(end, self.now)
         in_range = AttendanceRecord.objects.filter(
