@@ -280,12 +280,32 @@ def suspended():
         _state.suspended = False
 
 
-def record_written(sender, instance, **kwargs):
-    """``post_save`` and ``post_delete`` of an ``AttendanceRecord``."""
-    changed(
-        sessions=[instance.session_id],
-        registrations=[instance.registration_id] if instance.registration_id else [],
-    )
+def _deleting(origin):
+    """The model whose deletion is cascading to the records, if any."""
+    from django.db.models import QuerySet
+
+    if origin is None:
+        return None
+    return origin.model if isinstance(origin, QuerySet) else type(origin)
+
+
+def record_written(sender, instance, origin=None, **kwargs):
+    """``post_save`` and ``post_delete`` of an ``AttendanceRecord``.
+
+    In a cascade, what goes with the records is not rewritten: deleting a
+    page (an event) takes its sessions and people, and so all their rows;
+    deleting a session takes its tally; deleting a registration its spans.
+    That keeps deleting a big event from rewriting rows once per record."""
+    from wagtail.models import Page
+
+    from events.models import EventSession, Registration
+
+    deleting = _deleting(origin)
+    if deleting is not None and issubclass(deleting, Page):
+        return
+    sessions = [] if deleting is EventSession else [instance.session_id]
+    people = [] if deleting is Registration else [instance.registration_id]
+    changed(sessions=sessions, registrations=[pk for pk in people if pk])
 
 
 #: Session fields the spans depend on.

@@ -650,3 +650,21 @@ def test_the_rebuild_command_finds_and_mends_stale_counts(group, admin_user):
     call_command("rebuild_attendance_tallies", stdout=io.StringIO())
     assert _current()
     assert _tally(yesterday)["absent"] == 1
+
+
+def test_deleting_an_event_takes_its_rows_and_leaves_the_others(group, admin_user):
+    event, (week_ago, yesterday, _later), people = group
+    other = make_event(event.get_parent(), title="Other group")
+    elsewhere = make_session(other, start=yesterday.start)
+    visitor = _registrant(other, "Visitor", signed_up=yesterday.start)
+    records.mark_everyone_present(session=elsewhere, user=admin_user)
+    for session in (week_ago, yesterday):
+        records.mark_everyone_present(session=session, user=admin_user)
+    event.delete()
+    assert set(SessionTally.objects.values_list("session_id", flat=True)) == {
+        elsewhere.pk
+    }
+    assert set(ParticipantSpan.objects.values_list("registration_id", flat=True)) == {
+        visitor.pk
+    }
+    assert _current()
