@@ -13,7 +13,10 @@ reads their rows only. The whole-range reports, the totals rows and the
 waitlist's count of events that filled are summed in the database over
 every event (``SessionGroup``): the number of queries is fixed, and the
 rows read into Python depend on the page and the number of weeks or
-months, not on how many events and sessions there are.
+months, not on how many events and sessions there are. Their attendances,
+absences and unique participants are summed from counts stored per
+session and per person (``attendance.tallies``), not from every
+attendance record of the range; the figures are the same.
 
 How the numbers are counted (the admin page and the PDF show the same
 definitions, from :func:`definitions`):
