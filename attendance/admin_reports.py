@@ -452,7 +452,7 @@ def pdf_view(request):
     if not form.is_valid():
         return _invalid(request, form, status=400)
     name = _file_name(form, _("attendance-summary"), "pdf")
-    sessions = reports.sessions_in_range(form.filters()).count()
+    sessions = reports.sessions_in_range(form.filters(), with_setting=False).count()
     if sessions > background_pdf_sessions():
         job = start_export(
             user=request.user,

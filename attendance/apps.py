@@ -10,9 +10,26 @@ class AttendanceConfig(AppConfig):
     verbose_name = "Attendance"
 
     def ready(self):
-        from events import signals
+        from django.db.models.signals import post_delete, post_save
 
-        from . import follow_ups
+        from events import signals
+        from events.models import EventSession
+
+        from . import follow_ups, tallies
+        from .models import AttendanceRecord
+
+        # The reports' stored counts follow every record (attendance.tallies).
+        for signal, name in ((post_save, "saved"), (post_delete, "deleted")):
+            signal.connect(
+                tallies.record_written,
+                sender=AttendanceRecord,
+                dispatch_uid=f"attendance.tallies.record_{name}",
+            )
+        post_save.connect(
+            tallies.session_saved,
+            sender=EventSession,
+            dispatch_uid="attendance.tallies.session_saved",
+        )
 
         # Calls waiting and messages that failed land in the follow-up inbox.
         signals.call_requested.connect(

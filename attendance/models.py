@@ -118,6 +118,75 @@ class Headcount(models.Model):
         return f"Headcount {self.session_id}: {self.attendees}"
 
 
+class SessionTally(models.Model):
+    """Stored counts of one session's attendance records, for the reports
+    (``attendance.tallies``): what ``attendance.reports`` would otherwise
+    count over every record of the range. A session has a row when it has
+    at least one record; every change to its records rewrites the row
+    (``tallies.refresh``), and ``manage.py rebuild_attendance_tallies``
+    rebuilds them all."""
+
+    session = models.OneToOneField(
+        "events.EventSession",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="tally",
+    )
+    #: Records linked to a registration, present, late or left early.
+    registrants_attended = models.PositiveIntegerField(default=0)
+    #: Records not linked to a registration, present, late or left early.
+    walk_ins_attended = models.PositiveIntegerField(default=0)
+    #: Records linked to a registration, absent.
+    absent = models.PositiveIntegerField(default=0)
+    #: Records linked to a registration, excused.
+    excused = models.PositiveIntegerField(default=0)
+    #: Every record, whatever its status.
+    records = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"Tally of session {self.session_id}"
+
+
+class ParticipantSpan(models.Model):
+    """When one registrant first and last attended sessions of an event
+    that met at one venue (the session's own, or none: the event's), over
+    the sessions that were not cancelled: what the reports' unique
+    participants are counted from without reading every attendance record
+    (``attendance.tallies``). Someone whose first and last attendances both
+    fall outside a date range but on either side of it is looked up in the
+    records. The rows of a registrant are rewritten whenever their records
+    change or a session they attended moves, changes venue or is cancelled
+    (``tallies.refresh``)."""
+
+    registration = models.ForeignKey(
+        "events.Registration", on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.ForeignKey(
+        "events.EventPage", on_delete=models.CASCADE, related_name="+"
+    )
+    #: The sessions' own venue; none for sessions meeting at the event's.
+    venue = models.ForeignKey(
+        "events.Venue",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    first_start = models.DateTimeField()
+    last_start = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["last_start", "first_start", "registration", "event", "venue"],
+                name="participant_span_by_dates",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Participant span {self.pk}"
+
+
 class SessionNote(models.Model):
     """A facilitator's documentation of one session. No clinical notes.
 

@@ -25,6 +25,7 @@ from events.models import (
 )
 from events.questions import shown_answers_prefetch
 
+from . import tallies
 from .checkin import OPENS_BEFORE
 from .errors import AttendanceError
 from .follow_ups import note_flagged
@@ -165,20 +166,28 @@ def record_attendance(*, session: EventSession, statuses: dict, user) -> int:
         )
     }
     changed = 0
-    for key, status in statuses.items():
-        if status not in valid:
-            raise AttendanceError(_("Unknown attendance status."), code="bad_status")
-        if key in walk_ins:
-            record = walk_ins[key]
-        elif str(key).isdigit() and int(key) in confirmed_ids:
-            record = existing.get(int(key)) or AttendanceRecord(
-                session=session, registration_id=int(key)
+    # The reports' counts of the session and its people are rewritten once,
+    # after the last record (attendance.tallies).
+    with tallies.deferred():
+        for key, status in statuses.items():
+            if status not in valid:
+                raise AttendanceError(
+                    _("Unknown attendance status."), code="bad_status"
+                )
+            if key in walk_ins:
+                record = walk_ins[key]
+            elif str(key).isdigit() and int(key) in confirmed_ids:
+                record = existing.get(int(key)) or AttendanceRecord(
+                    session=session, registration_id=int(key)
+                )
+            else:
+                raise AttendanceError(
+                    _("That person is not on this session's list."),
+                    code="not_on_roster",
+                )
+            changed += _set_status(
+                record, status, user=user, method=RecordedBy.FACILITATOR
             )
-        else:
-            raise AttendanceError(
-                _("That person is not on this session's list."), code="not_on_roster"
-            )
-        changed += _set_status(record, status, user=user, method=RecordedBy.FACILITATOR)
     _log_recorded(session, user=user, count=changed, how="statuses")
     return changed
 
@@ -205,6 +214,10 @@ def mark_everyone_present(*, session: EventSession, user) -> int:
         for registration in missing
     ]
     AttendanceRecord.objects.bulk_create(records, ignore_conflicts=True)
+    # bulk_create sends no post_save: the reports' counts are told here.
+    tallies.changed(
+        sessions=[session.pk], registrations=[r.registration_id for r in records]
+    )
     _log_recorded(session, user=user, count=len(records), how="everyone_present")
     return len(records)
 

@@ -13,7 +13,10 @@ reads their rows only. The whole-range reports, the totals rows and the
 waitlist's count of events that filled are summed in the database over
 every event (``SessionGroup``): the number of queries is fixed, and the
 rows read into Python depend on the page and the number of weeks or
-months, not on how many events and sessions there are.
+months, not on how many events and sessions there are. Their attendances,
+absences and unique participants are summed from counts stored per
+session and per person (``attendance.tallies``), not from every
+attendance record of the range; the figures are the same.
 
 How the numbers are counted (the admin page and the PDF show the same
 definitions, from :func:`definitions`):
@@ -83,7 +86,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -125,7 +127,7 @@ from events.questions import (
     no_answer_label,
 )
 
-from .models import AttendanceRecord, AttendanceStatus, Headcount
+from .models import AttendanceRecord, AttendanceStatus, ParticipantSpan
 
 #: How far back the reports look by default.
 DEFAULT_MONTHS = 3
@@ -313,18 +315,24 @@ def _percent(part: int, whole: int) -> float | None:
 # Reading the database --------------------------------------------------------
 
 
-def sessions_in_range(filters: ReportFilters):
+def sessions_in_range(filters: ReportFilters, *, with_setting: bool = True):
     """Sessions starting in the range, of events matching the filters, with
-    their ``effective_setting`` (session venue, else event venue, else "")."""
+    their ``effective_setting`` (session venue, else event venue, else "").
+
+    Without ``with_setting`` the setting is worked out only to filter by it:
+    the sessions' ids or events, used as a subquery, then read the start
+    index alone instead of joining every session to its venue and event."""
     start, end = filters.window()
-    sessions = EventSession.objects.filter(start__gte=start, start__lt=end).annotate(
-        effective_setting=Coalesce(
-            "venue__setting",
-            "event__venue__setting",
-            Value(NO_SETTING),
-            output_field=CharField(),
+    sessions = EventSession.objects.filter(start__gte=start, start__lt=end)
+    if with_setting or filters.setting:
+        sessions = sessions.annotate(
+            effective_setting=Coalesce(
+                "venue__setting",
+                "event__venue__setting",
+                Value(NO_SETTING),
+                output_field=CharField(),
+            )
         )
-    )
     if filters.kind:
         sessions = sessions.filter(event__kind=filters.kind)
     if filters.setting:
@@ -334,10 +342,12 @@ def sessions_in_range(filters: ReportFilters):
     return sessions
 
 
-def held_sessions(filters: ReportFilters, now: dt.datetime | None = None):
+def held_sessions(
+    filters: ReportFilters, now: dt.datetime | None = None, *, with_setting=True
+):
     """Sessions in the range that were not cancelled and have started."""
     return (
-        sessions_in_range(filters)
+        sessions_in_range(filters, with_setting=with_setting)
         .exclude(status=SessionStatus.CANCELLED)
         .filter(start__lt=now or timezone.now())
     )
@@ -435,16 +445,34 @@ def period_starts(filters: ReportFilters, period: str) -> list[dt.date]:
     return starts
 
 
-def _period_index(field_name: str, starts: list[dt.date]) -> Case:
+def _period_index(field_name: str, starts: list[dt.date]):
     """Which of ``starts`` the local date of ``field_name`` (a datetime in
-    the range) falls in, as a number: a CASE comparing it with each
-    period's end as an aware datetime, so the database compares timestamps
-    (on SQLite, converting every row's time zone would call Python)."""
-    whens = []
-    for index, following in enumerate(starts[1:]):
-        end = timezone.make_aware(dt.datetime.combine(following, dt.time.min))
-        whens.append(When(**{f"{field_name}__lt": end}, then=Value(index)))
-    return Case(*whens, default=Value(len(starts) - 1), output_field=IntegerField())
+    the range) falls in, as a number: CASEs comparing it with the periods'
+    ends as aware datetimes, so the database compares timestamps (on
+    SQLite, converting every row's time zone would call Python). The CASEs
+    nest as a binary search, so a row takes a handful of comparisons
+    however many weeks the range has."""
+    ends = [
+        timezone.make_aware(dt.datetime.combine(following, dt.time.min))
+        for following in starts[1:]
+    ]
+
+    def index_of(low: int, high: int):
+        # The period among low..high (inclusive); ends[i] closes period i.
+        if low == high:
+            return Value(low)
+        middle = (low + high) // 2
+        return Case(
+            When(**{f"{field_name}__lt": ends[middle]}, then=index_of(low, middle)),
+            default=index_of(middle + 1, high),
+            output_field=IntegerField(),
+        )
+
+    return index_of(0, len(starts) - 1)
+
+
+#: The ``SessionTally`` counts a ``SessionGroup`` sums.
+TALLIED = ("registrants_attended", "walk_ins_attended", "absent", "excused")
 
 
 def _effective_setting(prefix: str = ""):
@@ -481,7 +509,8 @@ class _Source:
         self._groups: dict[str, list[SessionGroup]] = {}
 
     def held(self):
-        return held_sessions(self.filters, self.now)
+        """The held sessions, for subqueries (no setting, ``sessions_in_range``)."""
+        return held_sessions(self.filters, self.now, with_setting=False)
 
     def _held_condition(self, prefix: str = "") -> Q:
         return ~Q(**{f"{prefix}status": SessionStatus.CANCELLED}) & Q(
@@ -489,10 +518,9 @@ class _Source:
         )
 
     def _recorded_condition(self) -> Q:
-        """A session with an attendance record or a headcount."""
-        return Q(
-            Exists(AttendanceRecord.objects.filter(session_id=OuterRef("pk")))
-        ) | Q(Exists(Headcount.objects.filter(session_id=OuterRef("pk"))))
+        """A session with an attendance record (so a ``SessionTally``,
+        ``attendance.tallies``) or a headcount."""
+        return Q(tally__isnull=False) | Q(headcount__isnull=False)
 
     def _page_sessions(self):
         """Sessions in the range, of the page's events if there is a page."""
@@ -508,10 +536,11 @@ class _Source:
 
     def groups_by(self, period: str) -> list[SessionGroup]:
         """Every session in the range summed per setting, week or month
-        and headcount-only or not, in three aggregate queries (sessions,
-        attendance records, headcounts) per period, however many sessions
-        there are. The week or month is found in the database by comparing
-        start times with the periods' ends (``_period_index``)."""
+        and headcount-only or not, in one aggregate query per period (the
+        sessions with their stored attendance counts, ``SessionTally``, and
+        headcounts), however many sessions there are. The week or month is found
+        in the database by comparing start times with the periods' ends
+        (``_period_index``)."""
         if period not in self._groups:
             self._groups[period] = self._read_groups(period)
         return self._groups[period]
@@ -538,99 +567,21 @@ class _Source:
                 recorded=Count("pk", filter=held & self._recorded_condition()),
                 cancelled=Count("pk", filter=Q(status=SessionStatus.CANCELLED)),
                 to_come=Count("pk", filter=not_cancelled & Q(start__gte=self.now)),
+                **{name: Sum(f"tally__{name}", filter=held) for name in TALLIED},
+                headcount_attendances=Sum(
+                    "headcount__attendees",
+                    filter=held & Q(event__headcount_only=True),
+                ),
             )
         )
         for row in sessions:
             g = group(row)
             g.held, g.recorded = row["held"], row["recorded"]
             g.cancelled, g.to_come = row["cancelled"], row["to_come"]
+            for name in (*TALLIED, "headcount_attendances"):
+                setattr(g, name, row[name] or 0)
 
-        for setting, bucket, only, *counts in self._record_counts(starts):
-            g = group(
-                {"effective_setting": setting, "bucket": bucket, "only": bool(only)},
-                only="only",
-            )
-            (
-                g.registrants_attended,
-                g.walk_ins_attended,
-                g.absent,
-                g.excused,
-            ) = (int(n or 0) for n in counts)
-
-        headcounts = (
-            Headcount.objects.filter(
-                session_id__in=self.held().values("pk"),
-                session__event__headcount_only=True,
-            )
-            .annotate(
-                effective_setting=_effective_setting("session__"),
-                bucket=_period_index("session__start", starts),
-            )
-            .order_by()
-            .values("effective_setting", "bucket", "session__event__headcount_only")
-            .annotate(n=Sum("attendees"))
-        )
-        for row in headcounts:
-            group(row, only="session__event__headcount_only").headcount_attendances = (
-                row["n"] or 0
-            )
         return list(found.values())
-
-    def _record_counts(self, starts: list[dt.date]) -> list[tuple]:
-        """(setting, period index, headcount-only, registrants attended,
-        walk-ins attended, absent, excused) of the held sessions' attendance
-        records, in one query.
-
-        The records are first counted per session (one pass over their
-        session index, no joins), then the per-session counts are joined to
-        the sessions' setting and period and summed: joining every record
-        to its session, venue and event instead takes several times longer
-        on hundreds of thousands of records."""
-        attended = AttendanceStatus.attended()
-        named = Q(registration__isnull=False)
-        per_session = (
-            AttendanceRecord.objects.filter(session_id__in=self.held().values("pk"))
-            .order_by()
-            .annotate(r_session=F("session_id"))
-            .values("r_session")
-            .annotate(
-                r_registrants=Count("pk", filter=named & Q(status__in=attended)),
-                r_walk_ins=Count(
-                    "pk", filter=Q(registration__isnull=True, status__in=attended)
-                ),
-                r_absent=Count("pk", filter=named & Q(status=AttendanceStatus.ABSENT)),
-                r_excused=Count(
-                    "pk", filter=named & Q(status=AttendanceStatus.EXCUSED)
-                ),
-            )
-        )
-        keys = (
-            self.held()
-            .order_by()
-            .annotate(
-                k_session=F("pk"),
-                k_setting=F("effective_setting"),
-                k_bucket=_period_index("start", starts),
-                k_only=F("event__headcount_only"),
-            )
-            .values("k_session", "k_setting", "k_bucket", "k_only")
-        )
-        counts_sql, counts_params = per_session.query.sql_with_params()
-        keys_sql, keys_params = keys.query.sql_with_params()
-        q = connection.ops.quote_name
-        group_by = f"k.{q('k_setting')}, k.{q('k_bucket')}, k.{q('k_only')}"
-        sums = ", ".join(
-            f"SUM(r.{q(name)})"
-            for name in ("r_registrants", "r_walk_ins", "r_absent", "r_excused")
-        )
-        sql = (
-            f"SELECT {group_by}, {sums} FROM ({counts_sql}) r "
-            f"INNER JOIN ({keys_sql}) k ON r.{q('r_session')} = k.{q('k_session')} "
-            f"GROUP BY {group_by}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (*counts_params, *keys_params))
-            return cursor.fetchall()
 
     @cached_property
     def missing_total(self) -> int:
@@ -794,30 +745,66 @@ class _Source:
 
     @cached_property
     def unique_participants(self) -> int:
-        """Different registrations with an attendance, in one query."""
-        return self._attended_records().aggregate(
+        """Different registrations with an attendance, in one query over
+        the stored ``ParticipantSpan`` rows (``_spans_attended``)."""
+        return self._spans_attended(by_setting=False).aggregate(
             n=Count("registration_id", distinct=True)
         )["n"]
 
     @cached_property
     def unique_by_setting(self) -> dict[str, int]:
         """Different registrations with an attendance per setting, in one
-        query."""
+        query over the stored ``ParticipantSpan`` rows."""
         rows = (
-            self._attended_records()
-            .annotate(
-                effective_setting=Coalesce(
-                    "session__venue__setting",
-                    "session__event__venue__setting",
-                    Value(NO_SETTING),
-                    output_field=CharField(),
-                )
-            )
+            self._spans_attended(by_setting=True)
             .order_by()
             .values("effective_setting")
             .annotate(n=Count("registration_id", distinct=True))
         )
         return {row["effective_setting"]: row["n"] for row in rows}
+
+    def _spans_attended(self, *, by_setting: bool):
+        """The ``ParticipantSpan`` rows (registrant, event, session venue)
+        of the filters with an attendance at a held session in the range;
+        ``by_setting`` adds their ``effective_setting``.
+
+        A row's first and last attendances are at sessions that were not
+        cancelled, so one of them in the range (up to now: a held session
+        has started) is an attendance in it. A row whose first is before
+        the range and last after it may have one or not: only those rows
+        look in the records, for an attendance in the range at the row's
+        event (and in the row's setting, ``by_setting``). Every row counted
+        has its last attendance on or after the range's start, which the
+        span index reads in order; without a setting to tell apart or
+        filter by, the rows are read from the index alone."""
+        start, end = self.filters.window()
+        end = min(end, self.now)
+        in_range = AttendanceRecord.objects.filter(
+            registration_id=OuterRef("registration_id"),
+            session__event_id=OuterRef("event_id"),
+            status__in=AttendanceStatus.attended(),
+            session__start__gte=start,
+            session__start__lt=end,
+        ).exclude(session__status=SessionStatus.CANCELLED)
+        spans = ParticipantSpan.objects.all()
+        if by_setting or self.filters.setting:
+            spans = spans.annotate(effective_setting=_effective_setting())
+            in_range = in_range.annotate(
+                record_setting=_effective_setting("session__")
+            ).filter(record_setting=OuterRef("effective_setting"))
+        spans = spans.filter(
+            Q(first_start__gte=start, first_start__lt=end)
+            | Q(last_start__gte=start, last_start__lt=end)
+            | Q(Exists(in_range), first_start__lt=start, last_start__gte=end),
+            last_start__gte=start,
+        )
+        if self.filters.kind:
+            spans = spans.filter(event__kind=self.filters.kind)
+        if self.filters.setting:
+            spans = spans.filter(effective_setting=self.filters.setting)
+        if self.filters.event:
+            spans = spans.filter(event_id=self.filters.event)
+        return spans
 
     @cached_property
     def sessions_attended(self) -> dict[int, list[int]]:
@@ -877,8 +864,8 @@ class _Source:
         session, with their confirmed and waiting counts; a drop-in event
         (capacity and waitlist per date) once per such session, titled
         with its date. One query: each session row counts the places
-        covering it (the series', or its own), and a series event keeps
-        its first row."""
+        covering it (the series', or its own), and a series event has its
+        first row only."""
 
         def covering(status):
             return Coalesce(
@@ -896,9 +883,17 @@ class _Source:
                 Value(0),
             )
 
+        going_ahead = sessions.exclude(status=SessionStatus.CANCELLED)
+        # A series event's first row is the only one kept: the places are
+        # counted for it alone, not for every session of the series.
+        first = (
+            going_ahead.filter(event_id=OuterRef("event_id"))
+            .order_by("start", "pk")
+            .values("pk")[:1]
+        )
         rows = (
-            sessions.exclude(status=SessionStatus.CANCELLED)
-            .filter(event__capacity__isnull=False)
+            going_ahead.filter(event__capacity__isnull=False)
+            .filter(Q(event__sign_up_per=SignUpPer.SESSION) | Q(pk=Subquery(first)))
             .annotate(
                 confirmed=covering(RegistrationStatus.CONFIRMED),
                 waiting=covering(RegistrationStatus.WAITLISTED),
@@ -1638,7 +1633,9 @@ def events_page(filters: ReportFilters, number, *, per_page=None) -> Page:
     a number gives the last or first page. Two queries (the count and the
     page)."""
     events = (
-        EventPage.objects.filter(pk__in=sessions_in_range(filters).values("event_id"))
+        EventPage.objects.filter(
+            pk__in=sessions_in_range(filters, with_setting=False).values("event_id")
+        )
         .order_by("title", "pk")
         .values_list("pk", "title")
     )

@@ -9,9 +9,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from wagtail.models import Page
 
+from attendance import tallies
 from attendance.management.commands import generate_bench_data
 from attendance.management.commands.generate_bench_data import INDEX_SLUG
-from attendance.models import AttendanceRecord
+from attendance.models import AttendanceRecord, ParticipantSpan, SessionTally
 from events.calendars import site_feed_horizon
 from events.models import (
     Consent,
@@ -98,6 +99,18 @@ def test_attendance_only_for_past_sessions_that_went_ahead(bench):
     statuses = Counter(records.values_list("status", flat=True))
     assert {"present", "late", "absent", "excused"} <= set(statuses)
     assert records.filter(registration__isnull=True).exists()  # walk-ins
+
+
+def test_the_reports_stored_counts_are_filled_in_bulk(bench):
+    """The records are written with bulk_create, which sends no signal: the
+    stored counts the reports sum are rebuilt after, not left empty."""
+    assert SessionTally.objects.count() == (
+        AttendanceRecord.objects.values("session_id").distinct().count()
+    )
+    assert ParticipantSpan.objects.exists()
+    assert tallies.differences() == {"session tallies": 0, "participant spans": 0}
+    generate(replace=True)
+    assert tallies.differences() == {"session tallies": 0, "participant spans": 0}
 
 
 def test_registrations_respect_capacity_and_waitlist_order(bench):

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from wagtail.models import ModelLogEntry
 
-from attendance.models import AttendanceRecord
+from attendance import tallies
+from attendance.models import AttendanceRecord, ParticipantSpan, SessionTally
 from events.registration import register
 from events.sessions import cancel_session
 from tests.conftest import make_event, make_registration_event, make_session, sign_up
@@ -65,6 +66,25 @@ def test_registrants_and_walk_ins_are_recorded(coordinator, session):
         ("Jo", "present", "import"),
         ("Ravi", "left_early", "import"),
     }
+
+
+def test_an_import_keeps_the_reports_stored_counts(coordinator, session):
+    rows = [
+        HEADER,
+        [session.uid, "", "sam@example.org", "", "absent"],
+        [session.uid, "Kim Lee", "", "no", "late"],
+        [session.uid, "Jo", "", "yes", "present"],
+    ]
+    job = import_file(coordinator, "attendance", csv_bytes(rows))
+    assert job.status == "done", (job.message, errors(job))
+    tally = SessionTally.objects.get(session=session)
+    assert (tally.registrants_attended, tally.walk_ins_attended, tally.absent) == (
+        1,
+        1,
+        1,
+    )
+    assert ParticipantSpan.objects.filter(event=session.event).count() == 1
+    assert tallies.differences() == {"session tallies": 0, "participant spans": 0}
 
 
 def test_by_event_title_and_start_instead_of_uid(coordinator, session):
