@@ -124,6 +124,29 @@ def _span_params():
     return [*ATTENDED, CANCELLED]
 
 
+def _lock(app_label: str, model_name: str, ids) -> None:
+    """Lock the rows of ``ids`` until the transaction ends, in id order.
+
+    A rewrite deletes rows and inserts them again from the records. Two of
+    them at once for the same session or person (a facilitator saving the
+    register while someone checks in) would otherwise both insert the row
+    the other just made (a duplicate key), or each count without the
+    other's record. With the lock, the second waits, then reads the first's
+    committed records. Sessions are always locked before registrations.
+    On SQLite, which has one writer at a time, there is nothing to lock."""
+    from django.apps import apps
+
+    if not connection.features.has_select_for_update or not ids:
+        return
+    model = apps.get_model(app_label, model_name)
+    list(
+        model.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def refresh_sessions(session_ids) -> None:
     """Rewrite the ``SessionTally`` rows of ``session_ids`` from their
     records (a session left without records loses its row)."""
@@ -131,9 +154,10 @@ def refresh_sessions(session_ids) -> None:
     _records, tallies, _spans, _sessions = (
         connection.ops.quote_name(t) for t in _tables()
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
+            _lock("events", "EventSession", chunk)
             where, params = _in("session_id", chunk)
             cursor.execute(f"DELETE FROM {tallies} WHERE {where}", params)
             where, params = _in("r.session_id", chunk)
@@ -147,9 +171,10 @@ def refresh_participants(registration_ids) -> None:
     _records, _tallies, spans, _sessions = (
         connection.ops.quote_name(t) for t in _tables()
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
+            _lock("events", "Registration", chunk)
             where, params = _in("registration_id", chunk)
             cursor.execute(f"DELETE FROM {spans} WHERE {where}", params)
             where, params = _in("r.registration_id", chunk)
@@ -167,7 +192,11 @@ def refresh_attendees_of(session_id) -> None:
         f"(SELECT registration_id FROM {records} "
         "WHERE session_id = %s AND registration_id IS NOT NULL)"
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock("events", "EventSession", [session_id])
+        if connection.features.has_select_for_update:
+            cursor.execute(people[1:-1], [session_id])
+            _lock("events", "Registration", [row[0] for row in cursor.fetchall()])
         cursor.execute(
             f"DELETE FROM {spans} WHERE registration_id IN {people}", [session_id]
         )
