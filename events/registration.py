@@ -47,7 +47,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
@@ -157,15 +157,33 @@ def _renumber_waitlist(event: EventPage, session=None) -> None:
     """Close gaps so waitlist positions run 1, 2, 3... in their current order
     (of the series, or of ``session``'s own waitlist).
 
-    Rows move one at a time, lowest first, so each new position is free when
-    it is taken and the unique constraint holds throughout.
+    In a few statements however long the waitlist is: one read of the
+    positions, then the people who move go above the highest position held
+    (an UPDATE of them all), and down to their new positions (an UPDATE per
+    distance moved: one when a single person left). PostgreSQL and SQLite
+    check the unique constraint row by row within a statement, so moving
+    them down in one step could meet a row not yet moved; above the highest
+    position nobody is in the way.
     """
-    waiting = Registration.objects.in_scope(event, session).waitlisted()
-    for position, registration in enumerate(waiting, start=1):
-        if registration.waitlist_position != position:
-            Registration.objects.filter(pk=registration.pk).update(
-                waitlist_position=position
-            )
+    rows = list(
+        Registration.objects.in_scope(event, session)
+        .waitlisted()
+        .values_list("pk", "waitlist_position")
+    )
+    moves: dict[int, list[int]] = {}
+    for position, (pk, current) in enumerate(rows, start=1):
+        if current != position:
+            moves.setdefault(current - position, []).append(pk)
+    if not moves:
+        return
+    above = rows[-1][1]  # the highest position held
+    Registration.objects.filter(
+        pk__in=[pk for pks in moves.values() for pk in pks]
+    ).update(waitlist_position=F("waitlist_position") + above)
+    for distance, pks in moves.items():
+        Registration.objects.filter(pk__in=pks).update(
+            waitlist_position=F("waitlist_position") - (above + distance)
+        )
 
 
 def _next_waitlist_position(event: EventPage, session=None) -> int:
@@ -826,7 +844,10 @@ def _cancel(registration: Registration, event: EventPage) -> tuple[Registration,
     current.status = RegistrationStatus.CANCELLED
     current.waitlist_position = None
     current.cancelled_at = timezone.now()
-    current.save()
+    # Only what changed: a full save would encrypt the support needs again.
+    current.save(
+        update_fields=["status", "waitlist_position", "cancelled_at", "updated_at"]
+    )
     _notify(current, "cancelled" if was_confirmed else "left_waitlist")
     current.promoted = []
     if not was_confirmed:
