@@ -791,7 +791,9 @@ def _email_kind(registration: Registration) -> str:
     }.get(registration.status, "cancelled")
 
 
-def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registration]:
+def _promote(
+    event: EventPage, *, freed_by: dict, session=None, entries=None
+) -> list[Registration]:
     """Move the first waitlisted people into free places. Caller holds the lock.
 
     With ``session`` (a drop-in event), only that session's waitlist moves
@@ -801,6 +803,8 @@ def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registra
     the place (``freed_by``: ids and codes only), in one INSERT. An event
     with ``waitlist_offer_hours`` offers the places instead
     (``events.offers``): nobody is promoted yet, so this returns [].
+    Given ``entries`` (a list), the promotions' entries are added to it for
+    the caller to write with its own, instead of written here.
     """
     if session is None and _offers().offers_on(event):
         _offers().offer_free_places(event, freed_by=freed_by)
@@ -816,7 +820,7 @@ def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registra
     if chosen:
         _renumber_waitlist(event, session)
         system = audit.actor(by=audit.SYSTEM)
-        audit.write(
+        promoted = [
             _entry(
                 registration,
                 "promoted",
@@ -826,14 +830,21 @@ def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registra
                 **freed_by,
             )
             for registration in chosen
-        )
+        ]
+        if entries is None:
+            audit.write(promoted)
+        else:
+            entries += promoted
     return chosen
 
 
-def _cancel(registration: Registration, event: EventPage) -> tuple[Registration, str]:
+def _cancel(
+    registration: Registration, event: EventPage, *, entries=None
+) -> tuple[Registration, str]:
     """``cancel`` without its own audit entry (``move`` writes its own); the
-    promotions it causes are logged. Caller holds the event's lock. Returns
-    the cancelled row and the status it had."""
+    promotions it causes are logged (added to ``entries`` when given, for
+    the caller to write). Caller holds the event's lock. Returns the
+    cancelled row and the status it had."""
     current = Registration.objects.get(pk=registration.pk)
     if current.status == RegistrationStatus.CANCELLED:
         raise EventsError(
@@ -855,7 +866,10 @@ def _cancel(registration: Registration, event: EventPage) -> tuple[Registration,
     # A place frees, or the place an open offer held for them does.
     if was_confirmed or _offers().close_open_offer(current):
         current.promoted = _promote(
-            event, freed_by={"freed_by": current.pk}, session=current.session_id
+            event,
+            freed_by={"freed_by": current.pk},
+            session=current.session_id,
+            entries=entries,
         )
     return current, previous
 
@@ -873,11 +887,13 @@ def cancel(
     """
     actor = audit.actor(user=user, by=by)
     event = _lock_event(registration.event)
-    current, previous = _cancel(registration, event)
+    entries = []  # the promotions', then the cancellation's: one INSERT
+    current, previous = _cancel(registration, event, entries=entries)
     action = (
         "cancelled" if previous == RegistrationStatus.CONFIRMED else "left_waitlist"
     )
-    audit.write([_entry(current, action, event=event, actor=actor, was=previous)])
+    entries.append(_entry(current, action, event=event, actor=actor, was=previous))
+    audit.write(entries)
     return current
 
 
