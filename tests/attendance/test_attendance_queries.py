@@ -67,3 +67,28 @@ def test_changes_are_logged_in_one_insert(
         action="attendance.session.recorded"
     ).order_by("pk")
     assert [e.data["count"] for e in recorded] == [people, people]
+
+
+def test_the_session_page_reads_its_records_once(
+    client, session, facilitator, time_machine
+):
+    ana, ben = sign_up(session.event, "Ana"), sign_up(session.event, "Ben")
+    time_machine.move_to(session.start)
+    client.force_login(facilitator)
+    _post(client, session, {ana: "present", ben: "late"})
+    AttendanceRecord.objects.create(session=session, walk_in_name="Walk-in Wes")
+    url = reverse("facilitate_session", args=[session.pk])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    html = response.content.decode()
+    reads = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT")
+        and 'FROM "attendance_attendancerecord"' in q["sql"]
+    ]
+    assert len(reads) == 1  # the registrants' records and the walk-ins'
+    assert f'name="status-{ana.pk}" value="present" checked' in html
+    assert f'name="status-{ben.pk}" value="late" checked' in html
+    assert "Walk-in Wes" in html
+    assert html.count("> Present</label>") == 3
