@@ -89,15 +89,18 @@ def _new_token_fields() -> dict:
     }
 
 
-def find_by_token(token: str) -> Registration | None:
-    """The registration a manage link points to, or None."""
+def find_by_token(token: str, *, with_event: bool = True) -> Registration | None:
+    """The registration a manage link points to, or None; with its event
+    and venue unless ``with_event`` is false (a POST that only hands the
+    registration to a workflow, which reads the event under its lock)."""
     if not tokens.is_plausible(token):
         return None
-    return (
-        Registration.objects.select_related("event", "event__venue")
-        .filter(manage_token_hash=tokens.hash_token(token))
-        .first()
+    registrations = Registration.objects.filter(
+        manage_token_hash=tokens.hash_token(token)
     )
+    if with_event:
+        registrations = registrations.select_related("event", "event__venue")
+    return registrations.first()
 
 
 # Locking and counting ----------------------------------------------------------
@@ -117,15 +120,16 @@ RULE_FIELDS = (
 )
 
 
-def _lock_event(event: EventPage) -> EventPage:
-    """Re-read the event under a row lock; callers queue here one at a time.
+def _lock_event(event: EventPage | int) -> EventPage:
+    """Re-read the event (or the event of that id) under a row lock;
+    callers queue here one at a time.
 
     Only the fields the rules need are read, to keep the locked section short.
     """
     return (
         EventPage.objects.select_for_update(of=("self",))
         .only(*RULE_FIELDS)
-        .get(pk=event.pk)
+        .get(pk=getattr(event, "pk", event))
     )
 
 
@@ -886,7 +890,7 @@ def cancel(
     each promotion has its own entry.
     """
     actor = audit.actor(user=user, by=by)
-    event = _lock_event(registration.event)
+    event = _lock_event(registration.event_id)  # not .event: never read twice
     entries = []  # the promotions', then the cancellation's: one INSERT
     current, previous = _cancel(registration, event, entries=entries)
     action = (

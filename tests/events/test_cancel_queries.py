@@ -51,11 +51,14 @@ def test_leaving_the_waitlist_costs_the_same_however_long_it_is(
 ):
     event, _, people = _event_with_waitlist(event_index, waiting)
     sql = _cancel_post(site_client, people[0])
-    # The registration by its token (with the event and venue); the event's
-    # lock; the registration again under it; its UPDATE; the positions; the
-    # people behind it moved up in two UPDATEs; an open offer closed; the
-    # audit entry. It was one UPDATE more for everyone behind them.
+    # The registration by its token; the event's lock; the registration
+    # again under it; its UPDATE; the positions; the people behind it moved
+    # up in two UPDATEs; an open offer closed; the audit entry. It was one
+    # UPDATE more for everyone behind them.
     assert len(sql) == 9, "\n".join(sql)
+    # The POST reads the registration alone: the event comes with the lock.
+    assert 'JOIN "events_eventpage"' not in sql[0]
+    assert sum('FROM "events_eventpage"' in s for s in sql) == 1
     assert _waitlist(event) == [(f"W{n}", n) for n in range(1, waiting)]
 
 
