@@ -97,15 +97,15 @@ class NoteForm(AccessibleErrorsMixin, forms.ModelForm):
 
 def _session_context(request, session, **forms_by_name):
     confirmed, waitlist = records.roster(session)
+    # The session's records in one query: the registrants' by registration,
+    # the walk-ins in their order.
+    session_records = list(AttendanceRecord.objects.filter(session=session))
     by_registration = {
         record.registration_id: record
-        for record in AttendanceRecord.objects.filter(
-            session=session, registration__isnull=False
-        )
+        for record in session_records
+        if record.registration_id is not None
     }
-    walk_ins = AttendanceRecord.objects.filter(
-        session=session, registration__isnull=True
-    )
+    walk_ins = [record for record in session_records if record.registration_id is None]
     note = SessionNote.objects.filter(session=session).first()
     headcount = Headcount.objects.filter(session=session).first()
     week_number = (
@@ -117,7 +117,8 @@ def _session_context(request, session, **forms_by_name):
         "rows": [(r, by_registration.get(r.pk)) for r in confirmed],
         "waitlist": waitlist,
         "walk_ins": walk_ins,
-        "statuses": AttendanceStatus.choices,
+        # Labels translated once, not once per person.
+        "statuses": [(value, str(label)) for value, label in AttendanceStatus.choices],
         "walk_in_form": WalkInForm(),
         "note_form": NoteForm(instance=note),
         "headcount_form": HeadcountForm(

@@ -232,6 +232,19 @@ class EventIndexPage(Page):
     class Meta:
         verbose_name = _("events listing")
 
+    def route(self, request, path_components):
+        """Wagtail's routing, with an event below the listing read in one
+        query (its page and event rows together) rather than two (the page,
+        then ``.specific``). Anything else routes as Wagtail routes it."""
+        if path_components:
+            event = (
+                EventPage.objects.child_of(self).filter(slug=path_components[0]).first()
+            )
+            if event is not None:
+                event._cached_parent_obj = self  # as Wagtail does: no parent query
+                return event.route(request, path_components[1:])
+        return super().route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         from .listing import listing_context  # cycle: events.listing imports models
 
@@ -544,13 +557,24 @@ class EventPage(Page):
         Wagtail serves the page from a plain query; without this, each of
         the three is a query of its own.
         """
+        # Counts in subqueries, not a join: grouping by every column of the
+        # page, its event row, venue and workshop cost more than the counts.
         loaded = (
             EventPage.objects.filter(pk=self.pk)
             .select_related("venue", "workshop")
             .annotate(
-                confirmed_total=Count(
-                    "registrations",
-                    filter=Q(registrations__status=RegistrationStatus.CONFIRMED),
+                confirmed_total=Coalesce(
+                    models.Subquery(
+                        Registration.objects.filter(
+                            event=models.OuterRef("pk"),
+                            status=RegistrationStatus.CONFIRMED,
+                        )
+                        .order_by()
+                        .values("event")
+                        .annotate(count=Count("pk"))
+                        .values("count")
+                    ),
+                    0,
                 ),
                 offered_total=Coalesce(
                     models.Subquery(
@@ -575,8 +599,13 @@ class EventPage(Page):
         printed sheets name. Someone left listed after leaving the group is
         shown only in the editor, marked as having no access."""
         # By id: a page being previewed holds its facilitators in memory,
-        # where a lookup through groups cannot run.
-        listed = [user.pk for user in self.facilitators.all()]
+        # where a lookup through groups cannot run. A page read from the
+        # database gives a query, used as a subquery (one query, not two).
+        listed = self.facilitators.all()
+        if isinstance(listed, models.QuerySet):
+            listed = listed.values("pk")
+        else:
+            listed = [user.pk for user in listed]
         return get_user_model().objects.filter(
             pk__in=listed, groups__name=FACILITATORS_GROUP, is_active=True
         )

@@ -47,7 +47,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
@@ -89,15 +89,18 @@ def _new_token_fields() -> dict:
     }
 
 
-def find_by_token(token: str) -> Registration | None:
-    """The registration a manage link points to, or None."""
+def find_by_token(token: str, *, with_event: bool = True) -> Registration | None:
+    """The registration a manage link points to, or None; with its event
+    and venue unless ``with_event`` is false (a POST that only hands the
+    registration to a workflow, which reads the event under its lock)."""
     if not tokens.is_plausible(token):
         return None
-    return (
-        Registration.objects.select_related("event", "event__venue")
-        .filter(manage_token_hash=tokens.hash_token(token))
-        .first()
+    registrations = Registration.objects.filter(
+        manage_token_hash=tokens.hash_token(token)
     )
+    if with_event:
+        registrations = registrations.select_related("event", "event__venue")
+    return registrations.first()
 
 
 # Locking and counting ----------------------------------------------------------
@@ -117,15 +120,16 @@ RULE_FIELDS = (
 )
 
 
-def _lock_event(event: EventPage) -> EventPage:
-    """Re-read the event under a row lock; callers queue here one at a time.
+def _lock_event(event: EventPage | int) -> EventPage:
+    """Re-read the event (or the event of that id) under a row lock;
+    callers queue here one at a time.
 
     Only the fields the rules need are read, to keep the locked section short.
     """
     return (
         EventPage.objects.select_for_update(of=("self",))
         .only(*RULE_FIELDS)
-        .get(pk=event.pk)
+        .get(pk=getattr(event, "pk", event))
     )
 
 
@@ -157,15 +161,33 @@ def _renumber_waitlist(event: EventPage, session=None) -> None:
     """Close gaps so waitlist positions run 1, 2, 3... in their current order
     (of the series, or of ``session``'s own waitlist).
 
-    Rows move one at a time, lowest first, so each new position is free when
-    it is taken and the unique constraint holds throughout.
+    In a few statements however long the waitlist is: one read of the
+    positions, then the people who move go above the highest position held
+    (an UPDATE of them all), and down to their new positions (an UPDATE per
+    distance moved: one when a single person left). PostgreSQL and SQLite
+    check the unique constraint row by row within a statement, so moving
+    them down in one step could meet a row not yet moved; above the highest
+    position nobody is in the way.
     """
-    waiting = Registration.objects.in_scope(event, session).waitlisted()
-    for position, registration in enumerate(waiting, start=1):
-        if registration.waitlist_position != position:
-            Registration.objects.filter(pk=registration.pk).update(
-                waitlist_position=position
-            )
+    rows = list(
+        Registration.objects.in_scope(event, session)
+        .waitlisted()
+        .values_list("pk", "waitlist_position")
+    )
+    moves: dict[int, list[int]] = {}
+    for position, (pk, current) in enumerate(rows, start=1):
+        if current != position:
+            moves.setdefault(current - position, []).append(pk)
+    if not moves:
+        return
+    above = rows[-1][1]  # the highest position held
+    Registration.objects.filter(
+        pk__in=[pk for pks in moves.values() for pk in pks]
+    ).update(waitlist_position=F("waitlist_position") + above)
+    for distance, pks in moves.items():
+        Registration.objects.filter(pk__in=pks).update(
+            waitlist_position=F("waitlist_position") - (above + distance)
+        )
 
 
 def _next_waitlist_position(event: EventPage, session=None) -> int:
@@ -773,7 +795,9 @@ def _email_kind(registration: Registration) -> str:
     }.get(registration.status, "cancelled")
 
 
-def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registration]:
+def _promote(
+    event: EventPage, *, freed_by: dict, session=None, entries=None
+) -> list[Registration]:
     """Move the first waitlisted people into free places. Caller holds the lock.
 
     With ``session`` (a drop-in event), only that session's waitlist moves
@@ -783,6 +807,8 @@ def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registra
     the place (``freed_by``: ids and codes only), in one INSERT. An event
     with ``waitlist_offer_hours`` offers the places instead
     (``events.offers``): nobody is promoted yet, so this returns [].
+    Given ``entries`` (a list), the promotions' entries are added to it for
+    the caller to write with its own, instead of written here.
     """
     if session is None and _offers().offers_on(event):
         _offers().offer_free_places(event, freed_by=freed_by)
@@ -798,7 +824,7 @@ def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registra
     if chosen:
         _renumber_waitlist(event, session)
         system = audit.actor(by=audit.SYSTEM)
-        audit.write(
+        promoted = [
             _entry(
                 registration,
                 "promoted",
@@ -808,14 +834,21 @@ def _promote(event: EventPage, *, freed_by: dict, session=None) -> list[Registra
                 **freed_by,
             )
             for registration in chosen
-        )
+        ]
+        if entries is None:
+            audit.write(promoted)
+        else:
+            entries += promoted
     return chosen
 
 
-def _cancel(registration: Registration, event: EventPage) -> tuple[Registration, str]:
+def _cancel(
+    registration: Registration, event: EventPage, *, entries=None
+) -> tuple[Registration, str]:
     """``cancel`` without its own audit entry (``move`` writes its own); the
-    promotions it causes are logged. Caller holds the event's lock. Returns
-    the cancelled row and the status it had."""
+    promotions it causes are logged (added to ``entries`` when given, for
+    the caller to write). Caller holds the event's lock. Returns the
+    cancelled row and the status it had."""
     current = Registration.objects.get(pk=registration.pk)
     if current.status == RegistrationStatus.CANCELLED:
         raise EventsError(
@@ -826,7 +859,10 @@ def _cancel(registration: Registration, event: EventPage) -> tuple[Registration,
     current.status = RegistrationStatus.CANCELLED
     current.waitlist_position = None
     current.cancelled_at = timezone.now()
-    current.save()
+    # Only what changed: a full save would encrypt the support needs again.
+    current.save(
+        update_fields=["status", "waitlist_position", "cancelled_at", "updated_at"]
+    )
     _notify(current, "cancelled" if was_confirmed else "left_waitlist")
     current.promoted = []
     if not was_confirmed:
@@ -834,7 +870,10 @@ def _cancel(registration: Registration, event: EventPage) -> tuple[Registration,
     # A place frees, or the place an open offer held for them does.
     if was_confirmed or _offers().close_open_offer(current):
         current.promoted = _promote(
-            event, freed_by={"freed_by": current.pk}, session=current.session_id
+            event,
+            freed_by={"freed_by": current.pk},
+            session=current.session_id,
+            entries=entries,
         )
     return current, previous
 
@@ -851,12 +890,14 @@ def cancel(
     each promotion has its own entry.
     """
     actor = audit.actor(user=user, by=by)
-    event = _lock_event(registration.event)
-    current, previous = _cancel(registration, event)
+    event = _lock_event(registration.event_id)  # not .event: never read twice
+    entries = []  # the promotions', then the cancellation's: one INSERT
+    current, previous = _cancel(registration, event, entries=entries)
     action = (
         "cancelled" if previous == RegistrationStatus.CONFIRMED else "left_waitlist"
     )
-    audit.write([_entry(current, action, event=event, actor=actor, was=previous)])
+    entries.append(_entry(current, action, event=event, actor=actor, was=previous))
+    audit.write(entries)
     return current
 
 

@@ -237,8 +237,8 @@ def sign_up_thanks(request, event_id):
     return TemplateResponse(request, "events/sign_up_thanks.html", {"page": event})
 
 
-def _registration_or_404(token):
-    registration = workflows.find_by_token(token)
+def _registration_or_404(token, *, with_event=True):
+    registration = workflows.find_by_token(token, with_event=with_event)
     if registration is None:
         raise Http404(_("This link is not valid. It may have been mistyped."))
     return registration
@@ -359,7 +359,8 @@ def manage_consent(request, token):
 @require_http_methods(["GET", "POST"])
 def manage_cancel(request, token):
     """Confirm, then cancel a place or leave the waitlist."""
-    registration = _registration_or_404(token)
+    # The POST shows nothing of the event: the workflow reads it under its lock.
+    registration = _registration_or_404(token, with_event=request.method != "POST")
     if registration.status == RegistrationStatus.CANCELLED:
         return redirect("registration_manage", token)
     if request.method == "POST":
