@@ -106,6 +106,7 @@ class EditRegistrationForm(AddRegistrationForm):
     """Contact details only; status changes through the actions, and consent
     only through the person's own manage page."""
 
+    event = None
     consent = None
 
     class Meta(AddRegistrationForm.Meta):
