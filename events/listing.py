@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Exists, Min, OuterRef, Q
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from taggit.models import Tag
@@ -182,12 +183,66 @@ def matching_events(words: str, index_page=None):
     return as_query().values("pk")
 
 
+class CountingUpToPaginator(Paginator):
+    """A paginator that counts matching rows only as far as it needs to.
+
+    Counting every upcoming session costs as much as reading them all, and
+    grows with them. This one counts at most ``count_limit`` rows, or as
+    many as reach one past the page asked for if that is further (page 40
+    of 20 needs 801), plus one to know whether there are more: the count is
+    one query whose cost follows the page asked for, not the data's size.
+
+    Below that, it is exact and behaves as Django's ``Paginator`` does.
+    Beyond it, ``count_is_exact`` is False, ``count`` is the rows counted
+    (one more than ``counted_floor``, the number the page can honestly say
+    there are "more than"), and ``num_pages`` the pages those fill, so the
+    page asked for exists and has a next page. A page number that is not a
+    number, or below 1, gives the first page; one past the last gives the
+    last, as ``get_page`` always did.
+    """
+
+    #: Pages beyond this are not looked for: the count stops here at most.
+    MAX_PAGE = 10_000
+
+    def __init__(self, object_list, per_page, *, count_limit, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count_limit = count_limit
+        self.counted_floor = count_limit
+
+    def get_page(self, number):
+        try:
+            wanted = int(number)
+        except (TypeError, ValueError):
+            wanted = 1
+        wanted = min(max(wanted, 1), self.MAX_PAGE)
+        self.counted_floor = max(self.count_limit, wanted * self.per_page)
+        return self.page(min(wanted, self.num_pages))
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: self.counted_floor + 1].count()
+
+    @property
+    def count_is_exact(self):
+        return self.count <= self.counted_floor
+
+    @property
+    def more_than_counted(self):
+        """Whether there are more rows than were counted (the template's
+        "more than N" wording and "page n of at least N")."""
+        return not self.count_is_exact
+
+
 def listing_context(*, index_page, request):
     """Context for the listing template: the form and one page of sessions."""
     typed = public_cache.known_params(request.GET, LISTING_FILTERS)
     form = EventFilterForm(typed or None, topics=topics_in_use(index_page))
     sessions = filtered_sessions(index_page=index_page, filters=form.valid_filters())
-    paginator = Paginator(sessions, settings.GATHER_LISTING_PAGE_SIZE)
+    paginator = CountingUpToPaginator(
+        sessions,
+        settings.GATHER_LISTING_PAGE_SIZE,
+        count_limit=settings.GATHER_LISTING_COUNT_LIMIT,
+    )
     page_obj = paginator.get_page(request.GET.get("page"))
     shown = with_places(list(page_obj.object_list))
     # A session drops off the listing when it ends.
