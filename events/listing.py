@@ -220,7 +220,10 @@ class CountingUpToPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list.order_by()[: self.counted_floor + 1].count()
+        # In the list's own order, so the database walks the rows as the
+        # page query does (the listing: the index on start, from a week
+        # back) and stops at the limit, rather than however it likes.
+        return self.object_list[: self.counted_floor + 1].count()
 
     @property
     def count_is_exact(self):
