@@ -49,6 +49,7 @@ from wagtail.signal_handlers import (
 )
 
 from attendance.models import AttendanceRecord, AttendanceStatus, RecordedBy
+from core import public_cache
 from core.dates import site_zone
 from core.statistics import update_query_statistics
 from events.calendars import site_feed_horizon
@@ -337,6 +338,9 @@ class Command(BaseCommand):
                 past_share=past_share,
                 registrations_per_event=registrations_per_event,
             )
+        # Bulk writes send no signals: public pages and the site feed's
+        # ETag (the stored content version) must still move on.
+        public_cache.content_changed()
         if not no_search_index:
             self.index_for_search(index)
         # The planner's statistics, as the daily job would leave them: a
