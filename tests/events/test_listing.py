@@ -407,3 +407,17 @@ def test_topics_offered_are_those_of_live_events_below_the_listing(
     # (a semi-join over every live page on PostgreSQL).
     sql = str(topics_in_use(event_index).query)
     assert "LIMIT 1" in sql and "EXISTS" not in sql
+
+
+def test_upcoming_checks_the_end_in_the_index_on_start(event_index):
+    """The listing walks the (start, end) index from a week back, so the
+    sessions of that week that are over are passed over in the index,
+    without reading their rows (SQLite's plan names only the range)."""
+    from events.listing import filtered_sessions
+
+    sessions = filtered_sessions(index_page=event_index, filters={})
+    sql, params = sessions[:20].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "USING INDEX session_start_end (start>?)" in plan, plan
