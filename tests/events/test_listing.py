@@ -415,6 +415,15 @@ def test_upcoming_checks_the_end_in_the_index_on_start(event_index):
     without reading their rows (SQLite's plan names only the range)."""
     from events.listing import filtered_sessions
 
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(
+            cursor, EventSession._meta.db_table
+        )
+    assert constraints["session_start_end"]["columns"] == ["start", "end"]
+    if connection.vendor != "sqlite":
+        # PostgreSQL plans an almost empty test database by other indexes;
+        # the README has its plan at 10,000 events.
+        return
     sessions = filtered_sessions(index_page=event_index, filters={})
     sql, params = sessions[:20].query.sql_with_params()
     with connection.cursor() as cursor:
