@@ -107,3 +107,25 @@ class SiteSettings(BaseSiteSetting):
         # The table was made when this model lived in the website app.
         db_table = "website_sitesettings"
         verbose_name = _("site settings")
+
+
+class PublicContentVersion(models.Model):
+    """One row whose ``number`` goes up after every change to what public
+    pages and feeds show (``core.public_cache.content_changed``).
+
+    The site calendar feed's ETag and Last-Modified come from it, so a
+    calendar app's poll is answered with one single-row read however many
+    sessions the feed holds. Unlike the public cache's generation, it is in
+    the database: every process and server reads the same number, and it
+    survives a cache restart. It is written after the change commits, in a
+    statement of its own, so no transaction holds its row locked.
+    """
+
+    number = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("public content version")
+
+    def __str__(self):
+        return f"Public content version {self.number}"

@@ -38,6 +38,11 @@ generation, rather than one per event, because such changes are rare next to
 page views and a change to one event shows on the listing, the workshop
 pages and the feeds too.
 
+The site calendar feed's ETag comes from a *content version* stored in the
+database (``content_version``) instead: calendar apps keep an ETag for as
+long as they poll, so it must be the same in every process and survive a
+cache restart. ``content_changed`` puts it one up after the change commits.
+
 Places left change far more often (every sign-up, cancellation and waitlist
 offer), and only the responses that show them depend on them: a second
 *places generation* (``invalidate_on(Model, places=True)``,
@@ -153,8 +158,62 @@ def _now_and_on_commit(replace) -> None:
 def content_changed(**_signal_arguments) -> None:
     """Something public pages show changed: a new generation now, and again
     when the current transaction commits (once per transaction, however
-    many rows it changes). Usable as a signal receiver."""
+    many rows it changes), and the stored content version one up once it
+    has committed (once per call: a single-row UPDATE each, so a
+    transaction deleting an event with its 50 sessions makes about 50 after
+    it commits). Usable as a signal receiver."""
     _now_and_on_commit(new_generation)
+    # Runs at once outside a transaction.
+    transaction.on_commit(next_content_version, robust=True)
+
+
+#: The one row of ``core.models.PublicContentVersion``.
+CONTENT_VERSION_ROW = 1
+
+
+def content_version() -> tuple[int, dt.datetime | None]:
+    """The stored public content version: its number and when it last went
+    up, in one single-row read; (0, None) before the first change.
+
+    It goes up after every change ``content_changed`` hears of has
+    committed, so whatever is built from content read after it will be
+    answered with a different version than anything read before the change.
+    """
+    from .models import PublicContentVersion  # models load after this module
+
+    row = (
+        PublicContentVersion.objects.filter(pk=CONTENT_VERSION_ROW)
+        .values_list("number", "changed_at")
+        .first()
+    )
+    return row or (0, None)
+
+
+def next_content_version() -> None:
+    """One up on the stored version, in a statement of its own after the
+    change committed (so no transaction keeps the row locked while it goes
+    on: two changes never wait for each other here)."""
+    from django.db import DatabaseError, IntegrityError
+    from django.db.models import F
+
+    from .models import PublicContentVersion
+
+    now = timezone.now()
+    rows = PublicContentVersion.objects.filter(pk=CONTENT_VERSION_ROW)
+    try:
+        with transaction.atomic():
+            if rows.update(number=F("number") + 1, changed_at=now):
+                return
+        try:
+            with transaction.atomic():
+                PublicContentVersion.objects.create(
+                    pk=CONTENT_VERSION_ROW, number=1, changed_at=now
+                )
+        except IntegrityError:  # made by another change meanwhile
+            with transaction.atomic():
+                rows.update(number=F("number") + 1, changed_at=now)
+    except DatabaseError:  # a failing write must not fail the change itself
+        logger.exception("Could not store the new public content version.")
 
 
 def places_changed(**_signal_arguments) -> None:

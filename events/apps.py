@@ -14,7 +14,7 @@ class EventsConfig(AppConfig):
 
         from core import public_cache, sms
 
-        from . import messaging
+        from . import checks, messaging  # noqa: F401  (checks registers them)
         from .models import EventSession, EventTopic, PlaceOffer, Registration, Venue
 
         # What the listing, event pages and feeds show besides the pages

@@ -432,6 +432,7 @@ def calendar_response(
     include_joining_link: bool = False,
     max_age: int = 900,
     horizon: FeedHorizon | None = None,
+    version: tuple | None = None,
 ):
     """An .ics response for a sessions queryset, answering 304 when unchanged.
 
@@ -442,9 +443,21 @@ def calendar_response(
     ``horizon``: the window ``sessions`` are already limited to, for a feed
     that has one. Sessions leave and enter it without changing, so its
     bounds go into the ETag and its last move into Last-Modified.
+
+    ``version``: instead of the aggregate, what the ETag is made of (a
+    tuple whose last item is when it last changed, or None): the site feed
+    passes the stored public content version (``core.public_cache.
+    content_version``) and its filters, so its 304 is one single-row read
+    rather than an aggregate over every session in its window.
     """
-    fingerprint = _fingerprint(sessions)
-    stamps = [value for key, value in fingerprint.items() if key != "count" and value]
+    if version is None:
+        fingerprint = _fingerprint(sessions)
+        stamps = [
+            value for key, value in fingerprint.items() if key != "count" and value
+        ]
+    else:
+        fingerprint = {"version": version}
+        stamps = [version[-1]] if version[-1] else []
     if horizon is not None:
         stamps.append(horizon.moved_at)
     last_modified = max(stamps) if stamps else None

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from core.public_cache import cache_public_view, known_params
+from core.public_cache import cache_public_view, content_version, known_params
 
 from .calendars import calendar_response, site_feed_horizon, user_for_feed_token
 from .listing import FEED_FILTERS, EventFilterForm, filtered_sessions, topics_in_use
@@ -24,7 +24,8 @@ def site_feed(request):
 
     The horizon keeps a feed that calendar apps poll from growing with years
     of history; an event's own feed stays complete. Cached per horizon (it
-    moves at midnight) and per filters."""
+    moves at midnight) and per filters. Its ETag is the stored public
+    content version with the filters and the horizon."""
     typed = known_params(request.GET, FEED_FILTERS)
     form = EventFilterForm(typed or None, topics=topics_in_use())
     filters = {
@@ -36,12 +37,17 @@ def site_feed(request):
     sessions = filtered_sessions(
         filters=filters, starting_between=(horizon.earliest, horizon.latest)
     )
+    number, changed_at = content_version()
     return calendar_response(
         request,
         sessions,
         name=_("Groups and events"),
         filename="events.ics",
         horizon=horizon,
+        # Every session, event page, venue, topic or privacy setting saved
+        # or deleted puts the version up (``content_changed``): the 304 reads
+        # one row instead of every session of the window.
+        version=(number, sorted(filters.items()), changed_at),
     )
 
 

@@ -98,9 +98,13 @@ def _fresh_public_cache():
 
 def queued_work(callbacks):
     """The on-commit callbacks ``callbacks`` holds besides forgetting cached
-    public pages (``core.public_cache``): what a change left for after its
-    commit."""
-    forgetting = (public_cache.new_generation, public_cache.new_places_generation)
+    public pages and moving the content version on (``core.public_cache``):
+    what a change left for after its commit."""
+    forgetting = (
+        public_cache.new_generation,
+        public_cache.new_places_generation,
+        public_cache.next_content_version,
+    )
     return [callback for callback in callbacks if callback not in forgetting]
 
 

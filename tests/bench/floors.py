@@ -28,7 +28,6 @@ import json
 import uuid
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -42,7 +41,7 @@ from taggit.models import Tag
 from core import tokens
 from core.encryption import encrypt
 from events.forms import SignUpForm
-from events.listing import EventFilterForm
+from events.listing import CountingUpToPaginator, EventFilterForm
 from events.models import (
     EventIndexPage,
     EventPage,
@@ -73,7 +72,12 @@ def listing_floor(request, pk):
         .select_related("event", "venue", "event__venue")
         .order_by("start", "pk")
     )
-    paginator = Paginator(sessions, settings.GATHER_LISTING_PAGE_SIZE)
+    # Counted only as far as the page says ("more than 500"), as the page is.
+    paginator = CountingUpToPaginator(
+        sessions,
+        settings.GATHER_LISTING_PAGE_SIZE,
+        count_limit=settings.GATHER_LISTING_COUNT_LIMIT,
+    )
     page_obj = paginator.get_page(request.GET.get("page"))
     context = {
         "page": page,

@@ -1,8 +1,11 @@
 """The public events listing: what it shows, filters, search, bad input."""
 
 import datetime as dt
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events.models import MAX_SESSION_LENGTH, EventSession
@@ -171,6 +174,9 @@ def test_a_search_runs_in_the_database_not_as_a_list_of_ids(event_index, search_
         {"page": "abc"},
         {"page": "99999"},
         {"page": "-1"},
+        {"page": "0"},
+        {"page": "2.5"},
+        {"page": "1" + "0" * 40},
         {"q": "x" * 500},
         {"q": "\x00"},
         {"kind": ["education", "group"]},  # repeated: the last one counts
@@ -233,6 +239,103 @@ def test_pagination_keeps_filters(site_client, event_index, settings):
     assert len(last.context["sessions"]) == 1
 
 
+def _results_and_pages(response):
+    html = response.content.decode()
+    results = re.search(r'class="results-count"[^>]*>([^<]*)<', html).group(1)
+    pages = re.search(r'<nav class="pagination"[^>]*>\s*<p>([^<]*)</p>', html)
+    return results, pages.group(1) if pages else None
+
+
+def test_count_is_exact_up_to_the_limit(site_client, event_index, settings):
+    settings.GATHER_LISTING_PAGE_SIZE = 2
+    settings.GATHER_LISTING_COUNT_LIMIT = 5
+    event = make_event(event_index)
+    for days in range(1, 6):
+        make_session(event, start=_local(days))
+
+    response = _get(site_client, event_index)
+
+    assert _results_and_pages(response) == ("5 upcoming sessions", "Page 1 of 3")
+    assert response.context["page_obj"].paginator.count_is_exact
+
+
+def test_beyond_the_limit_the_listing_says_more_than_and_still_pages(
+    site_client, event_index, settings
+):
+    """Counting stops one past the limit: the page says "more than", its
+    next link works, and a page past the counted ones is still found."""
+    settings.GATHER_LISTING_PAGE_SIZE = 2
+    settings.GATHER_LISTING_COUNT_LIMIT = 3
+    event = make_event(event_index)
+    sessions = [make_session(event, start=_local(days)) for days in range(1, 8)]
+
+    first = _get(site_client, event_index)
+    assert _results_and_pages(first) == (
+        "More than 3 upcoming sessions",
+        "Page 1 of at least 2",
+    )
+    html = first.content.decode()
+    assert 'page=2" rel="next"' in html
+    assert 'rel="prev"' not in html
+    assert [s.pk for s in first.context["sessions"]] == [s.pk for s in sessions[:2]]
+
+    # Page 3 needs rows 5 and 6 and one more to know there is a page 4.
+    third = _get(site_client, event_index, page=3)
+    assert [s.pk for s in third.context["sessions"]] == [s.pk for s in sessions[4:6]]
+    assert _results_and_pages(third) == (
+        "More than 6 upcoming sessions",
+        "Page 3 of at least 4",
+    )
+    html = third.content.decode()
+    assert 'page=4" rel="next"' in html and 'page=2" rel="prev"' in html
+
+    # The last page: counted to the end, so exact again.
+    last = _get(site_client, event_index, page=4)
+    assert [s.pk for s in last.context["sessions"]] == [sessions[6].pk]
+    assert _results_and_pages(last) == ("7 upcoming sessions", "Page 4 of 4")
+    assert 'rel="next"' not in last.content.decode()
+
+    # Past the end: the last page, as before.
+    beyond = _get(site_client, event_index, page=40)
+    assert [s.pk for s in beyond.context["sessions"]] == [sessions[6].pk]
+
+
+def test_one_session_beyond_the_limit(site_client, event_index, settings):
+    settings.GATHER_LISTING_PAGE_SIZE = 1
+    settings.GATHER_LISTING_COUNT_LIMIT = 1
+    event = make_event(event_index)
+    make_session(event, start=_local(1))
+    make_session(event, start=_local(2))
+    results, pages = _results_and_pages(_get(site_client, event_index))
+    assert (results, pages) == ("More than 1 upcoming session", "Page 1 of at least 2")
+
+
+@pytest.mark.parametrize("page", ["0", "-3", "abc", ""])
+def test_a_page_number_below_one_or_not_a_number_gives_the_first(
+    site_client, event_index, settings, page
+):
+    settings.GATHER_LISTING_PAGE_SIZE = 1
+    event = make_event(event_index)
+    first = make_session(event, start=_local(1))
+    make_session(event, start=_local(2))
+    response = _get(site_client, event_index, page=page)
+    assert [s.pk for s in response.context["sessions"]] == [first.pk]
+
+
+def test_the_count_stops_at_the_limit(site_client, event_index, settings):
+    """The count is one query with a LIMIT: it reads no more rows than the
+    page needs, however many sessions there are."""
+    settings.GATHER_PUBLIC_CACHE_SECONDS = 0
+    settings.GATHER_LISTING_COUNT_LIMIT = 500
+    make_session(make_event(event_index), start=_local(1))
+    with CaptureQueriesContext(connection) as queries:
+        _get(site_client, event_index)
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    session_counts = [sql for sql in counts if "events_eventsession" in sql]
+    assert len(session_counts) == 1
+    assert "LIMIT 501" in session_counts[0]
+
+
 def test_listing_query_count_does_not_grow_with_events(
     site_client, event_index, settings, django_assert_max_num_queries
 ):
@@ -286,3 +389,44 @@ def test_upcoming_starts_from_the_longest_a_session_can_last(event_index):
     now = timezone.now()
     sql = str(EventSession.objects.upcoming(now).query)
     assert '"start" >=' in sql and '"end" >=' in sql
+
+
+def test_topics_offered_are_those_of_live_events_below_the_listing(
+    event_index, home_page
+):
+    from events.listing import topics_in_use
+    from tests.conftest import make_event_index
+
+    make_event(event_index, topics=["recovery", "art"])
+    make_event(event_index, topics=["grief"], publish=False)
+    make_event(make_event_index(home_page, title="Elsewhere"), topics=["music"])
+
+    assert [t.slug for t in topics_in_use(event_index)] == ["art", "recovery"]
+    assert [t.slug for t in topics_in_use()] == ["art", "music", "recovery"]
+    # A subquery that stops at each topic's first live event, not an EXISTS
+    # (a semi-join over every live page on PostgreSQL).
+    sql = str(topics_in_use(event_index).query)
+    assert "LIMIT 1" in sql and "EXISTS" not in sql
+
+
+def test_upcoming_checks_the_end_in_the_index_on_start(event_index):
+    """The listing walks the (start, end) index from a week back, so the
+    sessions of that week that are over are passed over in the index,
+    without reading their rows (SQLite's plan names only the range)."""
+    from events.listing import filtered_sessions
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(
+            cursor, EventSession._meta.db_table
+        )
+    assert constraints["session_start_end"]["columns"] == ["start", "end"]
+    if connection.vendor != "sqlite":
+        # PostgreSQL plans an almost empty test database by other indexes;
+        # the README has its plan at 10,000 events.
+        return
+    sessions = filtered_sessions(index_page=event_index, filters={})
+    sql, params = sessions[:20].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "USING INDEX session_start_end (start>?)" in plan, plan

@@ -325,6 +325,9 @@ TAGGIT_CASE_INSENSITIVE = True
 
 #: Events per page on the public listing.
 GATHER_LISTING_PAGE_SIZE = env.int("GATHER_LISTING_PAGE_SIZE", default=20)
+#: The listing counts its sessions up to this many; beyond it, it says "more
+#: than 500 upcoming sessions" (events/listing.py, CountingUpToPaginator).
+GATHER_LISTING_COUNT_LIMIT = env.int("GATHER_LISTING_COUNT_LIMIT", default=500)
 #: How long public pages and feeds stay in the shared cache at most, in
 #: seconds (core/public_cache.py); changes replace them sooner. 0 turns it off.
 GATHER_PUBLIC_CACHE_SECONDS = env.int("GATHER_PUBLIC_CACHE_SECONDS", default=300)

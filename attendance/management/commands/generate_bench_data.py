@@ -50,6 +50,7 @@ from wagtail.signal_handlers import (
 
 from attendance import tallies
 from attendance.models import AttendanceRecord, AttendanceStatus, RecordedBy
+from core import public_cache
 from core.dates import site_zone
 from core.statistics import update_query_statistics
 from events.calendars import site_feed_horizon
@@ -346,6 +347,9 @@ class Command(BaseCommand):
             "  counted the attendance for the reports in "
             f"{time.perf_counter() - tallies_began:.1f}s"
         )
+        # Bulk writes send no signals: public pages and the site feed's
+        # ETag (the stored content version) must still move on.
+        public_cache.content_changed()
         if not no_search_index:
             self.index_for_search(index)
         # The planner's statistics, as the daily job would leave them: a
