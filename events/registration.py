@@ -47,12 +47,15 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Upper
+from django.db.models.lookups import Exact
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from core import audit, public_cache, tokens
 from core.phones import INVALID_PHONE_MESSAGE, InvalidPhoneNumber, to_e164
+from core.prepared import PreparedQuery
 
 from .consent import carry_over, record_given, record_given_many
 from .errors import EventsError
@@ -117,16 +120,36 @@ RULE_FIELDS = (
 )
 
 
+#: The event's rule fields under its row lock, compiled once per process
+#: (``core.prepared``): every workflow starts here.
+_LOCKED_EVENT = PreparedQuery(
+    lambda event_id: (
+        EventPage.objects.select_for_update(of=("self",))
+        .only(*RULE_FIELDS)
+        .filter(pk=event_id)
+        .order_by()
+    ),
+    int,
+)
+
+
 def _lock_event(event: EventPage) -> EventPage:
     """Re-read the event under a row lock; callers queue here one at a time.
 
     Only the fields the rules need are read, to keep the locked section short.
+    Raises ``EventPage.DoesNotExist`` when the event is gone.
     """
-    return (
-        EventPage.objects.select_for_update(of=("self",))
-        .only(*RULE_FIELDS)
-        .get(pk=event.pk)
-    )
+    locked = _LOCKED_EVENT.first(event.pk)
+    if locked is None:
+        raise EventPage.DoesNotExist("The event to lock does not exist.")
+    return locked
+
+
+#: An event's sessions, soonest first, for its sign-up window.
+_SESSIONS_BY_START = PreparedQuery(
+    lambda event_id: EventSession.objects.filter(event_id=event_id).order_by("start"),
+    int,
+)
 
 
 def _offers():
@@ -238,7 +261,7 @@ def registration_refusal(
     if not event.live:
         return EventsError(_("This event is not published."), code="not_published")
     if sessions is None:
-        sessions = list(event.sessions.order_by("start"))
+        sessions = _SESSIONS_BY_START.objects(event.pk)
     going_ahead = [s for s in sessions if s.status != SessionStatus.CANCELLED]
     if sessions and not going_ahead:
         return EventsError(_("This event has been cancelled."), code="cancelled")
@@ -307,28 +330,71 @@ def _existing_and_places_left(
     sign-up committed before it (a count inside the locking statement
     would not, on PostgreSQL)."""
     key = person_key(email, phone)
-    counts = {}
-    if key is not None:
-        if key[0] == "email":
-            same = Q(email__iexact=email)
-        else:
-            same = Q(email="", phone=key[1])
-        counts["same_person"] = Count(
-            "pk", filter=same & ~Q(status=RegistrationStatus.CANCELLED)
-        )
-    if event.capacity is not None:
-        counts["taken"] = Count(
-            "pk", filter=Q(session__isnull=True) & _offers().Scope.taking_a_place()
-        )
-    if not counts:
+    counted = event.capacity is not None
+    if key is None and not counted:
         return None, None
-    found = Registration.objects.filter(event=event).aggregate(**counts)
+    query = _person_and_places_query(key and key[0], counted)
+    if key is None:
+        rows = query.rows(event.pk)
+    else:
+        rows = query.rows(event.pk, email if key[0] == "email" else key[1])
+    counts = rows[0] if rows else (0,) * len(query.names)
+    found = dict(zip(query.names, counts, strict=True))
     existing = None
     if found.get("same_person"):
         existing = _find_existing(event, email, phone)
     if event.capacity is None:
         return existing, None
     return existing, max(event.capacity - found["taken"], 0)
+
+
+_PERSON_AND_PLACES = {}
+
+
+def _person_and_places_query(same: str | None, counted: bool) -> PreparedQuery:
+    """The query ``_existing_and_places_left`` runs, compiled once per
+    process for each shape: ``same`` is how the person is found ("email",
+    "phone" or None), ``counted`` whether the event has a capacity. Its rows
+    are grouped by the event, so an event without registrations gives none.
+    """
+    query = _PERSON_AND_PLACES.get((same, counted))
+    if query is not None:
+        return query
+    names = []
+    if same:
+        names.append("same_person")
+    if counted:
+        names.append("taken")
+
+    def build(event_id, value=None):
+        counts = {}
+        if same == "email":
+            # Any case, as ``email__iexact`` compares; written out because
+            # that lookup escapes its value for LIKE on SQLite.
+            match = Q(Exact(Upper("email"), Upper(Value(value))))
+        else:
+            match = Q(email="", phone=value)
+        if same:
+            counts["same_person"] = Count(
+                "pk", filter=match & ~Q(status=RegistrationStatus.CANCELLED)
+            )
+        if counted:
+            counts["taken"] = Count(
+                "pk",
+                filter=Q(session__isnull=True) & _offers().Scope.taking_a_place(),
+            )
+        return (
+            Registration.objects.filter(event_id=event_id)
+            .order_by()
+            .values("event_id")
+            .annotate(**counts)
+            .values_list(*names)
+        )
+
+    query = PreparedQuery(build, int, *([str] if same else []))
+    query.names = names
+    _PERSON_AND_PLACES[(same, counted)] = query
+    return query
 
 
 @dataclasses.dataclass(frozen=True)

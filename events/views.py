@@ -21,6 +21,7 @@ from wagtail.models import PageViewRestriction
 
 from core import audit
 from core.http import private
+from core.prepared import PreparedQuery
 from core.ratelimit import allow, limit_reached
 
 from . import consent as consent_rules
@@ -97,16 +98,9 @@ def sign_up(request, event_id):
     """
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
-    # Whether the event asks questions of its own, in the same query: most
-    # ask none, and then the form needs no query for them.
-    event = published_event_or_404(
-        event_id,
-        published_events().annotate(
-            has_questions=Exists(
-                RegistrationQuestion.objects.filter(event_id=OuterRef("pk"))
-            )
-        ),
-    )
+    event = _SIGN_UP_EVENT.first(event_id)
+    if event is None:
+        raise Http404(_("There is no such event."))
     refusal, status = None, 200
     form = _sign_up_form(event, request.POST if request.method == "POST" else None)
     if request.method == "GET":
@@ -135,6 +129,24 @@ def sign_up(request, event_id):
         "per_session": drop_in.is_per_session(event),
     }
     return TemplateResponse(request, "events/sign_up.html", context, status=status)
+
+
+#: The event of a sign-up form, live and without a privacy setting, and
+#: whether it asks questions of its own, in one query: most ask none, and
+#: then the form needs no query for them. Compiled once per process
+#: (``core.prepared``): building this queryset cost more than running it.
+_SIGN_UP_EVENT = PreparedQuery(
+    lambda event_id: (
+        published_events()
+        .annotate(
+            has_questions=Exists(
+                RegistrationQuestion.objects.filter(event_id=OuterRef("pk"))
+            )
+        )
+        .filter(pk=event_id)[:1]
+    ),
+    int,
+)
 
 
 def _sign_up_form(event, data):
