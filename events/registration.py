@@ -47,8 +47,8 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 
 from django.db import transaction
-from django.db.models import Count, Q, Value
-from django.db.models.functions import Upper
+from django.db.models import Count, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Upper
 from django.db.models.lookups import Exact
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
@@ -334,12 +334,38 @@ def _existing_and_places_left(
     if key is None and not counted:
         return None, None
     query = _person_and_places_query(key and key[0], counted)
-    if key is None:
-        rows = query.rows(event.pk)
-    else:
-        rows = query.rows(event.pk, email if key[0] == "email" else key[1])
+    rows = query.rows(*_person_and_places_args(event, key, email))
     counts = rows[0] if rows else (0,) * len(query.names)
     found = dict(zip(query.names, counts, strict=True))
+    return _existing_from_counts(event, email, phone, found)
+
+
+def _sessions_existing_and_places_left(
+    event: EventPage, email: str, phone
+) -> tuple[list[EventSession], Registration | None, int | None]:
+    """The event's sessions (soonest first, for ``registration_refusal``)
+    with ``_existing_and_places_left``, in one statement: the two counts are
+    subqueries of the sessions' query. Caller holds the event's lock, as
+    for ``_existing_and_places_left``; this statement too starts after the
+    lock is taken. An event without sessions takes a second statement for
+    the counts (only a coordinator can add someone to one)."""
+    key = person_key(email, phone)
+    counted = event.capacity is not None
+    query = _person_and_places_query(key and key[0], counted, sessions=True)
+    sessions = query.objects(*_person_and_places_args(event, key, email))
+    if not sessions:
+        return sessions, *_existing_and_places_left(event, email, phone)
+    found = {name: getattr(sessions[0], name) for name in query.names}
+    return sessions, *_existing_from_counts(event, email, phone, found)
+
+
+def _person_and_places_args(event, key, email):
+    if key is None:
+        return (event.pk,)
+    return (event.pk, email if key[0] == "email" else key[1])
+
+
+def _existing_from_counts(event, email, phone, found):
     existing = None
     if found.get("same_person"):
         existing = _find_existing(event, email, phone)
@@ -351,13 +377,18 @@ def _existing_and_places_left(
 _PERSON_AND_PLACES = {}
 
 
-def _person_and_places_query(same: str | None, counted: bool) -> PreparedQuery:
+def _person_and_places_query(
+    same: str | None, counted: bool, *, sessions: bool = False
+) -> PreparedQuery:
     """The query ``_existing_and_places_left`` runs, compiled once per
     process for each shape: ``same`` is how the person is found ("email",
     "phone" or None), ``counted`` whether the event has a capacity. Its rows
     are grouped by the event, so an event without registrations gives none.
+    With ``sessions``, the query of the event's sessions instead, soonest
+    first, each with the counts as subqueries (computed once: they do not
+    depend on the session), for ``_sessions_existing_and_places_left``.
     """
-    query = _PERSON_AND_PLACES.get((same, counted))
+    query = _PERSON_AND_PLACES.get((same, counted, sessions))
     if query is not None:
         return query
     names = []
@@ -366,8 +397,8 @@ def _person_and_places_query(same: str | None, counted: bool) -> PreparedQuery:
     if counted:
         names.append("taken")
 
-    def build(event_id, value=None):
-        counts = {}
+    def conditions(value):
+        found = {}
         if same == "email":
             # Any case, as ``email__iexact`` compares; written out because
             # that lookup escapes its value for LIKE on SQLite.
@@ -375,14 +406,15 @@ def _person_and_places_query(same: str | None, counted: bool) -> PreparedQuery:
         else:
             match = Q(email="", phone=value)
         if same:
-            counts["same_person"] = Count(
-                "pk", filter=match & ~Q(status=RegistrationStatus.CANCELLED)
-            )
+            found["same_person"] = match & ~Q(status=RegistrationStatus.CANCELLED)
         if counted:
-            counts["taken"] = Count(
-                "pk",
-                filter=Q(session__isnull=True) & _offers().Scope.taking_a_place(),
+            found["taken"] = Q(session__isnull=True) & (
+                _offers().Scope.taking_a_place()
             )
+        return found
+
+    def build(event_id, value=None):
+        counts = {name: Count("pk", filter=q) for name, q in conditions(value).items()}
         return (
             Registration.objects.filter(event_id=event_id)
             .order_by()
@@ -391,9 +423,31 @@ def _person_and_places_query(same: str | None, counted: bool) -> PreparedQuery:
             .values_list(*names)
         )
 
-    query = PreparedQuery(build, int, *([str] if same else []))
+    def build_with_sessions(event_id, value=None):
+        counts = {
+            name: Coalesce(
+                Subquery(
+                    Registration.objects.filter(q, event_id=event_id)
+                    .order_by()
+                    .values("event_id")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
+            )
+            for name, q in conditions(value).items()
+        }
+        return (
+            EventSession.objects.filter(event_id=event_id)
+            .order_by("start")
+            .annotate(**counts)
+        )
+
+    query = PreparedQuery(
+        build_with_sessions if sessions else build, int, *([str] if same else [])
+    )
     query.names = names
-    _PERSON_AND_PLACES[(same, counted)] = query
+    _PERSON_AND_PLACES[(same, counted, sessions)] = query
     return query
 
 
@@ -443,11 +497,14 @@ def _person(
     return person
 
 
-def _check_open(event: EventPage, *, by_coordinator: bool, now=None) -> None:
+def _check_open(
+    event: EventPage, *, by_coordinator: bool, now=None, sessions=None
+) -> None:
     """Raise when the event takes no sign-up now. Coordinators adding people by
-    hand bypass the sign-up window, but not an event without sign-up."""
+    hand bypass the sign-up window, but not an event without sign-up.
+    ``sessions``: the event's sessions soonest first, when already read."""
     if not by_coordinator:
-        refusal = registration_refusal(event, now=now)
+        refusal = registration_refusal(event, now=now, sessions=sessions)
         if refusal:
             raise refusal
     elif event.registration_mode == RegistrationMode.NONE:
@@ -585,16 +642,16 @@ def _register(
 ) -> RegistrationResult:
     """``register`` without its audit entry (``move`` writes its own)."""
     event = _lock_event(event)
-    _check_open(event, by_coordinator=by_coordinator, now=now)
+    sessions, existing, places_left = _sessions_existing_and_places_left(
+        event, person["email"], person["phone"]
+    )
+    _check_open(event, by_coordinator=by_coordinator, now=now, sessions=sessions)
     if event.sign_up_per == SignUpPer.SESSION:
         raise EventsError(
             _("People sign up for single dates of this event: choose a date."),
             code="session_missing",
         )
 
-    existing, places_left = _existing_and_places_left(
-        event, person["email"], person["phone"]
-    )
     if existing and refuse_repeat:
         raise EventsError(
             _("%(name)s is already registered for this event (%(status)s).")
