@@ -545,7 +545,6 @@ def _newcomer(
     )
 
 
-@transaction.atomic
 def register(
     *,
     event: EventPage,
@@ -563,6 +562,7 @@ def register(
     user=None,
     by: str | None = None,
     now=None,
+    locked: bool = False,
 ) -> RegistrationResult:
     """Give a person a place, or a waitlist position when the event is full.
 
@@ -590,24 +590,66 @@ def register(
 
     A new registration is logged (``events.registration.created``); a public
     sign-up (not ``by_coordinator``) is logged as the participant's own.
+
+    Atomic. With ``locked``, the caller's transaction already holds the
+    event's row lock and ``event`` was read under it with at least
+    ``RULE_FIELDS`` (the public sign-up view reads it so, in the statement
+    that checks it is published): the event is not locked again, and no
+    savepoint is made (an error marks the caller's transaction for rollback).
     """
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("register(locked=True) runs in the caller's transaction.")
+    with transaction.atomic(savepoint=not locked):
+        return _register_and_record(
+            event=event,
+            person=_person(
+                name,
+                email,
+                phone,
+                support_needs,
+                call_times=call_times,
+                voicemail_ok=voicemail_ok,
+            ),
+            consent=consent,
+            answers=answers,
+            by_coordinator=by_coordinator,
+            notify=notify,
+            refuse_repeat=refuse_repeat,
+            actor=_actor(by_coordinator, user, by),
+            now=now,
+            locked=locked,
+        )
+
+
+def _actor(by_coordinator, user, by) -> audit.Actor:
     if not by_coordinator and user is None and by is None:
         by = audit.PARTICIPANT
-    actor = audit.actor(user=user, by=by)
+    return audit.actor(user=user, by=by)
+
+
+def _register_and_record(
+    *,
+    event,
+    person,
+    consent,
+    answers,
+    by_coordinator,
+    notify,
+    refuse_repeat,
+    actor,
+    now,
+    locked,
+) -> RegistrationResult:
+    """``register`` inside its transaction: the place, then its consent,
+    answers and audit entry."""
     result = _register(
         event=event,
-        person=_person(
-            name,
-            email,
-            phone,
-            support_needs,
-            call_times=call_times,
-            voicemail_ok=voicemail_ok,
-        ),
+        person=person,
         by_coordinator=by_coordinator,
         notify=notify,
         refuse_repeat=refuse_repeat,
         now=now,
+        locked=locked,
     )
     if result.created:
         registration = result.registration
@@ -638,10 +680,12 @@ def _repeat_notice_due(registration: Registration, *, now=None) -> bool:
 
 
 def _register(
-    *, event, person, by_coordinator, notify, refuse_repeat, now
+    *, event, person, by_coordinator, notify, refuse_repeat, now, locked=False
 ) -> RegistrationResult:
-    """``register`` without its audit entry (``move`` writes its own)."""
-    event = _lock_event(event)
+    """``register`` without its audit entry (``move`` writes its own);
+    ``locked``: ``event`` was read under its lock already."""
+    if not locked:
+        event = _lock_event(event)
     sessions, existing, places_left = _sessions_existing_and_places_left(
         event, person["email"], person["phone"]
     )
