@@ -19,6 +19,9 @@ as it is; compare with ``Upper(...)`` on both sides instead. Only integer
 and string arguments are supported. ``select_related`` is not (the rows
 would need Django's related populators).
 
+``insert`` is the same for ``bulk_create``: the INSERT of new rows of a
+model, compiled once per number of rows.
+
 Statements run through ``connection.cursor()``, so query counting
 (``CaptureQueriesContext``) and execute wrappers see them as usual.
 """
@@ -26,6 +29,8 @@ Statements run through ``connection.cursor()``, so query counting
 import threading
 
 from django.db import connections
+from django.db.models import AutoField
+from django.db.models.sql import InsertQuery
 
 #: Kinds of argument and how a stand-in for the n-th one is made: values no
 #: real call passes (the string one holds LIKE's special characters, so a
@@ -173,3 +178,73 @@ class PreparedQuery:
         """The first instance ``objects`` finds, or None."""
         found = self.objects(*args)
         return found[0] if found else None
+
+
+#: Compiled INSERT statements: (model, rows, alias, vendor) -> (sql, fields).
+_INSERTS = {}
+#: More rows than this go to ``bulk_create`` (its batches, and no statement
+#: kept per number of rows of an import).
+MAX_INSERT_ROWS = 10
+
+
+def insert(objs, *, using="default"):
+    """``bulk_create(objs)`` for new rows of one model, with its INSERT
+    compiled once per process for each number of rows (``bulk_create``
+    builds and compiles it each time; for the one or two rows of a sign-up's
+    consent and audit entry that was most of its cost).
+
+    As ``bulk_create``: no ``save()``, no signals, primary keys set from the
+    statement's ``RETURNING``, the objects marked saved. Falls back to
+    ``bulk_create`` for what this does not cover: more than
+    ``MAX_INSERT_ROWS`` rows, a database that cannot return the new rows'
+    ids, objects with a primary key already or of several models, a model
+    with parents, or a value that is an expression.
+    """
+    objs = list(objs)
+    if not objs:
+        return objs
+    model = type(objs[0])
+    opts = model._meta
+    connection = connections[using]
+    if (
+        len(objs) > MAX_INSERT_ROWS
+        or not connection.features.can_return_rows_from_bulk_insert
+        or opts.parents
+        or not isinstance(opts.pk, AutoField)
+        or any(type(obj) is not model or obj._is_pk_set() for obj in objs)
+    ):
+        return model._base_manager.using(using).bulk_create(objs)
+    key = (model, len(objs), connection.alias, connection.vendor)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        fields = [
+            field
+            for field in opts.concrete_fields
+            if not field.generated and not isinstance(field, AutoField)
+        ]
+        query = InsertQuery(model)
+        query.insert_values(fields, objs)
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = opts.db_returning_fields
+        [(sql, _)] = compiler.as_sql()
+        statement = (sql, fields)
+        _INSERTS[key] = statement
+    sql, fields = statement
+    params = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        for field in fields:
+            value = field.pre_save(obj, add=True)
+            if hasattr(value, "resolve_expression"):
+                return model._base_manager.using(using).bulk_create(objs)
+            params.append(field.get_db_prep_save(value, connection=connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    returning = opts.db_returning_fields
+    for obj, row in zip(objs, rows, strict=True):
+        for value, field in zip(row, returning, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = using
+    return objs

@@ -118,3 +118,33 @@ def test_unsupported_kinds_and_wrong_arguments_are_refused():
     query = PreparedQuery(lambda pk: Registration.objects.filter(pk=pk), int)
     with pytest.raises(TypeError):
         query.rows()
+
+
+def test_insert_sets_ids_and_matches_bulk_create(event_index):
+    from django.utils import timezone
+
+    from core.prepared import insert
+    from events.models import Consent
+
+    event = make_registration_event(event_index)
+    people = [sign_up(event, email=f"p{n}@example.org") for n in range(3)]
+    Consent.objects.all().delete()
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        one = insert([Consent(registration=people[0], channel="email", given_at=now)])
+        two = insert(
+            [
+                Consent(registration=person, channel="text", given_at=now)
+                for person in people[1:]
+            ]
+        )
+    assert len(queries) == 2
+    saved = {
+        (c.pk, c.registration_id, c.channel) for c in Consent.objects.order_by("pk")
+    }
+    assert saved == {(c.pk, c.registration_id, c.channel) for c in one + two}
+    assert all(c.pk and not c._state.adding for c in one + two)
+    # Again with the same number of rows: the statement is reused.
+    (again,) = insert([Consent(registration=people[1], channel="email", given_at=now)])
+    assert Consent.objects.get(pk=again.pk).registration_id == people[1].pk
+    assert insert([]) == []
