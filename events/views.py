@@ -101,18 +101,23 @@ def sign_up(request, event_id):
     """
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
-    refusal, status, form = None, 200, None
+    refusal, status = None, 200
     if request.method == "POST":
         event, form, status, refusal = _post_series_sign_up(request, event_id)
-        if event is not None and form is not None and status is None:
+        if form is None:
+            # A drop-in: its dates are locked by ``register_sessions``.
+            form = _sign_up_form(event, request.POST)
+            try:
+                status = _handle_sign_up(request, event, form)
+            except EventsError as error:
+                refusal, status = error, 409
+        if status is None:
             return redirect("event_sign_up_thanks", event.pk)
     else:
         event = _SIGN_UP_EVENT.first(event_id)
         if event is None:
             raise Http404(_("There is no such event."))
-    if form is None:
-        form = _sign_up_form(event, request.POST if request.method == "POST" else None)
-    if request.method == "GET":
+        form = _sign_up_form(event, None)
         refusal = workflows.registration_refusal(event)
         if refusal is None and drop_in.is_per_session(event):
             if not form.session_rows:
@@ -121,14 +126,6 @@ def sign_up(request, event_id):
                 )
         elif refusal is None and _full_without_waitlist(event):
             refusal = EventsError(_("Sorry, this event is full."), code="full")
-    elif refusal is None and status == 200:
-        # A drop-in (a date to choose), after the transaction above.
-        try:
-            status = _handle_sign_up(request, event, form)
-        except EventsError as error:
-            refusal, status = error, 409
-        if status is None:
-            return redirect("event_sign_up_thanks", event.pk)
     context = {
         "page": event,
         "form": None if refusal else form,
