@@ -19,8 +19,8 @@ as it is; compare with ``Upper(...)`` on both sides instead. Only integer
 and string arguments are supported. ``select_related`` is not (the rows
 would need Django's related populators).
 
-``insert`` is the same for ``bulk_create``: the INSERT of new rows of a
-model, compiled once per number of rows.
+``insert`` is the same for ``bulk_create`` of one new row: its INSERT
+compiled once per model.
 
 Statements run through ``connection.cursor()``, so query counting
 (``CaptureQueriesContext``) and execute wrappers see them as usual.
@@ -180,25 +180,23 @@ class PreparedQuery:
         return found[0] if found else None
 
 
-#: Compiled INSERT statements: (model, rows, alias, vendor) -> (sql, fields).
+#: Compiled INSERT statements: (model, alias, vendor) -> (sql, fields).
 _INSERTS = {}
-#: More rows than this go to ``bulk_create`` (its batches, and no statement
-#: kept per number of rows of an import).
-MAX_INSERT_ROWS = 10
 
 
 def insert(objs, *, using="default"):
-    """``bulk_create(objs)`` for new rows of one model, with its INSERT
-    compiled once per process for each number of rows (``bulk_create``
-    builds and compiles it each time; for the one or two rows of a sign-up's
-    consent and audit entry that was most of its cost).
+    """``bulk_create(objs)`` for one new row, with its INSERT compiled once
+    per process and model (``bulk_create`` builds and compiles it each
+    time; for a sign-up's consent row and audit entry that was most of its
+    cost).
 
     As ``bulk_create``: no ``save()``, no signals, primary keys set from the
     statement's ``RETURNING``, the objects marked saved. Falls back to
-    ``bulk_create`` for what this does not cover: more than
-    ``MAX_INSERT_ROWS`` rows, a database that cannot return the new rows'
-    ids, objects with a primary key already or of several models, a model
-    with parents, or a value that is an expression.
+    ``bulk_create`` for what this does not cover: more than one row (on
+    PostgreSQL Django inserts several as ``UNNEST`` of one array per column,
+    another statement), a database that cannot return the new row's id, an
+    object with a primary key already, a model with parents, a field whose
+    placeholder depends on its value, or a value that is an expression.
     """
     objs = list(objs)
     if not objs:
@@ -207,14 +205,14 @@ def insert(objs, *, using="default"):
     opts = model._meta
     connection = connections[using]
     if (
-        len(objs) > MAX_INSERT_ROWS
-        or not connection.features.can_return_rows_from_bulk_insert
+        len(objs) != 1
+        or not connection.features.can_return_columns_from_insert
         or opts.parents
         or not isinstance(opts.pk, AutoField)
-        or any(type(obj) is not model or obj._is_pk_set() for obj in objs)
+        or objs[0]._is_pk_set()
     ):
         return model._base_manager.using(using).bulk_create(objs)
-    key = (model, len(objs), connection.alias, connection.vendor)
+    key = (model, connection.alias, connection.vendor)
     statement = _INSERTS.get(key)
     if statement is None:
         fields = [
@@ -222,6 +220,9 @@ def insert(objs, *, using="default"):
             for field in opts.concrete_fields
             if not field.generated and not isinstance(field, AutoField)
         ]
+        if any(hasattr(field, "get_placeholder") for field in fields):
+            # The placeholder may depend on the value: not one statement.
+            return model._base_manager.using(using).bulk_create(objs)
         query = InsertQuery(model)
         query.insert_values(fields, objs)
         compiler = query.get_compiler(connection=connection)

@@ -144,7 +144,7 @@ def test_insert_sets_ids_and_matches_bulk_create(event_index):
     }
     assert saved == {(c.pk, c.registration_id, c.channel) for c in one + two}
     assert all(c.pk and not c._state.adding for c in one + two)
-    # Again with the same number of rows: the statement is reused.
+    # Again: the statement is reused.
     (again,) = insert([Consent(registration=people[1], channel="email", given_at=now)])
     assert Consent.objects.get(pk=again.pk).registration_id == people[1].pk
     assert insert([]) == []
