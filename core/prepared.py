@@ -31,6 +31,7 @@ import threading
 from django.db import connections
 from django.db.models import AutoField
 from django.db.models.sql import InsertQuery
+from django.db.transaction import TransactionManagementError
 
 #: Kinds of argument and how a stand-in for the n-th one is made: values no
 #: real call passes (the string one holds LIKE's special characters, so a
@@ -80,6 +81,7 @@ class _Compiled:
             )
         self.sql = sql
         self.slots = slots
+        self.locks = bool(queryset.query.select_for_update)
         # Columns only for ordering (DISTINCT with extra order), as
         # ``results_iter`` drops them.
         self.width = compiler.col_count if compiler.has_extra_select else None
@@ -134,6 +136,16 @@ class PreparedQuery:
             raise TypeError(f"{len(self.kinds)} arguments expected, {len(args)} given")
         connection = connections[self.using]
         compiled = self._statement(connection)
+        if (
+            compiled.locks
+            and connection.features.has_select_for_update
+            and connection.get_autocommit()
+            and connection.features.supports_transactions
+        ):
+            # As the ORM refuses it on every run, not only when compiling.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         params = [args[value] if is_arg else value for is_arg, value in compiled.slots]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)

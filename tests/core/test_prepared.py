@@ -148,3 +148,21 @@ def test_insert_sets_ids_and_matches_bulk_create(event_index):
     (again,) = insert([Consent(registration=people[1], channel="email", given_at=now)])
     assert Consent.objects.get(pk=again.pk).registration_id == people[1].pk
     assert insert([]) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_query_is_refused_outside_a_transaction_every_time():
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    query = PreparedQuery(
+        lambda pk: Registration.objects.select_for_update().filter(pk=pk), int
+    )
+    with transaction.atomic():
+        assert query.rows(-1) == []
+    for _ in range(2):
+        if connection.features.has_select_for_update:
+            with pytest.raises(TransactionManagementError):
+                query.rows(-1)
+        else:  # SQLite: no row locks, as with the ORM
+            assert query.rows(-1) == []
