@@ -38,6 +38,8 @@ from django.utils import timezone
 from wagtail.log_actions import registry as log_action_registry
 from wagtail.models import PageLogEntry
 
+from core.prepared import insert
+
 STAFF = "staff"
 PARTICIPANT = "participant"
 IMPORT = "import"
@@ -117,13 +119,13 @@ def entry(instance, action: str, *, actor: Actor, title: str, data: dict | None 
 
 
 def write(entries) -> None:
-    """Insert log entries built by ``entry``: one INSERT per log model (and
-    per Django batch)."""
+    """Insert log entries built by ``entry``: one INSERT per log model
+    (``core.prepared.insert``, as ``bulk_create`` but compiled once)."""
     by_model = {}
     for built in entries:
         by_model.setdefault(type(built), []).append(built)
-    for model, built in by_model.items():
-        model.objects.bulk_create(built)
+    for built in by_model.values():
+        insert(built)
 
 
 def log_access(instance, action: str, *, user, title: str, count: int, **data):

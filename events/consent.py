@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core import audit
+from core.prepared import insert
 
 from .errors import EventsError
 from .models import Channel, Consent, Registration
@@ -79,7 +80,7 @@ def record_given_many(people, *, now=None) -> list[Consent]:
     """``record_given`` for many (registration, channels) pairs in one
     INSERT (``RegistrationBatch``)."""
     now = now or timezone.now()
-    return Consent.objects.bulk_create(
+    return insert(
         Consent(
             registration=registration,
             channel=channel,

@@ -47,12 +47,15 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Upper
+from django.db.models.lookups import Exact
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from core import audit, public_cache, tokens
 from core.phones import INVALID_PHONE_MESSAGE, InvalidPhoneNumber, to_e164
+from core.prepared import PreparedQuery
 
 from .consent import carry_over, record_given, record_given_many
 from .errors import EventsError
@@ -120,17 +123,37 @@ RULE_FIELDS = (
 )
 
 
+#: The event's rule fields under its row lock, compiled once per process
+#: (``core.prepared``): every workflow starts here.
+_LOCKED_EVENT = PreparedQuery(
+    lambda event_id: (
+        EventPage.objects.select_for_update(of=("self",))
+        .only(*RULE_FIELDS)
+        .filter(pk=event_id)
+        .order_by()
+    ),
+    int,
+)
+
+
 def _lock_event(event: EventPage | int) -> EventPage:
     """Re-read the event (or the event of that id) under a row lock;
     callers queue here one at a time.
 
     Only the fields the rules need are read, to keep the locked section short.
+    Raises ``EventPage.DoesNotExist`` when the event is gone.
     """
-    return (
-        EventPage.objects.select_for_update(of=("self",))
-        .only(*RULE_FIELDS)
-        .get(pk=getattr(event, "pk", event))
-    )
+    locked = _LOCKED_EVENT.first(getattr(event, "pk", event))
+    if locked is None:
+        raise EventPage.DoesNotExist("The event to lock does not exist.")
+    return locked
+
+
+#: An event's sessions, soonest first, for its sign-up window.
+_SESSIONS_BY_START = PreparedQuery(
+    lambda event_id: EventSession.objects.filter(event_id=event_id).order_by("start"),
+    int,
+)
 
 
 def _offers():
@@ -260,7 +283,7 @@ def registration_refusal(
     if not event.live:
         return EventsError(_("This event is not published."), code="not_published")
     if sessions is None:
-        sessions = list(event.sessions.order_by("start"))
+        sessions = _SESSIONS_BY_START.objects(event.pk)
     going_ahead = [s for s in sessions if s.status != SessionStatus.CANCELLED]
     if sessions and not going_ahead:
         return EventsError(_("This event has been cancelled."), code="cancelled")
@@ -329,28 +352,125 @@ def _existing_and_places_left(
     sign-up committed before it (a count inside the locking statement
     would not, on PostgreSQL)."""
     key = person_key(email, phone)
-    counts = {}
-    if key is not None:
-        if key[0] == "email":
-            same = Q(email__iexact=email)
-        else:
-            same = Q(email="", phone=key[1])
-        counts["same_person"] = Count(
-            "pk", filter=same & ~Q(status=RegistrationStatus.CANCELLED)
-        )
-    if event.capacity is not None:
-        counts["taken"] = Count(
-            "pk", filter=Q(session__isnull=True) & _offers().Scope.taking_a_place()
-        )
-    if not counts:
+    counted = event.capacity is not None
+    if key is None and not counted:
         return None, None
-    found = Registration.objects.filter(event=event).aggregate(**counts)
+    query = _person_and_places_query(key and key[0], counted)
+    rows = query.rows(*_person_and_places_args(event, key, email))
+    counts = rows[0] if rows else (0,) * len(query.names)
+    found = dict(zip(query.names, counts, strict=True))
+    return _existing_from_counts(event, email, phone, found)
+
+
+def _sessions_existing_and_places_left(
+    event: EventPage, email: str, phone
+) -> tuple[list[EventSession], Registration | None, int | None]:
+    """The event's sessions (soonest first, for ``registration_refusal``)
+    with ``_existing_and_places_left``, in one statement: the two counts are
+    subqueries of the sessions' query. Caller holds the event's lock, as
+    for ``_existing_and_places_left``; this statement too starts after the
+    lock is taken. An event without sessions takes a second statement for
+    the counts (only a coordinator can add someone to one)."""
+    key = person_key(email, phone)
+    counted = event.capacity is not None
+    query = _person_and_places_query(key and key[0], counted, sessions=True)
+    sessions = query.objects(*_person_and_places_args(event, key, email))
+    if not sessions:
+        return sessions, *_existing_and_places_left(event, email, phone)
+    found = {name: getattr(sessions[0], name) for name in query.names}
+    return sessions, *_existing_from_counts(event, email, phone, found)
+
+
+def _person_and_places_args(event, key, email):
+    if key is None:
+        return (event.pk,)
+    return (event.pk, email if key[0] == "email" else key[1])
+
+
+def _existing_from_counts(event, email, phone, found):
     existing = None
     if found.get("same_person"):
         existing = _find_existing(event, email, phone)
     if event.capacity is None:
         return existing, None
     return existing, max(event.capacity - found["taken"], 0)
+
+
+_PERSON_AND_PLACES = {}
+
+
+def _person_and_places_query(
+    same: str | None, counted: bool, *, sessions: bool = False
+) -> PreparedQuery:
+    """The query ``_existing_and_places_left`` runs, compiled once per
+    process for each shape: ``same`` is how the person is found ("email",
+    "phone" or None), ``counted`` whether the event has a capacity. Its rows
+    are grouped by the event, so an event without registrations gives none.
+    With ``sessions``, the query of the event's sessions instead, soonest
+    first, each with the counts as subqueries (computed once: they do not
+    depend on the session), for ``_sessions_existing_and_places_left``.
+    """
+    query = _PERSON_AND_PLACES.get((same, counted, sessions))
+    if query is not None:
+        return query
+    names = []
+    if same:
+        names.append("same_person")
+    if counted:
+        names.append("taken")
+
+    def conditions(value):
+        found = {}
+        if same == "email":
+            # Any case, as ``email__iexact`` compares; written out because
+            # that lookup escapes its value for LIKE on SQLite.
+            match = Q(Exact(Upper("email"), Upper(Value(value))))
+        else:
+            match = Q(email="", phone=value)
+        if same:
+            found["same_person"] = match & ~Q(status=RegistrationStatus.CANCELLED)
+        if counted:
+            found["taken"] = Q(session__isnull=True) & (
+                _offers().Scope.taking_a_place()
+            )
+        return found
+
+    def build(event_id, value=None):
+        counts = {name: Count("pk", filter=q) for name, q in conditions(value).items()}
+        return (
+            Registration.objects.filter(event_id=event_id)
+            .order_by()
+            .values("event_id")
+            .annotate(**counts)
+            .values_list(*names)
+        )
+
+    def build_with_sessions(event_id, value=None):
+        counts = {
+            name: Coalesce(
+                Subquery(
+                    Registration.objects.filter(q, event_id=event_id)
+                    .order_by()
+                    .values("event_id")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
+            )
+            for name, q in conditions(value).items()
+        }
+        return (
+            EventSession.objects.filter(event_id=event_id)
+            .order_by("start")
+            .annotate(**counts)
+        )
+
+    query = PreparedQuery(
+        build_with_sessions if sessions else build, int, *([str] if same else [])
+    )
+    query.names = names
+    _PERSON_AND_PLACES[(same, counted, sessions)] = query
+    return query
 
 
 @dataclasses.dataclass(frozen=True)
@@ -399,11 +519,14 @@ def _person(
     return person
 
 
-def _check_open(event: EventPage, *, by_coordinator: bool, now=None) -> None:
+def _check_open(
+    event: EventPage, *, by_coordinator: bool, now=None, sessions=None
+) -> None:
     """Raise when the event takes no sign-up now. Coordinators adding people by
-    hand bypass the sign-up window, but not an event without sign-up."""
+    hand bypass the sign-up window, but not an event without sign-up.
+    ``sessions``: the event's sessions soonest first, when already read."""
     if not by_coordinator:
-        refusal = registration_refusal(event, now=now)
+        refusal = registration_refusal(event, now=now, sessions=sessions)
         if refusal:
             raise refusal
     elif event.registration_mode == RegistrationMode.NONE:
@@ -444,7 +567,6 @@ def _newcomer(
     )
 
 
-@transaction.atomic
 def register(
     *,
     event: EventPage,
@@ -462,6 +584,7 @@ def register(
     user=None,
     by: str | None = None,
     now=None,
+    locked: bool = False,
 ) -> RegistrationResult:
     """Give a person a place, or a waitlist position when the event is full.
 
@@ -489,24 +612,66 @@ def register(
 
     A new registration is logged (``events.registration.created``); a public
     sign-up (not ``by_coordinator``) is logged as the participant's own.
+
+    Atomic. With ``locked``, the caller's transaction already holds the
+    event's row lock and ``event`` was read under it with at least
+    ``RULE_FIELDS`` (the public sign-up view reads it so, in the statement
+    that checks it is published): the event is not locked again, and no
+    savepoint is made (an error marks the caller's transaction for rollback).
     """
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("register(locked=True) runs in the caller's transaction.")
+    with transaction.atomic(savepoint=not locked):
+        return _register_and_record(
+            event=event,
+            person=_person(
+                name,
+                email,
+                phone,
+                support_needs,
+                call_times=call_times,
+                voicemail_ok=voicemail_ok,
+            ),
+            consent=consent,
+            answers=answers,
+            by_coordinator=by_coordinator,
+            notify=notify,
+            refuse_repeat=refuse_repeat,
+            actor=_actor(by_coordinator, user, by),
+            now=now,
+            locked=locked,
+        )
+
+
+def _actor(by_coordinator, user, by) -> audit.Actor:
     if not by_coordinator and user is None and by is None:
         by = audit.PARTICIPANT
-    actor = audit.actor(user=user, by=by)
+    return audit.actor(user=user, by=by)
+
+
+def _register_and_record(
+    *,
+    event,
+    person,
+    consent,
+    answers,
+    by_coordinator,
+    notify,
+    refuse_repeat,
+    actor,
+    now,
+    locked,
+) -> RegistrationResult:
+    """``register`` inside its transaction: the place, then its consent,
+    answers and audit entry."""
     result = _register(
         event=event,
-        person=_person(
-            name,
-            email,
-            phone,
-            support_needs,
-            call_times=call_times,
-            voicemail_ok=voicemail_ok,
-        ),
+        person=person,
         by_coordinator=by_coordinator,
         notify=notify,
         refuse_repeat=refuse_repeat,
         now=now,
+        locked=locked,
     )
     if result.created:
         registration = result.registration
@@ -537,20 +702,22 @@ def _repeat_notice_due(registration: Registration, *, now=None) -> bool:
 
 
 def _register(
-    *, event, person, by_coordinator, notify, refuse_repeat, now
+    *, event, person, by_coordinator, notify, refuse_repeat, now, locked=False
 ) -> RegistrationResult:
-    """``register`` without its audit entry (``move`` writes its own)."""
-    event = _lock_event(event)
-    _check_open(event, by_coordinator=by_coordinator, now=now)
+    """``register`` without its audit entry (``move`` writes its own);
+    ``locked``: ``event`` was read under its lock already."""
+    if not locked:
+        event = _lock_event(event)
+    sessions, existing, places_left = _sessions_existing_and_places_left(
+        event, person["email"], person["phone"]
+    )
+    _check_open(event, by_coordinator=by_coordinator, now=now, sessions=sessions)
     if event.sign_up_per == SignUpPer.SESSION:
         raise EventsError(
             _("People sign up for single dates of this event: choose a date."),
             code="session_missing",
         )
 
-    existing, places_left = _existing_and_places_left(
-        event, person["email"], person["phone"]
-    )
     if existing and refuse_repeat:
         raise EventsError(
             _("%(name)s is already registered for this event (%(status)s).")

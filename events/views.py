@@ -7,6 +7,7 @@ are never cached or sent on as a referrer.
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.db.models.lookups import StartsWith
 from django.http import Http404, HttpResponse
@@ -21,6 +22,7 @@ from wagtail.models import PageViewRestriction
 
 from core import audit
 from core.http import private
+from core.prepared import PreparedQuery
 from core.ratelimit import allow, limit_reached
 
 from . import consent as consent_rules
@@ -86,30 +88,36 @@ def sign_up(request, event_id):
     as much as the sign-up itself. The live and privacy checks are the same.
     A GET checks whether sign-up is open to show the form or the reason it is
     not; a POST leaves every check to ``register``, which makes them under
-    the event's lock anyway.
+    the event's lock anyway (``_post_series_sign_up``).
 
-    A series sign-up POST costs eight statements in a warm process (the
-    benchmark's write floor four), besides BEGIN and COMMIT: the event with
-    its privacy and whether it asks questions, then in one transaction the
-    lock, its sessions, the person and the places counted together, and the
-    INSERTs of the registration, its email task (with the database task
-    backend), its consent and its audit entry.
+    A series sign-up POST costs six statements in a warm process (the
+    benchmark's write floor four), besides BEGIN and COMMIT, all in one
+    transaction: the event with its privacy and whether it asks questions,
+    read under its row lock; its sessions with the person and the places
+    counted in the same statement; and the INSERTs of the registration, its
+    email task (with the database task backend), its consent and its audit
+    entry. All of the queries are compiled once per process
+    (``core.prepared``).
     """
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
-    # Whether the event asks questions of its own, in the same query: most
-    # ask none, and then the form needs no query for them.
-    event = published_event_or_404(
-        event_id,
-        published_events().annotate(
-            has_questions=Exists(
-                RegistrationQuestion.objects.filter(event_id=OuterRef("pk"))
-            )
-        ),
-    )
     refusal, status = None, 200
-    form = _sign_up_form(event, request.POST if request.method == "POST" else None)
-    if request.method == "GET":
+    if request.method == "POST":
+        event, form, status, refusal = _post_series_sign_up(request, event_id)
+        if form is None:
+            # A drop-in: its dates are locked by ``register_sessions``.
+            form = _sign_up_form(event, request.POST)
+            try:
+                status = _handle_sign_up(request, event, form)
+            except EventsError as error:
+                refusal, status = error, 409
+        if status is None:
+            return redirect("event_sign_up_thanks", event.pk)
+    else:
+        event = _SIGN_UP_EVENT.first(event_id)
+        if event is None:
+            raise Http404(_("There is no such event."))
+        form = _sign_up_form(event, None)
         refusal = workflows.registration_refusal(event)
         if refusal is None and drop_in.is_per_session(event):
             if not form.session_rows:
@@ -118,13 +126,6 @@ def sign_up(request, event_id):
                 )
         elif refusal is None and _full_without_waitlist(event):
             refusal = EventsError(_("Sorry, this event is full."), code="full")
-    else:
-        try:
-            status = _handle_sign_up(request, event, form)
-        except EventsError as error:
-            refusal, status = error, 409
-        if status is None:
-            return redirect("event_sign_up_thanks", event.pk)
     context = {
         "page": event,
         "form": None if refusal else form,
@@ -135,6 +136,70 @@ def sign_up(request, event_id):
         "per_session": drop_in.is_per_session(event),
     }
     return TemplateResponse(request, "events/sign_up.html", context, status=status)
+
+
+#: The event of a sign-up form, live and without a privacy setting, and
+#: whether it asks questions of its own, in one query: most ask none, and
+#: then the form needs no query for them. Compiled once per process
+#: (``core.prepared``): building this queryset cost more than running it.
+_SIGN_UP_EVENT = PreparedQuery(
+    lambda event_id: (
+        published_events()
+        .annotate(
+            has_questions=Exists(
+                RegistrationQuestion.objects.filter(event_id=OuterRef("pk"))
+            )
+        )
+        .filter(pk=event_id)[:1]
+    ),
+    int,
+)
+
+
+#: ``_SIGN_UP_EVENT`` under the event's row lock (the lock every workflow
+#: takes, ``events.registration._lock_event``), for a series sign-up POST:
+#: the checks that it is published and the lock in one statement.
+_LOCKED_SIGN_UP_EVENT = PreparedQuery(
+    lambda event_id: (
+        published_events()
+        .select_for_update(of=("self",))
+        .annotate(
+            has_questions=Exists(
+                RegistrationQuestion.objects.filter(event_id=OuterRef("pk"))
+            )
+        )
+        .filter(pk=event_id)[:1]
+    ),
+    int,
+)
+
+
+def _post_series_sign_up(request, event_id):
+    """A sign-up POST in one transaction: the event read under its lock,
+    then the form, the rate limit and ``register(locked=True)``, so the
+    event is neither read apart from its lock nor locked twice. Returns
+    ``(event, form, status, refusal)`` as ``sign_up`` shows them: status
+    None when registered (committed); anything else rolled back. A drop-in
+    event gets ``form`` None and status 200, and is signed up for by
+    ``_handle_sign_up`` after this transaction (its dates are locked by
+    ``drop_in.register_sessions``). Raises Http404 for an unpublished event.
+    """
+    refusal, form, status = None, None, 200
+    try:
+        with transaction.atomic():
+            event = _LOCKED_SIGN_UP_EVENT.first(event_id)
+            if event is None:
+                raise Http404(_("There is no such event."))
+            if drop_in.is_per_session(event):
+                transaction.set_rollback(True)
+                return event, None, 200, None
+            form = _sign_up_form(event, request.POST)
+            status = _handle_sign_up(request, event, form, locked=True)
+            if status is not None:
+                transaction.set_rollback(True)
+    except EventsError as error:
+        refusal, status = error, 409
+    return event, form, status, refusal
 
 
 def _sign_up_form(event, data):
@@ -154,10 +219,12 @@ def _sign_up_form(event, data):
     )
 
 
-def _handle_sign_up(request, event, form):
+def _handle_sign_up(request, event, form, *, locked=False):
     """Register from a posted form; None on success, else the status to show.
 
     Raises the workflow's EventsError when sign-up is refused outright.
+    ``locked``: a series sign-up whose transaction holds the event's lock
+    (``_post_series_sign_up``).
     """
     if not allow(
         request,
@@ -193,6 +260,7 @@ def _handle_sign_up(request, event, form):
             consent=form.consent_channels,
             answers=form.answers_from(),
             by=audit.PARTICIPANT,
+            locked=locked,
         )
     except EventsError as error:
         if error.code in REFUSALS:

@@ -34,17 +34,32 @@ def test_a_sign_up_post_reads_the_event_once_and_the_registrations_once(
     with CaptureQueriesContext(connection) as queries:
         assert site_client.post(event.sign_up_url, VALID).status_code == 302
     sql = _statements(queries)
-    # The event with its privacy and whether it asks questions; the lock;
-    # its sessions; the person and the places; the INSERTs of the
+    # In one transaction: the event with its privacy and whether it asks
+    # questions, read under its row lock; its sessions with the person and
+    # the places counted in the same statement; the INSERTs of the
     # registration, its consent and its audit entry (the email's task row is
     # one more with the database task backend, which the tests do not use).
     # No separate read of the site's privacy settings, nor of the questions
-    # of an event that has none. It was ten before.
-    assert len(sql) == 7, "\n".join(sql)
+    # of an event that has none, nor a second read of the event for its
+    # lock, nor of the sessions apart from the counts. It was ten, then
+    # seven.
+    assert len(sql) == 5, "\n".join(sql)
     assert not [s for s in sql if s.startswith('SELECT "wagtailcore_pageviewrestric')]
     assert not [s for s in sql if 'FROM "events_registrationquestion"' in s[:400]]
-    reads = [s for s in sql if s.startswith("SELECT") and "events_registration" in s]
-    assert len([s for s in reads if 'FROM "events_registration"' in s]) == 1
+    reads = [s for s in sql if s.startswith("SELECT")]
+    assert len(reads) == 2, "\n".join(reads)
+    event, counted = reads
+    assert 'FROM "events_eventpage"' in event
+    assert "wagtailcore_pageviewrestriction" in event
+    if connection.vendor == "postgresql":
+        assert 'FOR UPDATE OF "events_eventpage"' in event
+    # The counts are subqueries of the sessions' query, after the lock.
+    assert 'FROM "events_registration"' in counted
+    assert counted.split(" FROM ")[-1].startswith('"events_eventsession"')
+    # Every statement in the one transaction, the inserts last.
+    assert [s.split(" ")[0] for s in sql] == ["SELECT"] * 2 + ["INSERT"] * 3
+    begins = [q for q in queries if q["sql"].startswith("BEGIN")]
+    assert len(begins) <= 1
     assert Registration.objects.get().status == "confirmed"
 
 

@@ -128,6 +128,34 @@ def test_rate_limit_answers_429_and_keeps_what_was_typed(
     assert Registration.objects.count() == 2
 
 
+def test_each_post_counts_once_whatever_its_answer(site_client, event_index, settings):
+    settings.GATHER_SIGNUP_RATE_LIMIT = 3
+    event = make_registration_event(event_index, capacity=10)
+    shown = site_client.post(_sign_up_url(event), VALID | {"name": ""})
+    assert shown.status_code == 200
+    assert 'value="sam@example.org"' in shown.content.decode()
+    for i in range(2):
+        answer = site_client.post(
+            _sign_up_url(event), VALID | {"email": f"p{i}@example.org"}
+        )
+        assert answer.status_code == 302
+    refused = site_client.post(_sign_up_url(event), VALID | {"email": "x@example.org"})
+    assert refused.status_code == 429
+    assert Registration.objects.count() == 2
+
+
+def test_a_refused_sign_up_writes_nothing_and_shows_the_reason(
+    site_client, event_index
+):
+    event = make_registration_event(event_index, capacity=1, waitlist=False)
+    sign_up(event)
+    response = site_client.post(_sign_up_url(event), VALID)
+    assert response.status_code == 409
+    assert "Sorry, this event is full." in response.content.decode()
+    assert Registration.objects.count() == 1
+    assert not Registration.objects.filter(email="sam@example.org").exists()
+
+
 def test_full_with_waitlist_offers_the_waitlist(site_client, event_index):
     event = make_registration_event(event_index, capacity=1)
     sign_up(event)
