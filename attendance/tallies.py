@@ -147,38 +147,47 @@ def _lock(app_label: str, model_name: str, ids) -> None:
     )
 
 
-def refresh_sessions(session_ids) -> None:
-    """Rewrite the ``SessionTally`` rows of ``session_ids`` from their
-    records (a session left without records loses its row)."""
-    ids = sorted({pk for pk in session_ids if pk is not None})
-    _records, tallies, _spans, _sessions = (
-        connection.ops.quote_name(t) for t in _tables()
-    )
+def _rewrite(ids, *, table: str, column: str, lock: str, sql, params) -> None:
+    """Delete the rows of ``table`` whose ``column`` is one of ``ids`` and
+    insert them again from their records (``sql``, ``params``), a chunk at
+    a time, with the rows of ``lock`` (an ``events`` model) of those ids
+    locked first."""
+    ids = sorted({pk for pk in ids if pk is not None})
+    table = connection.ops.quote_name(table)
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            _lock("events", "EventSession", chunk)
-            where, params = _in("session_id", chunk)
-            cursor.execute(f"DELETE FROM {tallies} WHERE {where}", params)
-            where, params = _in("r.session_id", chunk)
-            cursor.execute(_tally_sql(where), [*_tally_params(), *params])
+            _lock("events", lock, chunk)
+            where, values = _in(column, chunk)
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", values)
+            where, values = _in(f"r.{column}", chunk)
+            cursor.execute(sql(where), [*params(), *values])
+
+
+def refresh_sessions(session_ids) -> None:
+    """Rewrite the ``SessionTally`` rows of ``session_ids`` from their
+    records (a session left without records loses its row)."""
+    _rewrite(
+        session_ids,
+        table=_tables()[1],
+        column="session_id",
+        lock="EventSession",
+        sql=_tally_sql,
+        params=_tally_params,
+    )
 
 
 def refresh_participants(registration_ids) -> None:
     """Rewrite the ``ParticipantSpan`` rows of ``registration_ids`` from
     their records."""
-    ids = sorted({pk for pk in registration_ids if pk is not None})
-    _records, _tallies, spans, _sessions = (
-        connection.ops.quote_name(t) for t in _tables()
+    _rewrite(
+        registration_ids,
+        table=_tables()[2],
+        column="registration_id",
+        lock="Registration",
+        sql=_span_sql,
+        params=_span_params,
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            _lock("events", "Registration", chunk)
-            where, params = _in("registration_id", chunk)
-            cursor.execute(f"DELETE FROM {spans} WHERE {where}", params)
-            where, params = _in("r.registration_id", chunk)
-            cursor.execute(_span_sql(where), [*_span_params(), *params])
 
 
 def refresh_attendees_of(session_id) -> None:

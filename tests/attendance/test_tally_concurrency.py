@@ -8,41 +8,19 @@ each other's record. The control run removes the locks and must break,
 which proves the test can fail.
 """
 
-import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from attendance import tallies
 from attendance.models import AttendanceRecord, AttendanceStatus, SessionTally
 from tests.conftest import make_event_index, make_registration_event, sign_up
+from tests.events.test_concurrency import _run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PEOPLE = 12
-
-
-def _run_at_once(jobs):
-    """Start every job at the same moment, each on its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def worker(job):
-        try:
-            barrier.wait()
-            job()
-        except Exception as error:  # noqa: BLE001 - reported to the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 def _check_in(session, registration):
