@@ -213,3 +213,21 @@ def stored_tasks(settings, site):
             return run_queued_tasks()
 
     return run
+
+
+@pytest.fixture
+def coordinator(site, home_page, django_user_model):
+    """A member of the Coordinators group, with the permissions the demo
+    gives that group (no superuser powers)."""
+    from django.contrib.auth.models import Group
+
+    from events.groups import COORDINATORS_GROUP
+    from tests.e2e.support import PASSWORD
+    from website.demo.builder import build_groups
+
+    build_groups()
+    user = django_user_model.objects.create_user(
+        "casey", email="casey@example.org", password=PASSWORD
+    )
+    user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
+    return user

@@ -2,6 +2,9 @@
 
 from axe_playwright_python.sync_playwright import Axe
 
+#: The password of the coordinators the journeys sign in as.
+PASSWORD = "a long coordinator passphrase"
+
 #: The axe-core rule tags of WCAG 2.2 levels A and AA.
 WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 

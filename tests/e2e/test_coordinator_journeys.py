@@ -11,23 +11,18 @@ axe-core.
 import datetime as dt
 import re
 
-import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from events.groups import COORDINATORS_GROUP
 from events.models import EventPage, SessionStatus, Venue
 from tests.conftest import make_event, sign_up
-from tests.e2e.support import assert_accessible, assert_admin_accessible
-from website.demo.builder import build_groups
+from tests.e2e.support import PASSWORD, assert_accessible, assert_admin_accessible
 
 CALL_LIST_LINE = (
     "1 person with a place can only be reached by phone: they go on the call list."
 )
 
-PASSWORD = "a long coordinator passphrase"
 
 #: A partner's calendar: a book club three weeks running, a month from now.
 ICS = "\r\n".join(
@@ -48,18 +43,6 @@ ICS = "\r\n".join(
         "",
     ]
 )
-
-
-@pytest.fixture
-def coordinator(site, home_page, django_user_model):
-    """A member of the Coordinators group, with the permissions the demo
-    gives that group (no superuser powers)."""
-    build_groups()
-    user = django_user_model.objects.create_user(
-        "casey", email="casey@example.org", password=PASSWORD
-    )
-    user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
-    return user
 
 
 def sign_in(page, user):

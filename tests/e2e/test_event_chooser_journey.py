@@ -6,15 +6,11 @@ half transparent and axe reports contrast that the finished screen has)."""
 
 import re
 
-import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from events.groups import COORDINATORS_GROUP
 from tests.conftest import make_registration_event, sign_up
 from tests.e2e.support import assert_admin_accessible
-from tests.e2e.test_coordinator_journeys import PASSWORD, sign_in
-from website.demo.builder import build_groups
+from tests.e2e.test_coordinator_journeys import sign_in
 
 #: True once the page's fades and slides have ended: every CSS animation
 #: or transition of two seconds or less (the sidebar's badge pings for 25
@@ -23,17 +19,6 @@ SETTLED = """() => document.getAnimations().every(
     (a) => a.playState !== "running"
         || a.effect.getComputedTiming().activeDuration > 2000
 )"""
-
-
-@pytest.fixture
-def coordinator(site, home_page, django_user_model):
-    """A member of the Coordinators group, with the demo's permissions."""
-    build_groups()
-    user = django_user_model.objects.create_user(
-        "casey", email="casey@example.org", password=PASSWORD
-    )
-    user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
-    return user
 
 
 def settled(page):

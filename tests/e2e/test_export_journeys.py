@@ -20,7 +20,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
-from events.groups import COORDINATORS_GROUP, FACILITATORS_GROUP
+from events.groups import FACILITATORS_GROUP
 from spreadsheets.models import ExportJob
 from tests.conftest import make_registration_event, sign_up
 from tests.e2e.support import assert_accessible, assert_admin_accessible
@@ -30,16 +30,6 @@ from tests.e2e.test_messaging_journeys import shot
 from website.demo.builder import build_groups
 
 PEOPLE = ["Ana Lopez", "Ben Ode", "Cy Park", "Dee Kim", "Eli Moss"]
-
-
-@pytest.fixture
-def coordinator(site, home_page, django_user_model):
-    build_groups()
-    user = django_user_model.objects.create_user(
-        "casey", email="casey@example.org", password=PASSWORD
-    )
-    user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
-    return user
 
 
 @pytest.fixture

@@ -12,20 +12,17 @@ import datetime as dt
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from attendance.models import AttendanceRecord
-from events.groups import COORDINATORS_GROUP
 from events.models import EventSession
 from spreadsheets.models import ExportJob
 from tests.conftest import make_event, make_session, sign_up
 from tests.e2e.support import assert_admin_accessible
-from tests.e2e.test_coordinator_journeys import PASSWORD, sign_in
+from tests.e2e.test_coordinator_journeys import sign_in
 from tests.e2e.test_event_chooser_journey import settled
 from tests.e2e.test_messaging_journeys import shot
-from website.demo.builder import build_groups
 
 EVENTS = 30
 
@@ -41,16 +38,6 @@ def fits_the_screen(page, selector):
         })""",
         selector,
     )
-
-
-@pytest.fixture
-def coordinator(site, home_page, django_user_model):
-    build_groups()
-    user = django_user_model.objects.create_user(
-        "casey", email="casey@example.org", password=PASSWORD
-    )
-    user.groups.add(Group.objects.get(name=COORDINATORS_GROUP))
-    return user
 
 
 @pytest.fixture
