@@ -130,3 +130,32 @@ def test_coordinator_adds_someone_then_moves_them_on_a_phone(
     expect(page.get_by_text("Moved to Thursday walk (Confirmed).")).to_be_visible()
     assert thursday.registrations.confirmed().filter(name="Ana Lopez").exists()
     assert not tuesday.registrations.confirmed().exists()
+
+    # Editing her contact details asks for no event again (the add form's
+    # chooser is not on it) and saves; a bad number is refused next to its
+    # field with what was typed kept.
+    from django.urls import reverse
+
+    moved = thursday.registrations.confirmed().get(name="Ana Lopez")
+    page.goto(reverse("event_registrations:edit", args=[moved.pk]))
+    expect(page.get_by_role("textbox", name="Phone")).to_be_visible()
+    expect(page.locator(".chooser__title")).to_have_count(0)
+    settled(page)
+    assert_admin_accessible(page)
+    page.get_by_role("textbox", name="Phone").fill("555")
+    page.get_by_role("textbox", name="Name").fill("Ana M. Lopez")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".error-message")).to_contain_text("Enter a phone number")
+    expect(page.get_by_role("textbox", name="Name")).to_have_value("Ana M. Lopez")
+    settled(page)
+    assert_admin_accessible(page)
+    shot(page, "chooser-3-edit-refused")
+    page.get_by_role("textbox", name="Phone").fill("416-555-0123")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/admin/registrations/(\?.*)?$"))
+    moved.refresh_from_db()
+    assert (moved.name, str(moved.phone), moved.event_id) == (
+        "Ana M. Lopez",
+        "+14165550123",
+        thursday.pk,
+    )
