@@ -288,7 +288,7 @@ def check_registrations(event, rows):
 
 def registration_import(ctx=None):
     """Import N new registrations: ours against the library's defaults."""
-    from events.registration import EMAILS_PER_TASK
+    from events.messaging import PER_TASK as EMAILS_PER_TASK
 
     config = settings()
     rows, runs = config["rows"], config["runs"]
