@@ -171,10 +171,12 @@ def test_redis(request, settings):
     import django_rq
     from redis.exceptions import RedisError
 
+    from website.settings.base import rq_queue_settings
+
     url = _test_redis_url(
         settings.GATHER_TEST_REDIS_URL, request.getfixturevalue("worker_id")
     )
-    settings.RQ_QUEUES = {"default": {**settings.RQ_QUEUES["default"], "URL": url}}
+    settings.RQ_QUEUES = {"default": rq_queue_settings(url, timeout=60)}
     try:
         django_rq.get_connection("default").flushdb()
     except RedisError as error:

@@ -32,6 +32,6 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 if REDIS_URL:
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 1800}}
+    RQ_QUEUES = {"default": rq_queue_settings(REDIS_URL, timeout=1800)}  # noqa: F405
     if "django_rq" not in INSTALLED_APPS:  # noqa: F405
         INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # noqa: F405

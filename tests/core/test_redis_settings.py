@@ -23,7 +23,7 @@ print(json.dumps({
     "cache": s.CACHES["default"]["BACKEND"],
     "cache_location": s.CACHES["default"].get("LOCATION"),
     "tasks": s.TASKS["default"]["BACKEND"],
-    "rq_url": s.RQ_QUEUES["default"]["URL"],
+    "rq": {k: s.RQ_QUEUES["default"].get(k) for k in ("HOST", "PORT", "DB", "URL")},
     "sessions": getattr(s, "SESSION_ENGINE", "django.contrib.sessions.backends.db"),
     "rq_apps": [a for a in s.INSTALLED_APPS if a in ("django_rq", "django_tasks_rq")],
 }))
@@ -53,7 +53,7 @@ def test_redis_url_makes_redis_the_cache_and_the_task_queue(module):
         "cache": "django.core.cache.backends.redis.RedisCache",
         "cache_location": REDIS,
         "tasks": "django_tasks_rq.RQBackend",
-        "rq_url": REDIS,
+        "rq": {"HOST": "127.0.0.1", "PORT": 6379, "DB": 9, "URL": None},
         "sessions": "django.contrib.sessions.backends.cached_db",
         "rq_apps": ["django_rq", "django_tasks_rq"],
     }
@@ -167,3 +167,53 @@ def test_a_redis_rate_count_is_one_round_trip_that_expires_with_its_window(
     assert int(other.get(key)) == 3
     assert 0 < other.ttl(key) <= 600
     caches["default"].close()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "redis://:secret@redis.internal:6380/3",
+            {"HOST": "redis.internal", "PORT": 6380, "DB": 3, "PASSWORD": "secret"},
+        ),
+        (
+            "rediss://queue:secret@redis.internal/2",
+            {"HOST": "redis.internal", "DB": 2, "USERNAME": "queue", "SSL": True},
+        ),
+    ],
+)
+def test_rq_settings_keep_what_the_url_says(url, expected):
+    from website.settings.base import rq_queue_settings
+
+    queue = rq_queue_settings(url, timeout=60)
+    assert {key: queue[key] for key in expected} == expected
+    assert queue["DEFAULT_TIMEOUT"] == 60
+    assert "URL" not in queue
+
+
+def test_a_unix_socket_url_is_left_to_django_rq():
+    from website.settings.base import rq_queue_settings
+
+    queue = rq_queue_settings("unix:///run/redis.sock?db=1", timeout=60)
+    assert queue == {"URL": "unix:///run/redis.sock?db=1", "DEFAULT_TIMEOUT": 60}
+
+
+def test_tasks_queued_on_rq_share_one_connection(settings, test_redis):
+    """Every task queued in a process takes its Redis connection from one
+    pool: django-rq used to build a client with a pool of its own for each
+    task, so each task opened a new connection to Redis."""
+    import django_rq
+
+    from events.tasks import expire_place_offers, send_due_messages
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    pool = django_rq.get_connection("default").connection_pool
+    before = pool._created_connections
+
+    send_due_messages.enqueue()
+    expire_place_offers.enqueue()
+    send_due_messages.enqueue()
+
+    assert django_rq.get_queue("default").connection.connection_pool is pool
+    assert django_rq.get_queue("default").count == 3
+    assert pool._created_connections - before <= 1

@@ -33,7 +33,7 @@ INSTALLED_APPS = [
 GATHER_TEST_REDIS_URL = os.environ.get(
     "GATHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/9"
 )
-RQ_QUEUES = {"default": {"URL": GATHER_TEST_REDIS_URL, "DEFAULT_TIMEOUT": 60}}
+RQ_QUEUES = {"default": rq_queue_settings(GATHER_TEST_REDIS_URL, timeout=60)}  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
