@@ -256,9 +256,7 @@ def listing_context(*, index_page, request):
     page_obj = paginator.get_page(request.GET.get("page"))
     shown = with_places(list(page_obj.object_list))
     # A session drops off the listing when it ends.
-    public_cache.expires_at(
-        request, lambda: sessions.order_by().aggregate(end=Min("end"))["end"]
-    )
+    public_cache.expires_at(request, lambda: soonest_end(sessions))
     return {
         "filter_form": form,
         "page_obj": page_obj,
@@ -266,6 +264,25 @@ def listing_context(*, index_page, request):
         "query_string": urlencode(typed),
         "feed_urls": site_feed_urls(form.valid_filters()),
     }
+
+
+def soonest_end(sessions):
+    """The soonest end of any of ``sessions``: when a listing of them
+    changes because one ends. None if there are none.
+
+    The plain ``Min("end")`` reads every upcoming session. This one reads
+    only those starting by the end of the first one to start (one statement,
+    the first found by a subquery in the listing's order): a session that
+    ends sooner than that one must also start before that, and upcoming
+    sessions start at most ``MAX_SESSION_LENGTH`` ago, so the range read is
+    from a week back to that end, whatever the number of sessions after it.
+    """
+    first_end = sessions.order_by("start", "pk").values("end")[:1]
+    return (
+        sessions.order_by()
+        .filter(start__lte=Subquery(first_end))
+        .aggregate(end=Min("end"))["end"]
+    )
 
 
 def with_places(sessions):

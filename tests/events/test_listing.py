@@ -430,3 +430,31 @@ def test_upcoming_checks_the_end_in_the_index_on_start(event_index):
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "USING INDEX session_start_end (start>?)" in plan, plan
+
+
+def test_the_soonest_end_is_found_among_sessions_that_start_first(event_index):
+    """``soonest_end`` (when a cached listing expires) gives the plain
+    minimum of every upcoming session's end, where the first to start is
+    not the first to end, and reads only those starting by that first end."""
+    from events.listing import filtered_sessions, soonest_end
+
+    now = timezone.now()
+    long_one = make_event(event_index, title="Weekend retreat")
+    short_ones = make_event(event_index, title="Drop-in hour")
+    # Started yesterday, ends in three days: first to start, not first to end.
+    make_session(long_one, start=now - dt.timedelta(days=1), hours=96)
+    make_session(short_ones, start=now + dt.timedelta(hours=5), hours=1)
+    make_session(short_ones, start=now + dt.timedelta(hours=2), hours=1)
+    make_session(short_ones, start=now + dt.timedelta(days=10), hours=1)
+    make_session(short_ones, start=now - dt.timedelta(days=2), hours=1)  # over
+
+    sessions = filtered_sessions(filters={})
+    expected = min(s.end for s in EventSession.objects.upcoming())
+    with CaptureQueriesContext(connection) as queries:
+        found = soonest_end(sessions)
+
+    assert found == expected == now + dt.timedelta(hours=3)
+    assert len(queries) == 1
+    # Bounded by the first session's end, found by a subquery.
+    assert "LIMIT 1" in queries[0]["sql"].upper()
+    assert soonest_end(filtered_sessions(filters={"q": "nothing-matches-this"})) is None
