@@ -33,10 +33,12 @@ class Job:
 
     ``every`` is a fixed interval; ``daily`` jobs run once per local date.
     ``quiet`` jobs have their own output (counts) dropped; emails and texts
-    printed by the console backends still appear.
+    printed by the console backends still appear. ``args`` are the
+    command's options.
     """
 
     command: str
+    args: tuple[str, ...] = ()
     every: dt.timedelta | None = None
     daily: bool = False
     quiet: bool = True
@@ -56,6 +58,8 @@ JOBS = (
     Job("apply_retention", daily=True),
     Job("send_staff_digest", daily=True),
     Job("update_query_statistics", daily=True),
+    # Mends the reports' stored counts if a write went behind their signals.
+    Job("rebuild_attendance_tallies", args=("--repair",), daily=True),
 )
 
 

@@ -652,6 +652,29 @@ def test_the_rebuild_command_finds_and_mends_stale_counts(group, admin_user):
     assert _tally(yesterday)["absent"] == 1
 
 
+def test_the_daily_repair_rebuilds_only_stale_counts_and_says_so(
+    group, admin_user, caplog
+):
+    """The scheduled job (``--repair``) leaves current counts alone and
+    rebuilds stale ones, logging how many rows differed and nothing else."""
+    _event, (_week_ago, yesterday, _later), people = group
+    records.mark_everyone_present(session=yesterday, user=admin_user)
+    out = io.StringIO()
+    call_command("rebuild_attendance_tallies", "--repair", stdout=out)
+    assert "match" in out.getvalue()
+    assert not caplog.records
+
+    AttendanceRecord.objects.filter(registration=people[0]).update(status="absent")
+    call_command("rebuild_attendance_tallies", "--repair", stdout=io.StringIO())
+
+    assert _current()
+    assert _tally(yesterday)["absent"] == 1
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "2 session tallies, 1 participant spans" in warning.getMessage()
+    assert people[0].email not in warning.getMessage()
+    assert people[0].name not in warning.getMessage()
+
+
 def test_deleting_an_event_takes_its_rows_and_leaves_the_others(group, admin_user):
     event, (week_ago, yesterday, _later), people = group
     other = make_event(event.get_parent(), title="Other group")

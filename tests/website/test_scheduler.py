@@ -36,6 +36,7 @@ DAILY = [
     "apply_retention",
     "send_staff_digest",
     "update_query_statistics",
+    "rebuild_attendance_tallies",
 ]
 
 
@@ -109,7 +110,7 @@ def no_connections(monkeypatch):
 def test_the_command_uses_the_clock(monkeypatch, no_connections):
     ran = []
     monkeypatch.setattr(
-        run_scheduled_jobs, "call_command", lambda name, **kw: ran.append(name)
+        run_scheduled_jobs, "call_command", lambda name, *args, **kw: ran.append(name)
     )
     schedule = Schedule()
     command = run_scheduled_jobs.Command()
@@ -126,7 +127,7 @@ def test_the_command_uses_the_clock(monkeypatch, no_connections):
 
 
 def test_a_failing_job_does_not_stop_the_others(monkeypatch, no_connections):
-    def fake(name, **kw):
+    def fake(name, *args, **kw):
         if name == "send_reminders":
             raise RuntimeError("boom")
 

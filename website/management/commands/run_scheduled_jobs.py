@@ -46,7 +46,7 @@ class Command(BaseCommand):
         for job in schedule.due():
             out = io.StringIO() if job.quiet else self.stdout
             try:
-                call_command(job.command, stdout=out)
+                call_command(job.command, *job.args, stdout=out)
             except Exception:
                 # The traceback names the job, never a person: the jobs take
                 # no arguments and log only ids.
