@@ -10,7 +10,7 @@ of what its public cache key holds: other parameters change nothing.
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
@@ -256,9 +256,7 @@ def listing_context(*, index_page, request):
     page_obj = paginator.get_page(request.GET.get("page"))
     shown = with_places(list(page_obj.object_list))
     # A session drops off the listing when it ends.
-    public_cache.expires_at(
-        request, lambda: sessions.order_by().aggregate(end=Min("end"))["end"]
-    )
+    public_cache.expires_at(request, lambda: first_end(sessions))
     return {
         "filter_form": form,
         "page_obj": page_obj,
@@ -266,6 +264,14 @@ def listing_context(*, index_page, request):
         "query_string": urlencode(typed),
         "feed_urls": site_feed_urls(form.valid_filters()),
     }
+
+
+def first_end(sessions):
+    """When the first of ``sessions`` to end ends, or None: the lowest
+    ``end``, read as an ordered LIMIT 1 on the index on (end, start), which
+    stops at the first row that matches instead of visiting every upcoming
+    session as ``Min("end")`` does."""
+    return sessions.order_by("end").values_list("end", flat=True).first()
 
 
 def with_places(sessions):

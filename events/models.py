@@ -809,6 +809,9 @@ class EventSession(models.Model):
             # the sessions of that week that are already over cost no read
             # of their rows (at 10x, 1,169 of them before the first page).
             models.Index(fields=["start", "end"], name="session_start_end"),
+            # The first upcoming session to end (the listing's cache expiry):
+            # an ordered LIMIT 1 from ``now`` that stops at the first match.
+            models.Index(fields=["end", "start"], name="session_end_start"),
         ]
 
     def __str__(self):

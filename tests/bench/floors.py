@@ -63,8 +63,10 @@ def listing_floor(request, pk):
     )
     form = EventFilterForm(None, topics=topics.distinct().order_by("name"))
     sessions = (
-        EventSession.objects.filter(
-            end__gte=timezone.now(),
+        # ``upcoming()``: ends ahead, starts at most a week back, as the
+        # listing's own query.
+        EventSession.objects.upcoming()
+        .filter(
             event__live=True,
             event__path__startswith=page.path,
             event__depth__gt=page.depth,

@@ -430,3 +430,32 @@ def test_upcoming_checks_the_end_in_the_index_on_start(event_index):
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "USING INDEX session_start_end (start>?)" in plan, plan
+
+
+def test_the_cache_expiry_is_the_first_end_read_as_an_ordered_limit_one(event_index):
+    """The listing's cache lasts until its first session ends. That moment
+    was ``Min("end")`` over every upcoming session (a scan that grows with
+    the programme); it is now the lowest end in an ordered LIMIT 1 (a read
+    of the index on end that stops at the first match), with the same
+    result: a long session that started earlier but ends later does not
+    win, and a draft event's session does not count."""
+    from django.db.models import Min
+
+    from events.listing import filtered_sessions, first_end
+
+    event = make_event(event_index, title="Walking group")
+    make_session(event, start=_local(0, hour=0) - dt.timedelta(hours=1), hours=40)
+    soonest = make_session(event, start=_local(1, hour=10), hours=1)
+    make_session(event, start=_local(2))
+    draft = make_event(event_index, title="Draft", publish=False)
+    make_session(draft, start=_local(1, hour=9), hours=1)
+    sessions = filtered_sessions(index_page=event_index, filters={})
+    with CaptureQueriesContext(connection) as captured:
+        end = first_end(sessions)
+    assert end == soonest.end
+    assert end == sessions.order_by().aggregate(end=Min("end"))["end"]
+    (query,) = captured.captured_queries
+    sql = query["sql"].upper()
+    assert "MIN(" not in sql
+    assert "ORDER BY" in sql and sql.rstrip().endswith("LIMIT 1")
+    assert first_end(sessions.none()) is None
