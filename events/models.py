@@ -1051,6 +1051,11 @@ class Registration(models.Model):
         indexes = [
             models.Index(fields=["event", "status"]),
             models.Index(fields=["session", "status"]),
+            # The admin registrations list's order (``RegistrationIndexView``).
+            models.Index(
+                fields=["event", "status", "waitlist_position", "created_at"],
+                name="registration_listing_order",
+            ),
             # The repeat-sign-up check looks people up by email, in any case.
             models.Index(
                 models.F("event"),
