@@ -509,7 +509,12 @@ class RegistrationViewSet(ModelViewSet):
         Column("created_at", label=gettext_lazy("Signed up")),
         Column("phone_check_label", label=gettext_lazy("Phone")),
     ]
-    ordering = ["event__title", "status", "waitlist_position", "created_at"]
+    # Grouped by event (its id, not its title: a sort on the joined title
+    # sorted every registration before the first page, 72 ms of SQL at 10x
+    # on SQLite), then confirmed before waitlisted, in waitlist order. The
+    # index ``registration_listing_order`` holds this order, so the page is
+    # read from it and stops after one page.
+    ordering = ["event_id", "status", "waitlist_position", "created_at"]
     search_fields = ["name", "email"]
     search_backend_name = None
     copy_view_enabled = False

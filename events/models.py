@@ -809,6 +809,9 @@ class EventSession(models.Model):
             # the sessions of that week that are already over cost no read
             # of their rows (at 10x, 1,169 of them before the first page).
             models.Index(fields=["start", "end"], name="session_start_end"),
+            # The first upcoming session to end (the listing's cache expiry):
+            # an ordered LIMIT 1 from ``now`` that stops at the first match.
+            models.Index(fields=["end", "start"], name="session_end_start"),
         ]
 
     def __str__(self):
@@ -1048,6 +1051,11 @@ class Registration(models.Model):
         indexes = [
             models.Index(fields=["event", "status"]),
             models.Index(fields=["session", "status"]),
+            # The admin registrations list's order (``RegistrationIndexView``).
+            models.Index(
+                fields=["event", "status", "waitlist_position", "created_at"],
+                name="registration_listing_order",
+            ),
             # The repeat-sign-up check looks people up by email, in any case.
             models.Index(
                 models.F("event"),

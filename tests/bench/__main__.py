@@ -42,6 +42,7 @@ BENCHMARK_MODULES = [
     "tests.bench.group_message",
     "tests.bench.public_cache",
     "tests.bench.reports",
+    "tests.bench.admin",
 ]
 
 

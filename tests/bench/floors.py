@@ -43,7 +43,6 @@ from core.encryption import encrypt
 from events.forms import SignUpForm
 from events.listing import CountingUpToPaginator, EventFilterForm
 from events.models import (
-    MAX_SESSION_LENGTH,
     EventIndexPage,
     EventPage,
     EventSession,
@@ -63,13 +62,11 @@ def listing_floor(request, pk):
         events_eventtopic_items__content_object__depth__gt=page.depth,
     )
     form = EventFilterForm(None, topics=topics.distinct().order_by("name"))
-    now = timezone.now()
     sessions = (
-        EventSession.objects.filter(
-            # The same bound as the listing's "upcoming": no session lasts
-            # longer than MAX_SESSION_LENGTH, so the index walk starts then.
-            start__gte=now - MAX_SESSION_LENGTH,
-            end__gte=now,
+        # ``upcoming()``: ends ahead, starts at most a week back, as the
+        # listing's own query.
+        EventSession.objects.upcoming()
+        .filter(
             event__live=True,
             event__path__startswith=page.path,
             event__depth__gt=page.depth,

@@ -28,6 +28,38 @@ def test_listing_shows_confirmed_then_waitlist_in_order(admin_client, event_inde
     assert rows == [("Ana", None), ("Ben", 1), ("Cy", 2)]
 
 
+def test_the_listing_reads_its_page_in_the_order_of_an_index(admin_client, event_index):
+    """Unfiltered, the list was sorted on the joined event title, so the
+    database sorted every registration before the first page (72 ms of SQL
+    at 10x). It is now in the columns of ``registration_listing_order``,
+    which the page walks and leaves after one page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for title in ["B event", "A event"]:
+        sign_up(make_registration_event(event_index, title=title), "Ana")
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(reverse("event_registrations:index"))
+    assert response.status_code == 200
+    (page,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT "events_registration"."id"')
+        and "LIMIT" in q["sql"]
+    ]
+    order_by = page.rsplit("ORDER BY", 1)[1].split("LIMIT")[0]
+    columns = ["event_id", "status", "waitlist_position", "created_at"]
+    assert [part.strip() for part in order_by.split(",")] == [
+        f'"events_registration"."{column}" ASC' for column in columns
+    ]
+    (index,) = [
+        index
+        for index in Registration._meta.indexes
+        if index.name == "registration_listing_order"
+    ]
+    assert index.fields == ["event", "status", "waitlist_position", "created_at"]
+
+
 def test_add_by_hand_respects_capacity(admin_client, event_index):
     event = make_registration_event(event_index, capacity=1, waitlist=False)
     url = reverse("event_registrations:add")

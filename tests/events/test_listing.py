@@ -432,29 +432,30 @@ def test_upcoming_checks_the_end_in_the_index_on_start(event_index):
     assert "USING INDEX session_start_end (start>?)" in plan, plan
 
 
-def test_the_soonest_end_is_found_among_sessions_that_start_first(event_index):
-    """``soonest_end`` (when a cached listing expires) gives the plain
-    minimum of every upcoming session's end, where the first to start is
-    not the first to end, and reads only those starting by that first end."""
-    from events.listing import filtered_sessions, soonest_end
+def test_the_cache_expiry_is_the_first_end_read_as_an_ordered_limit_one(event_index):
+    """The listing's cache lasts until its first session ends. That moment
+    was ``Min("end")`` over every upcoming session (a scan that grows with
+    the programme); it is now the lowest end in an ordered LIMIT 1 (a read
+    of the index on end that stops at the first match), with the same
+    result: a long session that started earlier but ends later does not
+    win, and a draft event's session does not count."""
+    from django.db.models import Min
 
-    now = timezone.now()
-    long_one = make_event(event_index, title="Weekend retreat")
-    short_ones = make_event(event_index, title="Drop-in hour")
-    # Started yesterday, ends in three days: first to start, not first to end.
-    make_session(long_one, start=now - dt.timedelta(days=1), hours=96)
-    make_session(short_ones, start=now + dt.timedelta(hours=5), hours=1)
-    make_session(short_ones, start=now + dt.timedelta(hours=2), hours=1)
-    make_session(short_ones, start=now + dt.timedelta(days=10), hours=1)
-    make_session(short_ones, start=now - dt.timedelta(days=2), hours=1)  # over
+    from events.listing import filtered_sessions, first_end
 
-    sessions = filtered_sessions(filters={})
-    expected = min(s.end for s in EventSession.objects.upcoming())
-    with CaptureQueriesContext(connection) as queries:
-        found = soonest_end(sessions)
-
-    assert found == expected == now + dt.timedelta(hours=3)
-    assert len(queries) == 1
-    # Bounded by the first session's end, found by a subquery.
-    assert "LIMIT 1" in queries[0]["sql"].upper()
-    assert soonest_end(filtered_sessions(filters={"q": "nothing-matches-this"})) is None
+    event = make_event(event_index, title="Walking group")
+    make_session(event, start=_local(0, hour=0) - dt.timedelta(hours=1), hours=40)
+    soonest = make_session(event, start=_local(1, hour=10), hours=1)
+    make_session(event, start=_local(2))
+    draft = make_event(event_index, title="Draft", publish=False)
+    make_session(draft, start=_local(1, hour=9), hours=1)
+    sessions = filtered_sessions(index_page=event_index, filters={})
+    with CaptureQueriesContext(connection) as captured:
+        end = first_end(sessions)
+    assert end == soonest.end
+    assert end == sessions.order_by().aggregate(end=Min("end"))["end"]
+    (query,) = captured.captured_queries
+    sql = query["sql"].upper()
+    assert "MIN(" not in sql
+    assert "ORDER BY" in sql and sql.rstrip().endswith("LIMIT 1")
+    assert first_end(sessions.none()) is None
