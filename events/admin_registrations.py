@@ -28,7 +28,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from core import audit
 from core.dates import site_zone
 from core.forms import TypedPhoneNumberWidget
-from core.phones import INVALID_PHONE_MESSAGE, phone_display
+from core.phones import INVALID_PHONE_MESSAGE, PHONE_HELP_TEXT, phone_display
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import drop_in, privacy
@@ -83,6 +83,7 @@ class AddRegistrationForm(WagtailAdminModelForm):
             "support_needs",
         ]
         error_messages = {"phone": {"invalid": INVALID_PHONE_MESSAGE}}
+        help_texts = {"phone": PHONE_HELP_TEXT}
         widgets = {"phone": TypedPhoneNumberWidget}
 
     def clean(self):
