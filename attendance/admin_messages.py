@@ -52,7 +52,7 @@ class EventChoiceForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["event"].queryset = rules.events_messageable_by(user)
+        self.fields["event"].choose_from("message", user)
 
 
 class GroupMessageForm(forms.Form):

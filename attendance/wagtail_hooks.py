@@ -91,6 +91,12 @@ def register_background_exports():
     return [SummaryPdfExport()]
 
 
+@hooks.register("register_event_chooser_scopes")
+def register_event_chooser_scopes():
+    """ "Message a group" offers in the event chooser the events it accepts."""
+    return {"message": lambda user, params: group_messages.events_messageable_by(user)}
+
+
 @hooks.register("register_admin_urls")
 def register_report_urls():
     return [

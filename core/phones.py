@@ -17,17 +17,62 @@ dates, times, room numbers and prices stay plain text.
 import re
 
 from django.conf import settings
+from django.utils.functional import lazy
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import to_python
-from phonenumbers import region_code_for_number
+from phonenumbers import (
+    PhoneNumberFormat,
+    PhoneNumberType,
+    example_number_for_type,
+    format_number,
+    region_code_for_number,
+)
+
+
+def phone_example(region: str | None = None) -> str:
+    """A number as people in ``region`` (the site's when None) write it, from
+    ``phonenumbers``' example mobile number: "(506) 234-5678" in Canada,
+    "07400 123456" in the United Kingdom; "" for a region it has none for."""
+    region = region or settings.PHONENUMBER_DEFAULT_REGION
+    number = example_number_for_type(region, PhoneNumberType.MOBILE)
+    if number is None:
+        return ""
+    return format_number(number, PhoneNumberFormat.NATIONAL)
+
+
+def _phone_help_text() -> str:
+    example = phone_example()
+    if not example:
+        return _(
+            "A mobile or landline number. For a number in another country, "
+            "start with + and its country code."
+        )
+    # No country named: "outside %(country)s" reads badly for many of them.
+    return _(
+        "A mobile or landline number, for example %(example)s. For a number "
+        "in another country, start with + and its country code."
+    ) % {"example": example}
+
+
+def _invalid_phone_message() -> str:
+    example = phone_example()
+    if not example:
+        return _("Enter a phone number we can call or text.")
+    return _("Enter a phone number we can call or text, for example %(example)s.") % {
+        "example": example
+    }
+
+
+#: The help text next to every Phone field (the sign-up form, the admin's
+#: registration forms): what to type, with an example of the site's region
+#: (``PHONENUMBER_DEFAULT_REGION``), read when the page is shown.
+PHONE_HELP_TEXT = lazy(_phone_help_text, str)()
 
 #: What a person is told next to a number that cannot be read, in every form
 #: and import, so the advice is the same everywhere.
-INVALID_PHONE_MESSAGE = gettext_lazy(
-    "Enter a phone number we can call or text, for example 416-555-0123."
-)
+INVALID_PHONE_MESSAGE = lazy(_invalid_phone_message, str)()
 
 
 class InvalidPhoneNumber(ValueError):

@@ -28,13 +28,13 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from core import audit
 from core.dates import site_zone
 from core.forms import TypedPhoneNumberWidget
-from core.phones import INVALID_PHONE_MESSAGE, phone_display
+from core.phones import INVALID_PHONE_MESSAGE, PHONE_HELP_TEXT, phone_display
 from spreadsheets.views import SpreadsheetButtonsMixin
 
 from . import drop_in, privacy
 from . import registration as workflows
 from .admin_links import registration_admin_links, registrations_list_url
-from .choosers import EventChoiceField
+from .choosers import SCOPE_ARGUMENT, EventChoiceField
 from .consent import CONSENT_WORDING
 from .errors import EventsError
 from .filters import RegistrationFilterSet
@@ -57,9 +57,10 @@ class AddRegistrationForm(WagtailAdminModelForm):
     """A coordinator adds someone by hand; capacity and the waitlist still hold.
 
     The event is picked in the event chooser (``events.choosers``), so the
-    form lists no events; the view narrows the field to the events the user
-    may see. Consent is asked per channel, in the words of
-    ``events.consent``, which the coordinator reads to the person."""
+    form lists no events; the view narrows the field, there and in the
+    chooser, to ``events_to_add_people_to``. Consent is asked per channel,
+    in the words of ``events.consent``, which the coordinator reads to the
+    person."""
 
     event = EventChoiceField(label=gettext_lazy("Event"))
 
@@ -83,6 +84,7 @@ class AddRegistrationForm(WagtailAdminModelForm):
             "support_needs",
         ]
         error_messages = {"phone": {"invalid": INVALID_PHONE_MESSAGE}}
+        help_texts = {"phone": PHONE_HELP_TEXT}
         widgets = {"phone": TypedPhoneNumberWidget}
 
     def clean(self):
@@ -137,13 +139,13 @@ class DomainErrorFormMixin:
 
 
 class RegistrationCreateView(DomainErrorFormMixin, generic.CreateView):
-    """Adds someone to an event whose people the user may see; any other
-    event is not a valid choice, so the form cannot tell whether someone
-    is registered there."""
+    """Adds someone to an event with sign-up whose people the user may see;
+    any other event is not a valid choice, so the form cannot tell whether
+    someone is registered there."""
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
-        form.fields["event"].queryset = events_visible_to(self.request.user)
+        form.fields["event"].choose_from("add", self.request.user)
         if "session" in form.fields:
             form.fields["session"].label = _("Date (drop-in events only)")
             form.fields["session"].queryset = (
@@ -728,10 +730,10 @@ def promote_view(request, pk):
 
 class MoveForm(forms.Form):
     """The event to move to, picked in the event chooser; the view narrows
-    it to the published events the user may see, other than this one."""
+    it, there and in the chooser, to ``events_to_move_people_to``."""
 
     to_event = EventChoiceField(
-        queryset=EventPage.objects.live(),
+        queryset=EventPage.objects.none(),
         label=gettext_lazy("Move to"),
         help_text=gettext_lazy("A published event."),
     )
@@ -741,10 +743,8 @@ class MoveForm(forms.Form):
 def move_view(request, pk):
     registration = _registration_for_change(request, pk)
     form = MoveForm(request.POST if request.method == "POST" else None)
-    form.fields["to_event"].queryset = (
-        EventPage.objects.live()
-        .filter(pk__in=events_visible_to(request.user))
-        .exclude(pk=registration.event_id)
+    form.fields["to_event"].choose_from(
+        "move", request.user, **{SCOPE_ARGUMENT: registration.event_id}
     )
     if request.method == "POST" and form.is_valid():
         try:

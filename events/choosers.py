@@ -11,14 +11,24 @@ event's title by its id. Used by the registrations and sessions listings'
 filters, the attendance reports form, the registrations spreadsheet
 import, the add-registration and move forms and the "Message a group"
 screen.
+
+A form that accepts fewer events than the user may see (the add form takes
+only events with sign-up, Move to only published ones other than the
+person's own) names a *scope* (``chooser_scopes``): its field's
+``choose_from`` sets both the events the form accepts and the modal's
+``?for=`` parameter, so the modal offers exactly those.
 """
+
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import OuterRef, Q, Subquery
+from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
+from wagtail import hooks
 from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import chooser as chooser_views
@@ -28,16 +38,60 @@ from core.dates import site_zone
 from core.forms import PageChoiceField, PageChoiceFilter, plausible_id, search_words
 
 from .models import EventPage, EventSession
-from .permissions import events_visible_to
+from .permissions import (
+    events_to_add_people_to,
+    events_to_move_people_to,
+    events_visible_to,
+)
+
+#: The modal URL's parameter naming its scope, and the one argument a scope
+#: may take (Move to: the event the person is on); both are kept on the
+#: modal's search, page and "chosen" links.
+SCOPE_PARAM = "for"
+SCOPE_ARGUMENT = "from"
+SCOPES_HOOK = "register_event_chooser_scopes"
+
+
+def _moving_from(params):
+    value = params.get(SCOPE_ARGUMENT)
+    return int(value) if plausible_id(value) else None
+
+
+def chooser_scopes() -> dict:
+    """What the chooser can offer, by scope name: functions of the user and
+    the modal URL's parameters returning the events. No name (the listings'
+    filters, the reports, the import) is every event the user may see;
+    higher apps add theirs from a ``register_event_chooser_scopes`` hook
+    (``{name: function}``). Each starts from what the user may see."""
+    scopes = {
+        "": lambda user, params: events_visible_to(user),
+        "add": lambda user, params: events_to_add_people_to(user),
+        "move": lambda user, params: events_to_move_people_to(
+            user, from_event_id=_moving_from(params)
+        ),
+    }
+    for hook in hooks.get_hooks(SCOPES_HOOK):
+        scopes.update(hook())
+    return scopes
+
+
+def scoped_events(request):
+    """The events of the scope the modal's URL names, for its user; a 404
+    for a scope that does not exist."""
+    scope = chooser_scopes().get(request.GET.get(SCOPE_PARAM, ""))
+    if scope is None:
+        raise Http404
+    return scope(request.user, request.GET)
 
 
 def choosable_events(request):
-    """The events the chooser offers ``request.user``, each with the start
-    of its first session (``first_start``) to tell apart events of the same
-    title; a subquery, so only the page of events shown pays for it."""
+    """The events the chooser offers ``request.user`` (``scoped_events``),
+    each with the start of its first session (``first_start``) to tell
+    apart events of the same title; a subquery, so only the page of events
+    shown pays for it."""
     first = EventSession.objects.filter(event=OuterRef("pk")).order_by("start")
     return (
-        events_visible_to(request.user)
+        scoped_events(request)
         .annotate(first_start=Subquery(first.values("start")[:1]))
         .order_by("title", "pk")
     )
@@ -114,19 +168,19 @@ class EventChooseResultsView(EventChooseViewMixin, chooser_views.ChooseResultsVi
 
 
 class EventChosenView(chooser_views.ChosenView):
-    """The chosen event's id and title, for one the user may see; any
-    other id is a 404."""
+    """The chosen event's id and title, for one the modal offers; any other
+    id is a 404."""
 
     def get_object(self, pk):
         if not plausible_id(pk):
             raise EventPage.DoesNotExist
-        return events_visible_to(self.request.user).get(pk=pk)
+        return scoped_events(self.request).get(pk=pk)
 
 
 class EventChosenMultipleView(chooser_views.ChosenMultipleView):
     def get_objects(self, pks):
         ids = [pk for pk in pks if plausible_id(pk)]
-        return events_visible_to(self.request.user).filter(pk__in=ids)
+        return scoped_events(self.request).filter(pk__in=ids)
 
 
 class EventChooserViewSet(ChooserViewSet):
@@ -141,6 +195,8 @@ class EventChooserViewSet(ChooserViewSet):
     edit_item_text = gettext_lazy("Edit this event")
     register_widget = False
     per_page = 20
+    # The scope, kept on the modal's search, page and "chosen" links.
+    preserve_url_parameters = ["multiple", SCOPE_PARAM, SCOPE_ARGUMENT]
     choose_view_class = EventChooseView
     choose_results_view_class = EventChooseResultsView
     chosen_view_class = EventChosenView
@@ -162,6 +218,12 @@ class EventChooserWidget(event_chooser_viewset.widget_class):
 
     show_edit_link = False
     queryset = EventPage.objects.none()
+    #: The modal URL's parameters (its scope), set by ``choose_from``.
+    modal_params: dict = {}
+
+    def get_chooser_modal_url(self):
+        url = super().get_chooser_modal_url()
+        return f"{url}?{urlencode(self.modal_params)}" if self.modal_params else url
 
     def get_instance(self, value):
         if isinstance(value, EventPage):
@@ -194,6 +256,14 @@ class EventChoiceField(PageChoiceField):
         self.widget.queryset = self.queryset
 
     queryset = property(PageChoiceField._get_queryset, _set_queryset)
+
+    def choose_from(self, scope: str, user, **params) -> None:
+        """Accept, and offer in the modal, the events of chooser scope
+        ``scope`` (``chooser_scopes``) for ``user``: one rule for both, so
+        the modal offers nothing the form refuses."""
+        params = {name: str(value) for name, value in params.items()}
+        self.queryset = chooser_scopes()[scope](user, params)
+        self.widget.modal_params = {SCOPE_PARAM: scope, **params}
 
 
 class EventChoiceFilter(PageChoiceFilter):

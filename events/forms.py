@@ -2,11 +2,12 @@
 
 from django import forms
 from django.utils import dateformat, timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from core.forms import AccessibleErrorsMixin, TypedPhoneNumberWidget
-from core.phones import INVALID_PHONE_MESSAGE, to_e164
+from core.phones import INVALID_PHONE_MESSAGE, PHONE_HELP_TEXT, to_e164
 
 from .consent import CONSENT_WORDING
 from .models import Channel
@@ -39,9 +40,13 @@ class SignUpForm(QuestionFieldsMixin, AccessibleErrorsMixin, forms.Form):
         label=_("Phone number"),
         max_length=40,
         required=False,
-        help_text=_(
-            "If you have no email, we will text you (if you agree below) "
-            "or call you to confirm."
+        help_text=format_lazy(
+            "{} {}",
+            PHONE_HELP_TEXT,
+            _(
+                "If you have no email, we will text you (if you agree below) "
+                "or call you to confirm."
+            ),
         ),
         error_messages={"invalid": INVALID_PHONE_MESSAGE},
         widget=TypedPhoneNumberWidget(

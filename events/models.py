@@ -979,8 +979,8 @@ class Registration(models.Model):
         max_length=40,
         blank=True,
         help_text=_(
-            "Stored in E.164 (+14165550123); read in the site's region "
-            "(PHONENUMBER_DEFAULT_REGION) when typed without a country code."
+            "A mobile or landline number, kept with its country code, so any "
+            "way of typing one number is the same number."
         ),
     )
     phone_as_typed = models.CharField(

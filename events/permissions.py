@@ -16,7 +16,13 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from .groups import COORDINATORS_GROUP, FACILITATORS_GROUP
-from .models import CallRequest, EventPage, EventSession, Registration
+from .models import (
+    CallRequest,
+    EventPage,
+    EventSession,
+    Registration,
+    RegistrationMode,
+)
 
 
 def _signed_in(user) -> bool:
@@ -113,6 +119,19 @@ def events_visible_to(user):
     if is_coordinator(user):
         return EventPage.objects.all()
     return EventPage.objects.filter(facilitated_events_filter(user))
+
+
+def events_to_add_people_to(user):
+    """Events ``user`` may add someone to by hand (the admin's add form):
+    those of ``events_visible_to`` that take sign-ups, drafts included (a
+    coordinator's own sign-up rules skip the window, not the sign-up mode)."""
+    return events_visible_to(user).exclude(registration_mode=RegistrationMode.NONE)
+
+
+def events_to_move_people_to(user, *, from_event_id):
+    """Events ``user`` may move someone on ``from_event_id`` to (Move to):
+    the published ones of ``events_to_add_people_to``, other than that one."""
+    return events_to_add_people_to(user).live().exclude(pk=from_event_id)
 
 
 # The call list ------------------------------------------------------------------

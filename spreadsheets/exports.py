@@ -27,10 +27,11 @@ import tempfile
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -190,17 +191,41 @@ def start_export(
     file_name: str,
 ) -> ExportJob:
     """Record an export to build and queue the task that builds it (once the
-    current transaction, if any, commits)."""
-    job = ExportJob.objects.create(
-        user=user,
-        export=export,
-        file_format=file_format,
-        query=query,
-        filters=filters,
-        total_rows=total_rows,
-        file_name=file_name[:255],
-    )
-    enqueue_on_commit(build_export, job.pk)
+    current transaction, if any, commits); or, when the same user already
+    has the same export (same ``export``, format and ``query``) queued or
+    being built, return that job and queue nothing, so a second click on
+    Export does not build the file twice. Finished and failed jobs do not
+    count.
+
+    Two requests at once cannot both miss the running job: the look and the
+    new row happen in one transaction that first locks the user's row
+    (``select_for_update``; on SQLite the IMMEDIATE transaction takes the
+    database's write lock at its start), so the second waits for the first
+    to commit and then finds its job.
+    """
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        running = ExportJob.objects.filter(
+            user=user,
+            export=export,
+            file_format=file_format,
+            status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING],
+        )
+        # Compared here, not in SQL: JSON equality differs between databases,
+        # and a user has a handful of running exports at most.
+        for job in running:
+            if job.query == query:
+                return job
+        job = ExportJob.objects.create(
+            user=user,
+            export=export,
+            file_format=file_format,
+            query=query,
+            filters=filters,
+            total_rows=total_rows,
+            file_name=file_name[:255],
+        )
+        enqueue_on_commit(build_export, job.pk)
     return job
 
 

@@ -417,3 +417,111 @@ def test_the_message_form_weighs_the_same_whatever_the_number_of_events(
         _add_events(event_index),
         django_assert_max_num_queries,
     )
+
+
+def _modal_url(html, field):
+    """The chooser modal's address that the form's ``field`` opens."""
+    import html as html_module
+    import re
+
+    match = re.search(
+        rf'id="{field}-chooser"[^>]*data-chooser-url="([^"]+)"'
+        rf'|data-chooser-url="([^"]+)"[^>]*id="{field}-chooser"',
+        html,
+    )
+    if match is None:
+        match = re.search(r'"modalUrl": "([^"]+)"', html_module.unescape(html))
+    assert match, f"no chooser for {field}"
+    return html_module.unescape(next(group for group in match.groups() if group))
+
+
+@pytest.fixture
+def scoped_events(events, event_index, facilitator):
+    """Beside ``events``: a draft with sign-up, an event without sign-up and
+    another published event with sign-up, all the facilitator's."""
+    found = {}
+    for title, overrides in [
+        ("Mine draft", {"publish": False}),
+        ("Mine talk", {"registration_mode": "none"}),
+        ("Mine other", {}),
+    ]:
+        event = make_registration_event(event_index, title=title, **overrides)
+        event.facilitators.add(facilitator)
+        event.save()
+        found[title] = event
+    return found
+
+
+def _offered(client, url, **params):
+    response = client.get(url, params)
+    assert response.status_code == 200
+    html = json.loads(response.content)["html"]
+    titles = ["Mine circle", "Theirs walk", "Mine draft", "Mine talk", "Mine other"]
+    return {title for title in titles if title in html}, html
+
+
+def test_the_add_and_move_choosers_offer_only_what_their_forms_accept(
+    client, facilitator, events, scoped_events
+):
+    """Add a registration: the user's events with sign-up, drafts included
+    (the form takes them). Move to: the published ones of those, not the
+    person's own. The listings' filter still offers every event of theirs."""
+    mine, theirs = events
+    ana = sign_up(mine, "Ana Mine")
+    client.force_login(facilitator)
+
+    add_html = client.get(reverse("event_registrations:add")).content.decode()
+    add_modal = _modal_url(add_html, "id_event")
+    assert "for=add" in add_modal
+    offered, _html = _offered(client, add_modal)
+    assert offered == {"Mine circle", "Mine draft", "Mine other"}
+
+    move_url = reverse("event_registrations:move", args=[ana.pk])
+    move_modal = _modal_url(client.get(move_url).content.decode(), "id_to_event")
+    offered, html = _offered(client, move_modal)
+    assert offered == {"Mine other"}
+    # Searching and choosing keep to the same events.
+    results_url = reverse("event_chooser:choose_results")
+    query = move_modal.split("?", 1)[1]
+    searched = client.get(f"{results_url}?{query}&q=Mine").content.decode()
+    assert "Mine other" in searched and "Mine circle" not in searched
+    chosen = reverse("event_chooser:chosen", args=[scoped_events["Mine other"].pk])
+    assert f"{chosen}?" in html and "for=move" in html
+    assert client.get(f"{chosen}?{query}").status_code == 200
+    own = reverse("event_chooser:chosen", args=[mine.pk])
+    assert client.get(f"{own}?{query}").status_code == 404
+    assert client.get(own).status_code == 200  # the filters' chooser
+
+    offered, _html = _offered(client, reverse("event_chooser:choose"))
+    assert offered == {"Mine circle", "Mine draft", "Mine talk", "Mine other"}
+    response = client.get(reverse("event_chooser:choose"), {"for": "nonsense"})
+    assert response.status_code == 404
+
+
+def test_a_forged_event_is_still_the_add_form_s_error(
+    client, facilitator, events, scoped_events
+):
+    """An id the chooser would not offer, posted by hand, is refused next
+    to the field, and adds no one."""
+    client.force_login(facilitator)
+    url = reverse("event_registrations:add")
+    person = {"name": "Cy", "email": "cy@example.org", "phone": ""}
+    for event in (scoped_events["Mine talk"], events[1]):
+        response = client.post(url, person | {"event": event.pk})
+        assert response.status_code == 200
+        assert "event" in response.context["form"].errors
+    assert not scoped_events["Mine talk"].registrations.exists()
+    draft = scoped_events["Mine draft"]
+    assert client.post(url, person | {"event": draft.pk}).status_code == 302
+    assert draft.registrations.filter(name="Cy").exists()
+
+
+def test_the_message_chooser_offers_the_events_that_may_be_messaged(
+    client, facilitator, events, scoped_events
+):
+    client.force_login(facilitator)
+    html = client.get(reverse("attendance_group_message_choose")).content.decode()
+    modal = _modal_url(html, "id_event")
+    assert "for=message" in modal
+    offered, _html = _offered(client, modal)
+    assert offered == {"Mine circle", "Mine draft", "Mine talk", "Mine other"}

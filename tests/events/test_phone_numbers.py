@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
-from core.phones import InvalidPhoneNumber, to_e164
+from core.phones import INVALID_PHONE_MESSAGE, InvalidPhoneNumber, to_e164
 from events.forms import SignUpForm
 from events.models import Registration
 from events.registration import register
@@ -27,7 +27,13 @@ from tests.spreadsheets.support import csv_bytes, errors, import_file, make_job
 
 pytestmark = pytest.mark.django_db
 
-MESSAGE = "Enter a phone number we can call or text, for example 416-555-0123."
+#: The site's region is Canada (``GATHER_PHONE_REGION`` unset); the example is
+#: ``phonenumbers``' Canadian example number.
+MESSAGE = "Enter a phone number we can call or text, for example (506) 234-5678."
+HELP = (
+    "A mobile or landline number, for example (506) 234-5678. For a number in "
+    "another country, start with + and its country code."
+)
 
 VALID = {
     "name": "Sam Rivera",
@@ -89,6 +95,57 @@ def test_the_region_is_a_setting(settings):
     assert to_e164("020 7946 0958") == "+442079460958"
     with pytest.raises(InvalidPhoneNumber):
         to_e164("416-555-0123")  # not a British number
+
+
+# What a Phone field says ----------------------------------------------------------
+
+
+def _phone_help(html):
+    """The help text shown with the Phone field, on the site (``<p
+    id="id_phone_helptext">``) or in Wagtail's admin (``<div
+    id="id_phone-helptext">`` around ``<div class="help">``)."""
+    match = re.search(
+        r'id="id_phone[-_]helptext"[^>]*>\s*(?:<div class="help">)?(.*?)</(?:p|div)>',
+        html,
+        re.DOTALL,
+    )
+    assert match, "no help text next to the Phone field"
+    return " ".join(match.group(1).split())
+
+
+def test_the_admin_phone_field_explains_itself_in_plain_words(
+    coordinator_client, event_index
+):
+    """The add and edit screens say what to type, with an example, and name
+    no standard or setting."""
+    event = make_event(event_index)
+    person = registrant(event, "Cy", email="cy@example.org")
+    for url in (
+        reverse("event_registrations:add"),
+        reverse("event_registrations:edit", args=[person.pk]),
+    ):
+        html = coordinator_client.get(url).content.decode()
+        assert _phone_help(html) == HELP
+        assert "E.164" not in html and "PHONENUMBER_DEFAULT_REGION" not in html
+
+
+def test_the_sign_up_form_gives_the_same_phone_advice(site_client, event_index):
+    event = make_registration_event(event_index)
+    html = site_client.get(event.sign_up_url).content.decode()
+    assert _phone_help(html).startswith(HELP + " If you have no email")
+    assert "E.164" not in html and "PHONENUMBER_DEFAULT_REGION" not in html
+
+
+def test_the_phone_advice_follows_the_region(settings):
+    """A British site shows a British example, in the help and the error."""
+    settings.PHONENUMBER_DEFAULT_REGION = "GB"
+    assert str(SignUpForm().fields["phone"].help_text).startswith(
+        "A mobile or landline number, for example 07400 123456. For a number in "
+        "another country, start with + and its country code."
+    )
+    assert str(INVALID_PHONE_MESSAGE) == (
+        "Enter a phone number we can call or text, for example 07400 123456."
+    )
 
 
 # The sign-up form ---------------------------------------------------------------

@@ -259,3 +259,77 @@ def test_retention_deletes_old_exports_and_their_files(
     assert list(ExportJob.objects.all()) == [recent]
     assert not export_storage().exists(old.file.name)
     assert export_storage().exists(recent.file.name)
+
+
+def test_asking_again_for_a_running_export_returns_its_job(
+    client, coordinator, people, settings, event_index, django_user_model
+):
+    """A second click on Export while the file is queued or being built
+    lands on the same job's page; nothing is queued twice."""
+    from django.contrib.auth.models import Group
+
+    client.force_login(coordinator)
+    job = _queued(client, settings, "csv", people)
+    for status in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING):
+        ExportJob.objects.filter(pk=job.pk).update(status=status)
+        response = export(client, "registrations", "csv", event=people.pk)
+        assert response["Location"] == reverse("spreadsheets_export_job", args=[job.pk])
+        assert list(ExportJob.objects.all()) == [job]
+
+    # Another format, other filters or another person: another export.
+    export(client, "registrations", "xlsx", event=people.pk)
+    other_event = make_registration_event(event_index, capacity=10, title="Friday")
+    for number in range(5):
+        sign_up(other_event, name=f"F{number}", email=f"f{number}@example.org")
+    export(client, "registrations", "csv", event=other_event.pk)
+    someone = django_user_model.objects.create_user("other-coord", password="pw")
+    someone.groups.add(Group.objects.get(name="Coordinators"))
+    client.force_login(someone)
+    export(client, "registrations", "csv", event=people.pk)
+    assert ExportJob.objects.count() == 4
+
+    # A finished or failed job does not count: asking again builds anew.
+    client.force_login(coordinator)
+    for status in (ExportJob.Status.DONE, ExportJob.Status.FAILED):
+        ExportJob.objects.filter(pk=job.pk).update(status=status)
+        before = set(ExportJob.objects.values_list("pk", flat=True))
+        response = export(client, "registrations", "csv", event=people.pk)
+        (new,) = ExportJob.objects.exclude(pk__in=before)
+        assert response["Location"] == reverse("spreadsheets_export_job", args=[new.pk])
+        ExportJob.objects.filter(pk=new.pk).update(status=ExportJob.Status.DONE)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_once_for_the_same_export_make_one_job(
+    django_user_model, monkeypatch
+):
+    """Requests racing on their own connections: the user's row lock in
+    ``start_export`` lets only one of them create the job."""
+    from tests.events.test_concurrency import _run_at_once
+
+    queued = []
+    monkeypatch.setattr(
+        exports, "enqueue_on_commit", lambda task, pk: queued.append(pk)
+    )
+    user = django_user_model.objects.create_user("racer", password="pw")
+    returned = []
+
+    def ask():
+        returned.append(
+            exports.start_export(
+                user=user,
+                export="registrations",
+                file_format="csv",
+                query={"format": ["csv"], "event": ["7"]},
+                filters={},
+                total_rows=5000,
+                file_name="registrations.csv",
+            ).pk
+        )
+
+    errors = _run_at_once([ask for _ in range(8)])
+    assert errors == []
+    job = ExportJob.objects.get()
+    assert returned == [job.pk] * 8
+    assert queued == [job.pk]
