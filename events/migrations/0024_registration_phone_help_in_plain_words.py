@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0021_session_start_end_index'),
+        ('events', '0023_registration_listing_order_index'),
     ]
 
     operations = [
