@@ -30,6 +30,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.test.utils import CaptureQueriesContext
 
 from attendance import records, reports, tallies
 from attendance.models import (
@@ -668,3 +669,28 @@ def test_deleting_an_event_takes_its_rows_and_leaves_the_others(group, admin_use
         visitor.pk
     }
     assert _current()
+
+
+def test_the_year_queries_read_sessions_and_places_from_indexes():
+    """The whole-range figures read the sessions of the range (start,
+    status, event, venue) and the "No record" count reads each event's
+    confirmed places (signed up when, for which session) from indexes
+    alone, without reading every session's or place's row: the covering
+    indexes of ``events`` migration 0022 (SQLite's plan names them)."""
+    build_varied()
+    filters = ReportFilters(**FILTER_SETS[0])
+    with CaptureQueriesContext(connection) as captured:
+        reports.build_reports(filters, now=NOW, event_ids=[])
+    if connection.vendor != "sqlite":
+        # PostgreSQL plans a test database this small by other means.
+        return
+    plans = []
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
+            plans.append(" ".join(str(row) for row in cursor.fetchall()))
+    grouped = [p for p in plans if "GROUP BY" in p and "session_start_end" in p]
+    assert grouped and all(
+        "COVERING INDEX session_start_end_status" in p for p in grouped
+    ), plans
+    assert any("COVERING INDEX registration_event_status" in p for p in plans), plans
