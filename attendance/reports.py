@@ -849,7 +849,7 @@ class _Source:
     def capacity_events(self) -> list[dict]:
         """The page's events (or every event) with a capacity and a
         non-cancelled session in the range, as ``_capacity_entries``."""
-        return self._capacity_entries(self._page_sessions())
+        return self._capacity_entries(self._page_sessions(), self.event_ids)
 
     @cached_property
     def all_capacity_events(self) -> list[dict]:
@@ -859,7 +859,7 @@ class _Source:
             return self.capacity_events
         return self._capacity_entries(sessions_in_range(self.filters))
 
-    def _capacity_entries(self, sessions) -> list[dict]:
+    def _capacity_entries(self, sessions, event_ids=None) -> list[dict]:
         """Events of ``sessions`` with a capacity and a non-cancelled
         session, with their confirmed and waiting counts; a drop-in event
         (capacity and waitlist per date) once per such session, titled
@@ -867,7 +867,8 @@ class _Source:
         counts the places covering it (the series', or its own), and each
         series event with a capacity finds its first such session and
         counts the places covering that one. A series event is looked at
-        once, not once per session of the range."""
+        once, not once per session of the range; ``event_ids`` (a page's)
+        limits the series events looked at, as it limits ``sessions``."""
 
         def covering(status, session):
             return Coalesce(
@@ -885,6 +886,14 @@ class _Source:
                 Value(0),
             )
 
+        # The series events to look at: a page's, or those of the filters.
+        events = EventPage.objects.all()
+        if event_ids is not None:
+            events = events.filter(pk__in=event_ids)
+        if self.filters.event:
+            events = events.filter(pk=self.filters.event)
+        if self.filters.kind:
+            events = events.filter(kind=self.filters.kind)
         columns = ("e_id", "e_title", "e_capacity", "e_per", "e_start")
         going_ahead = sessions.exclude(status=SessionStatus.CANCELLED)
         drop_ins = (
@@ -911,7 +920,7 @@ class _Source:
             .values("pk", "start")
         )
         series = (
-            EventPage.objects.filter(capacity__isnull=False)
+            events.filter(capacity__isnull=False)
             .exclude(sign_up_per=SignUpPer.SESSION)
             .annotate(
                 first_pk=Subquery(first.values("pk")[:1]),
