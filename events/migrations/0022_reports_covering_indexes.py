@@ -2,6 +2,20 @@
 
 from django.db import migrations, models
 
+from core.statistics import SQLITE_ANALYSIS_LIMIT
+
+
+def analyse_tables(apps, schema_editor):
+    """Give the new indexes planner statistics at once (as the daily
+    ``update_query_statistics`` would): without them SQLite plans the
+    events listing from default guesses, a bloom filter over every page."""
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+        for table in ("events_eventsession", "events_registration"):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -31,4 +45,5 @@ class Migration(migrations.Migration):
             model_name="registration",
             name="events_regi_event_i_c98244_idx",
         ),
+        migrations.RunPython(analyse_tables, migrations.RunPython.noop),
     ]
