@@ -849,7 +849,7 @@ class _Source:
     def capacity_events(self) -> list[dict]:
         """The page's events (or every event) with a capacity and a
         non-cancelled session in the range, as ``_capacity_entries``."""
-        return self._capacity_entries(self._page_sessions())
+        return self._capacity_entries(self._page_sessions(), self.event_ids)
 
     @cached_property
     def all_capacity_events(self) -> list[dict]:
@@ -859,21 +859,24 @@ class _Source:
             return self.capacity_events
         return self._capacity_entries(sessions_in_range(self.filters))
 
-    def _capacity_entries(self, sessions) -> list[dict]:
+    def _capacity_entries(self, sessions, event_ids=None) -> list[dict]:
         """Events of ``sessions`` with a capacity and a non-cancelled
         session, with their confirmed and waiting counts; a drop-in event
         (capacity and waitlist per date) once per such session, titled
-        with its date. One query: each session row counts the places
-        covering it (the series', or its own), and a series event has its
-        first row only."""
+        with its date. One query, the union of two: each drop-in session
+        counts the places covering it (the series', or its own), and each
+        series event with a capacity finds its first such session and
+        counts the places covering that one. A series event is looked at
+        once, not once per session of the range; ``event_ids`` (a page's)
+        limits the series events looked at, as it limits ``sessions``."""
 
-        def covering(status):
+        def covering(status, session):
             return Coalesce(
                 Subquery(
                     Registration.objects.filter(
-                        event_id=OuterRef("event_id"), status=status
+                        event_id=OuterRef("e_id"), status=status
                     )
-                    .filter(Q(session__isnull=True) | Q(session_id=OuterRef("pk")))
+                    .filter(Q(session__isnull=True) | Q(session_id=OuterRef(session)))
                     .order_by()
                     .values("event_id")
                     .annotate(n=Count("pk"))
@@ -883,46 +886,71 @@ class _Source:
                 Value(0),
             )
 
+        # The series events to look at: a page's, or those of the filters.
+        events = EventPage.objects.all()
+        if event_ids is not None:
+            events = events.filter(pk__in=event_ids)
+        if self.filters.event:
+            events = events.filter(pk=self.filters.event)
+        if self.filters.kind:
+            events = events.filter(kind=self.filters.kind)
+        columns = ("e_id", "e_title", "e_capacity", "e_per", "e_start")
         going_ahead = sessions.exclude(status=SessionStatus.CANCELLED)
-        # A series event's first row is the only one kept: the places are
-        # counted for it alone, not for every session of the series.
-        first = (
-            going_ahead.filter(event_id=OuterRef("event_id"))
-            .order_by("start", "pk")
-            .values("pk")[:1]
-        )
-        rows = (
-            going_ahead.filter(event__capacity__isnull=False)
-            .filter(Q(event__sign_up_per=SignUpPer.SESSION) | Q(pk=Subquery(first)))
+        drop_ins = (
+            going_ahead.filter(
+                event__capacity__isnull=False, event__sign_up_per=SignUpPer.SESSION
+            )
             .annotate(
-                confirmed=covering(RegistrationStatus.CONFIRMED),
-                waiting=covering(RegistrationStatus.WAITLISTED),
+                e_id=F("event_id"),
+                e_title=F("event__title"),
+                e_capacity=F("event__capacity"),
+                e_per=F("event__sign_up_per"),
+                e_start=F("start"),
             )
-            .values(
-                "event_id",
-                "event__title",
-                "event__capacity",
-                "event__sign_up_per",
-                "start",
-                "confirmed",
-                "waiting",
+            .annotate(
+                confirmed=covering(RegistrationStatus.CONFIRMED, "pk"),
+                waiting=covering(RegistrationStatus.WAITLISTED, "pk"),
             )
-            .order_by("start", "pk")
+            .order_by()
+            .values(*columns, "confirmed", "waiting")
         )
-        found, seen = [], set()
-        for row in rows:
-            title = row["event__title"]
-            if row["event__sign_up_per"] == SignUpPer.SESSION:
-                day = date_format(timezone.localtime(row["start"]), "D j M")
+        first = (
+            going_ahead.filter(event_id=OuterRef("pk"))
+            .order_by("start", "pk")
+            .values("pk", "start")
+        )
+        series = (
+            events.filter(capacity__isnull=False)
+            .exclude(sign_up_per=SignUpPer.SESSION)
+            .annotate(
+                first_pk=Subquery(first.values("pk")[:1]),
+                e_start=Subquery(first.values("start")[:1]),
+            )
+            .filter(first_pk__isnull=False)
+            .annotate(
+                e_id=F("pk"),
+                e_title=F("title"),
+                e_capacity=F("capacity"),
+                e_per=F("sign_up_per"),
+            )
+            .annotate(
+                confirmed=covering(RegistrationStatus.CONFIRMED, "first_pk"),
+                waiting=covering(RegistrationStatus.WAITLISTED, "first_pk"),
+            )
+            .order_by()
+            .values(*columns, "confirmed", "waiting")
+        )
+        found = []
+        for row in drop_ins.union(series, all=True):
+            title = row["e_title"]
+            if row["e_per"] == SignUpPer.SESSION:
+                day = date_format(timezone.localtime(row["e_start"]), "D j M")
                 title = f"{title}, {day}"
-            elif row["event_id"] in seen:
-                continue
-            seen.add(row["event_id"])
             found.append(
                 {
-                    "pk": row["event_id"],
+                    "pk": row["e_id"],
                     "title": title,
-                    "capacity": row["event__capacity"],
+                    "capacity": row["e_capacity"],
                     "confirmed": row["confirmed"],
                     "waiting": row["waiting"],
                 }

@@ -808,7 +808,13 @@ class EventSession(models.Model):
             # a week back and checks each session's end in the index, so
             # the sessions of that week that are already over cost no read
             # of their rows (at 10x, 1,169 of them before the first page).
-            models.Index(fields=["start", "end"], name="session_start_end"),
+            # ``status``, ``event`` and ``venue`` after them: the attendance
+            # reports read a year of sessions (held or not, of which event,
+            # at which venue) from the index alone, not from every row.
+            models.Index(
+                fields=["start", "end", "status", "event", "venue"],
+                name="session_start_end_status",
+            ),
             # The first upcoming session to end (the listing's cache expiry):
             # an ordered LIMIT 1 from ``now`` that stops at the first match.
             models.Index(fields=["end", "start"], name="session_end_start"),
@@ -1049,7 +1055,13 @@ class Registration(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [
-            models.Index(fields=["event", "status"]),
+            # ``created_at`` and ``session`` after the status: the reports'
+            # "No record" count reads an event's confirmed places signed up
+            # before each session from the index alone.
+            models.Index(
+                fields=["event", "status", "created_at", "session"],
+                name="registration_event_status",
+            ),
             models.Index(fields=["session", "status"]),
             # The admin registrations list's order (``RegistrationIndexView``).
             models.Index(

@@ -24,12 +24,17 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Q,
+    Subquery,
     Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from attendance import records, reports, tallies
 from attendance.models import (
@@ -55,6 +60,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
     SessionStatus,
+    SignUpPer,
 )
 from events.privacy import anonymise_registrations
 from tests.conftest import (
@@ -89,6 +95,73 @@ class DirectSource(reports._Source):
         return Q(
             Exists(AttendanceRecord.objects.filter(session_id=OuterRef("pk")))
         ) | Q(Exists(Headcount.objects.filter(session_id=OuterRef("pk"))))
+
+    def _capacity_entries(self, sessions, event_ids=None) -> list[dict]:
+        """The waitlist entries as counted before: every non-cancelled
+        session of an event with a capacity counts the places covering it,
+        and a series event keeps its first session's row only."""
+
+        def covering(status):
+            return Coalesce(
+                Subquery(
+                    Registration.objects.filter(
+                        event_id=OuterRef("event_id"), status=status
+                    )
+                    .filter(Q(session__isnull=True) | Q(session_id=OuterRef("pk")))
+                    .order_by()
+                    .values("event_id")
+                    .annotate(n=Count("pk"))
+                    .values("n"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            )
+
+        going_ahead = sessions.exclude(status=SessionStatus.CANCELLED)
+        # A series event's first row is the only one kept: the places are
+        # counted for it alone, not for every session of the series.
+        first = (
+            going_ahead.filter(event_id=OuterRef("event_id"))
+            .order_by("start", "pk")
+            .values("pk")[:1]
+        )
+        rows = (
+            going_ahead.filter(event__capacity__isnull=False)
+            .filter(Q(event__sign_up_per=SignUpPer.SESSION) | Q(pk=Subquery(first)))
+            .annotate(
+                confirmed=covering(RegistrationStatus.CONFIRMED),
+                waiting=covering(RegistrationStatus.WAITLISTED),
+            )
+            .values(
+                "event_id",
+                "event__title",
+                "event__capacity",
+                "event__sign_up_per",
+                "start",
+                "confirmed",
+                "waiting",
+            )
+            .order_by("start", "pk")
+        )
+        found, seen = [], set()
+        for row in rows:
+            title = row["event__title"]
+            if row["event__sign_up_per"] == SignUpPer.SESSION:
+                day = date_format(timezone.localtime(row["start"]), "D j M")
+                title = f"{title}, {day}"
+            elif row["event_id"] in seen:
+                continue
+            seen.add(row["event_id"])
+            found.append(
+                {
+                    "pk": row["event_id"],
+                    "title": title,
+                    "capacity": row["event__capacity"],
+                    "confirmed": row["confirmed"],
+                    "waiting": row["waiting"],
+                }
+            )
+        return sorted(found, key=lambda e: (e["title"], e["pk"]))
 
     def _read_groups(self, period: str) -> list[SessionGroup]:
         starts = period_starts(self.filters, period)
@@ -304,14 +377,23 @@ def build_varied():
     video = make_venue(
         name="Video", setting="online", online_joining_link="https://x.test"
     )
+    # Capacities: the weekly group has people waiting, each drop-in date
+    # is full, the talk has places left (the waitlist report's rows).
     weekly = make_event(
-        index, title="Weekly", kind="group", venue=hall, registration_mode="required"
+        index,
+        title="Weekly",
+        kind="group",
+        venue=hall,
+        registration_mode="required",
+        capacity=20,
     )
-    drop_in = make_event(index, title="Drop-in", kind="social", sign_up_per="session")
+    drop_in = make_event(
+        index, title="Drop-in", kind="social", sign_up_per="session", capacity=3
+    )
     counted = make_event(
         index, title="Counted", kind="education", venue=video, headcount_only=True
     )
-    talk = make_event(index, title="Talk", kind="education", venue=ward)
+    talk = make_event(index, title="Talk", kind="education", venue=ward, capacity=10)
 
     mondays = [_at(1, 6) + dt.timedelta(weeks=n) for n in range(12)]
     sessions = [
@@ -451,16 +533,28 @@ def test_stored_counts_give_the_figures_counted_from_the_records(period):
         stored = _figures(reports._Source, filters, period)
         direct = _figures(DirectSource, filters, period)
         assert stored == direct, fields
-        page = [events["weekly"].pk, events["talk"].pk]
-        assert _figures(reports._Source, filters, period, page) == _figures(
-            DirectSource, filters, period, page
-        )
+        for page in (
+            [events["weekly"].pk, events["talk"].pk],
+            [events["drop_in"].pk, events["counted"].pk],
+        ):
+            assert _figures(reports._Source, filters, period, page) == _figures(
+                DirectSource, filters, period, page
+            ), (fields, page)
         checked += 1
     # The fixture has something to count: attendances, people, absences.
     overview = dict(
         _figures(reports._Source, ReportFilters(**FILTER_SETS[0]), period)[0][1]
     )
     assert overview and checked == len(sets)
+    # The waitlist has a series event that filled, full drop-in dates and
+    # two with places left (the talk, a date still to come): in the note only.
+    figures = _figures(reports._Source, ReportFilters(**FILTER_SETS[0]), period)
+    waitlist = {slug: (rows, notes) for slug, rows, _t, notes in figures}
+    rows, notes = waitlist["waitlist"]
+    titles = [row[0] for row in rows]
+    assert "Weekly" in titles and "Talk" not in titles, titles
+    assert sum(t.startswith("Drop-in, ") for t in titles) == 3, titles
+    assert notes == ["4 of 6 events with a capacity filled."], notes
     whole = DirectSource(ReportFilters(**FILTER_SETS[0]), NOW)
     assert whole.unique_participants > 10
     assert sum(g.absent for g in whole.groups) > 0
@@ -691,3 +785,28 @@ def test_deleting_an_event_takes_its_rows_and_leaves_the_others(group, admin_use
         visitor.pk
     }
     assert _current()
+
+
+def test_the_year_queries_read_sessions_and_places_from_indexes():
+    """The whole-range figures read the sessions of the range (start,
+    status, event, venue) and the "No record" count reads each event's
+    confirmed places (signed up when, for which session) from indexes
+    alone, without reading every session's or place's row: the covering
+    indexes of ``events`` migration 0022 (SQLite's plan names them)."""
+    build_varied()
+    filters = ReportFilters(**FILTER_SETS[0])
+    with CaptureQueriesContext(connection) as captured:
+        reports.build_reports(filters, now=NOW, event_ids=[])
+    if connection.vendor != "sqlite":
+        # PostgreSQL plans a test database this small by other means.
+        return
+    plans = []
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
+            plans.append(" ".join(str(row) for row in cursor.fetchall()))
+    grouped = [p for p in plans if "GROUP BY" in p and "session_start_end" in p]
+    assert grouped and all(
+        "COVERING INDEX session_start_end_status" in p for p in grouped
+    ), plans
+    assert any("COVERING INDEX registration_event_status" in p for p in plans), plans
