@@ -132,6 +132,11 @@ def topics_in_use(index_page=None):
     )
 
 
+#: Below this many matching events a text search is joined as ``IN (the
+#: matches)``; from it on, each upcoming session's event is probed instead.
+RARE_SEARCH_MATCHES = 50
+
+
 def filtered_sessions(*, index_page=None, filters, starting_between=None):
     """Upcoming published sessions matching ``filters``, soonest first.
 
@@ -167,12 +172,30 @@ def filtered_sessions(*, index_page=None, filters, starting_between=None):
     if date_to := filters.get("date_to"):
         sessions = sessions.filter(start__date__lte=date_to)
     if query := filters.get("q"):
-        sessions = sessions.filter(event_id__in=matching_events(query, index_page))
+        matches = matching_events(query, index_page)
+        if isinstance(matches, list):
+            sessions = sessions.filter(event_id__in=matches)
+        elif matches.values("pk")[:RARE_SEARCH_MATCHES].count() < RARE_SEARCH_MATCHES:
+            # Few matches: computing them all is cheap, while walking the
+            # sessions for them would read every upcoming one.
+            sessions = sessions.filter(event_id__in=matches.values("pk"))
+        else:
+            # Per session, a probe for its own event among the matches
+            # (LIMIT 1), not ``IN (every match)``, which the database
+            # plans as a semi-join over every live event that matches,
+            # past ones included: the database walks the upcoming sessions
+            # in start order and stops when the page is full, so the cost
+            # follows the rows shown.
+            sessions = sessions.alias(
+                search_match=Subquery(
+                    matches.filter(pk=OuterRef("event_id")).values("pk")[:1]
+                )
+            ).filter(search_match__isnull=False)
     return sessions.for_listing()
 
 
 def matching_events(words: str, index_page=None):
-    """The live events matching every one of ``words``, as a subquery.
+    """The live events matching every one of ``words``, as a queryset.
 
     Wagtail's database search backends (PostgreSQL's full-text search,
     SQLite's FTS5, or the plain fallback) can hand back the query they run
@@ -187,7 +210,7 @@ def matching_events(words: str, index_page=None):
     as_query = getattr(results, "get_queryset", None)
     if as_query is None:
         return [page.pk for page in results]
-    return as_query().values("pk")
+    return as_query()
 
 
 class CountingUpToPaginator(Paginator):

@@ -460,3 +460,94 @@ def test_the_cache_expiry_is_the_first_end_read_as_an_ordered_limit_one(event_in
     assert "MIN(" not in sql
     assert "ORDER BY" in sql and sql.rstrip().endswith("LIMIT 1")
     assert first_end(sessions.none()) is None
+
+
+def _sessions_sql(queries):
+    (sql,) = [
+        q["sql"] for q in queries.captured_queries if "events_eventsession" in q["sql"]
+    ]
+    return sql
+
+
+def _old_plan(index, filters):
+    """The sessions as the listing found them with ``IN (every match)``."""
+    from events.listing import filtered_sessions, matching_events
+
+    rest = {key: value for key, value in filters.items() if key != "q"}
+    matches = matching_events(filters["q"], index).values("pk")
+    return filtered_sessions(index_page=index, filters=rest).filter(
+        event_id__in=matches
+    )
+
+
+def test_a_common_search_probes_each_session_and_a_rare_one_joins_the_matches(
+    event_index, search_index, monkeypatch
+):
+    """Three statements either way: the index's view restrictions, a count
+    of matches up to the threshold, then the sessions, with a per-session
+    probe (LIMIT 1) for a common term and ``IN (the matches)`` for a rare
+    one."""
+    from events import listing
+
+    monkeypatch.setattr(listing, "RARE_SEARCH_MATCHES", 3)
+    for number in range(5):
+        make_session(
+            make_event(event_index, title=f"Recovery circle {number}"),
+            start=_local(2 + number),
+        )
+    make_session(make_event(event_index, title="Art afternoon"), start=_local(2))
+
+    def run(words):
+        with CaptureQueriesContext(connection) as queries:
+            found = list(
+                listing.filtered_sessions(index_page=event_index, filters={"q": words})
+            )
+        return found, queries
+
+    common, common_queries = run("recovery")
+    rare, rare_queries = run("art")
+    assert len(common) == 5 and [s.event.title for s in rare] == ["Art afternoon"]
+    assert len(common_queries) == len(rare_queries) == 3
+    assert "LIMIT 1" in _sessions_sql(common_queries)
+    assert "LIMIT 1" not in _sessions_sql(rare_queries)
+    assert "wagtailsearch_" in _sessions_sql(rare_queries)
+
+
+@pytest.mark.parametrize("threshold", [1, 3, 50])
+def test_search_results_equal_the_in_plan(
+    event_index, search_index, monkeypatch, threshold
+):
+    """Whichever plan the threshold picks, the sessions and their order are
+    those of ``IN (every match)``, over words, filters and a rare term."""
+    from events import listing
+
+    monkeypatch.setattr(listing, "RARE_SEARCH_MATCHES", threshold)
+    online = make_venue(setting="online")
+    for number in range(8):
+        event = make_event(
+            event_index,
+            title=f"{'Recovery' if number % 2 else 'Grief'} circle {number}",
+            summary="Peer group." if number % 3 else "Tea and a chat.",
+            venue=online if number % 4 == 0 else None,
+        )
+        make_session(event, start=_local(1 + number % 5))
+        make_session(event, start=_local(-2))  # past: never listed
+        make_session(event, start=_local(6 + number, hour=10))
+    make_session(make_event(event_index, title="Rare orchid walk"), start=_local(4))
+    searches = [
+        {"q": "circle"},
+        {"q": "recovery"},
+        {"q": "grief peer"},
+        {"q": "tea"},
+        {"q": "orchid"},
+        {"q": "nothingmatches"},
+        {"q": "circle", "setting": "online"},
+        {"q": "circle", "date_from": timezone.localdate() + dt.timedelta(days=3)},
+    ]
+    for filters in searches:
+        new = listing.filtered_sessions(index_page=event_index, filters=filters)
+        old = _old_plan(event_index, filters)
+        assert [s.pk for s in new] == [s.pk for s in old], filters
+    assert listing.filtered_sessions(
+        index_page=event_index, filters={"q": "orchid"}
+    ).exists()
