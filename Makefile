@@ -45,6 +45,9 @@ system-check: | $(PY)
 browser-check: | $(PY)
 	@$(PY) scripts/system_packages.py browser
 
+# Links in the demo's messages and calendar files point at the address served.
+run dev-serve: export BASE_URL ?= http://$(HOST):$(PORT)
+
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
