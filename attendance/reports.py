@@ -886,6 +886,13 @@ class _Source:
                 Value(0),
             )
 
+        def places(session):
+            """The confirmed and waiting counts covering ``session``."""
+            return {
+                "confirmed": covering(RegistrationStatus.CONFIRMED, session),
+                "waiting": covering(RegistrationStatus.WAITLISTED, session),
+            }
+
         # The series events to look at: a page's, or those of the filters.
         events = EventPage.objects.all()
         if event_ids is not None:
@@ -907,10 +914,7 @@ class _Source:
                 e_per=F("event__sign_up_per"),
                 e_start=F("start"),
             )
-            .annotate(
-                confirmed=covering(RegistrationStatus.CONFIRMED, "pk"),
-                waiting=covering(RegistrationStatus.WAITLISTED, "pk"),
-            )
+            .annotate(**places("pk"))
             .order_by()
             .values(*columns, "confirmed", "waiting")
         )
@@ -933,10 +937,7 @@ class _Source:
                 e_capacity=F("capacity"),
                 e_per=F("sign_up_per"),
             )
-            .annotate(
-                confirmed=covering(RegistrationStatus.CONFIRMED, "first_pk"),
-                waiting=covering(RegistrationStatus.WAITLISTED, "first_pk"),
-            )
+            .annotate(**places("first_pk"))
             .order_by()
             .values(*columns, "confirmed", "waiting")
         )
