@@ -9,7 +9,9 @@ take sign-ups get registrations (``--registrations-per-event``): confirmed
 places up to capacity, a contiguous waitlist where the event keeps one, some
 cancellations, and consent rows; every past session that went ahead gets
 attendance records (present, late, left early, absent, excused) for its
-confirmed people, and walk-ins by made-up name at drop-in events. A few
+confirmed people, who signed up before the event began (one in
+``UNRECORDED`` is missed, as facilitators miss people), and walk-ins by
+made-up name at drop-in events. A few
 venues, topics, facilitators and workshops give the templates something to
 show. ``--seed`` makes two runs build the same rows.
 
@@ -160,12 +162,27 @@ ATTENDANCE_MIX = [
     (AttendanceStatus.ABSENT, 12),
     (AttendanceStatus.EXCUSED, 6),
 ]
+#: About one expected person in this many has no record at a session.
+UNRECORDED = 40
 #: Events built and committed together: one transaction each.
 CHUNK_EVENTS = 500
 #: Rows per INSERT, small enough for SQLite's limit on query variables.
 BATCH = 500
 FACILITATOR_COUNT = 4
 WORKSHOP_COUNT = 3
+
+
+@contextlib.contextmanager
+def given_creation_times(model):
+    """Let ``bulk_create`` keep the ``created_at`` each row was given: its
+    ``auto_now_add`` would stamp every row with the moment of the insert,
+    after every past session."""
+    field = model._meta.get_field("created_at")
+    field.auto_now_add = False
+    try:
+        yield
+    finally:
+        field.auto_now_add = True
 
 
 @contextlib.contextmanager
@@ -625,12 +642,14 @@ class Command(BaseCommand):
         zone = site_zone()
         today = timezone.localdate()
         rows, went_ahead = [], {}
+        self.first_starts = {}
         for i, page in zip(numbers, pages, strict=True):
             past = pasts[i]
             days = session_days(i, past, session_counts[i] - past, today)
             went_ahead[page.pk] = []
             for k, day in enumerate(days):
                 start = session_start(i, day, zone)
+                self.first_starts.setdefault(page.pk, start)
                 session = EventSession(
                     event_id=page.pk,
                     start=start,
@@ -659,8 +678,11 @@ class Command(BaseCommand):
 
         Confirmed places up to capacity, then a waitlist numbered 1, 2, 3...
         when the event keeps one (otherwise the rest were turned away); about
-        one in seven people cancelled. Returns ``{event id: [(registration,
-        sessions they came to before cancelling, or None)]}``.
+        one in seven people cancelled. People signed up in the four weeks
+        before the event's first session (or before today, for one that has
+        not begun), so the reports count them as expected at its sessions.
+        Returns ``{event id: [(registration, sessions they came to before
+        cancelling, or None)]}``.
         """
         rows, consents, people = [], [], {}
         for i, page in zip(numbers, pages, strict=True):
@@ -680,6 +702,8 @@ class Command(BaseCommand):
                     phone="+14165550100" if n % 3 == 0 else "",
                     token_salt=salt[:32],
                     manage_token_hash=hashlib.sha256(salt.encode()).hexdigest(),
+                    created_at=min(self.first_starts.get(page.pk, self.now), self.now)
+                    - dt.timedelta(minutes=self.rng.randint(60, 28 * 24 * 60)),
                 )
                 full = page.capacity is not None and confirmed >= page.capacity
                 came_before_cancelling = None
@@ -704,7 +728,8 @@ class Command(BaseCommand):
                     consents.append((registration, Channel.EMAIL))
                 if registration.phone and n % 2 == 0:
                     consents.append((registration, Channel.TEXT))
-        Registration.objects.bulk_create(rows, batch_size=BATCH)
+        with given_creation_times(Registration):
+            Registration.objects.bulk_create(rows, batch_size=BATCH)
         consent_rows = [
             Consent(
                 registration_id=registration.pk,
@@ -727,7 +752,9 @@ class Command(BaseCommand):
     def make_attendance(self, pages, went_ahead, people, facilitators):
         """Attendance for every past session that went ahead: each confirmed
         person (and each cancelled one, for the first sessions before they
-        cancelled), plus a few named walk-ins at drop-in events."""
+        cancelled), but about one in ``UNRECORDED`` left without a record, as
+        when a facilitator misses someone (the reports' "No record"); plus a
+        few named walk-ins at drop-in events."""
         statuses = [status for status, _ in ATTENDANCE_MIX]
         weights = [weight for _, weight in ATTENDANCE_MIX]
         rows = []
@@ -741,8 +768,11 @@ class Command(BaseCommand):
                 attending = [
                     registration
                     for registration, came in people[page.pk]
-                    if registration.status == RegistrationStatus.CONFIRMED
-                    or (came is not None and k < came)
+                    if (
+                        registration.status == RegistrationStatus.CONFIRMED
+                        or (came is not None and k < came)
+                    )
+                    and self.rng.randrange(UNRECORDED)
                 ]
                 for registration, status in zip(
                     attending,
