@@ -31,8 +31,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext_lazy
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, gettext_lazy
 from wagtail import hooks
 from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.paginator import WagtailPaginator
@@ -153,6 +153,16 @@ class EventChooserPaginator(CountingUpToPaginator, WagtailPaginator):
     def __init__(self, object_list, per_page, **kwargs):
         kwargs.setdefault("count_limit", self.COUNT_LIMIT)
         super().__init__(object_list, per_page, **kwargs)
+
+    @property
+    def items_count_label(self):
+        """The pagination's "20 events", or "More than 200 events" when the
+        count stopped short."""
+        if self.more_than_counted:
+            return gettext("More than %(count)s events") % {
+                "count": number_format(self.counted_floor, force_grouping=True)
+            }
+        return super().items_count_label
 
     def page(self, number):
         # Wagtail's chooser asks for the page directly (a page that does not

@@ -145,15 +145,15 @@ def test_the_modal_counts_only_as_far_as_the_page_asked_for(
     monkeypatch.setattr(EventChooserPaginator, "COUNT_LIMIT", 20)
     first = _results(client, q="grou")
     assert "There are more than 20 matches" in first
-    assert "Page 1 of at least 2" in first
     assert "More than 20 events" in first
+    assert "p=2" in first  # a link to the next page
     # Page 3 counts up to 61: all 45, exactly.
     pages = [first, _results(client, q="grou", p=2), _results(client, q="grou", p=3)]
     assert "There are 45 matches" in pages[2] and "Page 3 of 3" in pages[2]
     assert [_titles(page) for page in pages] == [_titles(page) for page in exact]
     assert sum((_titles(page) for page in pages), []) == everything
     # Not searching, the first page counts up to the limit too.
-    assert "Page 1 of at least 2" in _choose(client)
+    assert "More than 20 events" in _choose(client)
     for page in ["4", "99", "abc", "0"]:
         response = client.get(
             reverse("event_chooser:choose_results"), {"q": "grou", "p": page}
