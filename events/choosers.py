@@ -17,6 +17,11 @@ only events with sign-up, Move to only published ones other than the
 person's own) names a *scope* (``chooser_scopes``): its field's
 ``choose_from`` sets both the events the form accepts and the modal's
 ``?for=`` parameter, so the modal offers exactly those.
+
+The modal counts its events, searched or not, only as far as the page
+asked for needs (``EventChooserPaginator``), and its search reads titles
+from an index in title order (events migration 0026), so a page costs the
+same whatever the number of events.
 """
 
 from urllib.parse import urlencode
@@ -26,10 +31,11 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext_lazy
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, gettext_lazy
 from wagtail import hooks
 from wagtail.admin.forms.choosers import BaseFilterForm
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.viewsets.chooser import ChooserViewSet
@@ -37,6 +43,7 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from core.dates import site_zone
 from core.forms import PageChoiceField, PageChoiceFilter, plausible_id, search_words
 
+from .listing import CountingUpToPaginator
 from .models import EventPage, EventSession
 from .permissions import (
     events_to_add_people_to,
@@ -134,10 +141,47 @@ def status_text(event) -> str:
     return str(gettext_lazy("Published") if event.live else gettext_lazy("Draft"))
 
 
+class EventChooserPaginator(CountingUpToPaginator, WagtailPaginator):
+    """The modal's pages of events, counted up to ``COUNT_LIMIT`` (or one
+    past the page asked for, if that is further), as the public listing
+    counts its sessions: counting every event that matches a common word
+    read every one of them, so the modal grew with the program's history.
+    Below the limit the count is exact, as Wagtail's paginator's."""
+
+    COUNT_LIMIT = 200
+
+    def __init__(self, object_list, per_page, **kwargs):
+        kwargs.setdefault("count_limit", self.COUNT_LIMIT)
+        super().__init__(object_list, per_page, **kwargs)
+
+    @property
+    def items_count_label(self):
+        """The pagination's "20 events", or "More than 200 events" when the
+        count stopped short."""
+        if self.more_than_counted:
+            return gettext("More than %(count)s events") % {
+                "count": number_format(self.counted_floor, force_grouping=True)
+            }
+        return super().items_count_label
+
+    def page(self, number):
+        # Wagtail's chooser asks for the page directly (a page that does not
+        # exist is its 404), so count as far as this page here.
+        try:
+            wanted = min(max(int(number), 1), self.MAX_PAGE)
+        except (TypeError, ValueError):
+            wanted = 1
+        self.counted_floor = max(self.count_limit, wanted * self.per_page)
+        return super().page(number)
+
+
 class EventChooseViewMixin:
-    """The modal's listing: ``choosable_events``, searched by title."""
+    """The modal's listing: ``choosable_events``, searched by title, a page
+    at a time (``EventChooserPaginator``)."""
 
     filter_form_class = EventSearchForm
+    paginator_class = EventChooserPaginator
+    results_template_name = "events/admin/event_chooser_results.html"
 
     def get_object_list(self):
         return choosable_events(self.request)

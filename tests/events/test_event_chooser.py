@@ -3,6 +3,7 @@ event with it: the registrations listing's filter, the attendance reports
 form and the registrations spreadsheet import."""
 
 import json
+import re
 
 import pytest
 from django.urls import NoReverseMatch, reverse
@@ -114,6 +115,118 @@ def test_the_modal_shows_one_page_of_events_with_their_first_date(
     assert date_format(dt.date(2027, 3, 4)) in found
     response = client.get(reverse("event_chooser:choose_results"), {"p": "99"})
     assert response.status_code == 404
+
+
+def _titles(html):
+    """The event titles a page of the modal lists, in order."""
+    found = re.findall(r"data-chooser-modal-choice[^>]*>([^<]+)</a>", html)
+    return [title.strip() for title in found]
+
+
+def test_the_modal_counts_only_as_far_as_the_page_asked_for(
+    client, coordinator, event_index, monkeypatch
+):
+    """Counting every event that matches a common word read all of them;
+    the count stops at the limit (or one past the page asked for), says
+    "more than", and every page beyond it still lists its events in title
+    order, the same events as before the count stopped."""
+    from events.choosers import EventChooserPaginator
+
+    for number in range(45):
+        make_event(event_index, title=f"Group {number:02d}")
+    make_event(event_index, title="Walk")
+    client.force_login(coordinator)
+    everything = [f"Group {number:02d}" for number in range(45)]
+    monkeypatch.setattr(EventChooserPaginator, "COUNT_LIMIT", 10_000)
+    exact = [_results(client, q="grou", p=page) for page in (1, 2, 3)]
+    assert "There are 45 matches" in exact[0]
+    assert "Page 1 of 3" in exact[0]
+
+    monkeypatch.setattr(EventChooserPaginator, "COUNT_LIMIT", 20)
+    first = _results(client, q="grou")
+    assert "There are more than 20 matches" in first
+    assert "More than 20 events" in first
+    assert "p=2" in first  # a link to the next page
+    # Page 3 counts up to 61: all 45, exactly.
+    pages = [first, _results(client, q="grou", p=2), _results(client, q="grou", p=3)]
+    assert "There are 45 matches" in pages[2] and "Page 3 of 3" in pages[2]
+    assert [_titles(page) for page in pages] == [_titles(page) for page in exact]
+    assert sum((_titles(page) for page in pages), []) == everything
+    # Not searching, the first page counts up to the limit too.
+    assert "More than 20 events" in _choose(client)
+    for page in ["4", "99", "abc", "0"]:
+        response = client.get(
+            reverse("event_chooser:choose_results"), {"q": "grou", "p": page}
+        )
+        assert response.status_code == 404, page
+
+
+def test_the_count_reads_no_further_than_the_limit(
+    client, coordinator, event_index, monkeypatch
+):
+    """The count is one query, bounded by the limit (LIMIT 21), not a count
+    of every match."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from events.choosers import EventChooserPaginator
+
+    monkeypatch.setattr(EventChooserPaginator, "COUNT_LIMIT", 20)
+    make_event(event_index, title="Group 1")
+    client.force_login(coordinator)
+    with CaptureQueriesContext(connection) as queries:
+        _results(client, q="group")
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert len(counts) == 1
+    assert "LIMIT 21" in counts[0]
+
+
+def test_the_search_makes_as_many_queries_for_many_events_as_for_few(
+    client, coordinator, event_index, django_assert_max_num_queries
+):
+    for number in range(3):
+        make_event(event_index, title=f"Recovery circle {number}")
+    client.force_login(coordinator)
+    _results(client, q="recovery circle")
+    with django_assert_max_num_queries(100) as few:
+        _results(client, q="recovery circle")
+    for number in range(60):
+        make_event(event_index, title=f"Recovery circle extra {number}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = _results(client, q="recovery circle")
+    assert len(_titles(html)) == 20
+
+
+def test_odd_searches_answer_without_an_error(client, coordinator, event_index):
+    make_event(event_index, title="The circle of friends")
+    make_event(event_index, title="Walk")
+    client.force_login(coordinator)
+    # Parts of words are found, in any case, as before.
+    assert _titles(_results(client, q="IRCL")) == ["The circle of friends"]
+    assert _titles(_results(client, q="the of")) == ["The circle of friends"]
+    for query in ["", "   ", "!!! ??? ''", '"', "%", "_", "\\", "a" * 200, "x " * 100]:
+        response = client.get(reverse("event_chooser:choose_results"), {"q": query})
+        assert response.status_code == 200, query
+    # Symbols alone leave no words: nothing is searched for, all listed.
+    for query in ["", "%", "?! %"]:
+        assert _titles(_results(client, q=query)) == ["The circle of friends", "Walk"]
+    assert _titles(_results(client, q="walk %")) == ["Walk"]
+    # Longer than the box takes: the search is refused and everything listed.
+    assert len(_titles(_results(client, q="circle " * 40))) == 2
+
+
+def test_the_titles_are_indexed_for_the_chooser():
+    """The chooser's search reads page titles in title order from an index
+    (events migration 0026), so its page stops when it is full."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(
+            cursor, "wagtailcore_page"
+        )
+    assert any(
+        info["index"] and info["columns"] == ["title"] for info in constraints.values()
+    )
 
 
 def test_choosing_answers_only_for_an_event_the_user_may_see(
