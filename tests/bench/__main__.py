@@ -10,6 +10,11 @@ Environment variables (see also ``environment``):
   others run once, against the first scale's database.
 * ``BENCH_RUNS``: measured rounds per benchmark (default 15).
 * ``BENCH_WARMUP``: warm-up rounds per benchmark (default 3).
+* ``BENCH_SCALE_ROUNDS``: with several scales, how many turns each scale
+  takes per benchmark (default 4). The measured runs are split between the
+  turns and the scales alternate in ABBA order (1x, 10x, 10x, 1x, ...), so
+  the machine getting slower or faster during the run does not show up as
+  growth.
 * ``BENCH_ONLY``: run only benchmarks whose name contains this text, or
   any of several separated by ``|`` (``events listing|site feed``).
 * ``BENCH_EXPLAIN=1``: also list every query with its template and code line.
@@ -70,6 +75,7 @@ def main():
         format_table,
         group_by_benchmark,
         run_benchmark,
+        run_scaled,
     )
 
     for module in BENCHMARK_MODULES:
@@ -80,30 +86,51 @@ def main():
     runs = environment.env_int("BENCH_RUNS", 15)
     warmup = environment.env_int("BENCH_WARMUP", 3)
 
-    results, built = [], []
+    rounds = environment.env_int("BENCH_SCALE_ROUNDS", 4)
+
+    # Build (or find) every scale's data first, so the timed rounds below can
+    # move between the databases.
+    built, needed = [], set()
     for n, config in enumerate(configs):
-        # The first scale runs everything; the others only what grows.
         batch = [b for b in selected if n == 0 or b.scaled]
-        if not batch:
-            continue
-        if n:
-            environment.use(config)
         if any(b.needs_data for b in batch):
-            generated = environment.prepare(config, log)
-            built.append((config, generated))
-        # The public cache stays off except where a benchmark turns it on
-        # (tests.bench.public_cache): the others measure pages being built.
-        with override_settings(
-            ROOT_URLCONF="tests.bench.urls", GATHER_PUBLIC_CACHE_SECONDS=0
-        ):
-            ctx = BenchContext(client=Client(HTTP_HOST="localhost"))
-            for benchmark in batch:
-                at = f" at {config.label}" if several and benchmark.scaled else ""
-                log(f"Running {benchmark.name}{at}...")
-                result = run_benchmark(benchmark, ctx, warmup=warmup, runs=runs)
-                if several and benchmark.scaled:
-                    result.scale = config.scale
-                results.append(result)
+            environment.use(config)
+            built.append((config, environment.prepare(config, log)))
+            needed.add(config.scale)
+    by_scale = {config.scale: config for config in configs}
+    environment.use(configs[0])
+
+    results = []
+    # The public cache stays off except where a benchmark turns it on
+    # (tests.bench.public_cache): the others measure pages being built.
+    with override_settings(
+        ROOT_URLCONF="tests.bench.urls", GATHER_PUBLIC_CACHE_SECONDS=0
+    ):
+        # One client and one store of looked-up ids per scale's database.
+        contexts = {
+            config.scale: BenchContext(client=Client(HTTP_HOST="localhost"))
+            for config in configs
+        }
+        first = contexts[configs[0].scale]
+        for benchmark in selected:
+            if not (several and benchmark.scaled):
+                log(f"Running {benchmark.name}...")
+                results.append(
+                    run_benchmark(benchmark, first, warmup=warmup, runs=runs)
+                )
+        for benchmark in selected:
+            if several and benchmark.scaled:
+                log(f"Running {benchmark.name} at every scale in turn...")
+                results.extend(
+                    run_scaled(
+                        benchmark,
+                        {s: contexts[s] for s in by_scale if s in needed},
+                        lambda scale: environment.use(by_scale[scale]),
+                        warmup=warmup,
+                        runs=runs,
+                        rounds=rounds,
+                    )
+                )
 
     versions = f"Python {platform.python_version()}, Django {django.get_version()}"
     header = [f"Gather benchmarks; {versions}"]
@@ -115,6 +142,14 @@ def main():
         )
     header += [
         f"{runs} measured runs after {warmup} warm-up, page and floor alternating",
+        *(
+            [
+                f"Scaled rows: the scales take turns, {rounds} rounds in ABBA "
+                "order (1x, 10x, 10x, 1x, ...), the runs split between them"
+            ]
+            if several
+            else []
+        ),
         "",
     ]
     growths = group_by_benchmark(results) if several else []

@@ -295,6 +295,67 @@ def run_benchmark(benchmark, ctx, *, warmup, runs):
     return Result(benchmark, page, floor, problems, identical)
 
 
+def round_order(scales, rounds):
+    """The scales to visit, in order: ``rounds`` rounds, each visiting every
+    scale once, forwards in even rounds and backwards in odd ones (ABBA:
+    1x, 10x, 10x, 1x, ...), so a slow spell or a drift over the run weighs
+    on every scale alike instead of on whichever ran last."""
+    order = []
+    for n in range(rounds):
+        order.extend(scales if n % 2 == 0 else reversed(scales))
+    return order
+
+
+def run_scaled(benchmark, contexts, switch, *, warmup, runs, rounds):
+    """Time ``benchmark`` at every scale, the scales taking turns.
+
+    ``contexts`` maps each scale, smallest first, to its ``BenchContext``;
+    ``switch(scale)`` points Django at that scale's database. The ``runs``
+    measured rounds are split over ``rounds`` visits per scale in
+    ``round_order``; each visit checks the page, warms up (fully on the
+    first visit, one round after that, as a switch starts a new connection)
+    and times its share. Returns one ``Result`` per scale with the samples
+    of all its visits; its queries are those of the visit that made the
+    most, so a count that varies is never under-reported.
+    """
+    scales = list(contexts)
+    rounds = max(1, min(rounds, runs))
+    shares = [runs // rounds + (1 if n < runs % rounds else 0) for n in range(rounds)]
+    merged, current = {}, None
+    for visit, scale in enumerate(round_order(scales, rounds)):
+        if scale != current:
+            switch(scale)
+            current = scale
+        first = scale not in merged
+        result = run_benchmark(
+            benchmark,
+            contexts[scale],
+            warmup=warmup if first else min(warmup, 1),
+            runs=shares[visit // len(scales)],
+        )
+        if first:
+            result.scale = scale
+            merged[scale] = result
+        else:
+            _merge(merged[scale], result)
+    return [merged[scale] for scale in scales]
+
+
+def _merge(into, result):
+    """Add ``result``'s samples and problems to ``into`` (same benchmark and
+    scale); keep the larger set of queries."""
+    for part in ("page", "floor"):
+        kept, more = getattr(into, part), getattr(result, part)
+        if kept is None or more is None:
+            continue
+        kept.samples.extend(more.samples)
+        if len(more.queries) > len(kept.queries):
+            kept.queries = more.queries
+    into.problems.extend(p for p in result.problems if p not in into.problems)
+    if result.identical_html is False:
+        into.identical_html = False
+
+
 def normalise(html):
     """HTML with runs of whitespace collapsed, for an identity check."""
     return re.sub(r"\s+", " ", html).strip()
