@@ -175,7 +175,11 @@ def filtered_sessions(*, index_page=None, filters, starting_between=None):
         matches = matching_events(query, index_page)
         if isinstance(matches, list):
             sessions = sessions.filter(event_id__in=matches)
-        elif matches.values("pk")[:RARE_SEARCH_MATCHES].count() < RARE_SEARCH_MATCHES:
+        elif (
+            # Unordered: a count up to a bound needs no sort of the matches.
+            matches.order_by().values("pk")[:RARE_SEARCH_MATCHES].count()
+            < RARE_SEARCH_MATCHES
+        ):
             # Few matches: computing them all is cheap, while walking the
             # sessions for them would read every upcoming one.
             sessions = sessions.filter(event_id__in=matches.values("pk"))
@@ -188,7 +192,7 @@ def filtered_sessions(*, index_page=None, filters, starting_between=None):
             # follows the rows shown.
             sessions = sessions.alias(
                 search_match=Subquery(
-                    matches.filter(pk=OuterRef("event_id")).values("pk")[:1]
+                    matches.filter(pk=OuterRef("event_id")).order_by().values("pk")[:1]
                 )
             ).filter(search_match__isnull=False)
     return sessions.for_listing()
