@@ -66,11 +66,10 @@ def listing_floor(request, pk):
         # ``upcoming()``: ends ahead, starts at most a week back, as the
         # listing's own query.
         EventSession.objects.upcoming()
-        .filter(
-            event__live=True,
-            event__path__startswith=page.path,
-            event__depth__gt=page.depth,
-        )
+        .filter(event__live=True)
+        # By path prefix, as the listing: a depth condition lets SQLite
+        # start from every event instead of walking sessions in order.
+        .descendant_of(page)
         .select_related("event", "venue", "event__venue")
         .order_by("start", "pk")
     )
