@@ -25,9 +25,13 @@ LARGE_PROGRAMME_STATISTICS = [
 ]
 
 
-def plan(queryset):
-    """SQLite's plan for ``queryset``, its steps joined in one string."""
-    sql, params = queryset.query.sql_with_params()
+def plan(queryset_or_sql, params=()):
+    """SQLite's plan for a queryset or an SQL statement (as captured from
+    a request), its steps joined in one string."""
+    if isinstance(queryset_or_sql, str):
+        sql = queryset_or_sql
+    else:
+        sql, params = queryset_or_sql.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         return " ".join(str(row[-1]) for row in cursor.fetchall())
